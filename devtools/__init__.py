@@ -1,0 +1,1 @@
+"""Laptop-only tooling (local stack, admin CLI, benchmarks). Never shipped to Lambda."""

@@ -1,0 +1,111 @@
+"""Runs the template's Lambda handlers in this process, the way SAM CLI's runner would in Docker.
+
+Each concurrent invocation of a function gets its own copy of the handler module (like a Lambda
+execution environment), because a Powertools resolver keeps the current event on its instance.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from queue import Empty, SimpleQueue
+
+from samcli.lib.providers.sam_function_provider import SamFunctionProvider
+from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+
+from devtools.template import ROOT, TEMPLATE
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    timeout_seconds: int
+    memory_limit_in_mb: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+class FunctionFailed(Exception):
+    pass
+
+
+class InProcessRunner:
+    """What LocalApigwService needs of a runner: invoke(name, event, stdout=, stderr=) and is_debugging()."""
+
+    def __init__(self) -> None:
+        stacks, _ = SamLocalStackProvider.get_stacks(str(TEMPLATE))
+        self.stacks = stacks
+        self.functions = {function.name: function for function in SamFunctionProvider(stacks).get_all()}
+        self._idle: dict[str, SimpleQueue] = {name: SimpleQueue() for name in self.functions}
+        self._loaded = 0
+        self._load_lock = threading.Lock()
+        for function in self.functions.values():
+            for layer in function.layers:
+                layer_path = str(ROOT / layer.codeuri)
+                if layer_path not in sys.path:
+                    sys.path.insert(0, layer_path)
+
+    def environment(self) -> dict[str, str]:
+        """The union of the functions' environment variables as the template declares them."""
+        merged: dict[str, str] = {}
+        for function in self.functions.values():
+            merged.update((function.environment or {}).get("Variables", {}))
+        return {name: str(value) for name, value in merged.items()}
+
+    def is_debugging(self) -> bool:
+        return False
+
+    def call(self, function_name: str, event: dict):
+        """Invokes a handler with a Python event; raises FunctionFailed if the handler raised."""
+        function = self.functions[function_name]
+        handler = self._acquire(function_name)
+        try:
+            context = LambdaContext(function_name, function.timeout or 3, function.memory or 128)
+            return handler(event, context)
+        except Exception as error:
+            raise FunctionFailed(f"{function_name}: {type(error).__name__}: {error}") from error
+        finally:
+            self._idle[function_name].put(handler)
+
+    def invoke(self, function_identifier: str, event: str, stdout=None, stderr=None, **_ignored) -> None:
+        try:
+            result = self.call(function_identifier, json.loads(event))
+        except FunctionFailed as failure:
+            traceback.print_exception(failure.__cause__, file=sys.stderr)
+            result = {"errorMessage": str(failure), "errorType": type(failure.__cause__).__name__}
+        stdout.write_str(json.dumps(result))
+
+    def _acquire(self, function_name: str):
+        try:
+            return self._idle[function_name].get_nowait()
+        except Empty:
+            return self._load(function_name)
+
+    def _load(self, function_name: str):
+        function = self.functions[function_name]
+        module_file, _, attribute = function.handler.rpartition(".")
+        with self._load_lock:
+            self._loaded += 1
+            unique = f"lambda_{function_name}_{self._loaded}"
+        path = ROOT / function.codeuri / f"{module_file.replace('.', '/')}.py"
+        spec = importlib.util.spec_from_file_location(unique, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return getattr(module, attribute)
+

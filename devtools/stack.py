@@ -1,0 +1,201 @@
+"""`make dev`: the whole template on this machine, no Docker, no AWS account.
+
+- an embedded AWS (moto server) unless --aws-endpoint points elsewhere (LocalStack, real AWS);
+- the table and bucket created from template.yaml's Properties;
+- S3 ObjectCreated -> SQS -> a poller that invokes the template's S3-event functions in-process;
+- Schedule events run on their rate;
+- SAM CLI's own local API Gateway (routing, event construction) in front of in-process handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from devtools.template import ROOT, create_bucket, create_table, functions_with_event
+
+LOG = logging.getLogger("cloudshare.local")
+DEMO_EMAIL = "demo@cloudshare.local"
+DEMO_PLAN = "pro"
+EMBEDDED = "embedded"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make dev", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--host", default=os.environ.get("CLOUDSHARE_HOST", "127.0.0.1"))
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("CLOUDSHARE_API_PORT", "3000")))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("CLOUDSHARE_AWS_PORT", "4566")))
+    parser.add_argument(
+        "--aws-endpoint",
+        default=os.environ.get("CLOUDSHARE_AWS_ENDPOINT", EMBEDDED),
+        help="'embedded' (moto server, default), an endpoint URL (e.g. LocalStack), or 'aws' for real AWS",
+    )
+    parser.add_argument("--name", default=os.environ.get("CLOUDSHARE_LOCAL_NAME", "cloudshare-local"),
+                        help="prefix of the table, bucket and queue names")
+    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CLOUDSHARE_STATE_DIR", ROOT / ".local")))
+    return parser.parse_args(argv)
+
+
+class LocalStack:
+    def __init__(self, options: argparse.Namespace):
+        self.options = options
+        self.table_name = options.name
+        self.bucket_name = f"{options.name}-files"
+        self.queue_name = f"{options.name}-s3-events"
+        self.stop_event = threading.Event()
+        self._moto = None
+        self.runner = None
+
+    # ------------------------------------------------------------------ AWS side
+    def start_aws(self) -> str | None:
+        options = self.options
+        if options.aws_endpoint == EMBEDDED:
+            from moto.server import ThreadedMotoServer
+
+            self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
+            self._moto.start()
+            endpoint = f"http://{options.host}:{options.aws_port}"
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        elif options.aws_endpoint == "aws":
+            endpoint = None
+        else:
+            endpoint = options.aws_endpoint
+        if endpoint:
+            os.environ["AWS_ENDPOINT_URL"] = endpoint
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        return endpoint
+
+    def create_resources(self) -> None:
+        import boto3
+
+        dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+        if self.table_name not in dynamodb.list_tables()["TableNames"]:
+            create_table(dynamodb, self.table_name)
+        if self.bucket_name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
+            create_bucket(s3, self.bucket_name)
+        if functions_with_event("S3"):
+            self._wire_bucket_notifications(s3, boto3.client("sqs"))
+
+    def _wire_bucket_notifications(self, s3, sqs) -> None:
+        queue_url = sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        s3.put_bucket_notification_configuration(
+            Bucket=self.bucket_name,
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
+        self.queue_url = queue_url
+
+    # ------------------------------------------------------------------ functions
+    def configure_functions(self) -> None:
+        from devtools.runner import InProcessRunner
+
+        self.runner = InProcessRunner()
+        physical = {"Table": self.table_name, "Bucket": self.bucket_name}
+        for name, value in self.runner.environment().items():
+            if value.startswith("{{resolve:secretsmanager:"):
+                value = secrets.token_urlsafe(32)
+            os.environ[name] = physical.get(value, value)
+        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+    def create_demo_account(self) -> dict:
+        from cloudshare.errors import InvalidInput
+        from cloudshare.services import accounts
+
+        password = secrets.token_urlsafe(12)
+        try:
+            accounts.create_user(DEMO_EMAIL, password, DEMO_PLAN)
+        except InvalidInput:  # a persistent endpoint (LocalStack, AWS) already has the demo user
+            accounts.set_password(DEMO_EMAIL, password)
+        _, api_key = accounts.create_api_key(DEMO_EMAIL, label="make dev")
+        api_url = f"http://{self.options.host}:{self.options.api_port}"
+        credentials = {"email": DEMO_EMAIL, "password": password, "api_key": api_key, "api_url": api_url}
+        state_dir = self.options.state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        _write_private(state_dir / "credentials.json", credentials)
+        _write_private(
+            state_dir / "stack.json",
+            {
+                "aws_endpoint": os.environ.get("AWS_ENDPOINT_URL"),
+                "region": os.environ["AWS_DEFAULT_REGION"],
+                "table_name": self.table_name,
+                "bucket_name": self.bucket_name,
+                "api_url": api_url,
+            },
+        )
+        return credentials
+
+    # ------------------------------------------------------------------ background work
+    def start_background(self) -> None:
+        from devtools.background import S3EventPoller, Scheduler
+
+        for name in functions_with_event("S3"):
+            S3EventPoller(self.runner, name, self.queue_url, self.stop_event).start()
+        for name, events in functions_with_event("Schedule").items():
+            for event_name, event in events.items():
+                Scheduler(self.runner, name, event_name, event["Schedule"], self.stop_event).start()
+
+    def serve_api(self) -> None:
+        from samcli.lib.providers.api_provider import ApiProvider
+        from samcli.local.apigw.local_apigw_service import LocalApigwService
+
+        api = ApiProvider(self.runner.stacks, cwd=str(ROOT)).api
+        service = LocalApigwService(api, self.runner, port=self.options.api_port, host=self.options.host)
+        service.create()
+        routes = sorted(f"{method:6} {route.path}" for route in api.routes for method in route.methods)
+        LOG.info("routes:\n  %s", "\n  ".join(routes))
+        service.run()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self._moto:
+            self._moto.stop()
+
+
+def _write_private(path: Path, data: dict) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("werkzeug", "samcli", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
+    options = parse_args(argv)
+    stack = LocalStack(options)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        endpoint = stack.start_aws()
+        stack.create_resources()
+        stack.configure_functions()
+        credentials = stack.create_demo_account()
+        stack.start_background()
+        LOG.info(
+            "cloudshare is running\n  API:      %s\n  AWS:      %s\n  e-mail:   %s\n  password: %s\n"
+            "  API key:  %s\n  (saved in %s)",
+            credentials["api_url"], endpoint or "real AWS", credentials["email"], credentials["password"],
+            credentials["api_key"], options.state_dir / "credentials.json",
+        )
+        stack.serve_api()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        LOG.info("cloudshare stopped")
+
+
+if __name__ == "__main__":
+    main()

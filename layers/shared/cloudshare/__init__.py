@@ -1,0 +1,1 @@
+"""cloudshare: the shared domain of every function (models, services, store, dialects)."""

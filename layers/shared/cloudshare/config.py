@@ -1,0 +1,42 @@
+"""Settings from the environment, read when first needed so tests can set env freely."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    bucket_name: str
+    realm: str
+    nonce_secret: bytes
+    nonce_ttl_seconds: int
+    public_base_url: str | None
+
+    def require_nonce_secret(self) -> bytes:
+        """Only request handlers sign nonces; the admin tools run without the secret."""
+        if not self.nonce_secret:
+            raise RuntimeError("environment variable NONCE_SECRET is not set")
+        return self.nonce_secret
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+@cache
+def settings() -> Settings:
+    return Settings(
+        table_name=_required("TABLE_NAME"),
+        bucket_name=os.environ.get("BUCKET_NAME", ""),
+        realm=os.environ.get("AUTH_REALM", "cloudshare"),
+        nonce_secret=os.environ.get("NONCE_SECRET", "").encode(),
+        nonce_ttl_seconds=int(os.environ.get("NONCE_TTL_SECONDS", "300")),
+        public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
+    )

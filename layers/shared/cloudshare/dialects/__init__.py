@@ -1,0 +1,1 @@
+"""Wire formats: how each published API shapes responses, errors and paging."""

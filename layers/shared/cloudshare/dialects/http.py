@@ -1,0 +1,95 @@
+"""What both dialects share: the resolver, authentication middleware, error mapping, entry point.
+
+A dialect supplies only how an error body looks and which status a validation error gets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+
+from cloudshare.errors import AuthenticationRequired, CloudshareError
+from cloudshare.models import Caller
+from cloudshare.observability import logger, metrics, tracer
+from cloudshare.services.auth import RequestCredentials, authenticate, challenge_headers
+
+ErrorBody = Callable[[int, str, str, dict], dict]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    error_body: ErrorBody  # (status, message, field, extra) -> JSON body
+    validation_status: int
+
+    def error(self, status: int, message: str, field: str = "", extra: dict | None = None, headers=None) -> Response:
+        return Response(
+            status_code=status,
+            content_type="application/json",
+            body=json.dumps(self.error_body(status, message, field, extra or {})),
+            headers=headers,
+        )
+
+
+def build_resolver(dialect: Dialect, *, authenticated: bool = True) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(AuthenticationRequired)
+    def _challenge(error: AuthenticationRequired) -> Response:
+        return dialect.error(401, error.message, headers={"WWW-Authenticate": challenge_headers(error.stale)})
+
+    @app.exception_handler(CloudshareError)
+    def _domain_error(error: CloudshareError) -> Response:
+        return dialect.error(error.status, error.message, error.field, error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(error: RequestValidationError) -> Response:
+        field, message = _first_problem(error.errors())
+        return dialect.error(dialect.validation_status, message, field)
+
+    @app.not_found
+    def _no_route(_error) -> Response:
+        return dialect.error(404, "Not found")
+
+    if authenticated:
+        app.use(middlewares=[_authenticate])
+    return app
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    return app.context["caller"]
+
+
+def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
+    event = app.current_event
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    paths = tuple({event.path, event.request_context.path or event.path})
+    app.append_context(caller=authenticate(RequestCredentials(headers, event.http_method, paths)))
+    return next_middleware(app)
+
+
+def _first_problem(problems: list[dict]) -> tuple[str, str]:
+    if not problems:
+        return "", "Invalid request"
+    problem = problems[0]
+    location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    field = ".".join(location)
+    message = problem.get("msg", "Invalid value")
+    return field, f"{field}: {message}" if field else message
+
+
+def entrypoint(app: APIGatewayRestResolver):
+    """The Lambda handler for a resolver, with structured logs, traces and metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event, context):
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,1 @@
+"""Domain rules. Services call the store for AWS and raise cloudshare.errors; no wire formats here."""

@@ -1,0 +1,96 @@
+"""Who is calling: API keys (Bearer or x-api-key) and HTTP Digest with e-mail and password.
+
+No credentials, or credentials that answer a challenge we did not issue (forged or stale nonce,
+another realm, a header we cannot parse) -> AuthenticationRequired (401 + fresh challenges).
+Credentials that are simply wrong, revoked or replayed -> AccessDenied (403).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from cloudshare.config import settings
+from cloudshare.errors import AccessDenied, AuthenticationRequired
+from cloudshare.models import Caller
+from cloudshare.services import clock, digest
+from cloudshare.services.api_keys import parse_key_id
+from cloudshare.store import users
+
+INVALID_CREDENTIALS = "Invalid credentials"
+
+
+@dataclass(frozen=True)
+class RequestCredentials:
+    """The parts of an HTTP request that authentication looks at (header names lower-case)."""
+
+    headers: Mapping[str, str]
+    method: str
+    paths: tuple[str, ...]  # the request path as the client may have signed it (with/without stage)
+
+
+def authenticate(request: RequestCredentials) -> Caller:
+    api_key = request.headers.get("x-api-key")
+    authorization = request.headers.get("authorization", "").strip()
+    scheme, _, value = authorization.partition(" ")
+    if api_key is not None:
+        return _by_api_key(api_key.strip())
+    if scheme.lower() == "bearer":
+        return _by_api_key(value.strip())
+    if scheme.lower() == "digest":
+        return _by_digest(value, request)
+    if authorization:
+        raise AuthenticationRequired(f"Unsupported authorization scheme {scheme[:20]!r}; use Digest or Bearer")
+    raise AuthenticationRequired("Authentication required: use HTTP Digest, a Bearer API key or x-api-key")
+
+
+def challenge_headers(stale: bool = False) -> list[str]:
+    config = settings()
+    secret = config.require_nonce_secret()
+    nonce = digest.make_nonce(secret, int(clock.now()))
+    challenges = digest.challenges(config.realm, nonce, digest.opaque(secret), stale)
+    return [*challenges, f'Bearer realm="{config.realm}"']
+
+
+def _by_api_key(presented: str) -> Caller:
+    key_id = parse_key_id(presented)
+    record = users.get_api_key(key_id) if key_id else None
+    presented_hash = hashlib.sha256(presented.encode()).hexdigest()
+    if record is None or not hmac.compare_digest(record.secret_hash, presented_hash):
+        raise AccessDenied("Invalid API key")
+    if record.revoked:
+        raise AccessDenied("This API key has been revoked")
+    return _caller(record.user_id, "api_key")
+
+
+def _by_digest(header_value: str, request: RequestCredentials) -> Caller:
+    config = settings()
+    try:
+        credentials = digest.parse(header_value)
+        digest.check_nonce(config.require_nonce_secret(), credentials.nonce, int(clock.now()), config.nonce_ttl_seconds)
+    except digest.MalformedDigest as error:
+        raise AuthenticationRequired(str(error)) from error
+    except digest.BadNonce as error:
+        raise AuthenticationRequired(str(error), stale=error.stale) from error
+    if credentials.realm != config.realm:
+        raise AuthenticationRequired(f'Wrong realm; this server\'s realm is "{config.realm}"')
+    if urlsplit(credentials.uri).path not in request.paths:
+        raise AccessDenied("The Digest uri does not match the requested path")
+    login = users.get_login(credentials.username.strip().lower())
+    stored_ha1 = login.ha1.get(credentials.algorithm) if login else None
+    if not stored_ha1 or not digest.response_matches(credentials, stored_ha1, request.method):
+        raise AccessDenied(INVALID_CREDENTIALS)
+    expires_at = int(clock.now()) + config.nonce_ttl_seconds
+    if not users.record_nonce_use(credentials.nonce, credentials.nc, expires_at):
+        raise AccessDenied("This Digest nonce count was already used; replays are refused")
+    return _caller(login.user_id, "digest")
+
+
+def _caller(user_id: str, method: str) -> Caller:
+    user = users.get_user(user_id)
+    if user is None:
+        raise AccessDenied(INVALID_CREDENTIALS)
+    return Caller(user=user, method=method)

@@ -1,0 +1,19 @@
+"""Lazily created AWS clients, shared by the process (a warm Lambda reuses them).
+
+AWS_ENDPOINT_URL (honoured by botocore itself) points every client at the local stack.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+from botocore.config import Config
+
+# Standard retry mode backs off on throttling and transient errors, so callers never loop.
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+
+
+@cache
+def client(service: str):
+    return boto3.client(service, config=_CLIENT_CONFIG)

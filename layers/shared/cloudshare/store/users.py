@@ -1,0 +1,245 @@
+"""Users, their logins (by e-mail), API keys and Digest nonces in the single table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from botocore.exceptions import ClientError
+
+from cloudshare.config import settings
+from cloudshare.models import ApiKey, Login, User
+from cloudshare.store.aws import client
+from cloudshare.store.records import from_item, to_item, to_values
+
+USERS_INDEX = "GSI1"
+
+
+class AlreadyExists(Exception):
+    pass
+
+
+class Missing(Exception):
+    pass
+
+
+def _profile_key(user_id: str) -> dict:
+    return to_item({"PK": f"USER#{user_id}", "SK": "PROFILE"})
+
+
+def _login_key(email: str) -> dict:
+    return to_item({"PK": f"EMAIL#{email}", "SK": "LOGIN"})
+
+
+def _api_key_key(key_id: str) -> dict:
+    return to_item({"PK": f"APIKEY#{key_id}", "SK": "APIKEY"})
+
+
+def _user_from(record: dict) -> User:
+    return User(
+        user_id=record["user_id"],
+        email=record["email"],
+        plan_name=record["plan"],
+        created_at=record["created_at"],
+        storage_used=record.get("storage_used", 0),
+        artifact_count=record.get("artifact_count", 0),
+        item_count=record.get("item_count", 0),
+        uploads_day=record.get("uploads_day", ""),
+        uploads_today=record.get("uploads_today", 0),
+    )
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    code = error.response["Error"]["Code"]
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons", [])
+        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+    return False
+
+
+def create_user(user: User, login: Login, password_hash: str) -> None:
+    """Profile and login are written together; the e-mail is unique by a conditional put."""
+    profile = {"PK": f"USER#{user.user_id}", "SK": "PROFILE", "plan": user.plan_name, "password_hash": password_hash}
+    profile.update({k: v for k, v in asdict(user).items() if k != "plan_name"})
+    login_record = {
+        "PK": f"EMAIL#{login.email}",
+        "SK": "LOGIN",
+        "user_id": login.user_id,
+        "email": login.email,
+        "ha1": login.ha1,
+        "GSI1PK": "USERS",
+        "GSI1SK": login.email,
+    }
+    try:
+        client("dynamodb").transact_write_items(
+            TransactItems=[
+                {"Put": _conditional_new(login_record)},
+                {"Put": _conditional_new(profile)},
+            ]
+        )
+    except ClientError as error:
+        if _is_condition_failure(error):
+            raise AlreadyExists(login.email) from error
+        raise
+
+
+def _conditional_new(record: dict) -> dict:
+    return {
+        "TableName": settings().table_name,
+        "Item": to_item(record),
+        "ConditionExpression": "attribute_not_exists(PK)",
+    }
+
+
+def get_login(email: str) -> Login | None:
+    response = client("dynamodb").get_item(TableName=settings().table_name, Key=_login_key(email))
+    if "Item" not in response:
+        return None
+    record = from_item(response["Item"])
+    return Login(user_id=record["user_id"], email=record["email"], ha1=record.get("ha1", {}))
+
+
+def get_user(user_id: str) -> User | None:
+    response = client("dynamodb").get_item(TableName=settings().table_name, Key=_profile_key(user_id))
+    return _user_from(from_item(response["Item"])) if "Item" in response else None
+
+
+def list_logins() -> list[Login]:
+    paginator = client("dynamodb").get_paginator("query")
+    logins = []
+    for page in paginator.paginate(
+        TableName=settings().table_name,
+        IndexName=USERS_INDEX,
+        KeyConditionExpression="GSI1PK = :users",
+        ExpressionAttributeValues=to_values({":users": "USERS"}),
+    ):
+        for item in page["Items"]:
+            record = from_item(item)
+            logins.append(Login(user_id=record["user_id"], email=record["email"]))
+    return logins
+
+
+def set_plan(user_id: str, plan_name: str) -> None:
+    _update_existing(_profile_key(user_id), "SET #plan = :plan", {"#plan": "plan"}, {":plan": plan_name})
+
+
+def set_password(login: Login, password_hash: str) -> None:
+    table = settings().table_name
+    try:
+        client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": _login_key(login.email),
+                        "UpdateExpression": "SET ha1 = :ha1",
+                        "ConditionExpression": "attribute_exists(PK)",
+                        "ExpressionAttributeValues": to_values({":ha1": login.ha1}),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": _profile_key(login.user_id),
+                        "UpdateExpression": "SET password_hash = :hash",
+                        "ConditionExpression": "attribute_exists(PK)",
+                        "ExpressionAttributeValues": to_values({":hash": password_hash}),
+                    }
+                },
+            ]
+        )
+    except ClientError as error:
+        if _is_condition_failure(error):
+            raise Missing(login.email) from error
+        raise
+
+
+def get_password_hash(user_id: str) -> str | None:
+    response = client("dynamodb").get_item(
+        TableName=settings().table_name, Key=_profile_key(user_id), ProjectionExpression="password_hash"
+    )
+    return from_item(response["Item"]).get("password_hash") if "Item" in response else None
+
+
+def put_api_key(key: ApiKey) -> None:
+    record = {"PK": f"APIKEY#{key.key_id}", "SK": "APIKEY", **asdict(key)}
+    record.update({"GSI1PK": f"USER#{key.user_id}#KEYS", "GSI1SK": f"{key.created_at}#{key.key_id}"})
+    try:
+        client("dynamodb").put_item(**_conditional_new(record))
+    except ClientError as error:
+        if _is_condition_failure(error):
+            raise AlreadyExists(key.key_id) from error
+        raise
+
+
+def get_api_key(key_id: str) -> ApiKey | None:
+    response = client("dynamodb").get_item(TableName=settings().table_name, Key=_api_key_key(key_id))
+    if "Item" not in response:
+        return None
+    record = from_item(response["Item"])
+    return ApiKey(**{name: record.get(name) for name in ApiKey.__dataclass_fields__ if name in record})
+
+
+def list_api_keys(user_id: str) -> list[ApiKey]:
+    response = client("dynamodb").query(
+        TableName=settings().table_name,
+        IndexName=USERS_INDEX,
+        KeyConditionExpression="GSI1PK = :owner",
+        ExpressionAttributeValues=to_values({":owner": f"USER#{user_id}#KEYS"}),
+    )
+    keys = []
+    for item in response["Items"]:
+        record = from_item(item)
+        keys.append(ApiKey(**{name: record.get(name) for name in ApiKey.__dataclass_fields__ if name in record}))
+    return keys
+
+
+def revoke_api_key(key_id: str, revoked_at: str) -> None:
+    """Revoking twice keeps the first revocation time."""
+    try:
+        _update_existing(
+            _api_key_key(key_id),
+            "SET revoked_at = if_not_exists(revoked_at, :now)",
+            None,
+            {":now": revoked_at},
+        )
+    except Missing:
+        raise Missing(key_id) from None
+
+
+def _update_existing(key: dict, expression: str, names: dict | None, values: dict) -> None:
+    extra = {"ExpressionAttributeNames": names} if names else {}
+    try:
+        client("dynamodb").update_item(
+            TableName=settings().table_name,
+            Key=key,
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues=to_values(values),
+            **extra,
+        )
+    except ClientError as error:
+        if _is_condition_failure(error):
+            raise Missing(str(key)) from error
+        raise
+
+
+def record_nonce_use(nonce: str, count: int, expires_at: int) -> bool:
+    """True when this nonce count is higher than any seen before (so the request is not a replay).
+
+    One conditional write settles concurrent requests: only one of two equal counts succeeds.
+    """
+    try:
+        client("dynamodb").update_item(
+            TableName=settings().table_name,
+            Key=to_item({"PK": f"NONCE#{nonce}", "SK": "NONCE"}),
+            UpdateExpression="SET nc = :nc, expires_at = :exp",
+            ConditionExpression="attribute_not_exists(PK) OR nc < :nc",
+            ExpressionAttributeValues=to_values({":nc": count, ":exp": expires_at}),
+        )
+    except ClientError as error:
+        if _is_condition_failure(error):
+            return False
+        raise
+    return True
