@@ -15,8 +15,8 @@ def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
 DIALECT = Dialect(name="v3", error_body=_error_body, validation_status=422)
 
 
-def resolver(*, authenticated: bool = True):
-    return build_resolver(DIALECT, authenticated=authenticated)
+def resolver(*, authenticated: bool = True, validate: bool = False):
+    return build_resolver(DIALECT, authenticated=authenticated, validate=validate)
 
 
 def account(summary: AccountSummary) -> dict:

@@ -1,0 +1,185 @@
+"""cloudshare-admin: manage users, plans and API keys, on the local stack or a deployed one.
+
+Where the table is: --table NAME, or --stack NAME (reads the CloudFormation output TableName),
+or else the running local stack (.local/stack.json written by `make dev`).
+AWS credentials and region come from boto3's usual chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from devtools.template import ROOT
+
+LOCAL_STACK_FILE = ROOT / ".local" / "stack.json"
+
+
+def _connect(options: argparse.Namespace) -> None:
+    if options.region:
+        os.environ["AWS_DEFAULT_REGION"] = options.region
+    if options.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = options.endpoint_url
+    table = options.table
+    if not table and options.stack:
+        table = _stack_output(options.stack, "TableName")
+    if not table:
+        local = Path(options.local_state)
+        if not local.exists():
+            sys.exit("cloudshare-admin: say --table or --stack, or start the local stack with `make dev`")
+        stack = json.loads(local.read_text())
+        table = stack["table_name"]
+        os.environ.setdefault("AWS_DEFAULT_REGION", stack["region"])
+        if stack.get("aws_endpoint"):
+            os.environ.setdefault("AWS_ENDPOINT_URL", stack["aws_endpoint"])
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ["TABLE_NAME"] = table
+
+
+def _stack_output(stack_name: str, key: str) -> str:
+    import boto3
+
+    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    for output in stack.get("Outputs", []):
+        if output["OutputKey"] == key:
+            return output["OutputValue"]
+    sys.exit(f"cloudshare-admin: stack {stack_name} has no output {key}")
+
+
+def _password(options: argparse.Namespace) -> tuple[str, bool]:
+    """The password to set, and whether it was generated (and so must be shown)."""
+    if options.password_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    if options.generate_password:
+        return secrets.token_urlsafe(12), True
+    return getpass.getpass("Password: "), False
+
+
+def _print(data) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def create_user(options) -> None:
+    from cloudshare.services import accounts
+
+    password, generated = _password(options)
+    user = accounts.create_user(options.email, password, options.plan)
+    _print({"user_id": user.user_id, "email": user.email, "plan": user.plan_name}
+           | ({"password": password} if generated else {}))
+
+
+def set_plan(options) -> None:
+    from cloudshare.services import accounts
+
+    user = accounts.set_plan(options.email, options.plan)
+    _print({"email": user.email, "plan": user.plan_name})
+
+
+def set_password(options) -> None:
+    from cloudshare.services import accounts
+
+    password, generated = _password(options)
+    accounts.set_password(options.email, password)
+    _print({"email": options.email} | ({"password": password} if generated else {}))
+
+
+def list_users(options) -> None:
+    from cloudshare.services import accounts
+
+    _print([
+        {"email": user.email, "plan": user.plan_name, "created_at": user.created_at, "storage_used": user.storage_used}
+        for user in accounts.list_users()
+    ])
+
+
+def create_key(options) -> None:
+    from cloudshare.services import accounts
+
+    record, plaintext = accounts.create_api_key(options.email, options.label)
+    _print({"key_id": record.key_id, "api_key": plaintext, "note": "shown once; only a hash is stored"})
+
+
+def list_keys(options) -> None:
+    from cloudshare.services import accounts
+
+    _print([
+        {"key_id": key.key_id, "label": key.label, "created_at": key.created_at, "revoked_at": key.revoked_at}
+        for key in accounts.list_api_keys(options.email)
+    ])
+
+
+def revoke_key(options) -> None:
+    from cloudshare.services import accounts
+
+    accounts.revoke_api_key(options.key_id)
+    _print({"key_id": options.key_id, "revoked": True})
+
+
+def list_plans(options) -> None:
+    from cloudshare.plans import all_plans
+
+    _print({name: plan.limits() | {"features": plan.features} for name, plan in all_plans().items()})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cloudshare-admin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--table", help="DynamoDB table name")
+    parser.add_argument("--stack", help="CloudFormation stack name (reads its TableName output)")
+    parser.add_argument("--endpoint-url", help="AWS endpoint (LocalStack, moto); default: AWS itself")
+    parser.add_argument("--region")
+    parser.add_argument("--local-state", default=str(LOCAL_STACK_FILE), help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name, function, help_text):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(run=function)
+        return sub
+
+    def password_options(sub):
+        group = sub.add_mutually_exclusive_group()
+        group.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        group.add_argument("--generate-password", action="store_true", help="generate one and print it")
+
+    sub = command("create-user", create_user, "create an account (asks for a password)")
+    sub.add_argument("email")
+    sub.add_argument("--plan", default="free")
+    password_options(sub)
+    sub = command("set-plan", set_plan, "move an account to another plan")
+    sub.add_argument("email")
+    sub.add_argument("plan")
+    sub = command("set-password", set_password, "set an account's password")
+    sub.add_argument("email")
+    password_options(sub)
+    command("list-users", list_users, "list accounts")
+    sub = command("create-key", create_key, "create an API key (shown once)")
+    sub.add_argument("email")
+    sub.add_argument("--label", default="")
+    sub = command("list-keys", list_keys, "list an account's API keys (ids, never secrets)")
+    sub.add_argument("email")
+    sub = command("revoke-key", revoke_key, "revoke an API key by its id")
+    sub.add_argument("key_id")
+    command("plans", list_plans, "show the plans and their limits")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    from cloudshare.errors import CloudshareError
+
+    options = build_parser().parse_args(argv)
+    if options.command != "plans":
+        _connect(options)
+    try:
+        options.run(options)
+    except CloudshareError as error:
+        sys.exit(f"cloudshare-admin: {error.message}")
+
+
+if __name__ == "__main__":
+    main()

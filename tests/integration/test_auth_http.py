@@ -1,0 +1,90 @@
+"""Real clients (curl, requests) against the local stack: every way in, and the refusals."""
+
+import subprocess
+
+import pytest
+import requests
+from requests.auth import HTTPDigestAuth
+
+from tests.integration.conftest import admin
+
+pytestmark = pytest.mark.integration
+ROUTES = ["/v3/account", "/api/v1/account"]
+
+
+def curl(*args: str) -> tuple[int, str, str]:
+    """Returns (status, headers, body) of one curl call."""
+    result = subprocess.run(
+        ["curl", "-sS", "-i", "-w", "\n%{http_code}", *args],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    output, status = result.stdout.rsplit("\n", 1)
+    headers, _, body = output.rpartition("\n\n")  # text mode turned CRLF into LF; last exchange wins
+    return int(status), headers, body
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_curl_with_bearer_key_gets_the_account(stack, path):
+    status, _, body = curl("-H", f"Authorization: Bearer {stack['api_key']}", stack["api_url"] + path)
+    assert status == 200 and stack["email"] in body
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_curl_with_x_api_key_gets_the_account(stack, path):
+    status, _, body = curl("-H", f"x-api-key: {stack['api_key']}", stack["api_url"] + path)
+    assert status == 200 and stack["email"] in body
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_curl_digest_with_email_and_password_gets_the_account(stack, path):
+    status, _, body = curl("--digest", "-u", f"{stack['email']}:{stack['password']}", stack["api_url"] + path)
+    assert status == 200 and stack["email"] in body
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_no_credentials_get_401_with_a_digest_challenge(stack, path):
+    status, headers, _ = curl(stack["api_url"] + path)
+    assert status == 401
+    assert 'WWW-Authenticate: Digest realm="cloudshare", qop="auth", algorithm=SHA-256' in headers
+    assert "algorithm=MD5" in headers
+
+
+def test_curl_digest_with_a_wrong_password_gets_403(stack):
+    status, _, body = curl("--digest", "-u", f"{stack['email']}:not-the-password", stack["api_url"] + "/v3/account")
+    assert status == 403 and "Invalid credentials" in body
+
+
+def test_requests_digest_session_reuses_its_nonce_across_requests(stack):
+    session = requests.Session()
+    session.auth = HTTPDigestAuth(stack["email"], stack["password"])
+    for path in ROUTES * 3:
+        assert session.get(stack["api_url"] + path, timeout=10).status_code == 200
+
+
+def test_a_key_created_and_revoked_by_the_admin_cli(stack):
+    admin(stack, "create-user", "carol@example.com", "--plan", "free", "--generate-password")
+    key = admin(stack, "create-key", "carol@example.com", "--label", "ci")
+    headers = {"x-api-key": key["api_key"]}
+    account = requests.get(stack["api_url"] + "/api/v1/account", headers=headers, timeout=10).json()
+    assert account["account"]["email"] == "carol@example.com"
+    assert account["account"]["uploads_remaining"] == 10
+
+    admin(stack, "revoke-key", key["key_id"])
+    refused = requests.get(stack["api_url"] + "/api/v1/account", headers=headers, timeout=10)
+    assert refused.status_code == 403
+    assert refused.json() == {"status": False, "message": "This API key has been revoked"}
+
+
+def test_admin_cli_plan_change_shows_in_both_dialects(stack):
+    created = admin(stack, "create-user", "dave@example.com", "--generate-password")
+    auth = HTTPDigestAuth("dave@example.com", created["password"])
+    assert requests.get(stack["api_url"] + "/v3/account", auth=auth, timeout=10).json()["plan"] == "free"
+    admin(stack, "set-plan", "dave@example.com", "pro")
+    assert requests.get(stack["api_url"] + "/v3/account", auth=auth, timeout=10).json()["plan"] == "pro"
+    v1 = requests.get(stack["api_url"] + "/api/v1/account", auth=auth, timeout=10).json()
+    assert v1["account"]["plan"] == "pro" and v1["account"]["uploads_remaining"] == -1
+
+
+def test_credentials_file_is_private(stack):
+    assert (stack["state_dir"] / "credentials.json").stat().st_mode & 0o077 == 0

@@ -1,0 +1,54 @@
+"""Unit tests: the shared layer and the handlers against moto in-process, tables from template.yaml."""
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cloudshare.config import settings
+from cloudshare.services import accounts
+from cloudshare.store.aws import client
+from devtools.runner import InProcessRunner
+from devtools.template import create_bucket, create_table
+
+TABLE = "cloudshare-test"
+BUCKET = "cloudshare-test-files"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+@pytest.fixture(autouse=True)
+def aws(monkeypatch):
+    monkeypatch.setenv("TABLE_NAME", TABLE)
+    monkeypatch.setenv("BUCKET_NAME", BUCKET)
+    monkeypatch.setenv("NONCE_SECRET", "unit-test-nonce-secret")
+    monkeypatch.setenv("AUTH_REALM", "cloudshare")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "cloudshare")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cloudshare")
+    settings.cache_clear()
+    client.cache_clear()
+    with mock_aws():
+        create_table(boto3.client("dynamodb"), TABLE)
+        create_bucket(boto3.client("s3"), BUCKET)
+        yield
+    settings.cache_clear()
+    client.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def runner():
+    return InProcessRunner()
+
+
+@pytest.fixture
+def user():
+    """A free-plan account with a known password and one API key."""
+    created = accounts.create_user("alice@example.com", "correct horse battery", "free")
+    _, key = accounts.create_api_key(created.email, label="tests")
+    return {"user": created, "email": created.email, "password": "correct horse battery", "api_key": key}
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS / f"{name}.json").read_text())

@@ -1,0 +1,64 @@
+"""template.yaml: the security and shape rules every function and resource must keep."""
+
+import pytest
+
+from devtools.template import ROOT, functions, properties, template
+
+MANAGED_POLICY_TYPES = {"AWS::IAM::ManagedPolicy"}
+
+
+def _statements_of(function: dict) -> list[dict]:
+    statements = []
+    for policy in function["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "Ref" in policy:
+            resource = template()["Resources"][policy["Ref"]]
+            assert resource["Type"] in MANAGED_POLICY_TYPES
+            statements += resource["Properties"]["PolicyDocument"]["Statement"]
+        elif isinstance(policy, dict) and "Statement" in policy:
+            statements += policy["Statement"]
+        else:
+            pytest.fail(f"policy {policy!r} is neither our managed policy nor an inline statement")
+    return statements
+
+
+@pytest.mark.parametrize("logical_id", sorted(functions()))
+def test_no_function_has_a_wildcard_action_or_resource(logical_id):
+    for statement in _statements_of(functions()[logical_id]):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), statement
+        assert statement["Resource"] != "*", statement
+
+
+@pytest.mark.parametrize("logical_id", sorted(functions()))
+def test_every_function_has_its_own_folder_with_a_thin_handler(logical_id):
+    props = functions()[logical_id]["Properties"]
+    handler_file = ROOT / props["CodeUri"] / "app.py"
+    source = handler_file.read_text()
+    assert props["Handler"] == "app.lambda_handler"
+    assert "boto3" not in source and "botocore" not in source, "handlers reach AWS only through the store"
+
+
+def test_functions_do_not_share_code_folders():
+    folders = [props["Properties"]["CodeUri"] for props in functions().values()]
+    assert len(folders) == len(set(folders))
+
+
+def test_bucket_is_private_encrypted_tls_only_and_acl_free():
+    bucket = properties("Bucket")
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    statement = properties("BucketPolicy")["PolicyDocument"]["Statement"][0]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_table_is_on_demand_with_point_in_time_recovery():
+    table = properties("Table")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_api_accepts_multipart_as_binary_and_is_throttled():
+    api = properties("Api")
+    assert "multipart~1form-data" in api["BinaryMediaTypes"]
+    assert all(setting["ThrottlingRateLimit"] > 0 for setting in api["MethodSettings"])
