@@ -3,8 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Python 3.13: on PATH, or pyenv's; override with `make PYTHON313=/path/to/python3.13`.
-PYTHON313 ?= $(firstword $(shell command -v python3.13 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python3.13))
+# Python 3.13: pyenv's 3.13.x, else a python3.13 on PATH that runs (a pyenv shim may not);
+# override with `make PYTHON313=/path/to/python3.13`.
+PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python3.13) \
+  $(shell python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null))
 export SAM_CLI_TELEMETRY := 0
 # sam build needs a python3.13 on PATH; the venv's is one.
 export PATH := $(CURDIR)/$(BIN):$(PATH)

@@ -100,11 +100,11 @@ class LocalStack:
         from devtools.runner import InProcessRunner
 
         self.runner = InProcessRunner()
-        physical = {"Table": self.table_name, "Bucket": self.bucket_name}
+        physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name}
         for name, value in self.runner.environment().items():
             if value.startswith("{{resolve:secretsmanager:"):
                 value = secrets.token_urlsafe(32)
-            os.environ[name] = physical.get(value, value)
+            os.environ[name] = physical.get(name, value)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_DEV", "false")

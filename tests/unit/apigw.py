@@ -16,7 +16,7 @@ _TEMPLATE_EVENT = load_event("v3_account")
 def event(path: str, method: str = "GET", headers: dict | None = None, body: str | None = None) -> dict:
     built = copy.deepcopy(_TEMPLATE_EVENT)
     built.update(path=path, resource=path, httpMethod=method, body=body)
-    built["headers"] = {"Accept": "application/json", **(headers or {})}
+    built["headers"] = {"Accept": "application/json", "Host": "api.example.com", **(headers or {})}
     built["multiValueHeaders"] = {name: [value] for name, value in built["headers"].items()}
     built["requestContext"].update(path=f"/prod{path}", resourcePath=path, httpMethod=method)
     return built

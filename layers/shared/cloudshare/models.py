@@ -61,3 +61,34 @@ class Caller:
 
     user: User
     method: str  # "api_key" or "digest"
+
+
+@dataclass(frozen=True)
+class Item:
+    """A file or a bookmark owned by a user. Files are 'pending' until S3 holds their bytes."""
+
+    slug: str
+    owner_id: str
+    name: str
+    kind: str  # "file" | "bookmark"
+    state: str  # "pending" | "ready" | "failed"
+    created_at: str
+    updated_at: str
+    object_key: str | None = None
+    size: int = 0
+    content_type: str | None = None
+    redirect_url: str | None = None
+    source: str | None = None
+    long_link: bool = True
+    view_counter: int = 0
+    failure_reason: str | None = None
+    max_size: int = 0  # the most this upload may weigh, fixed when it was requested
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """What a client needs to POST a file straight to S3."""
+
+    item: Item
+    url: str
+    fields: dict[str, str]

@@ -13,9 +13,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from cloudshare.config import settings
 from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError
 from cloudshare.models import Caller
-from cloudshare.observability import logger, metrics, tracer
+from cloudshare.observability import instrumented, logger, metrics
 from cloudshare.services.auth import RequestCredentials, authenticate, challenge_headers
 
 ErrorBody = Callable[[int, str, str, dict], dict]
@@ -74,6 +75,22 @@ def caller(app: APIGatewayRestResolver) -> Caller:
     return app.context["caller"]
 
 
+def base_url(app: APIGatewayRestResolver) -> str:
+    """Where this API is reachable, as the client reached it (or the configured public URL).
+
+    On an execute-api host the stage is part of the path; behind a custom domain or locally it is not.
+    """
+    configured = settings().public_base_url
+    if configured:
+        return configured.rstrip("/")
+    event = app.current_event
+    host = event.headers.get("Host") or event.headers.get("host") or event.request_context.domain_name or "localhost"
+    scheme = event.headers.get("X-Forwarded-Proto") or event.headers.get("x-forwarded-proto") or "https"
+    stage = event.request_context.stage
+    prefix = f"/{stage}" if host.endswith(".amazonaws.com") and stage else ""
+    return f"{scheme}://{host}{prefix}"
+
+
 def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
     event = app.current_event
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
@@ -98,11 +115,4 @@ def _first_problem(problems: list[dict]) -> tuple[str, str]:
 
 def entrypoint(app: APIGatewayRestResolver):
     """The Lambda handler for a resolver, with structured logs, traces and metrics."""
-
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer.capture_lambda_handler
-    @metrics.log_metrics(capture_cold_start_metric=True)
-    def handler(event, context):
-        return app.resolve(event, context)
-
-    return handler
+    return instrumented(app.resolve, correlation_paths.API_GATEWAY_REST)

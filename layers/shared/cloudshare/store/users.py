@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from cloudshare.config import settings
 from cloudshare.models import ApiKey, Login, User
 from cloudshare.store.aws import client
-from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
 
 USERS_INDEX = "GSI1"
 
@@ -48,16 +48,6 @@ def _user_from(record: dict) -> User:
     )
 
 
-def _is_condition_failure(error: ClientError) -> bool:
-    code = error.response["Error"]["Code"]
-    if code == "ConditionalCheckFailedException":
-        return True
-    if code == "TransactionCanceledException":
-        reasons = error.response.get("CancellationReasons", [])
-        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
-    return False
-
-
 def create_user(user: User, login: Login, password_hash: str) -> None:
     """Profile and login are written together; the e-mail is unique by a conditional put."""
     profile = {"PK": f"USER#{user.user_id}", "SK": "PROFILE", "plan": user.plan_name, "password_hash": password_hash}
@@ -79,7 +69,7 @@ def create_user(user: User, login: Login, password_hash: str) -> None:
             ]
         )
     except ClientError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             raise AlreadyExists(login.email) from error
         raise
 
@@ -150,7 +140,7 @@ def set_password(login: Login, password_hash: str) -> None:
             ]
         )
     except ClientError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             raise Missing(login.email) from error
         raise
 
@@ -168,7 +158,7 @@ def put_api_key(key: ApiKey) -> None:
     try:
         client("dynamodb").put_item(**_conditional_new(record))
     except ClientError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             raise AlreadyExists(key.key_id) from error
         raise
 
@@ -220,7 +210,7 @@ def _update_existing(key: dict, expression: str, names: dict | None, values: dic
             **extra,
         )
     except ClientError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             raise Missing(str(key)) from error
         raise
 
@@ -239,7 +229,7 @@ def record_nonce_use(nonce: str, count: int, expires_at: int) -> bool:
             ExpressionAttributeValues=to_values({":nc": count, ":exp": expires_at}),
         )
     except ClientError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             return False
         raise
     return True

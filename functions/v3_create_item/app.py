@@ -1,0 +1,27 @@
+"""POST /v3/items — a bookmark, or a presigned POST for uploading a file straight to S3."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from cloudshare.dialects import v3
+from cloudshare.dialects.http import base_url, caller, entrypoint
+from cloudshare.dialects.v3_bodies import NewItem
+from cloudshare.services import accounts, uploads
+
+app = v3.resolver(validate=True)
+
+
+@app.post("/v3/items")
+def create_item(request: Annotated[NewItem, Body()]) -> dict:
+    user, base = caller(app).user, base_url(app)
+    source = app.current_event.headers.get("User-Agent")
+    if request.bookmark_url:
+        return v3.item(uploads.create_bookmark(user, request.bookmark_url, request.name, source), base)
+    ticket = uploads.request_upload(user, request.name, request.file_size, lambda slug: f"{base}/v3/items/{slug}/s3",
+                                    source)
+    summary = accounts.summarize(user)
+    return v3.upload_request(ticket, request.name, summary.uploads_remaining, uploads.upload_limit(user))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,46 @@
+"""S3 objects: presigned POSTs for uploads, and what S3 says an object really is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from cloudshare.config import settings
+from cloudshare.store.aws import client
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str
+
+
+def presigned_post(key: str, max_size: int, redirect_url: str, expires_in: int) -> tuple[str, dict[str, str]]:
+    """A POST policy for exactly this key, at most max_size bytes, redirecting to redirect_url."""
+    post = client("s3").generate_presigned_post(
+        Bucket=settings().bucket_name,
+        Key=key,
+        Fields={"success_action_redirect": redirect_url},
+        Conditions=[
+            {"success_action_redirect": redirect_url},
+            ["content-length-range", 1, max_size],
+            ["starts-with", "$Content-Type", ""],
+        ],
+        ExpiresIn=expires_in,
+    )
+    return post["url"], post["fields"]
+
+
+def head(key: str) -> StoredObject | None:
+    try:
+        response = client("s3").head_object(Bucket=settings().bucket_name, Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return StoredObject(size=response["ContentLength"], content_type=response.get("ContentType") or "")
+
+
+def delete(key: str) -> None:
+    client("s3").delete_object(Bucket=settings().bucket_name, Key=key)

@@ -1,0 +1,166 @@
+"""v3 uploads: request a presigned POST, S3 holds the bytes, finalize settles the item exactly once."""
+
+import base64
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+
+from cloudshare.services import accounts, uploads
+from cloudshare.store import items, users
+from tests.unit.apigw import bearer, body, event
+from tests.unit.conftest import BUCKET
+
+
+def create(runner, user, payload):
+    request = event("/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"},
+                    json.dumps(payload))
+    return runner.call("V3CreateItemFunction", request)
+
+
+def s3_event(key: str) -> dict:
+    return {"Records": [{"eventName": "ObjectCreated:Post", "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
+
+
+def upload(slug: str, data: bytes, content_type="image/png"):
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=uploads.object_key(slug), Body=data, ContentType=content_type)
+
+
+def test_given_a_file_request_then_the_seed_shape_with_a_narrow_policy(runner, user):
+    response = create(runner, user, {"name": "Image.png", "file_size": 1000})
+    assert response["statusCode"] == 200
+    answer = body(response)
+    assert set(answer) == {"slug", "name", "url", "uploads_remaining", "max_upload_size", "s3"}
+    assert answer["uploads_remaining"] == 10 and answer["max_upload_size"] == 26214400
+    assert answer["s3"]["key"] == f"items/{answer['slug']}"
+    assert answer["s3"]["success_action_redirect"].endswith(f"/v3/items/{answer['slug']}/s3")
+    policy = json.loads(base64.b64decode(answer["s3"]["policy"]))
+    assert ["content-length-range", 1, 26214400] in policy["conditions"]
+    assert {"key": f"items/{answer['slug']}"} in policy["conditions"]
+    assert items.get(answer["slug"]).state == "pending"
+    assert users.get_user(user["user"].user_id).storage_used == 0  # nothing counted before bytes exist
+
+
+@pytest.mark.parametrize(
+    "payload, field, message",
+    [
+        ({"name": "big.bin", "file_size": 26214401}, "file_size", "File size is too large"),
+        ({}, "", "give a name"),
+        ({"bookmark_url": "javascript:alert(1)"}, "bookmark_url", "http or https"),
+        ({"bookmark_url": "ftp://example.com/x"}, "bookmark_url", "http or https"),
+        ({"name": "x", "file_size": -1}, "file_size", "greater than or equal"),
+        ({"name": ""}, "name", "at least 1"),
+    ],
+)
+def test_given_bad_input_then_422_in_the_v3_format(runner, user, payload, field, message):
+    response = create(runner, user, payload)
+    assert response["statusCode"] == 422
+    errors = body(response)["errors"]
+    assert errors["name"] == field and message in errors["message"]
+    assert not boto3.client("dynamodb").scan(TableName="cloudshare-test", FilterExpression="begins_with(PK, :i)",
+                                             ExpressionAttributeValues={":i": {"S": "ITEM#"}})["Items"]
+
+
+def test_given_malformed_json_then_422_not_500(runner, user):
+    request = event("/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"}, "{nope")
+    assert runner.call("V3CreateItemFunction", request)["statusCode"] == 422
+
+
+def test_given_a_bookmark_then_an_item_that_redirects(runner, user):
+    answer = body(create(runner, user, {"bookmark_url": "http://getcloudapp.com/"}))
+    assert answer["item_type"] == "bookmark" and answer["redirect_url"] == "http://getcloudapp.com/"
+    assert answer["name"] == "http://getcloudapp.com/" and answer["content_url"] is None
+
+
+def test_given_no_uploads_left_today_then_the_seed_answer_without_s3(runner, user):
+    for _ in range(10):
+        slug = body(create(runner, user, {"name": "a.png"}))["slug"]
+        upload(slug, b"x")
+        uploads.finalize_object(uploads.object_key(slug))
+    answer = body(create(runner, user, {"name": "one-too-many.png"}))
+    assert answer["uploads_remaining"] == 0 and "s3" not in answer
+
+
+def test_given_duplicate_and_reordered_events_then_one_item_counted_once(runner, user):
+    slug = body(create(runner, user, {"name": "photo.png"}))["slug"]
+    upload(slug, b"p" * 500)
+    redirect = event(f"/v3/items/{slug}/s3", "GET", bearer(user["api_key"]))
+    redirect["pathParameters"] = {"slug": slug}
+    first = runner.call("V3ItemS3Function", redirect)  # the redirect before the event
+    for _ in range(3):
+        runner.call("S3FinalizeFunction", s3_event(uploads.object_key(slug)))
+    assert body(first)["item_type"] == "image" and body(first)["file_size"] == 500
+    owner = users.get_user(user["user"].user_id)
+    assert (owner.storage_used, owner.item_count, owner.uploads_today) == (500, 1, 1)
+
+
+def test_given_an_object_bigger_than_its_policy_then_it_is_deleted_and_the_item_failed(runner, user):
+    slug = body(create(runner, user, {"name": "small.png"}))["slug"]
+    upload(slug, b"x" * 26214401)
+    runner.call("S3FinalizeFunction", s3_event(uploads.object_key(slug)))
+    item = items.get(slug)
+    assert item.state == "failed" and "26214401 bytes" in item.failure_reason
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"items/{slug}")
+    assert users.get_user(user["user"].user_id).storage_used == 0
+
+
+def test_given_an_object_with_no_item_then_it_is_removed(runner, user):
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="items/unknown+name", Body=b"x")
+    runner.call("S3FinalizeFunction", s3_event("items/unknown%2Bname"))
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="items/unknown")
+
+
+@pytest.fixture
+def serializable_transactions(monkeypatch):
+    """DynamoDB applies each write atomically and transactions serializably; moto in-process does
+    not (a failed transaction restores a snapshot of the whole table, undoing other threads'
+    writes). A lock around moto's writes gives DynamoDB's guarantee; our reads, conditions and
+    retries still interleave freely across threads."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+
+    def serialized(original):
+        def write(self, *args, **kwargs):
+            with lock:
+                return original(self, *args, **kwargs)
+
+        return write
+
+    for name in ("transact_write_items", "update_item", "put_item", "delete_item"):
+        monkeypatch.setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
+
+
+def test_given_many_uploads_finishing_at_once_near_the_quota_then_storage_never_exceeds_it(
+    runner, user, serializable_transactions
+):
+    accounts.set_plan(user["email"], "free")
+    quota = users.get_user(user["user"].user_id).plan.storage_quota
+    boto3.client("dynamodb").update_item(
+        TableName="cloudshare-test", Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET storage_used = :used", ExpressionAttributeValues={":used": {"N": str(quota - 2500)}},
+    )
+    slugs = [body(create(runner, user, {"name": f"{n}.bin"}))["slug"] for n in range(8)]
+    for slug in slugs:
+        items_record = items.get(slug)
+        assert items_record.max_size == 2500
+        upload(slug, b"z" * 1000)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda slug: uploads.finalize_object(uploads.object_key(slug)), slugs))
+    states = sorted(items.get(slug).state for slug in slugs)
+    assert states == ["failed"] * 6 + ["ready"] * 2
+    assert users.get_user(user["user"].user_id).storage_used == quota - 500
+
+
+def test_given_another_users_upload_then_the_redirect_route_says_404(runner, user):
+    slug = body(create(runner, user, {"name": "private.png"}))["slug"]
+    accounts.create_user("mallory@example.com", "mallory password", "free")
+    _, key = accounts.create_api_key("mallory@example.com")
+    redirect = event(f"/v3/items/{slug}/s3", "GET", bearer(key))
+    redirect["pathParameters"] = {"slug": slug}
+    response = runner.call("V3ItemS3Function", redirect)
+    assert response["statusCode"] == 404
+    assert items.get(slug).state == "pending"
