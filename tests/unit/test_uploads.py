@@ -164,3 +164,9 @@ def test_given_another_users_upload_then_the_redirect_route_says_404(runner, use
     response = runner.call("V3ItemS3Function", redirect)
     assert response["statusCode"] == 404
     assert items.get(slug).state == "pending"
+
+
+def test_given_no_credentials_and_an_empty_body_then_401_before_any_validation(runner):
+    # curl --digest first sends the POST without its body to obtain the challenge.
+    response = runner.call("V3CreateItemFunction", event("/v3/items", "POST", {"Content-Type": "application/json"}))
+    assert response["statusCode"] == 401

@@ -66,7 +66,13 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
     def _no_route(_error) -> Response:
         return dialect.error(404, "Not found")
 
-    if authenticated:
+    if authenticated and validate:
+        # Powertools runs request validation before every other middleware; a client must learn
+        # it needs credentials (401) before being told its body is wrong — curl --digest probes
+        # with an empty body first. So authentication is put in front of validation itself.
+        validation = app._request_validation_middleware
+        app._request_validation_middleware = lambda app_, next_: _authenticate(app_, lambda a: validation(a, next_))
+    elif authenticated:
         app.use(middlewares=[_authenticate])
     return app
 
