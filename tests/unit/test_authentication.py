@@ -140,19 +140,22 @@ def test_given_a_stale_nonce_then_401_with_stale_true(runner, user, monkeypatch)
     assert all("stale=true" in c for c in challenges(response) if c.startswith("Digest"))
 
 
-def test_given_a_forged_nonce_then_401_with_a_fresh_challenge(runner, user):
-    challenge = fresh_challenge(runner).replace('nonce="', 'nonce="AAAA')
+def answer_tampered_challenge(runner, user, original: str, replacement: str) -> dict:
+    """Answers a real challenge after changing part of it, as a confused or hostile client would."""
+    challenge = fresh_challenge(runner).replace(original, replacement)
     header = digest_header(challenge, user["email"], user["password"], "GET", "/v3/account")
-    response = call(runner, V3, {"Authorization": header})
+    return call(runner, V3, {"Authorization": header})
+
+
+def test_given_a_forged_nonce_then_401_with_a_fresh_challenge(runner, user):
+    response = answer_tampered_challenge(runner, user, 'nonce="', 'nonce="AAAA')
     assert response["statusCode"] == 401
     assert "not issued by this server" in body(response)["errors"]["message"]
     assert not any("stale" in c for c in challenges(response))
 
 
 def test_given_another_realm_then_401(runner, user):
-    challenge = fresh_challenge(runner).replace('realm="cloudshare"', 'realm="elsewhere"')
-    header = digest_header(challenge, user["email"], user["password"], "GET", "/v3/account")
-    response = call(runner, V3, {"Authorization": header})
+    response = answer_tampered_challenge(runner, user, 'realm="cloudshare"', 'realm="elsewhere"')
     assert response["statusCode"] == 401
     assert "realm" in body(response)["errors"]["message"]
 
