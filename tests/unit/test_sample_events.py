@@ -6,13 +6,13 @@ from pathlib import Path
 import boto3
 import pytest
 
-from cloudshare.models import ApiKey, Item
+from cloudshare.models import ApiKey, Item, Version
 from cloudshare.services import accounts, uploads
 from cloudshare.store import items, users
 from devtools.template import functions
 from tests.unit.conftest import BUCKET, EVENTS, load_event
 
-SAMPLE_SLUG = "sampleslug01"
+SAMPLE_SLUG = "demoitem2345"
 
 
 def _event_name(logical_id: str) -> str:
@@ -27,9 +27,14 @@ def _seed_sample_data() -> None:
         ApiKey(key_id="sampleevent0", user_id=user.user_id, secret_hash=hashlib.sha256(key.encode()).hexdigest(),
                created_at="2026-01-01T00:00:00Z")
     )
-    items.put_new(Item(slug=SAMPLE_SLUG, owner_id=user.user_id, name="sample.txt", kind="file", state="pending",
-                       created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
-                       object_key=uploads.object_key(SAMPLE_SLUG), max_size=1024))
+    items.create_upload(
+        Item(slug=SAMPLE_SLUG, owner_id=user.user_id, name="sample.txt", kind="file", state="pending",
+             created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
+             object_key=uploads.object_key(SAMPLE_SLUG), max_size=1024, last_version=1),
+        Version(slug=SAMPLE_SLUG, number=1, state="pending", created_at="2026-01-01T00:00:00Z",
+                object_key=uploads.object_key(SAMPLE_SLUG), max_size=1024, owner_id=user.user_id),
+        "2026-01-01T00:30:00Z",
+    )
     boto3.client("s3").put_object(Bucket=BUCKET, Key=uploads.object_key(SAMPLE_SLUG), Body=b"sample bytes",
                                   ContentType="text/plain")
 

@@ -33,11 +33,11 @@ def test_given_a_file_request_then_the_seed_shape_with_a_narrow_policy(runner, u
     answer = body(response)
     assert set(answer) == {"slug", "name", "url", "uploads_remaining", "max_upload_size", "s3"}
     assert answer["uploads_remaining"] == 10 and answer["max_upload_size"] == 26214400
-    assert answer["s3"]["key"] == f"items/{answer['slug']}"
+    assert answer["s3"]["key"] == f"items/{answer['slug']}/1"
     assert answer["s3"]["success_action_redirect"].endswith(f"/v3/items/{answer['slug']}/s3")
     policy = json.loads(base64.b64decode(answer["s3"]["policy"]))
     assert ["content-length-range", 1, 26214400] in policy["conditions"]
-    assert {"key": f"items/{answer['slug']}"} in policy["conditions"]
+    assert {"key": f"items/{answer['slug']}/1"} in policy["conditions"]
     assert items.get(answer["slug"]).state == "pending"
     assert users.get_user(user["user"].user_id).storage_used == 0  # nothing counted before bytes exist
 
@@ -101,14 +101,16 @@ def test_given_an_object_bigger_than_its_policy_then_it_is_deleted_and_the_item_
     runner.call("S3FinalizeFunction", s3_event(uploads.object_key(slug)))
     item = items.get(slug)
     assert item.state == "failed" and "26214401 bytes" in item.failure_reason
-    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"items/{slug}")
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"items/{slug}/")
     assert users.get_user(user["user"].user_id).storage_used == 0
 
 
 def test_given_an_object_with_no_item_then_it_is_removed(runner, user):
     boto3.client("s3").put_object(Bucket=BUCKET, Key="items/unknown+name", Body=b"x")
     runner.call("S3FinalizeFunction", s3_event("items/unknown%2Bname"))
-    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="items/unknown")
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="items/abcdefghijkm/1", Body=b"x")  # well-formed, no item
+    runner.call("S3FinalizeFunction", s3_event("items/abcdefghijkm/1"))
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="items/")
 
 
 @pytest.fixture
@@ -145,8 +147,7 @@ def test_given_many_uploads_finishing_at_once_near_the_quota_then_storage_never_
     )
     slugs = [body(create(runner, user, {"name": f"{n}.bin"}))["slug"] for n in range(8)]
     for slug in slugs:
-        items_record = items.get(slug)
-        assert items_record.max_size == 2500
+        assert items.get_version(slug, 1).max_size == 2500
         upload(slug, b"z" * 1000)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda slug: uploads.finalize_object(uploads.object_key(slug)), slugs))

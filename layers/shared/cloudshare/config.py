@@ -15,6 +15,7 @@ class Settings:
     nonce_secret: bytes
     nonce_ttl_seconds: int
     public_base_url: str | None
+    retention_days: int
 
     def require_nonce_secret(self) -> bytes:
         """Only request handlers sign nonces; the admin tools run without the secret."""
@@ -39,4 +40,5 @@ def settings() -> Settings:
         nonce_secret=os.environ.get("NONCE_SECRET", "").encode(),
         nonce_ttl_seconds=int(os.environ.get("NONCE_TTL_SECONDS", "300")),
         public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
+        retention_days=int(os.environ.get("RETENTION_DAYS", "30")),
     )

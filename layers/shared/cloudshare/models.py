@@ -65,7 +65,12 @@ class Caller:
 
 @dataclass(frozen=True)
 class Item:
-    """A file or a bookmark owned by a user. Files are 'pending' until S3 holds their bytes."""
+    """A file or a bookmark owned by a user; a v1 artifact is the same record seen through v1.
+
+    A file has versions (Version records); the item carries its current one's object, size and
+    type. Files are 'pending' until S3 holds the bytes of version 1. Lifecycle facts (deleted,
+    expired, unpublished) are attributes, not states: see services/lifecycle.py for what they mean.
+    """
 
     slug: str
     owner_id: str
@@ -74,15 +79,54 @@ class Item:
     state: str  # "pending" | "ready" | "failed"
     created_at: str
     updated_at: str
-    object_key: str | None = None
-    size: int = 0
+    object_key: str | None = None  # the current version's object
+    size: int = 0  # the current version's bytes
     content_type: str | None = None
     redirect_url: str | None = None
     source: str | None = None
     long_link: bool = True
+    link_secret: str = ""  # the long share link is /<slug><link_secret>; the short one is /<slug>
     view_counter: int = 0
+    download_counter: int = 0
+    favorite: bool = False
     failure_reason: str | None = None
-    max_size: int = 0  # the most this upload may weigh, fixed when it was requested
+    max_size: int = 0  # the most version 1 may weigh, fixed when its upload was requested
+    version: int = 0  # the current (ready) version; 0 until the first upload lands
+    version_name: str | None = None
+    last_version: int = 0  # the highest version number handed out (pending ones included)
+    stored_bytes: int = 0  # every ready version's bytes: what this item costs the owner's quota
+    is_published: bool = True
+    allow_comments: bool = True
+    allow_downloads: bool = True
+    view_only: bool = False
+    show_combined_comments: bool = False
+    password_hash: str | None = None
+    expiration_time: str | None = None  # ISO 8601 UTC; named so it never meets the table's TTL attribute
+    expires_after_views: int | None = None
+    expired_at: str | None = None  # when the expiry sweep made it permanent
+    deleted_at: str | None = None  # soft delete; purged after the retention period
+
+
+@dataclass(frozen=True)
+class Version:
+    """One upload of a file item. Its object is items/<slug>/<number>; pending until S3 has it."""
+
+    slug: str
+    number: int
+    state: str  # "pending" | "ready" | "failed"
+    created_at: str
+    object_key: str
+    max_size: int  # the policy's upper bound, fixed when the upload was requested
+    name: str | None = None  # the v1 version_name
+    size: int = 0
+    content_type: str | None = None
+    failure_reason: str | None = None
+    # Plan limits when the upload was requested: finalize settles against these without reading
+    # the owner first (one read fewer), and a plan change mid-upload cannot surprise it.
+    storage_quota: int = -1
+    daily_uploads: int = -1
+    artifact_limit: int = -1
+    owner_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,5 +134,6 @@ class UploadTicket:
     """What a client needs to POST a file straight to S3."""
 
     item: Item
+    version: Version
     url: str
     fields: dict[str, str]

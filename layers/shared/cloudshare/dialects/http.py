@@ -1,6 +1,6 @@
 """What both dialects share: the resolver, authentication middleware, error mapping, entry point.
 
-A dialect supplies only how an error body looks and which status a validation error gets.
+A dialect supplies only how an error body looks and which statuses bad data and plan limits get.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cloudshare.config import settings
-from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError
+from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError, InvalidInput, LimitExceeded
 from cloudshare.models import Caller
 from cloudshare.observability import instrumented, logger, metrics
 from cloudshare.services.auth import RequestCredentials, authenticate, challenge_headers
@@ -26,7 +26,15 @@ ErrorBody = Callable[[int, str, str, dict], dict]
 class Dialect:
     name: str
     error_body: ErrorBody  # (status, message, field, extra) -> JSON body
-    validation_status: int
+    validation_status: int  # bad request data (InvalidInput, library validation)
+    limit_status: int  # a plan limit (LimitExceeded)
+
+    def status_of(self, error: CloudshareError) -> int:
+        if isinstance(error, InvalidInput):
+            return self.validation_status
+        if isinstance(error, LimitExceeded):
+            return self.limit_status
+        return error.status
 
     def error(self, status: int, message: str, field: str = "", extra: dict | None = None, headers=None) -> Response:
         return Response(
@@ -52,7 +60,7 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
         if isinstance(error, AccessDenied):
             logger.info("access denied", extra={"reason": error.message})
             metrics.add_metric(name="AccessDenied", unit=MetricUnit.Count, value=1)
-        return dialect.error(error.status, error.message, error.field, error.extra)
+        return dialect.error(dialect.status_of(error), error.message, error.field, error.extra)
 
     if validate:
         from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from cloudshare.dialects.http import Dialect, build_resolver
 from urllib.parse import quote
 
+from cloudshare.dialects.http import Dialect, build_resolver
 from cloudshare.models import Item, UploadTicket
 from cloudshare.services.accounts import AccountSummary
+from cloudshare.services.links import share_code
 
 _ERROR_TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large", 503: "unavailable"}
 
@@ -15,7 +16,7 @@ def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
     return {"errors": {"name": field, "message": message, "type": _ERROR_TYPES.get(status, ""), **extra}}
 
 
-DIALECT = Dialect(name="v3", error_body=_error_body, validation_status=422)
+DIALECT = Dialect(name="v3", error_body=_error_body, validation_status=422, limit_status=422)
 
 
 def resolver(*, authenticated: bool = True, validate: bool = False):
@@ -54,7 +55,7 @@ def item_type(item: Item) -> str:
 
 
 def item(entry: Item, base: str) -> dict:
-    share = f"{base}/{entry.slug}"
+    share = f"{base}/{share_code(entry)}"
     is_file = entry.kind == "file"
     body = {
         "slug": entry.slug,

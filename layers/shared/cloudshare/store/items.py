@@ -1,123 +1,304 @@
-"""Items in the single table, and the atomic writes that settle an upload against the owner's plan."""
+"""Items and their versions in the single table, and the atomic writes that settle an upload.
+
+Layout (see README, "Data model"):
+- ITEM#<slug> / ITEM            the item (file or bookmark; a v1 artifact is the same record)
+- ITEM#<slug> / VERSION#<n>     one upload of a file (n zero-padded so versions sort)
+- GSI1PK = OWNER#<owner>        on listed items only (ready files, bookmarks), GSI1SK = created_at#slug;
+  OWNER#<owner>#DELETED         on soft-deleted items, so listings never read them
+- due_shard / due_at            the sparse DueIndex: set only while something is due (an upload
+                                deadline, an expiry, a purge), so sweeps never scan
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, fields
 
 from botocore.exceptions import ClientError
 
 from cloudshare.config import settings
-from cloudshare.models import Item
+from cloudshare.models import Item, Version
 from cloudshare.store.aws import client
 from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
 
-PENDING_SHARD = "PENDING"
+DUE_INDEX = "DueIndex"
+DUE_SHARDS = 4  # sweeps query every shard: a constant cost when nothing is due
 _ITEM_FIELDS = {field.name for field in fields(Item)}
+_VERSION_FIELDS = {field.name for field in fields(Version)}
 
 
 class StateChanged(Exception):
-    """The item was no longer in the state the write expected (someone else settled it)."""
+    """The record was no longer in the state the write expected (someone else settled it)."""
+
+
+class NotCurrent(Exception):
+    """A newer version of the item landed first; this one is kept but does not become current."""
 
 
 class OwnerLimit(Exception):
     """The owner's usage would pass a plan limit."""
 
 
-def _key(slug: str) -> dict:
+def key(slug: str) -> dict:
     return to_item({"PK": f"ITEM#{slug}", "SK": "ITEM"})
 
 
-def _item_from(record: dict) -> Item:
+def version_key(slug: str, number: int) -> dict:
+    return to_item({"PK": f"ITEM#{slug}", "SK": f"VERSION#{number:06d}"})
+
+
+def owner_key(owner_id: str) -> dict:
+    return to_item({"PK": f"USER#{owner_id}", "SK": "PROFILE"})
+
+
+def listing_partition(owner_id: str, deleted: bool = False) -> str:
+    return f"OWNER#{owner_id}#DELETED" if deleted else f"OWNER#{owner_id}"
+
+
+def listing_attributes(item: Item) -> dict:
+    """The owner-listing index keys of an item that is listed (ready or a bookmark)."""
+    return {"GSI1PK": listing_partition(item.owner_id, item.deleted_at is not None),
+            "GSI1SK": f"{item.created_at}#{item.slug}"}
+
+
+def due_attributes(slug: str, due_at: str, suffix: str = "") -> dict:
+    """DueIndex keys: the shard spreads load; due_at sorts by time, the slug keeps keys unique."""
+    shard = int(hashlib.sha256(slug.encode()).hexdigest(), 16) % DUE_SHARDS
+    return {"due_shard": f"DUE#{shard}", "due_at": f"{due_at}#{slug}{suffix}"}
+
+
+def item_from(record: dict) -> Item:
     return Item(**{name: value for name, value in record.items() if name in _ITEM_FIELDS})
 
 
-def put_new(item: Item, pending_until: str | None = None) -> None:
+def version_from(record: dict) -> Version:
+    return Version(**{name: value for name, value in record.items() if name in _VERSION_FIELDS})
+
+
+def item_record(item: Item, due_at: str | None) -> dict:
     record = {"PK": f"ITEM#{item.slug}", "SK": "ITEM", **asdict(item)}
-    record.update({"GSI1PK": f"OWNER#{item.owner_id}", "GSI1SK": f"{item.created_at}#{item.slug}"})
-    if pending_until:  # the sparse due index: abandoned uploads are found without a scan
-        record.update({"due_shard": PENDING_SHARD, "due_at": f"{pending_until}#{item.slug}"})
+    if item.state == "ready":
+        record.update(listing_attributes(item))
+    if due_at:
+        record.update(due_attributes(item.slug, due_at))
+    return record
+
+
+def version_record(version: Version, due_at: str | None) -> dict:
+    record = {"PK": f"ITEM#{version.slug}", "SK": f"VERSION#{version.number:06d}", **asdict(version)}
+    if due_at:
+        record.update(due_attributes(version.slug, due_at, f"#{version.number}"))
+    return record
+
+
+def _put_new(record: dict) -> dict:
+    return {"TableName": settings().table_name, "Item": to_item(record), "ConditionExpression": "attribute_not_exists(PK)"}
+
+
+def create_upload(item: Item, version: Version, pending_until: str) -> None:
+    """A new file item and its first, pending version, together (nothing is counted yet)."""
+    _transact([{"Put": _put_new(item_record(item, pending_until))},
+               {"Put": _put_new(version_record(version, pending_until))}])
+
+
+def add_version(item: Item, version: Version, pending_until: str) -> None:
+    """Hands out the next version number of an existing item: concurrent requests get distinct ones."""
+    claim = {
+        "TableName": settings().table_name,
+        "Key": key(item.slug),
+        "UpdateExpression": "SET last_version = :number",
+        "ConditionExpression": "last_version = :previous AND owner_id = :owner AND attribute_not_exists(deleted_at)",
+        "ExpressionAttributeValues": to_values(
+            {":number": version.number, ":previous": version.number - 1, ":owner": item.owner_id}
+        ),
+    }
+    _transact([{"Update": claim}, {"Put": _put_new(version_record(version, pending_until))}])
+
+
+def create_bookmark(item: Item, due_at: str | None) -> None:
+    """A bookmark is listed at once and counts as one of the owner's items."""
+    _transact([
+        {"Put": _put_new(item_record(item, due_at))},
+        {"Update": {"TableName": settings().table_name, "Key": owner_key(item.owner_id),
+                    "UpdateExpression": "SET item_count = item_count + :one",
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": to_values({":one": 1})}},
+    ])
+
+
+def _transact(actions: list[dict]) -> None:
     try:
-        client("dynamodb").put_item(
-            TableName=settings().table_name, Item=to_item(record), ConditionExpression="attribute_not_exists(PK)"
-        )
+        client("dynamodb").transact_write_items(TransactItems=actions)
     except ClientError as error:
         if is_condition_failure(error):
-            raise StateChanged(item.slug) from error
+            raise StateChanged(str(error)) from error
         raise
 
 
 def get(slug: str) -> Item | None:
-    response = client("dynamodb").get_item(TableName=settings().table_name, Key=_key(slug))
-    return _item_from(from_item(response["Item"])) if "Item" in response else None
+    response = client("dynamodb").get_item(TableName=settings().table_name, Key=key(slug), ConsistentRead=True)
+    return item_from(from_item(response["Item"])) if "Item" in response else None
+
+
+def get_version(slug: str, number: int) -> Version | None:
+    response = client("dynamodb").get_item(
+        TableName=settings().table_name, Key=version_key(slug, number), ConsistentRead=True
+    )
+    return version_from(from_item(response["Item"])) if "Item" in response else None
+
+
+def get_with_version(slug: str, number: int) -> tuple[Item | None, Version | None]:
+    """The item and one of its versions in one request."""
+    table = settings().table_name
+    request = {table: {"Keys": [key(slug), version_key(slug, number)], "ConsistentRead": True}}
+    found: list[dict] = []
+    while request:
+        response = client("dynamodb").batch_get_item(RequestItems=request)
+        found.extend(response["Responses"].get(table, []))
+        request = response.get("UnprocessedKeys") or None
+    records = [from_item(raw) for raw in found]
+    item = next((item_from(r) for r in records if r["SK"] == "ITEM"), None)
+    version = next((version_from(r) for r in records if r["SK"].startswith("VERSION#")), None)
+    return item, version
+
+
+def list_versions(slug: str) -> list[Version]:
+    paginator = client("dynamodb").get_paginator("query")
+    versions = []
+    for page in paginator.paginate(
+        TableName=settings().table_name,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :versions)",
+        ExpressionAttributeValues=to_values({":pk": f"ITEM#{slug}", ":versions": "VERSION#"}),
+        ConsistentRead=True,
+    ):
+        versions.extend(version_from(from_item(raw)) for raw in page["Items"])
+    return versions
 
 
 def complete_upload(
-    item: Item, size: int, content_type: str, now: str, today: str, quota: int, daily_uploads: int, new_day: bool
+    item: Item, version: Version, size: int, content_type: str, now: str, today: str, *,
+    new_day: bool, make_current: bool, item_due: str | None,
 ) -> None:
-    """pending -> ready and the owner's counters, in one transaction.
+    """pending -> ready for a version, its item and the owner's counters, in one transaction.
 
-    The owner's conditions hold the plan: storage stays within quota and uploads within the day's
-    allowance, however many uploads finish at once. new_day picks the form of the daily counter
-    update (a day's first upload resets it); the caller tries the other form if this one fails.
+    The owner's conditions hold the plan limits recorded on the version: storage within quota,
+    uploads within the day's allowance and (for a new item) artifacts within their limit, however
+    many uploads finish at once. new_day picks the form of the daily counter update (a day's first
+    upload resets it); the caller tries the other form if this one fails. make_current=False keeps
+    the bytes (and their cost) without making this version the item's current one.
     """
     table = settings().table_name
-    item_update = {
+    first = version.number == 1
+    version_update = {
         "TableName": table,
-        "Key": _key(item.slug),
-        "UpdateExpression": "SET #state = :ready, #size = :size, content_type = :type, updated_at = :now "
-        "REMOVE due_shard, due_at",
+        "Key": version_key(version.slug, version.number),
+        "UpdateExpression": "SET #state = :ready, #size = :size, content_type = :type REMOVE due_shard, due_at",
         "ConditionExpression": "#state = :pending",
         "ExpressionAttributeNames": {"#state": "state", "#size": "size"},
-        "ExpressionAttributeValues": to_values(
-            {":ready": "ready", ":pending": "pending", ":size": size, ":type": content_type, ":now": now}
-        ),
+        "ExpressionAttributeValues": to_values({":ready": "ready", ":pending": "pending", ":size": size,
+                                                ":type": content_type}),
     }
+    item_values: dict = {":size": size, ":now": now}
+    item_names: dict = {}
+    item_sets = ["stored_bytes = stored_bytes + :size", "updated_at = :now"]
+    if make_current:
+        item_names.update({"#size": "size", "#version": "version"})
+        item_sets += ["#version = :number", "object_key = :key", "#size = :size", "content_type = :type",
+                      "version_name = :version_name"]
+        item_values.update({":number": version.number, ":key": version.object_key, ":type": content_type,
+                            ":version_name": version.name})
+        condition = "attribute_exists(PK) AND #version < :number"
+    else:
+        condition = "attribute_exists(PK)"
+    removes = []
+    if first:
+        item_names["#state"] = "state"
+        item_sets.append("#state = :ready")
+        item_values.update({":ready": "ready", ":pending": "pending"})
+        listed = listing_attributes(item)
+        item_sets += ["GSI1PK = :listing", "GSI1SK = :listed_at"]
+        item_values.update({":listing": listed["GSI1PK"], ":listed_at": listed["GSI1SK"]})
+        condition += " AND #state = :pending"
+        if item_due:
+            due = due_attributes(item.slug, item_due)
+            item_sets += ["due_shard = :due_shard", "due_at = :due_at"]
+            item_values.update({":due_shard": due["due_shard"], ":due_at": due["due_at"]})
+        else:
+            removes = ["due_shard", "due_at"]
+    item_update = {
+        "TableName": table,
+        "Key": key(item.slug),
+        "UpdateExpression": "SET " + ", ".join(item_sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": to_values(item_values),
+    }
+    if item_names:
+        item_update["ExpressionAttributeNames"] = item_names
+
+    owner_sets = ["storage_used = storage_used + :size"]
     conditions = ["attribute_exists(PK)"]
-    values = {":size": size, ":one": 1, ":today": today}
-    if quota >= 0:
+    values: dict = {":size": size, ":one": 1, ":today": today}
+    if version.storage_quota >= 0:
         conditions.append("storage_used <= :room")
-        values[":room"] = quota - size
+        values[":room"] = version.storage_quota - size
+    if first:
+        owner_sets += ["item_count = item_count + :one", "artifact_count = artifact_count + :one"]
+        if version.artifact_limit >= 0:
+            conditions.append("artifact_count < :artifacts")
+            values[":artifacts"] = version.artifact_limit
     if new_day:
-        counter = "uploads_day = :today, uploads_today = :one"
+        owner_sets.append("uploads_day = :today, uploads_today = :one")
         conditions.append("uploads_day <> :today")
     else:
-        counter = "uploads_today = uploads_today + :one"
+        owner_sets.append("uploads_today = uploads_today + :one")
         conditions.append("uploads_day = :today")
-        if daily_uploads >= 0:
+        if version.daily_uploads >= 0:
             conditions.append("uploads_today < :daily")
-            values[":daily"] = daily_uploads
+            values[":daily"] = version.daily_uploads
     owner_update = {
         "TableName": table,
-        "Key": to_item({"PK": f"USER#{item.owner_id}", "SK": "PROFILE"}),
-        "UpdateExpression": f"SET storage_used = storage_used + :size, item_count = item_count + :one, {counter}",
+        "Key": owner_key(item.owner_id),
+        "UpdateExpression": "SET " + ", ".join(owner_sets),
         "ConditionExpression": " AND ".join(conditions),
         "ExpressionAttributeValues": to_values(values),
     }
     try:
-        client("dynamodb").transact_write_items(TransactItems=[{"Update": item_update}, {"Update": owner_update}])
+        client("dynamodb").transact_write_items(
+            TransactItems=[{"Update": version_update}, {"Update": item_update}, {"Update": owner_update}]
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise
         reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            raise StateChanged(item.slug) from error
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            raise StateChanged(version.slug) from error
+        if reasons[1:2] == ["ConditionalCheckFailed"]:
+            raise (StateChanged if first else NotCurrent)(version.slug) from error
+        if reasons[2:3] == ["ConditionalCheckFailed"]:
             raise OwnerLimit(item.owner_id) from error
         raise
 
 
-def mark_failed(slug: str, reason: str, now: str) -> None:
-    try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=_key(slug),
-            UpdateExpression="SET #state = :failed, failure_reason = :reason, updated_at = :now REMOVE due_shard, due_at",
-            ConditionExpression="#state = :pending",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=to_values({":failed": "failed", ":pending": "pending", ":reason": reason,
-                                                 ":now": now}),
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise StateChanged(slug) from error
-        raise
+def mark_failed(version: Version, reason: str, now: str) -> None:
+    """A rejected upload: the version (and, for a first upload, its item) become failed, once."""
+    table = settings().table_name
+    failed = {":failed": "failed", ":pending": "pending", ":reason": reason, ":now": now}
+    actions = [{"Update": {
+        "TableName": table,
+        "Key": version_key(version.slug, version.number),
+        "UpdateExpression": "SET #state = :failed, failure_reason = :reason REMOVE due_shard, due_at",
+        "ConditionExpression": "#state = :pending",
+        "ExpressionAttributeNames": {"#state": "state"},
+        "ExpressionAttributeValues": to_values({k: failed[k] for k in (":failed", ":pending", ":reason")}),
+    }}]
+    if version.number == 1:
+        actions.append({"Update": {
+            "TableName": table,
+            "Key": key(version.slug),
+            "UpdateExpression": "SET #state = :failed, failure_reason = :reason, updated_at = :now "
+                                "REMOVE due_shard, due_at",
+            "ConditionExpression": "#state = :pending",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": to_values(failed),
+        }})
+    _transact(actions)

@@ -16,20 +16,21 @@ class StoredObject:
     content_type: str
 
 
-def presigned_post(key: str, max_size: int, redirect_url: str, expires_in: int) -> tuple[str, dict[str, str]]:
-    """A POST policy for exactly this key, at most max_size bytes, redirecting to redirect_url."""
+def presigned_post(key: str, max_size: int, redirect_url: str | None, expires_in: int) -> tuple[str, dict[str, str]]:
+    """A POST policy for exactly this key, at most max_size bytes, redirecting to redirect_url if given
+    (else S3 answers 204)."""
+    fields, conditions = {}, [["content-length-range", 1, max_size], ["starts-with", "$Content-Type", ""]]
+    if redirect_url:
+        fields["success_action_redirect"] = redirect_url
+        conditions.append({"success_action_redirect": redirect_url})
     post = client("s3").generate_presigned_post(
-        Bucket=settings().bucket_name,
-        Key=key,
-        Fields={"success_action_redirect": redirect_url},
-        Conditions=[
-            {"success_action_redirect": redirect_url},
-            ["content-length-range", 1, max_size],
-            ["starts-with", "$Content-Type", ""],
-        ],
-        ExpiresIn=expires_in,
+        Bucket=settings().bucket_name, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
     )
     return post["url"], post["fields"]
+
+
+def put(key: str, data: bytes, content_type: str) -> None:
+    client("s3").put_object(Bucket=settings().bucket_name, Key=key, Body=data, ContentType=content_type)
 
 
 def head(key: str) -> StoredObject | None:

@@ -1,0 +1,78 @@
+"""What an item's lifecycle facts mean, and when something is next due for it.
+
+An item is served publicly only when it is ready (or a bookmark), published, not deleted and not
+expired. Expiry is decided here on every read, so an expired item is never served whether or not
+the sweep has run; the sweep (driven by next_due) makes it permanent and later purges the data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cloudshare.config import settings
+from cloudshare.models import Item
+
+UPLOAD_WINDOW_SECONDS = 15 * 60
+# An upload may finish arriving a little after its policy expires (S3 checks expiry at the start).
+PENDING_GRACE_SECONDS = 15 * 60
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601 with an offset or Z; a time without one is taken as UTC."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shift(text: str, **delta) -> str:
+    return iso(parse_time(text) + timedelta(**delta))
+
+
+def views_exhausted(item: Item) -> bool:
+    return item.expires_after_views is not None and item.view_counter >= item.expires_after_views
+
+
+def is_expired(item: Item, now: str) -> bool:
+    if item.expired_at is not None or views_exhausted(item):
+        return True
+    return item.expiration_time is not None and parse_time(item.expiration_time) <= parse_time(now)
+
+
+def public_state(item: Item, now: str) -> str:
+    """'available', or why not: 'pending', 'failed', 'deleted', 'unpublished', 'expired'."""
+    if item.deleted_at is not None:
+        return "deleted"
+    if item.state != "ready":
+        return item.state
+    if is_expired(item, now):
+        return "expired"
+    if not item.is_published:
+        return "unpublished"
+    return "available"
+
+
+def upload_deadline(requested_at: str) -> str:
+    """After this, a pending upload whose bytes never came is abandoned (the sweep removes it)."""
+    return shift(requested_at, seconds=UPLOAD_WINDOW_SECONDS + PENDING_GRACE_SECONDS)
+
+
+def purge_time(since: str) -> str:
+    return shift(since, days=settings().retention_days)
+
+
+def next_due(item: Item, now: str) -> str | None:
+    """When the sweep must next look at this item (None: never, unless something changes)."""
+    if item.deleted_at is not None:
+        return purge_time(item.deleted_at)
+    if item.state == "pending":
+        return upload_deadline(item.created_at)
+    if item.state == "failed":
+        return purge_time(item.updated_at)
+    if item.expired_at is not None:
+        return purge_time(item.expired_at)
+    if views_exhausted(item):
+        return now
+    return item.expiration_time and iso(parse_time(item.expiration_time))

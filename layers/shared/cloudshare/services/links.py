@@ -1,0 +1,29 @@
+"""Public links: the long form /<slug><secret> (the default, unguessable) or the short form /<slug>.
+
+Only the item's current form resolves, so switching forms retires the old link.
+"""
+
+from __future__ import annotations
+
+from cloudshare.models import Item
+from cloudshare.services.uploads import LINK_SECRET_LENGTH, SLUG_LENGTH
+
+
+def share_code(item: Item) -> str:
+    return f"{item.slug}{item.link_secret}" if item.long_link else item.slug
+
+
+def split_code(code: str) -> tuple[str, str] | None:
+    """(slug, secret) of a public link code; the secret is '' for the short form."""
+    if len(code) == SLUG_LENGTH:
+        return code, ""
+    if len(code) == SLUG_LENGTH + LINK_SECRET_LENGTH:
+        return code[:SLUG_LENGTH], code[SLUG_LENGTH:]
+    return None
+
+
+def matches(item: Item, secret: str) -> bool:
+    """Whether a link with this secret is the item's current form."""
+    import hmac
+
+    return hmac.compare_digest(secret, item.link_secret) if item.long_link else secret == ""
