@@ -43,3 +43,26 @@ class LimitExceeded(CloudshareError):
 
 class ServiceUnavailable(CloudshareError):
     status = 503
+
+
+class ItemNotFound(NotFound):
+    """No such item, or it is deleted (each dialect names it: 'Item not found', 'Artifact not found')."""
+
+    def __init__(self, message: str = "Item not found"):
+        super().__init__(message, field="slug")
+
+
+class NotOwner(AccessDenied):
+    """The item exists but belongs to someone else. v3 answers 404 (the seed); v1 answers 403."""
+
+    def __init__(self, action: str):
+        super().__init__(f"Unauthorized to {action} this artifact", field="slug")
+        self.action = action
+
+
+class FeatureNotAvailable(LimitExceeded):
+    """A paid feature on a plan without it (the v1 seed's 403 with `feature`)."""
+
+    def __init__(self, feature: str, title: str, field: str):
+        super().__init__(f"{title} requires a paid plan. Upgrade to access this feature.", field=field,
+                         extra={"feature": feature})

@@ -14,7 +14,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cloudshare.config import settings
-from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError, InvalidInput, LimitExceeded
+from cloudshare.errors import (
+    AccessDenied,
+    AuthenticationRequired,
+    CloudshareError,
+    InvalidInput,
+    ItemNotFound,
+    LimitExceeded,
+    NotOwner,
+)
 from cloudshare.models import Caller
 from cloudshare.observability import instrumented, logger, metrics
 from cloudshare.services.auth import RequestCredentials, authenticate, challenge_headers
@@ -28,6 +36,8 @@ class Dialect:
     error_body: ErrorBody  # (status, message, field, extra) -> JSON body
     validation_status: int  # bad request data (InvalidInput, library validation)
     limit_status: int  # a plan limit (LimitExceeded)
+    item_noun: str  # "Item" / "Artifact": how this API names what is not found
+    hides_other_owners: bool  # someone else's item looks like no item at all (404) rather than 403
 
     def status_of(self, error: CloudshareError) -> int:
         if isinstance(error, InvalidInput):
@@ -60,6 +70,8 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
         if isinstance(error, AccessDenied):
             logger.info("access denied", extra={"reason": error.message})
             metrics.add_metric(name="AccessDenied", unit=MetricUnit.Count, value=1)
+        if isinstance(error, ItemNotFound) or (isinstance(error, NotOwner) and dialect.hides_other_owners):
+            return dialect.error(404, f"{dialect.item_noun} not found", "slug")
         return dialect.error(dialect.status_of(error), error.message, error.field, error.extra)
 
     if validate:

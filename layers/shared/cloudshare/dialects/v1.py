@@ -10,7 +10,8 @@ def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
     return {"status": False, "message": message, **extra}
 
 
-DIALECT = Dialect(name="v1", error_body=_error_body, validation_status=400, limit_status=403)
+DIALECT = Dialect(name="v1", error_body=_error_body, validation_status=400, limit_status=403,
+                  item_noun="Artifact", hides_other_owners=False)
 
 
 def resolver(*, authenticated: bool = True, validate: bool = False):

@@ -16,7 +16,8 @@ def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
     return {"errors": {"name": field, "message": message, "type": _ERROR_TYPES.get(status, ""), **extra}}
 
 
-DIALECT = Dialect(name="v3", error_body=_error_body, validation_status=422, limit_status=422)
+DIALECT = Dialect(name="v3", error_body=_error_body, validation_status=422, limit_status=422,
+                  item_noun="Item", hides_other_owners=True)
 
 
 def resolver(*, authenticated: bool = True, validate: bool = False):

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
-from cloudshare.errors import InvalidInput, LimitExceeded, NotFound
+from cloudshare.errors import InvalidInput, ItemNotFound, LimitExceeded, NotOwner
 from cloudshare.models import Item, UploadTicket, User, Version
 from cloudshare.observability import logger
 from cloudshare.plans import UNLIMITED
@@ -154,8 +154,10 @@ def create_bookmark(user: User, url: str, name: str | None, source: str | None) 
 def finish_for_owner(user: User, slug: str) -> Item:
     """Where S3's redirect lands: the item, finalized first if the S3 event has not come yet."""
     item = items.get(slug)
-    if item is None or item.owner_id != user.user_id:
-        raise NotFound("Item not found", field="slug")
+    if item is None or item.deleted_at is not None:
+        raise ItemNotFound()
+    if item.owner_id != user.user_id:
+        raise NotOwner("access")
     if item.state != "pending":
         return item
     version = items.get_version(slug, 1)

@@ -302,3 +302,120 @@ def mark_failed(version: Version, reason: str, now: str) -> None:
             "ExpressionAttributeValues": to_values(failed),
         }})
     _transact(actions)
+
+
+def _due_changes(slug: str, due_at: str | None) -> tuple[dict, list[str]]:
+    """SET values or REMOVE names that put an item's due attributes in line with due_at."""
+    return (due_attributes(slug, due_at), []) if due_at else ({}, ["due_shard", "due_at"])
+
+
+def _update_expression(sets: dict, removes: list[str]) -> tuple[str, dict, dict]:
+    """An UpdateExpression with every attribute name aliased (names like `size` are reserved)."""
+    names, values, assignments = {}, {}, []
+    for index, (name, value) in enumerate(sets.items()):
+        names[f"#s{index}"] = name
+        values[f":s{index}"] = value
+        assignments.append(f"#s{index} = :s{index}")
+    removals = []
+    for index, name in enumerate(removes):
+        names[f"#r{index}"] = name
+        removals.append(f"#r{index}")
+    expression = ("SET " + ", ".join(assignments) if assignments else "") + (
+        " REMOVE " + ", ".join(removals) if removals else "")
+    return expression.strip(), names, values
+
+
+def update_fields(item: Item, sets: dict, removes: list[str], due_at: str | None) -> Item:
+    """Changes an owner's live (not deleted) item; returns it as stored afterwards."""
+    due_sets, due_removes = _due_changes(item.slug, due_at)
+    sets = {name: value for name, value in {**sets, **due_sets}.items()}
+    removes = [name for name in [*removes, *due_removes] if name not in sets]
+    expression, names, values = _update_expression(sets, removes)
+    names["#owner"] = "owner_id"
+    names["#deleted"] = "deleted_at"
+    values[":owner"] = item.owner_id
+    try:
+        response = client("dynamodb").update_item(
+            TableName=settings().table_name,
+            Key=key(item.slug),
+            UpdateExpression=expression,
+            ConditionExpression="#owner = :owner AND attribute_not_exists(#deleted)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_values(values),
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            raise StateChanged(item.slug) from error
+        raise
+    return item_from(from_item(response["Attributes"]))
+
+
+def _owner_counts(owner_id: str, delta: int, *, files: bool, artifact_limit: int | None = None) -> dict:
+    """The owner's item (and, for files, artifact) counts moved by delta; a rising artifact count
+    stays within artifact_limit."""
+    sets = "item_count = item_count + :delta" + (", artifact_count = artifact_count + :delta" if files else "")
+    values = {":delta": delta}
+    condition = "attribute_exists(PK)"
+    if files and artifact_limit is not None and artifact_limit >= 0:
+        condition += " AND artifact_count < :limit"
+        values[":limit"] = artifact_limit
+    return {"TableName": settings().table_name, "Key": owner_key(owner_id), "UpdateExpression": f"SET {sets}",
+            "ConditionExpression": condition, "ExpressionAttributeValues": to_values(values)}
+
+
+def soft_delete(item: Item, deleted_at: str, purge_at: str) -> None:
+    """Marks the item deleted, takes it out of the owner's listing and counts, and schedules its purge.
+
+    The item's state is a condition, so whether it was counted (ready) is decided by the database.
+    """
+    sets = {"deleted_at": deleted_at, "updated_at": deleted_at, **due_attributes(item.slug, purge_at)}
+    if item.state == "ready":
+        sets.update({"GSI1PK": listing_partition(item.owner_id, deleted=True)})
+    expression, names, values = _update_expression(sets, [])
+    names.update({"#state": "state", "#deleted": "deleted_at", "#owner": "owner_id"})
+    values.update({":state": item.state, ":owner": item.owner_id})
+    actions = [{"Update": {
+        "TableName": settings().table_name, "Key": key(item.slug), "UpdateExpression": expression,
+        "ConditionExpression": "#owner = :owner AND #state = :state AND attribute_not_exists(#deleted)",
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_values(values),
+    }}]
+    if item.state == "ready":
+        actions.append({"Update": _owner_counts(item.owner_id, -1, files=item.kind == "file")})
+    _transact_or_owner_limit(actions)
+
+
+def restore(item: Item, restored_at: str, due_at: str | None, artifact_limit: int) -> Item:
+    """Undoes a soft delete (before the purge): listed and counted again, within the artifact limit."""
+    due_sets, due_removes = _due_changes(item.slug, due_at)
+    sets = {"updated_at": restored_at, **due_sets}
+    if item.state == "ready":
+        sets["GSI1PK"] = listing_partition(item.owner_id)
+    expression, names, values = _update_expression(sets, ["deleted_at", *due_removes])
+    names.update({"#state": "state", "#deleted_key": "deleted_at", "#owner": "owner_id"})
+    values.update({":state": item.state, ":owner": item.owner_id, ":deleted": item.deleted_at})
+    actions = [{"Update": {
+        "TableName": settings().table_name, "Key": key(item.slug), "UpdateExpression": expression,
+        "ConditionExpression": "#owner = :owner AND #state = :state AND #deleted_key = :deleted",
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_values(values),
+    }}]
+    if item.state == "ready":
+        actions.append({"Update": _owner_counts(item.owner_id, +1, files=item.kind == "file",
+                                                artifact_limit=artifact_limit)})
+    _transact_or_owner_limit(actions)
+    return get(item.slug)
+
+
+def _transact_or_owner_limit(actions: list[dict]) -> None:
+    """StateChanged when the item's condition fails; OwnerLimit when the owner's does."""
+    try:
+        client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        if reasons[1:2] == ["ConditionalCheckFailed"]:
+            raise OwnerLimit(actions[1]["Update"]["Key"]) from error
+        if "ConditionalCheckFailed" in reasons:
+            raise StateChanged(str(actions[0]["Update"]["Key"])) from error
+        raise

@@ -1,0 +1,232 @@
+"""Managing one's own items: read, change, delete, restore, favorite, expire, list.
+
+Both dialects call these; they differ only in how answers and errors look.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from cloudshare.errors import FeatureNotAvailable, InvalidInput, ItemNotFound, LimitExceeded, NotOwner
+from cloudshare.models import Item, User
+from cloudshare.services import clock, lifecycle
+from cloudshare.services.passwords import hash_password
+from cloudshare.services.uploads import new_link_secret
+from cloudshare.store import items, listing
+
+MAX_NAME_LENGTH = 255
+MAX_PASSWORD_LENGTH = 1024
+MAX_PAGE_SIZE = 100
+
+
+class _Keep:
+    """'Leave as it is' for fields where None means 'remove'."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+
+@dataclass(frozen=True)
+class ItemChanges:
+    """What an owner asks to change. None (or KEEP where None means removal) leaves a field alone."""
+
+    name: str | None = None
+    long_link: bool | None = None
+    favorite: bool | None = None
+    is_published: bool | None = None
+    allow_comments: bool | None = None
+    allow_downloads: bool | None = None
+    view_only: bool | None = None
+    show_combined_comments: bool | None = None
+    password: str | None = None  # "" removes the password
+    expiration_time: str | None | _Keep = KEEP  # ISO 8601; None removes
+    expires_after_views: int | None | _Keep = KEEP  # None removes
+
+
+_FLAGS = ("favorite", "is_published", "allow_comments", "allow_downloads", "view_only", "show_combined_comments")
+
+
+def owned(user: User, slug: str, action: str = "access", *, include_deleted: bool = False) -> Item:
+    """The caller's item, or ItemNotFound (none, deleted) / NotOwner (someone else's)."""
+    item = items.get(slug) if slug else None
+    if item is None or (item.deleted_at is not None and not include_deleted):
+        raise ItemNotFound()
+    if item.owner_id != user.user_id:
+        raise NotOwner(action)
+    return item
+
+
+def update(user: User, slug: str, changes: ItemChanges, action: str = "update") -> Item:
+    item = owned(user, slug, action)
+    sets, removes = _changes(user, item, changes)
+    if not sets and not removes:
+        return item
+    now = clock.iso()
+    sets["updated_at"] = now
+    after = _apply(item, sets, removes)
+    if item.expired_at is not None and not lifecycle.is_expired(dataclasses.replace(after, expired_at=None), now):
+        removes.append("expired_at")  # a changed expiration that no longer applies re-enables the item
+        after = dataclasses.replace(after, expired_at=None)
+    try:
+        return items.update_fields(item, sets, removes, lifecycle.next_due(after, now))
+    except items.StateChanged:
+        raise ItemNotFound() from None  # deleted (or purged) while we were changing it
+
+
+def _apply(item: Item, sets: dict, removes: list[str]) -> Item:
+    known = {field.name for field in dataclasses.fields(Item)}
+    return dataclasses.replace(item, **{k: v for k, v in sets.items() if k in known},
+                               **{name: None for name in removes if name in known})
+
+
+def _changes(user: User, item: Item, changes: ItemChanges) -> tuple[dict, list[str]]:
+    sets: dict = {}
+    removes: list[str] = []
+    if changes.name is not None:
+        sets["name"] = _valid_name(changes.name)
+    for flag in _FLAGS:
+        value = getattr(changes, flag)
+        if value is not None and value != getattr(item, flag):
+            sets[flag] = value
+    if changes.long_link is not None and changes.long_link != item.long_link:
+        sets["long_link"] = changes.long_link
+        if changes.long_link:  # back to a long link: a fresh secret, so no earlier long link revives
+            sets["link_secret"] = new_link_secret()
+    if changes.password is not None:
+        if changes.password == "":
+            removes.append("password_hash")
+        else:
+            _require_feature(user, "passwordProtection", "Password protection", "password")
+            if len(changes.password) > MAX_PASSWORD_LENGTH:
+                raise InvalidInput(f"Passwords are at most {MAX_PASSWORD_LENGTH} characters", field="password")
+            sets["password_hash"] = hash_password(changes.password)
+    if changes.expiration_time is not KEEP:
+        if changes.expiration_time is None:
+            removes.append("expiration_time")
+        else:
+            _require_feature(user, "expiration", "Expiration", "expires_at")
+            sets["expiration_time"] = future_time(changes.expiration_time)
+    if changes.expires_after_views is not KEEP:
+        if changes.expires_after_views is None:
+            removes.append("expires_after_views")
+        else:
+            _require_feature(user, "expiration", "Expiration", "expires_after_views")
+            if changes.expires_after_views < 1:
+                raise InvalidInput("expires_after_views must be a positive number", field="expires_after_views")
+            sets["expires_after_views"] = changes.expires_after_views
+    return sets, removes
+
+
+def future_time(text: str, field: str = "expires_at") -> str:
+    """An ISO 8601 time that has not passed yet, normalised to UTC 'Z' form."""
+    try:
+        moment = lifecycle.parse_time(text)
+    except (ValueError, AttributeError):
+        raise InvalidInput(f"{field} must be an ISO 8601 date and time, such as 2030-03-30T18:00:00Z",
+                           field=field) from None
+    normalised = lifecycle.iso(moment)
+    if normalised <= clock.iso():
+        raise InvalidInput(f"{field} must be in the future", field=field)
+    return normalised
+
+
+def _valid_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned:
+        raise InvalidInput("name must not be empty", field="name")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"name is at most {MAX_NAME_LENGTH} characters", field="name")
+    if any(ord(character) < 32 or ord(character) == 127 for character in cleaned):
+        raise InvalidInput("name must not contain control characters", field="name")
+    return cleaned
+
+
+def _require_feature(user: User, feature: str, title: str, field: str) -> None:
+    if not user.plan.allows(feature):
+        raise FeatureNotAvailable(feature, title, field)
+
+
+def set_favorite(user: User, slug: str, favorite: bool) -> Item:
+    return update(user, slug, ItemChanges(favorite=favorite))
+
+
+def soft_delete(user: User, slug: str) -> Item:
+    item = owned(user, slug, "delete")
+    now = clock.iso()
+    try:
+        items.soft_delete(item, now, lifecycle.purge_time(now))
+    except (items.StateChanged, items.OwnerLimit):
+        raise ItemNotFound() from None  # deleted by a concurrent request, or its state changed
+    return dataclasses.replace(item, deleted_at=now, updated_at=now)
+
+
+def restore(user: User, slug: str) -> Item:
+    """Brings back a soft-deleted item before its purge; it counts against the plan again."""
+    item = owned(user, slug, "restore", include_deleted=True)
+    if item.deleted_at is None:
+        raise InvalidInput("This item is not deleted", field="slug")
+    now = clock.iso()
+    restored = dataclasses.replace(item, deleted_at=None, updated_at=now)
+    limit = user.plan.artifact_limit
+    try:
+        return items.restore(item, now, lifecycle.next_due(restored, now), limit)
+    except items.OwnerLimit:
+        raise LimitExceeded("Artifact limit reached", field="artifact_limit",
+                            extra={"current": user.artifact_count, "limit": limit}) from None
+    except items.StateChanged:
+        raise ItemNotFound() from None
+
+
+@dataclass(frozen=True)
+class CursorPage:
+    items: list[Item]
+    newer: str | None  # position to pass as `after` for the previous (newer) page
+    older: str | None  # position to pass as `before` for the next (older) page
+    total: int
+
+
+def page_size(requested: int | None, default: int = 20) -> int:
+    if requested is None:
+        return default
+    if requested < 1:
+        raise InvalidInput("per_page must be at least 1", field="per_page")
+    return min(requested, MAX_PAGE_SIZE)
+
+
+def list_page(user: User, per_page: int, *, before: str | None = None, after: str | None = None) -> CursorPage:
+    """Newest first; `before`/`after` are positions from an earlier page, so pages stay stable while
+    items are added or removed. One more item than the page is read to know whether more exist."""
+    found = listing.by_created(user.user_id, per_page + 1, below=before, above=after)
+    if after is not None:
+        more_newer, page = len(found) > per_page, found[-per_page:]
+        more_older = True
+    else:
+        more_older, page = len(found) > per_page, found[:per_page]
+        more_newer = before is not None
+    return CursorPage(
+        items=page,
+        newer=listing.created_position(page[0]) if page and more_newer else None,
+        older=listing.created_position(page[-1]) if page and more_older else None,
+        total=user.item_count,
+    )
+
+
+SORT_FIELDS = tuple(listing.ORDERS)
+
+
+def list_offset(user: User, page: int, limit: int, sort_by: str = "created_at", descending: bool = True,
+                published: bool | None = None) -> tuple[list[Item], int]:
+    """A page of the v1 listing and the total it pages through."""
+    if sort_by not in listing.ORDERS:
+        raise InvalidInput(f"sort_by must be one of {', '.join(SORT_FIELDS)}", field="sort_by")
+    if page < 1:
+        raise InvalidInput("page must be at least 1", field="page")
+    limit = page_size(limit)
+    found = listing.by_offset(user.user_id, sort_by, descending, (page - 1) * limit, limit, published)
+    total = user.item_count if published is None else listing.count_published(user.user_id, published)
+    return found, total
+

@@ -1,0 +1,85 @@
+"""An owner's listed items, read through an index per order: never the whole collection.
+
+Cursor pages read exactly one page; offset pages read offset + limit at worst (DynamoDB cannot
+skip without reading). Soft-deleted and pending items are not in these partitions at all.
+"""
+
+from __future__ import annotations
+
+from cloudshare.config import settings
+from cloudshare.models import Item
+from cloudshare.store.aws import client
+from cloudshare.store.items import item_from, listing_partition
+from cloudshare.store.records import from_item, to_values
+
+# sort field -> (index, its sort key attribute)
+ORDERS = {
+    "created_at": ("GSI1", "GSI1SK"),
+    "updated_at": ("ByUpdated", "updated_at"),
+    "total_views": ("ByViews", "view_counter"),
+    "total_downloads": ("ByDownloads", "download_counter"),
+}
+
+
+def created_position(item: Item) -> str:
+    """An item's place in the newest-first order (what cursors point at)."""
+    return f"{item.created_at}#{item.slug}"
+
+
+def by_created(owner_id: str, limit: int, *, below: str | None = None, above: str | None = None) -> list[Item]:
+    """Up to `limit` items, newest first, strictly below (older than) or above (newer than) a position.
+
+    `above` reads upwards from the position, so the page nearest to it is returned, still newest first.
+    """
+    condition, values = "GSI1PK = :owner", {":owner": listing_partition(owner_id)}
+    if below is not None:
+        condition += " AND GSI1SK < :position"
+        values[":position"] = below
+    elif above is not None:
+        condition += " AND GSI1SK > :position"
+        values[":position"] = above
+    response = client("dynamodb").query(
+        TableName=settings().table_name, IndexName="GSI1", KeyConditionExpression=condition,
+        ExpressionAttributeValues=to_values(values), ScanIndexForward=above is not None, Limit=limit,
+    )
+    found = [item_from(from_item(raw)) for raw in response["Items"]]
+    return list(reversed(found)) if above is not None else found
+
+
+def by_offset(owner_id: str, order: str, descending: bool, offset: int, limit: int,
+              published: bool | None = None) -> list[Item]:
+    """The items at [offset, offset + limit) in one of ORDERS, optionally only (un)published ones."""
+    index, _ = ORDERS[order]
+    query = {
+        "TableName": settings().table_name, "IndexName": index, "KeyConditionExpression": "GSI1PK = :owner",
+        "ExpressionAttributeValues": {":owner": listing_partition(owner_id)}, "ScanIndexForward": not descending,
+    }
+    if published is not None:
+        query["FilterExpression"] = "is_published = :published"
+        query["ExpressionAttributeValues"][":published"] = published
+    query["ExpressionAttributeValues"] = to_values(query["ExpressionAttributeValues"])
+    wanted, found = offset + limit, []
+    while len(found) < wanted:
+        response = client("dynamodb").query(**query, Limit=wanted - len(found))
+        found.extend(response["Items"])
+        if "LastEvaluatedKey" not in response:
+            break
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return [item_from(from_item(raw)) for raw in found[offset:wanted]]
+
+
+def count_published(owner_id: str, published: bool) -> int:
+    """How many listed items are (un)published: a COUNT query (only with the is_published filter;
+    unfiltered totals come from the owner's counter)."""
+    query = {
+        "TableName": settings().table_name, "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :owner",
+        "FilterExpression": "is_published = :published", "Select": "COUNT",
+        "ExpressionAttributeValues": to_values({":owner": listing_partition(owner_id), ":published": published}),
+    }
+    total = 0
+    while True:
+        response = client("dynamodb").query(**query)
+        total += response["Count"]
+        if "LastEvaluatedKey" not in response:
+            return total
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
