@@ -75,3 +75,25 @@ def admin(stack: dict, *args: str) -> dict | list:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def curl(*args: str) -> tuple[int, str, str]:
+    """Runs the real curl; returns (status, headers, body) of the last exchange."""
+    result = subprocess.run(
+        ["curl", "-sS", "-i", "-w", "\n%{http_code}", *args],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    output, status = result.stdout.rsplit("\n", 1)
+    headers, _, body = output.rpartition("\n\n")  # text mode turned CRLF into LF; last exchange wins
+    return int(status), headers, body
+
+
+def header(headers: str, name: str) -> str | None:
+    """The value of the last `name:` header in curl -i output."""
+    found = None
+    for line in headers.splitlines():
+        field, _, value = line.partition(":")
+        if field.strip().lower() == name.lower():
+            found = value.strip()
+    return found

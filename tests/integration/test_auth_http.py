@@ -1,27 +1,13 @@
 """Real clients (curl, requests) against the local stack: every way in, and the refusals."""
 
-import subprocess
-
 import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from tests.integration.conftest import admin
+from tests.integration.conftest import admin, curl
 
 pytestmark = pytest.mark.integration
 ROUTES = ["/v3/account", "/api/v1/account"]
-
-
-def curl(*args: str) -> tuple[int, str, str]:
-    """Returns (status, headers, body) of one curl call."""
-    result = subprocess.run(
-        ["curl", "-sS", "-i", "-w", "\n%{http_code}", *args],
-        capture_output=True, text=True, timeout=30,
-    )
-    assert result.returncode == 0, result.stderr
-    output, status = result.stdout.rsplit("\n", 1)
-    headers, _, body = output.rpartition("\n\n")  # text mode turned CRLF into LF; last exchange wins
-    return int(status), headers, body
 
 
 @pytest.mark.parametrize("path", ROUTES)

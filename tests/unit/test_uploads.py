@@ -171,3 +171,33 @@ def test_given_no_credentials_and_an_empty_body_then_401_before_any_validation(r
     # curl --digest first sends the POST without its body to obtain the challenge.
     response = runner.call("V3CreateItemFunction", event("/v3/items", "POST", {"Content-Type": "application/json"}))
     assert response["statusCode"] == 401
+
+
+def test_given_an_upload_without_a_content_type_then_the_type_comes_from_its_name(runner, user):
+    # The seed's S3 POST carries no Content-Type field, so S3 reports a generic type.
+    slug = body(create(runner, user, {"name": "holiday.jpeg"}))["slug"]
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=uploads.object_key(slug), Body=b"jpeg bytes")
+    runner.call("S3FinalizeFunction", s3_event(uploads.object_key(slug)))
+    assert items.get(slug).content_type == "image/jpeg"
+
+
+def test_given_an_upload_with_a_content_type_then_s3s_type_is_kept(runner, user):
+    slug = body(create(runner, user, {"name": "notes.jpeg"}))["slug"]
+    upload(slug, b"plain", content_type="text/plain")
+    runner.call("S3FinalizeFunction", s3_event(uploads.object_key(slug)))
+    assert items.get(slug).content_type == "text/plain"
+
+
+def test_given_the_first_upload_of_a_day_when_the_day_turned_then_the_counter_restarts(runner, user, monkeypatch):
+    from cloudshare.services import clock
+
+    first = body(create(runner, user, {"name": "a.png"}))["slug"]
+    upload(first, b"a")
+    uploads.finalize_object(uploads.object_key(first))
+    second = body(create(runner, user, {"name": "b.png"}))["slug"]
+    upload(second, b"b")
+    tomorrow = clock.now() + 86400
+    monkeypatch.setattr(clock, "now", lambda: tomorrow)
+    uploads.finalize_object(uploads.object_key(second))  # requested yesterday, lands today
+    owner = users.get_user(user["user"].user_id)
+    assert (owner.uploads_day, owner.uploads_today, owner.item_count) == (clock.today(), 1, 2)

@@ -127,6 +127,7 @@ class Version:
     daily_uploads: int = -1
     artifact_limit: int = -1
     owner_id: str = ""
+    owner_uploads_day: str = ""  # the owner's uploads_day when requested: which counter form to try first
 
 
 @dataclass(frozen=True)

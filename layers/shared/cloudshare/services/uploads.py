@@ -8,6 +8,7 @@ there, in one transaction whose conditions are the owner's plan limits.
 from __future__ import annotations
 
 import dataclasses
+import mimetypes
 import re
 import secrets
 from collections.abc import Callable
@@ -89,7 +90,7 @@ def _new_version(user: User, slug: str, number: int, limit: int, now: str, versi
     return Version(
         slug=slug, number=number, state="pending", created_at=now, object_key=object_key(slug, number),
         max_size=limit, name=version_name, storage_quota=plan.storage_quota, daily_uploads=plan.daily_uploads,
-        artifact_limit=plan.artifact_limit, owner_id=user.user_id,
+        artifact_limit=plan.artifact_limit, owner_id=user.user_id, owner_uploads_day=user.uploads_day,
     )
 
 
@@ -191,7 +192,7 @@ def settle(item: Item, version: Version) -> Item:
         return _reject(item, version, f"File is {stored.size} bytes; the most this upload could take was "
                                       f"{version.max_size}")
     now, today = clock.iso(), clock.today()
-    content_type = stored.content_type or "application/octet-stream"
+    content_type = effective_type(stored.content_type, item.name)
     first = version.number == 1
     settled = dataclasses.replace(
         item, updated_at=now, stored_bytes=item.stored_bytes + stored.size,
@@ -200,8 +201,10 @@ def settle(item: Item, version: Version) -> Item:
     current = dataclasses.replace(settled, version=version.number, object_key=version.object_key,
                                   size=stored.size, content_type=content_type, version_name=version.name)
     item_due = lifecycle.next_due(current, now) if first else None
-    make_current = True
-    new_day = False  # most uploads are not a day's first: try that form of the daily counter first
+    make_current, tried_other_day = True, False
+    # The owner's counter day as seen at request time picks the likelier form of the daily counter
+    # update; if the day turned since, the other form is tried (one more write, no read).
+    new_day = version.owner_uploads_day != today
     for _attempt in range(4):
         try:
             items.complete_upload(item, version, stored.size, content_type, now, today, new_day=new_day,
@@ -212,10 +215,21 @@ def settle(item: Item, version: Version) -> Item:
         except items.NotCurrent:
             make_current = False
         except items.OwnerLimit:
-            if new_day:
+            if tried_other_day:
                 break
-            new_day = True
+            new_day, tried_other_day = not new_day, True
     return _reject(item, version, _limit_reason(version, stored.size))
+
+
+GENERIC_TYPES = {"", "binary/octet-stream", "application/octet-stream"}
+
+
+def effective_type(reported: str, name: str) -> str:
+    """S3's type for the object, or, when the client sent none (S3 then reports a generic one, as for
+    the seed's POST without a Content-Type field), the type its name implies."""
+    if reported.split(";")[0].strip().lower() not in GENERIC_TYPES:
+        return reported
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def _limit_reason(version: Version, size: int) -> str:

@@ -1,0 +1,45 @@
+"""The seed's three-step upload, done by plain curl against the local stack, as a CloudApp client would."""
+
+import json
+import os
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.integration.conftest import curl, header
+
+pytestmark = pytest.mark.integration
+
+
+def test_given_the_seed_flow_with_curl_then_a_ready_item_that_counts(stack, tmp_path):
+    login = f"{stack['email']}:{stack['password']}"
+    data = os.urandom(200_000)
+    path = tmp_path / "photo of me.png"
+    path.write_bytes(data)
+
+    # Step 1: request to upload (Digest, JSON).
+    status, _, body = curl("--digest", "-u", login, "-H", "Accept: application/json",
+                           "-H", "Content-Type: application/json",
+                           "-d", json.dumps({"name": path.name, "file_size": len(data)}),
+                           f"{stack['api_url']}/v3/items")
+    assert status == 200, body
+    ticket = json.loads(body)
+    assert set(ticket) == {"slug", "name", "url", "uploads_remaining", "max_upload_size", "s3"}
+
+    # Step 2: every s3 entry as a form field, the file last, straight to S3 (no credentials of ours).
+    fields = [arg for name, value in ticket["s3"].items() for arg in ("-F", f"{name}={value}")]
+    status, headers, _ = curl(*fields, "-F", f"file=@{path};type=image/png", ticket["url"])
+    assert status == 303
+    location = header(headers, "Location")
+    assert urlsplit(location).path == f"/v3/items/{ticket['slug']}/s3"  # S3 adds ?bucket=&key=&etag=
+
+    # Step 3: follow the redirect back to the API, authenticated.
+    status, _, body = curl("--digest", "-u", login, "-H", "Accept: application/json", location)
+    assert status == 200, body
+    item = json.loads(body)
+    assert (item["slug"], item["name"], item["file_size"], item["item_type"]) == (
+        ticket["slug"], path.name, len(data), "image")
+    assert item["upload_state"] == "ready"
+
+    status, _, body = curl("-H", f"Authorization: Bearer {stack['api_key']}", f"{stack['api_url']}/v3/account")
+    assert json.loads(body)["usage"]["storage_used"] >= len(data)
