@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
 
 from cloudshare.config import settings
 from cloudshare.errors import (
@@ -27,6 +28,12 @@ from cloudshare.models import Caller
 from cloudshare.observability import instrumented, logger, metrics
 from cloudshare.services.auth import RequestCredentials, authenticate, challenge_headers
 
+RETRY_AFTER_SECONDS = 2
+_TRANSIENT_CODES = {
+    "ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "InternalServerError", "InternalError", "ServiceUnavailable", "SlowDown", "TransactionConflictException",
+    "TransactionInProgressException", "RequestTimeout", "RequestTimeoutException",
+}
 ErrorBody = Callable[[int, str, str, dict], dict]
 
 
@@ -74,6 +81,32 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
             return dialect.error(404, f"{dialect.item_noun} not found", "slug")
         return dialect.error(dialect.status_of(error), error.message, error.field, error.extra)
 
+    @app.exception_handler(ClientError)
+    def _aws_error(error: ClientError) -> Response:
+        if not is_transient(error):
+            return _unexpected(error)
+        metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
+        logger.warning("AWS dependency unavailable after retries", extra={"code": error.response["Error"]["Code"]})
+        return _unavailable()
+
+    @app.exception_handler(BotoCoreError)
+    def _aws_unreachable(error: BotoCoreError) -> Response:
+        metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
+        logger.warning("AWS dependency unreachable after retries", extra={"error": type(error).__name__})
+        return _unavailable()
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unexpected error")
+        metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
+        return dialect.error(500, "Internal server error; it has been logged")
+
+    def _unavailable() -> Response:
+        # Nothing was half-written (every change is one conditional write or transaction), so
+        # the client may simply retry.
+        return dialect.error(503, "Service temporarily unavailable; retry shortly",
+                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
     if validate:
         from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
@@ -95,6 +128,15 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
     elif authenticated:
         app.use(middlewares=[_authenticate])
     return app
+
+
+def is_transient(error: ClientError) -> bool:
+    """Throttling and server-side failures that outlasted botocore's retries (a retry later may work)."""
+    code = error.response.get("Error", {}).get("Code", "")
+    if code in _TRANSIENT_CODES or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        return True
+    reasons = error.response.get("CancellationReasons", []) if code == "TransactionCanceledException" else []
+    return any(reason.get("Code") in ("ThrottlingError", "TransactionConflict") for reason in reasons)
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:
