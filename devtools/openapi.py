@@ -1,0 +1,149 @@
+"""One OpenAPI 3.1 document for every route of both dialects, from the handlers' own resolvers.
+
+Each function's Powertools resolver describes its routes (parameters and bodies from its pydantic
+models); this merges them, and adds what the resolvers cannot know: the error bodies of each
+dialect, authentication, and tags. The result is written into the layer (served by the docs
+function at /openapi.json) and a test keeps it equal to a fresh build and to template.yaml.
+
+Run: python -m devtools.openapi            (rewrites layers/shared/cloudshare/openapi.json)
+     python -m devtools.openapi --check    (exit 1 if the committed document is stale)
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+from devtools.template import ROOT, functions
+
+DOCUMENT = ROOT / "layers" / "shared" / "cloudshare" / "openapi.json"
+TITLE = "cloudshare"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "Self-hostable file and link sharing. Two faces of one domain: the CloudApp v3 items API "
+    "(`/v3/...`) and the artifacts v1 API (`/api/v1/...`); public share pages at `/{code}`."
+)
+
+_V3_ERROR = {
+    "type": "object", "required": ["errors"],
+    "properties": {"errors": {
+        "type": "object", "required": ["name", "message", "type"], "additionalProperties": True,
+        "properties": {"name": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}},
+    }},
+}
+_V1_ERROR = {
+    "type": "object", "required": ["status", "message"], "additionalProperties": True,
+    "properties": {"status": {"const": False}, "message": {"type": "string"},
+                   "current": {"type": "integer"}, "limit": {"type": "integer"},
+                   "remaining": {"type": "integer"}, "feature": {"type": "string"}},
+}
+_DIALECTS = {
+    # path prefix -> (tag, error schema name, error statuses)
+    "/v3/": ("v3 items", "V3Error", {
+        "401": "No credentials: answer the Digest challenge or send an API key",
+        "403": "Wrong credentials", "404": "No such item, or not yours", "422": "Wrong request data",
+        "500": "Unexpected server error", "503": "A dependency is unavailable; retry (see Retry-After)"}),
+    "/api/v1/": ("v1 artifacts", "V1Error", {
+        "400": "Wrong request data", "401": "No credentials", "403": "Wrong credentials, not yours, or a plan limit",
+        "404": "No such artifact", "413": "Inline file too large: use the presigned upload",
+        "500": "Unexpected server error", "503": "A dependency is unavailable; retry (see Retry-After)"}),
+}
+_PUBLIC = ("public", "PublicError", {
+    "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "429": "Too many attempts"})
+_SECURITY = [{"digest": []}, {"bearer": []}, {"apiKey": []}]
+
+
+def template_routes() -> set[tuple[str, str]]:
+    """(METHOD, path) of every Api event in template.yaml."""
+    routes = set()
+    for resource in functions().values():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "Api":
+                routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+    return routes
+
+
+def _resolver_of(code_uri: str):
+    path = ROOT / code_uri / "app.py"
+    spec = importlib.util.spec_from_file_location(f"openapi_{Path(code_uri).name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
+def _dialect_of(path: str):
+    for prefix, dialect in _DIALECTS.items():
+        if path.startswith(prefix):
+            return dialect
+    return _PUBLIC
+
+
+def build() -> dict:
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "cloudshare")
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
+        "paths": {},
+        "components": {
+            "schemas": {"V3Error": _V3_ERROR, "V1Error": _V1_ERROR, "PublicError": _V3_ERROR},
+            "securitySchemes": {
+                "digest": {"type": "http", "scheme": "digest",
+                           "description": "RFC 7616 (SHA-256 or MD5, qop=auth) with the account's e-mail and password"},
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API key (csk_…)"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            },
+        },
+    }
+    for logical_id, resource in sorted(functions().items()):
+        events = resource["Properties"].get("Events", {}).values()
+        if not any(event["Type"] == "Api" for event in events):
+            continue
+        partial = _resolver_of(resource["Properties"]["CodeUri"]).get_openapi_schema(title=TITLE, version=VERSION)
+        partial = partial.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for path, operations in partial.get("paths", {}).items():
+            for method, operation in operations.items():
+                document["paths"].setdefault(path, {})[method] = _finish(path, operation, logical_id)
+        for name, schema in partial.get("components", {}).get("schemas", {}).items():
+            if name not in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+                document["components"]["schemas"][name] = schema
+    document["paths"] = dict(sorted(document["paths"].items()))
+    return document
+
+
+def _finish(path: str, operation: dict, logical_id: str) -> dict:
+    operation = copy.deepcopy(operation)
+    tag, error_schema, statuses = _dialect_of(path)
+    operation["tags"] = [tag]
+    operation["operationId"] = logical_id.removesuffix("Function")
+    operation["security"] = [] if tag == "public" else _SECURITY
+    responses = {code: answer for code, answer in operation.get("responses", {}).items() if code != "422"
+                 or tag == "v3 items"}
+    error = {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}
+    for code, description in statuses.items():
+        responses[code] = {"description": description, "content": error}
+    operation["responses"] = dict(sorted(responses.items()))
+    return operation
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(ROOT / "layers" / "shared"))
+    os.environ.setdefault("TABLE_NAME", "openapi")
+    os.environ.setdefault("NONCE_SECRET", "openapi")
+    document = json.dumps(build(), indent=1, sort_keys=False) + "\n"
+    if "--check" in argv:
+        if not DOCUMENT.exists() or DOCUMENT.read_text() != document:
+            print(f"{DOCUMENT} is stale: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    DOCUMENT.write_text(document)
+    print(f"wrote {DOCUMENT.relative_to(ROOT)}: {len(json.loads(document)['paths'])} paths")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

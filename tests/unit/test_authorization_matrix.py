@@ -1,0 +1,118 @@
+"""Every authenticated route × {no credentials, bad credentials, revoked key, another user, owner}.
+
+Generated from template.yaml and the sample events (each function's events/*.json is a real,
+working request by the owner), so a new route joins the matrix by existing. For every case but the
+owner's, the table and the bucket are compared before and after: nothing may change.
+"""
+
+import hashlib
+
+import boto3
+import pytest
+
+from cloudshare.services import accounts
+from cloudshare.store import users
+from devtools.template import functions
+from tests.unit.conftest import BUCKET, TABLE, load_event
+from tests.unit.test_sample_events import _event_name, _seed_sample_data
+
+
+def _authenticated_routes() -> list[str]:
+    found = []
+    for logical_id, resource in sorted(functions().items()):
+        for event in resource["Properties"].get("Events", {}).values():
+            path = event["Properties"].get("Path", "") if event["Type"] == "Api" else ""
+            if path.startswith(("/v3/", "/api/v1/")):
+                found.append(logical_id)
+    return found
+
+
+ROUTES = _authenticated_routes()
+
+
+def _owner_scoped(logical_id: str) -> bool:
+    return "{slug}" in load_event(_event_name(logical_id))["resource"]
+
+
+def _snapshot() -> tuple:
+    records = boto3.client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    table = sorted(str(sorted(record.items())) for record in records if not record["PK"]["S"].startswith("NONCE#"))
+    listing = boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    return table, sorted((entry["Key"], entry["ETag"]) for entry in listing)
+
+
+def _with_credentials(event: dict, authorization: str | None) -> dict:
+    headers = {name: value for name, value in event["headers"].items() if name.lower() not in ("authorization",
+                                                                                                "x-api-key")}
+    if authorization:
+        headers["Authorization"] = authorization
+    return {**event, "headers": headers, "multiValueHeaders": {name: [value] for name, value in headers.items()}}
+
+
+def _key_id(authorization: str) -> str:
+    return authorization.removeprefix("Bearer ").split("_")[1]
+
+
+def _another_users_key() -> str:
+    accounts.create_user("mallory@example.com", "mallory password", "pro_max")
+    return accounts.create_api_key("mallory@example.com")[1]
+
+
+def _expected(logical_id: str, case: str) -> int | None:
+    if case == "no credentials":
+        return 401
+    if case in ("bad credentials", "revoked key"):
+        return 403
+    if case == "another user":
+        if not _owner_scoped(logical_id):
+            return None  # acts on the caller's own data: no other owner to protect
+        return 404 if logical_id.startswith("V3") else 403  # v3 hides others' items; v1 says so
+    return None
+
+
+def _request_as(case: str, event: dict) -> dict:
+    owner_authorization = event["headers"]["Authorization"]
+    if case == "no credentials":
+        return _with_credentials(event, None)
+    if case == "bad credentials":
+        return _with_credentials(event, f"Bearer csk_{_key_id(owner_authorization)}_{'W' * 43}")
+    if case == "revoked key":
+        users.revoke_api_key(_key_id(owner_authorization), "2026-01-01T00:00:00Z")
+        return event
+    if case == "another user":
+        return _with_credentials(event, f"Bearer {_another_users_key()}")
+    return event
+
+
+# The owner goes after the refusals (so they start from the seeded state) and the revoked key
+# last (revoking is itself a change).
+ORDER = ["no credentials", "bad credentials", "another user", "owner", "revoked key"]
+
+
+@pytest.mark.parametrize("logical_id", ROUTES)
+def test_authorization_matrix(runner, logical_id):
+    """One route, all five cases in turn: a refused request changes nothing; the owner's works."""
+    _seed_sample_data()
+    event = load_event(_event_name(logical_id))
+    for case in ORDER:
+        request = _request_as(case, event)
+        if case == "owner":
+            response = runner.call(logical_id, request)
+            assert 200 <= response["statusCode"] < 300, (case, response)
+            continue
+        expected = _expected(logical_id, case)
+        if expected is None:
+            continue  # the route acts only on the caller's own data: no other owner to protect
+        before = _snapshot()
+        response = runner.call(logical_id, request)
+        assert response["statusCode"] == expected, (case, response)
+        if expected == 401:
+            assert response["multiValueHeaders"]["WWW-Authenticate"], case
+        assert _snapshot() == before, f"{case} changed stored data"
+
+
+def test_the_matrix_covers_every_authenticated_route():
+    api_routes = [logical_id for logical_id, resource in functions().items()
+                  if any(event["Type"] == "Api" for event in resource["Properties"]["Events"].values())]
+    public = {logical_id for logical_id in api_routes if logical_id not in ROUTES}
+    assert len(ROUTES) >= 20 and all(not name.startswith(("V1", "V3")) for name in public)
