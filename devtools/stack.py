@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_table, functions_with_event
+from devtools.template import ROOT, create_bucket, create_table, functions_with_event, template
 
 LOG = logging.getLogger("cloudshare.local")
 DEMO_EMAIL = "demo@cloudshare.local"
@@ -59,6 +59,9 @@ class LocalStack:
         if options.aws_endpoint == EMBEDDED:
             from moto.server import ThreadedMotoServer
 
+            from devtools.moto_writes import serialize_dynamodb_writes
+
+            serialize_dynamodb_writes()  # concurrent requests must not undo each other's writes
             self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
             self._moto.start()
             endpoint = f"http://{options.host}:{options.aws_port}"
@@ -83,6 +86,8 @@ class LocalStack:
             create_bucket(s3, self.bucket_name)
         if functions_with_event("S3"):
             self._wire_bucket_notifications(s3, boto3.client("sqs"))
+        if os.environ.get("AWS_ENDPOINT_URL"):  # an emulated SES (never real AWS: that would mail the address)
+            boto3.client("ses").verify_email_identity(EmailAddress=_share_sender())
 
     def _wire_bucket_notifications(self, s3, sqs) -> None:
         queue_url = sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
@@ -161,6 +166,11 @@ class LocalStack:
         self.stop_event.set()
         if self._moto:
             self._moto.stop()
+
+
+def _share_sender() -> str:
+    """The sender the functions will use (configure_functions sets the template's value)."""
+    return template()["Parameters"]["ShareSenderEmail"]["Default"]
 
 
 def _write_private(path: Path, data: dict) -> None:

@@ -10,6 +10,7 @@ from moto import mock_aws
 from cloudshare.config import settings
 from cloudshare.services import accounts
 from cloudshare.store.aws import client
+from devtools.moto_writes import serialize_dynamodb_writes
 from devtools.runner import InProcessRunner
 from devtools.template import create_bucket, create_table
 
@@ -52,3 +53,21 @@ def user():
 
 def load_event(name: str) -> dict:
     return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+SHARE_SENDER = "share@cloudshare.test"
+
+
+@pytest.fixture(autouse=True)
+def share_sender(aws, monkeypatch):
+    """The configured share e-mail sender, verified in moto's SES (SES refuses unverified senders)."""
+    monkeypatch.setenv("SHARE_SENDER", SHARE_SENDER)
+    settings.cache_clear()
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SHARE_SENDER)
+    return SHARE_SENDER
+
+
+@pytest.fixture
+def serializable_transactions(monkeypatch):
+    """DynamoDB's atomic, serializable writes for tests that race threads (see devtools.moto_writes)."""
+    serialize_dynamodb_writes(monkeypatch.setattr)

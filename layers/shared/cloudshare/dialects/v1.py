@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import mimetypes
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
 from cloudshare.dialects.http import Dialect, build_resolver
+from cloudshare.models import Item, UploadTicket, Version
 from cloudshare.services.accounts import AccountSummary
+from cloudshare.services.links import content_url, share_url
+
+if TYPE_CHECKING:  # the account route need not load the artifacts service
+    from cloudshare.services.artifacts import Outcome
 
 
 def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
@@ -37,3 +47,85 @@ def account(summary: AccountSummary) -> dict:
             "uploads_remaining": summary.uploads_remaining,
         },
     }
+
+
+# ---------------------------------------------------------------- artifacts
+# An artifact is an item seen through v1. Bookmarks are listed items too, so they appear (with
+# version 0 and no file type) rather than making the list disagree with the owner's counts.
+# total_comments is always 0: comments are not part of this service.
+
+def artifact(entry: Item, base: str) -> dict:
+    is_file = entry.kind == "file"
+    return {
+        "id": entry.slug,
+        "slug": entry.slug,
+        "user_id": entry.owner_id,
+        "is_published": entry.is_published,
+        "allow_comments": entry.allow_comments,
+        "allow_downloads": entry.allow_downloads,
+        "view_only": entry.view_only,
+        "total_views": entry.view_counter,
+        "total_downloads": entry.download_counter,
+        "total_comments": 0,
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+        "current_version_number": entry.version,
+        "current_version_name": entry.version_name,
+        "current_file_url": content_url(entry, base) if is_file else share_url(entry, base),
+        "current_file_type": entry.content_type if is_file else None,
+        "current_file_extension": file_extension(entry) if is_file else None,
+    }
+
+
+def file_extension(entry: Item) -> str | None:
+    """The extension of the current file: its name's, unless its type says otherwise (a new version
+    of another kind of file keeps the artifact's name)."""
+    suffix = PurePosixPath(entry.name).suffix.lstrip(".").lower() or None
+    media_type = (entry.content_type or "").split(";")[0].strip().lower()
+    if media_type and media_type != "application/octet-stream" and mimetypes.guess_type(entry.name)[0] != media_type:
+        guessed = mimetypes.guess_extension(media_type)
+        if guessed:
+            return guessed.lstrip(".")
+    return suffix
+
+
+def artifact_page(found: list[Item], total: int, page: int, limit: int, base: str) -> dict:
+    return {
+        "status": True,
+        "artifacts": [artifact(entry, base) for entry in found],
+        "pagination": {"total": total, "page": page, "limit": limit, "totalPages": math.ceil(total / limit)},
+    }
+
+
+def artifact_detail(entry: Item, versions: list[Version], base: str) -> dict:
+    """One artifact: the list's fields, its upload state and every version (newest last)."""
+    body = artifact(entry, base)
+    body["upload_state"] = entry.state
+    if entry.failure_reason:
+        body["failure_reason"] = entry.failure_reason
+    body["versions"] = [
+        {"version_number": version.number, "version_name": version.name, "state": version.state,
+         "file_size": version.size, "file_type": version.content_type, "created_at": version.created_at,
+         **({"failure_reason": version.failure_reason} if version.failure_reason else {})}
+        for version in versions
+    ]
+    return {"status": True, "artifact": body}
+
+
+def _upload(ticket: UploadTicket | None) -> dict:
+    """The presigned POST still to be made: every field, then the file (S3 answers 204)."""
+    return {"upload": {"url": ticket.url, "fields": ticket.fields}} if ticket else {}
+
+
+def artifact_created(outcome: Outcome) -> dict:
+    return {"status": True, "message": "Artifact created successfully", "slug": outcome.item.slug,
+            **_upload(outcome.upload)}
+
+
+def artifact_updated(outcome: Outcome) -> dict:
+    return {"status": True, "message": "Artifact updated successfully", "version_number": outcome.version_number,
+            "password_inherited": outcome.password_inherited, **_upload(outcome.upload)}
+
+
+def done(message: str) -> dict:
+    return {"status": True, "message": message}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 from cloudshare.dialects.http import Dialect, build_resolver
+from cloudshare.errors import InvalidInput
 from cloudshare.models import Item, UploadTicket
+from cloudshare.services import clock, lifecycle, management
 from cloudshare.services.accounts import AccountSummary
-from cloudshare.services.links import share_code
+from cloudshare.services.links import content_url, share_url
 
 _ERROR_TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large", 503: "unavailable"}
 
@@ -56,7 +60,7 @@ def item_type(item: Item) -> str:
 
 
 def item(entry: Item, base: str) -> dict:
-    share = f"{base}/{share_code(entry)}"
+    share = share_url(entry, base)
     is_file = entry.kind == "file"
     body = {
         "slug": entry.slug,
@@ -66,12 +70,17 @@ def item(entry: Item, base: str) -> dict:
         "long_link": entry.long_link,
         "item_type": item_type(entry),
         "view_counter": entry.view_counter,
-        "content_url": f"{share}/content/{quote(entry.name)}" if is_file else None,
+        "content_url": content_url(entry, base) if is_file else None,
         "redirect_url": entry.redirect_url,
         "remote_url": f"{share}/download/{quote(entry.name)}" if is_file else None,
         "source": entry.source,
         "thumbnail_url": f"{share}/thumbnail",
         "share_url": share,
+        # Beyond the seed: what a client managing its items wants to see without more requests.
+        "favorite": entry.favorite,
+        "expires_at": entry.expiration_time,
+        "expires_after_views": entry.expires_after_views,
+        "status": lifecycle.public_state(entry, clock.iso()),
     }
     if is_file:
         body["file_size"] = entry.size
@@ -87,3 +96,82 @@ def upload_request(ticket: UploadTicket | None, name: str, uploads_remaining: in
     if ticket is not None:
         body = {"slug": ticket.item.slug, **body, "url": ticket.url, "s3": ticket.fields}
     return body
+
+
+# ---------------------------------------------------------------- items management
+
+def favorite(entry: Item) -> dict:
+    return {"favorite": entry.favorite}
+
+
+def expiration(entry: Item) -> dict:
+    return {"expires_at": entry.expiration_time, "expires_after_views": entry.expires_after_views}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    per_page: int
+    before: str | None  # listing positions (created_at#slug), decoded from the cursors
+    after: str | None
+
+
+# A cursor is `<created_at epoch seconds>.<slug>`: URL-safe, and exact when items share a second.
+# A bare epoch (the seed's `before=1444089146`) is accepted too and means "strictly before / after
+# that second".
+_CURSOR = re.compile(r"^(\d{1,11})(?:\.([A-Za-z0-9]{1,32}))?$")
+_PER_PAGE = re.compile(r"^\d{1,9}$")
+_AFTER_EVERY_SLUG = "~"  # sorts after every slug character, so `<second>#~` follows that second's items
+
+
+def cursor(position: str) -> str:
+    created_at, _, slug = position.partition("#")
+    return f"{int(lifecycle.parse_time(created_at).timestamp())}.{slug}"
+
+
+def _position(parameter: str, value: str) -> str:
+    match = _CURSOR.match(value)
+    if not match:
+        raise InvalidInput(f"{parameter} must be a cursor from links, or epoch seconds", field=parameter)
+    second, slug = clock.iso(int(match.group(1))), match.group(2)
+    if slug:
+        return f"{second}#{slug}"
+    return second if parameter == "before" else f"{second}#{_AFTER_EVERY_SLUG}"
+
+
+def list_query(parameters: dict | None) -> ListQuery:
+    """GET /v3/items query parameters: per_page (default 20, capped) and one of before/after."""
+    parameters = parameters or {}
+    per_page = parameters.get("per_page")
+    if per_page is not None and not _PER_PAGE.match(per_page):
+        raise InvalidInput("per_page must be a whole number", field="per_page")
+    before, after = parameters.get("before"), parameters.get("after")
+    if before is not None and after is not None:
+        raise InvalidInput("give before or after, not both", field="before")
+    return ListQuery(
+        per_page=management.page_size(int(per_page) if per_page is not None else None),
+        before=_position("before", before) if before is not None else None,
+        after=_position("after", after) if after is not None else None,
+    )
+
+
+def _page_link(base: str, parameter: str, position: str | None, per_page: int) -> dict | None:
+    if position is None:
+        return None  # no such page: the key stays, so clients see one shape
+    query = urlencode({parameter: cursor(position), "per_page": per_page})
+    return {"method": "GET", "href": f"{base}/v3/items?{query}"}
+
+
+def items_page(page: management.CursorPage, per_page: int, base: str) -> dict:
+    """The seed's list answer: data, links.next_url (older) / prev_url (newer), meta.count."""
+    return {
+        "data": [item(entry, base) for entry in page.items],
+        "links": {
+            "next_url": _page_link(base, "before", page.older, per_page),
+            "prev_url": _page_link(base, "after", page.newer, per_page),
+        },
+        "meta": {"count": page.total},
+    }
+
+
+def email_share(recipients: list[str]) -> dict:
+    return {"recipients": recipients}

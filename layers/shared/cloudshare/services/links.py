@@ -5,6 +5,8 @@ Only the item's current form resolves, so switching forms retires the old link.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from cloudshare.models import Item
 from cloudshare.services.uploads import LINK_SECRET_LENGTH, SLUG_LENGTH
 
@@ -27,3 +29,13 @@ def matches(item: Item, secret: str) -> bool:
     import hmac
 
     return hmac.compare_digest(secret, item.link_secret) if item.long_link else secret == ""
+
+
+def share_url(item: Item, base: str) -> str:
+    """The item's public page, under the API's (or the configured public) base URL."""
+    return f"{base}/{share_code(item)}"
+
+
+def content_url(item: Item, base: str) -> str:
+    """The public URL of a file item's current content (both dialects show this one)."""
+    return f"{share_url(item, base)}/content/{quote(item.name)}"

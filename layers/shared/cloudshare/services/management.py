@@ -134,14 +134,14 @@ def future_time(text: str, field: str = "expires_at") -> str:
     return normalised
 
 
-def _valid_name(name: str) -> str:
+def _valid_name(name: str, field: str = "name") -> str:
     cleaned = name.strip()
     if not cleaned:
-        raise InvalidInput("name must not be empty", field="name")
+        raise InvalidInput(f"{field} must not be empty", field=field)
     if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"name is at most {MAX_NAME_LENGTH} characters", field="name")
+        raise InvalidInput(f"{field} is at most {MAX_NAME_LENGTH} characters", field=field)
     if any(ord(character) < 32 or ord(character) == 127 for character in cleaned):
-        raise InvalidInput("name must not contain control characters", field="name")
+        raise InvalidInput(f"{field} must not contain control characters", field=field)
     return cleaned
 
 
@@ -230,3 +230,15 @@ def list_offset(user: User, page: int, limit: int, sort_by: str = "created_at", 
     total = user.item_count if published is None else listing.count_published(user.user_id, published)
     return found, total
 
+
+def valid_version_name(name: str) -> str:
+    """A version's name (v1 `version_name`) follows the rules of item names."""
+    return _valid_name(name, "version_name")
+
+
+def new_item_fields(user: User, changes: ItemChanges) -> dict:
+    """A new item's settings checked by the same rules as a change (paid features, passwords hashed,
+    expiry in the future), before anything is written: the fields that differ from the defaults."""
+    draft = Item(slug="", owner_id=user.user_id, name="", kind="file", state="pending", created_at="", updated_at="")
+    sets, _removes = _changes(user, draft, changes)
+    return sets

@@ -419,3 +419,24 @@ def _transact_or_owner_limit(actions: list[dict]) -> None:
         if "ConditionalCheckFailed" in reasons:
             raise StateChanged(str(actions[0]["Update"]["Key"])) from error
         raise
+
+
+def rename_version(item: Item, number: int, name: str, now: str) -> None:
+    """Names one of a live item's versions; the item carries its current version's name, so when that
+    is the one renamed both change in one transaction."""
+    table = settings().table_name
+    actions = [{"Update": {
+        "TableName": table, "Key": version_key(item.slug, number),
+        "UpdateExpression": "SET #name = :name", "ConditionExpression": "attribute_exists(PK)",
+        "ExpressionAttributeNames": {"#name": "name"}, "ExpressionAttributeValues": to_values({":name": name}),
+    }}]
+    if item.version == number:
+        actions.append({"Update": {
+            "TableName": table, "Key": key(item.slug),
+            "UpdateExpression": "SET version_name = :name, updated_at = :now",
+            "ConditionExpression": "#owner = :owner AND #version = :number AND attribute_not_exists(deleted_at)",
+            "ExpressionAttributeNames": {"#owner": "owner_id", "#version": "version"},
+            "ExpressionAttributeValues": to_values({":name": name, ":now": now, ":owner": item.owner_id,
+                                                    ":number": number}),
+        }})
+    _transact(actions)
