@@ -16,6 +16,7 @@ class Settings:
     nonce_ttl_seconds: int
     public_base_url: str | None
     retention_days: int
+    share_sender: str | None = None  # the SES identity that share e-mails come from
 
     def require_nonce_secret(self) -> bytes:
         """Only request handlers sign nonces; the admin tools run without the secret."""
@@ -41,4 +42,5 @@ def settings() -> Settings:
         nonce_ttl_seconds=int(os.environ.get("NONCE_TTL_SECONDS", "300")),
         public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
         retention_days=int(os.environ.get("RETENTION_DAYS", "30")),
+        share_sender=os.environ.get("SHARE_SENDER") or None,
     )

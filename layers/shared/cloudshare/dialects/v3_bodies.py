@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+
+from cloudshare.services.management import KEEP, ItemChanges
 
 
 class NewItem(BaseModel):
@@ -29,3 +31,39 @@ class NewItem(BaseModel):
         if self.bookmark_url is None and self.name is None:
             raise ValueError("give a name (to upload a file) or a bookmark_url")
         return self
+
+
+class ItemUpdate(BaseModel):
+    """PUT /v3/items/{slug}: a new name and/or link form (the name's rules live in the management service)."""
+
+    name: StrictStr | None = None
+    long_link: StrictBool | None = None
+
+
+class FavoriteChange(BaseModel):
+    """POST /v3/items/{slug}/favorite: the seed sends {"favorite": true}; no body means true."""
+
+    favorite: StrictBool = True
+
+
+class ExpirationChange(BaseModel):
+    """POST /v3/items/{slug}/expiration: fields present are set (null removes one); absent ones stay."""
+
+    expires_at: StrictStr | None = None
+    expires_after_views: StrictInt | None = None
+
+
+class EmailShare(BaseModel):
+    """POST /v3/items/{slug}/share: counts, lengths and address rules live in the sharing service."""
+
+    recipients: list[StrictStr]
+    message: StrictStr | None = None
+
+
+def expiration_changes(request: ExpirationChange) -> ItemChanges:
+    """Only the fields the client sent change; an explicit null removes that limit."""
+    sent = request.model_fields_set
+    return ItemChanges(
+        expiration_time=request.expires_at if "expires_at" in sent else KEEP,
+        expires_after_views=request.expires_after_views if "expires_after_views" in sent else KEEP,
+    )

@@ -233,3 +233,53 @@ def record_nonce_use(nonce: str, count: int, expires_at: int) -> bool:
             return False
         raise
     return True
+
+
+class DailyLimit(Exception):
+    """The day's allowance cannot take this many more."""
+
+
+def count_shares(user_id: str, day: str, count: int, daily_limit: int) -> None:
+    """Adds `count` e-mail shares to the owner's day (shares_day / shares_today on the profile),
+    within `daily_limit` (-1: unlimited), by a conditional write: concurrent requests never pass it.
+
+    A day's first share resets the counter. Which form applies is not known without a read, so the
+    same-day form is tried, then the new-day form, then the same-day form again (in case another
+    request started the day in between); failing all three means the allowance is used up.
+    """
+    same_day_condition = "attribute_exists(PK) AND shares_day = :today"
+    values = {":today": day, ":count": count}
+    if daily_limit >= 0:
+        same_day_condition += " AND shares_today <= :room"
+        values[":room"] = daily_limit - count
+    same_day = ("SET shares_today = shares_today + :count", same_day_condition)
+    new_day = ("SET shares_day = :today, shares_today = :count",
+               "attribute_exists(PK) AND (attribute_not_exists(shares_day) OR shares_day <> :today)")
+    if 0 <= daily_limit < count:
+        raise DailyLimit(user_id)
+    for expression, condition in (same_day, new_day, same_day):
+        used = {name: value for name, value in values.items() if name in expression or name in condition}
+        try:
+            client("dynamodb").update_item(
+                TableName=settings().table_name, Key=_profile_key(user_id), UpdateExpression=expression,
+                ConditionExpression=condition, ExpressionAttributeValues=to_values(used),
+            )
+            return
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+    raise DailyLimit(user_id)
+
+
+def uncount_shares(user_id: str, day: str, count: int) -> None:
+    """Gives back shares counted today that were not sent (nothing to give back once the day changed)."""
+    try:
+        client("dynamodb").update_item(
+            TableName=settings().table_name, Key=_profile_key(user_id),
+            UpdateExpression="SET shares_today = shares_today - :count",
+            ConditionExpression="shares_day = :today AND shares_today >= :count",
+            ExpressionAttributeValues=to_values({":today": day, ":count": count}),
+        )
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise

@@ -1,0 +1,18 @@
+"""DELETE /v3/items/{slug} — a soft delete: gone from listings and links, restorable until the purge."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from cloudshare.dialects import v3
+from cloudshare.dialects.http import caller, entrypoint
+from cloudshare.services import management
+
+app = v3.resolver()
+
+
+@app.delete("/v3/items/<slug>")
+def delete_item(slug: str) -> Response:
+    management.soft_delete(caller(app).user, slug)
+    return Response(status_code=204)
+
+
+lambda_handler = entrypoint(app)

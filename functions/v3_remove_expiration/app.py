@@ -1,0 +1,20 @@
+"""DELETE /v3/items/{slug}/expiration — no expiry at all; an expired item not yet purged comes back."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from cloudshare.dialects import v3
+from cloudshare.dialects.http import caller, entrypoint
+from cloudshare.services import management
+from cloudshare.services.management import ItemChanges
+
+app = v3.resolver()
+NO_EXPIRATION = ItemChanges(expiration_time=None, expires_after_views=None)
+
+
+@app.delete("/v3/items/<slug>/expiration")
+def remove_expiration(slug: str) -> Response:
+    management.update(caller(app).user, slug, NO_EXPIRATION)
+    return Response(status_code=204)
+
+
+lambda_handler = entrypoint(app)

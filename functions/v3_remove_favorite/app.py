@@ -1,0 +1,18 @@
+"""DELETE /v3/items/{slug}/favorite — no longer a favorite."""
+
+from aws_lambda_powertools.event_handler import Response
+
+from cloudshare.dialects import v3
+from cloudshare.dialects.http import caller, entrypoint
+from cloudshare.services import management
+
+app = v3.resolver()
+
+
+@app.delete("/v3/items/<slug>/favorite")
+def remove_favorite(slug: str) -> Response:
+    management.set_favorite(caller(app).user, slug, False)
+    return Response(status_code=204)
+
+
+lambda_handler = entrypoint(app)
