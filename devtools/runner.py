@@ -45,10 +45,37 @@ class FunctionFailed(Exception):
     pass
 
 
+class _PerThread:
+    """A value per thread, read through instances and (via the metaclass below) through the class."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __get__(self, instance, owner=None):
+        return getattr(self._local, "value", None)
+
+    def __set__(self, instance, value) -> None:
+        self._local.value = value
+
+
+def _one_request_per_thread() -> None:
+    """Powertools keeps the current event on the BaseRouter class (one Lambda serves one request
+    at a time); in one process serving concurrent requests, each thread must see its own."""
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    if type(BaseRouter).__name__ == "PerThreadRouterMeta":
+        return
+    slots = {"current_event": _PerThread(), "lambda_context": _PerThread()}
+    for name, slot in slots.items():
+        setattr(BaseRouter, name, slot)  # read through resolver instances
+    BaseRouter.__class__ = type("PerThreadRouterMeta", (type(BaseRouter),), slots)  # set through the class
+
+
 class InProcessRunner:
     """What LocalApigwService needs of a runner: invoke(name, event, stdout=, stderr=) and is_debugging()."""
 
     def __init__(self) -> None:
+        _one_request_per_thread()
         stacks, _ = SamLocalStackProvider.get_stacks(str(TEMPLATE))
         self.stacks = stacks
         self.functions = {function.name: function for function in SamFunctionProvider(stacks).get_all()}
