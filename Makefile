@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build needs a python3.13 on PATH; the venv's is one.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: dev test unit integration lint build bench clean
+.PHONY: dev test unit integration lint build bench sweep clean
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: pyenv install 3.13.0, or make PYTHON313=/path/to/python3.13"; exit 1; }
@@ -42,6 +42,11 @@ build: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m devtools.bench
+
+# A lifecycle sweep now, against the running `make dev` stack (`make sweep NOW=2030-01-01T00:00:00Z`
+# decides as if it were then).
+sweep: $(STAMP)
+	$(BIN)/cloudshare-admin sweep $(if $(NOW),--now $(NOW))
 
 clean:
 	rm -rf $(VENV) .aws-sam .local .pytest_cache

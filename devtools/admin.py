@@ -1,7 +1,8 @@
 """cloudshare-admin: manage users, plans and API keys, on the local stack or a deployed one.
 
 Where the table is: --table NAME, or --stack NAME (reads the CloudFormation output TableName),
-or else the running local stack (.local/stack.json written by `make dev`).
+or else the running local stack (.local/stack.json written by `make dev`). The bucket (for
+`sweep`) likewise: --bucket NAME, the stack output BucketName, or the local stack's.
 AWS credentials and region come from boto3's usual chain.
 """
 
@@ -34,12 +35,19 @@ def _connect(options: argparse.Namespace) -> None:
             sys.exit("cloudshare-admin: say --table or --stack, or start the local stack with `make dev`")
         stack = json.loads(local.read_text())
         table = stack["table_name"]
+        os.environ.setdefault("BUCKET_NAME", stack.get("bucket_name", ""))
         os.environ.setdefault("AWS_DEFAULT_REGION", stack["region"])
         if stack.get("aws_endpoint"):
             os.environ.setdefault("AWS_ENDPOINT_URL", stack["aws_endpoint"])
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ["TABLE_NAME"] = table
+    if getattr(options, "needs_bucket", False):
+        bucket = options.bucket or (options.stack and _stack_output(options.stack, "BucketName"))
+        if bucket:
+            os.environ["BUCKET_NAME"] = bucket
+        if not os.environ.get("BUCKET_NAME"):
+            sys.exit("cloudshare-admin: say --bucket or --stack, or start the local stack with `make dev`")
 
 
 def _stack_output(stack_name: str, key: str) -> str:
@@ -127,11 +135,19 @@ def list_plans(options) -> None:
     _print({name: plan.limits() | {"features": plan.features} for name, plan in all_plans().items()})
 
 
+def sweep(options) -> None:
+    from cloudshare.services import sweeps
+    from cloudshare.services.lifecycle import iso, parse_time
+
+    _print(sweeps.run(now=iso(parse_time(options.now)) if options.now else None).summary())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cloudshare-admin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--table", help="DynamoDB table name")
     parser.add_argument("--stack", help="CloudFormation stack name (reads its TableName output)")
+    parser.add_argument("--bucket", help="S3 bucket name (for sweep; else the stack's BucketName output)")
     parser.add_argument("--endpoint-url", help="AWS endpoint (LocalStack, moto); default: AWS itself")
     parser.add_argument("--region")
     parser.add_argument("--local-state", default=str(LOCAL_STACK_FILE), help=argparse.SUPPRESS)
@@ -166,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("revoke-key", revoke_key, "revoke an API key by its id")
     sub.add_argument("key_id")
     command("plans", list_plans, "show the plans and their limits")
+    sub = command("sweep", sweep, "run a lifecycle sweep now: expire, abandon stale uploads, purge after retention")
+    sub.add_argument("--now", help="decide as if it were this ISO 8601 time (default: now); a later time "
+                                   "purges what would be due then")
+    sub.set_defaults(needs_bucket=True)
     return parser
 
 

@@ -10,7 +10,7 @@ app = v3.resolver()
 
 
 @app.delete("/v3/items/<slug>")
-def delete_item(slug: str) -> Response:
+def delete_item(slug: str) -> Response[None]:
     management.soft_delete(caller(app).user, slug)
     return Response(status_code=204)
 

@@ -12,7 +12,7 @@ NO_EXPIRATION = ItemChanges(expiration_time=None, expires_after_views=None)
 
 
 @app.delete("/v3/items/<slug>/expiration")
-def remove_expiration(slug: str) -> Response:
+def remove_expiration(slug: str) -> Response[None]:
     management.update(caller(app).user, slug, NO_EXPIRATION)
     return Response(status_code=204)
 

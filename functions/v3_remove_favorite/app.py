@@ -10,7 +10,7 @@ app = v3.resolver()
 
 
 @app.delete("/v3/items/<slug>/favorite")
-def remove_favorite(slug: str) -> Response:
+def remove_favorite(slug: str) -> Response[None]:
     management.set_favorite(caller(app).user, slug, False)
     return Response(status_code=204)
 

@@ -64,7 +64,9 @@ def test_given_bad_input_then_422_in_the_v3_format(runner, user, payload, field,
 
 def test_given_malformed_json_then_422_not_500(runner, user):
     request = event("/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"}, "{nope")
-    assert runner.call("V3CreateItemFunction", request)["statusCode"] == 422
+    response = runner.call("V3CreateItemFunction", request)
+    assert response["statusCode"] == 422
+    assert body(response)["errors"]["name"] == "" and "not valid JSON" in body(response)["errors"]["message"]
 
 
 def test_given_a_bookmark_then_an_item_that_redirects(runner, user):
@@ -111,29 +113,6 @@ def test_given_an_object_with_no_item_then_it_is_removed(runner, user):
     boto3.client("s3").put_object(Bucket=BUCKET, Key="items/abcdefghijkm/1", Body=b"x")  # well-formed, no item
     runner.call("S3FinalizeFunction", s3_event("items/abcdefghijkm/1"))
     assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="items/")
-
-
-@pytest.fixture
-def serializable_transactions(monkeypatch):
-    """DynamoDB applies each write atomically and transactions serializably; moto in-process does
-    not (a failed transaction restores a snapshot of the whole table, undoing other threads'
-    writes). A lock around moto's writes gives DynamoDB's guarantee; our reads, conditions and
-    retries still interleave freely across threads."""
-    import threading
-
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-
-    def serialized(original):
-        def write(self, *args, **kwargs):
-            with lock:
-                return original(self, *args, **kwargs)
-
-        return write
-
-    for name in ("transact_write_items", "update_item", "put_item", "delete_item"):
-        monkeypatch.setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
 
 
 def test_given_many_uploads_finishing_at_once_near_the_quota_then_storage_never_exceeds_it(

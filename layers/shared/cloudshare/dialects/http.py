@@ -175,6 +175,8 @@ def _first_problem(problems: list[dict]) -> tuple[str, str]:
     if not problems:
         return "", "Invalid request"
     problem = problems[0]
+    if problem.get("type") == "json_invalid":  # its location is a character offset, not a field
+        return "", f"The request body is not valid JSON: {problem.get('msg', '')}".rstrip(": ")
     location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path", "header")]
     field = ".".join(location)
     message = problem.get("msg", "Invalid value")

@@ -18,7 +18,7 @@ from cloudshare.errors import InvalidInput, ItemNotFound, LimitExceeded, NotOwne
 from cloudshare.models import Item, UploadTicket, User, Version
 from cloudshare.observability import logger
 from cloudshare.plans import UNLIMITED
-from cloudshare.services import clock, lifecycle
+from cloudshare.services import clock, lifecycle, thumbnails
 from cloudshare.store import items, objects, users
 
 SLUG_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -209,6 +209,7 @@ def settle(item: Item, version: Version) -> Item:
         try:
             items.complete_upload(item, version, stored.size, content_type, now, today, new_day=new_day,
                                   make_current=make_current, item_due=item_due)
+            thumbnails.make(version, content_type, stored.size)
             return current if make_current else settled
         except items.StateChanged:
             return items.get(item.slug)
