@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import secrets
 import sys
@@ -136,9 +137,13 @@ def list_plans(options) -> None:
 
 
 def sweep(options) -> None:
+    from cloudshare.observability import logger
     from cloudshare.services import sweeps
     from cloudshare.services.lifecycle import iso, parse_time
 
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(sys.stderr)  # a log line per item on stderr; the report alone on stdout
     _print(sweeps.run(now=iso(parse_time(options.now)) if options.now else None).summary())
 
 

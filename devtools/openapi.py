@@ -56,6 +56,50 @@ _PUBLIC = ("public", "PublicError", {
     "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "429": "Too many attempts"})
 _SECURITY = [{"digest": []}, {"bearer": []}, {"apiKey": []}]
 
+# Inputs that handlers read by hand (query strings and v1 forms: no pydantic validation on their
+# cold path), described here; the fuzz test sends them and checks the answers.
+_FLAG = {"type": "boolean"}
+_TEXT = {"type": "string"}
+_WHOLE = {"type": "integer", "minimum": 1}
+_V1_FIELDS = {
+    "file": {"type": "string", "format": "binary", "description": "The file, inline (at most 4 MiB)"},
+    "file_name": {**_TEXT, "description": "Instead of file: answered with a presigned S3 POST in `upload`"},
+    "file_size": {"type": "integer", "minimum": 0},
+    "version_name": _TEXT, "password": {**_TEXT, "description": "Empty removes it (paid plans)"},
+    "allow_comments": _FLAG, "allow_downloads": _FLAG, "view_only": _FLAG,
+    "expiration_date": {"type": ["string", "null"], "format": "date-time", "description": "null/empty removes it"},
+}
+_V1_UPDATE_FIELDS = {**_V1_FIELDS, "is_published": _FLAG, "keep_password": _FLAG, "show_combined_comments": _FLAG}
+
+
+def _form(fields: dict, required: list[str] | None = None) -> dict:
+    schema = {"type": "object", "properties": fields, **({"required": required} if required else {})}
+    as_json = {**schema, "properties": {k: v for k, v in fields.items() if k != "file"}}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema},
+                                          "application/x-www-form-urlencoded": {"schema": as_json},
+                                          "application/json": {"schema": as_json}}}
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            **({"description": description} if description else {})}
+
+
+_HAND_PARSED = {
+    "V3ListItems": {"parameters": [
+        _query("per_page", {"type": "integer", "minimum": 1}, "Items per page (default 20, at most 100)"),
+        _query("before", _TEXT, "A cursor from links.next_url (or epoch seconds): older items"),
+        _query("after", _TEXT, "A cursor from links.prev_url (or epoch seconds): newer items")]},
+    "V1ListArtifacts": {"parameters": [
+        _query("page", _WHOLE), _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
+        _query("is_published", _FLAG),
+        _query("sort_by", {"enum": ["created_at", "total_views", "total_downloads", "updated_at"]}),
+        _query("sort_order", {"enum": ["asc", "desc"]})]},
+    "V1CreateArtifact": {"requestBody": _form(_V1_FIELDS, ["version_name"])},
+    "V1UpdateArtifact": {"requestBody": _form(_V1_UPDATE_FIELDS)},
+    "PublicUnlock": {"requestBody": _form({"password": _TEXT}, ["password"])},
+}
+
 
 def template_routes() -> set[tuple[str, str]]:
     """(METHOD, path) of every Api event in template.yaml."""
@@ -121,6 +165,12 @@ def _finish(path: str, operation: dict, logical_id: str) -> dict:
     operation["tags"] = [tag]
     operation["operationId"] = logical_id.removesuffix("Function")
     operation["security"] = [] if tag == "public" else _SECURITY
+    described = _HAND_PARSED.get(operation["operationId"], {})
+    operation["parameters"] = operation.get("parameters", []) + described.get("parameters", [])
+    if not operation["parameters"]:
+        del operation["parameters"]
+    if "requestBody" in described:
+        operation["requestBody"] = described["requestBody"]
     responses = {code: answer for code, answer in operation.get("responses", {}).items() if code != "422"
                  or tag == "v3 items"}
     error = {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}

@@ -9,7 +9,7 @@ from cloudshare.services import management
 app = v3.resolver()
 
 
-@app.delete("/v3/items/<slug>")
+@app.delete("/v3/items/<slug>", responses={204: {"description": "Deleted; restorable until the retention period ends"}})
 def delete_item(slug: str) -> Response[None]:
     management.soft_delete(caller(app).user, slug)
     return Response(status_code=204)

@@ -11,7 +11,7 @@ app = v3.resolver()
 NO_EXPIRATION = ItemChanges(expiration_time=None, expires_after_views=None)
 
 
-@app.delete("/v3/items/<slug>/expiration")
+@app.delete("/v3/items/<slug>/expiration", responses={204: {"description": "Expiration removed"}})
 def remove_expiration(slug: str) -> Response[None]:
     management.update(caller(app).user, slug, NO_EXPIRATION)
     return Response(status_code=204)

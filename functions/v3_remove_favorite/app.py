@@ -9,7 +9,7 @@ from cloudshare.services import management
 app = v3.resolver()
 
 
-@app.delete("/v3/items/<slug>/favorite")
+@app.delete("/v3/items/<slug>/favorite", responses={204: {"description": "No longer a favorite"}})
 def remove_favorite(slug: str) -> Response[None]:
     management.set_favorite(caller(app).user, slug, False)
     return Response(status_code=204)

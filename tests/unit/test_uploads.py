@@ -180,3 +180,15 @@ def test_given_the_first_upload_of_a_day_when_the_day_turned_then_the_counter_re
     uploads.finalize_object(uploads.object_key(second))  # requested yesterday, lands today
     owner = users.get_user(user["user"].user_id)
     assert (owner.uploads_day, owner.uploads_today, owner.item_count) == (clock.today(), 1, 2)
+
+
+def test_given_a_pending_upload_deleted_before_its_bytes_land_then_nothing_is_counted(runner, user):
+    from cloudshare.services import management
+
+    slug = body(create(runner, user, {"name": "late.png"}))["slug"]
+    management.soft_delete(user["user"], slug)
+    upload(slug, b"late bytes")
+    runner.call("S3FinalizeFunction", s3_event(uploads.object_key(slug)))
+    owner = users.get_user(user["user"].user_id)
+    assert (owner.item_count, owner.artifact_count, owner.storage_used) == (0, 0, 0)
+    assert items.get(slug).state == "pending" and items.get(slug).deleted_at is not None

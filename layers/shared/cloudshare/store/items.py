@@ -218,7 +218,8 @@ def complete_upload(
         listed = listing_attributes(item)
         item_sets += ["GSI1PK = :listing", "GSI1SK = :listed_at"]
         item_values.update({":listing": listed["GSI1PK"], ":listed_at": listed["GSI1SK"]})
-        condition += " AND #state = :pending"
+        # a first upload landing on an item deleted meanwhile is not counted (the purge removes it)
+        condition += " AND #state = :pending AND attribute_not_exists(deleted_at)"
         if item_due:
             due = due_attributes(item.slug, item_due)
             item_sets += ["due_shard = :due_shard", "due_at = :due_at"]

@@ -1,0 +1,215 @@
+"""The public face: share pages for browsers (HTML) and API clients (JSON, the v3 item shape), the
+password form, refusal pages, redirects to presigned GETs, thumbnail placeholders, the upload page.
+
+HTML comes from Jinja2 templates (templates/, autoescaping on), imported only when a page is
+rendered: JSON answers and redirects do not pay for it. Pages run no script except the upload page,
+and send a strict Content-Security-Policy with a per-response nonce for their inline style.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import cache
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from cloudshare.dialects import v3
+from cloudshare.dialects.http import base_url
+from cloudshare.errors import CloudshareError
+from cloudshare.services import links, sharing
+from cloudshare.services.auth import RequestCredentials
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+GRANT_COOKIE = "grant_"  # + slug; scoped by Path to the item's link
+_ICONS = {"image": "🖼️", "video": "🎞️", "audio": "🎵", "pdf": "📕", "text": "📄", "archive": "🗜️",
+          "bookmark": "🔗"}
+
+
+# ---------------------------------------------------------------- requests
+
+def resolver() -> APIGatewayRestResolver:
+    """A resolver for public routes: no authentication; refusals as pages or JSON, as asked."""
+    app = APIGatewayRestResolver()
+
+    @app.exception_handler(CloudshareError)
+    def _refused(error: CloudshareError) -> Response:
+        return refusal(app, error)
+
+    @app.not_found
+    def _no_route(_error) -> Response:
+        return refusal(app, sharing.Unavailable("missing"))
+
+    return app
+
+
+def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
+    """What the sharing rules need to know of this request."""
+    event = app.current_event
+    headers = _headers(app)
+    parts = links.split_code(code)
+    slug = parts[0] if parts else ""
+    credentials = None
+    if "authorization" in headers or "x-api-key" in headers:
+        paths = tuple({event.path, event.request_context.path or event.path})
+        credentials = RequestCredentials(headers, event.http_method, paths)
+    return sharing.Visit(
+        code=code,
+        grant=_cookies(headers.get("cookie", "")).get(GRANT_COOKIE + slug, ""),
+        ticket=(event.query_string_parameters or {}).get("t", ""),
+        client=event.request_context.identity.source_ip or "",
+        credentials=credentials,
+    )
+
+
+def password(app: APIGatewayRestResolver) -> str:
+    """The password from an HTML form (urlencoded) or a JSON body {"password": "…"}."""
+    body = app.current_event.decoded_body or ""
+    if "json" in _headers(app).get("content-type", ""):
+        try:
+            value = json.loads(body).get("password")
+        except (ValueError, AttributeError):
+            value = None
+    else:
+        value = (parse_qs(body).get("password") or [None])[0]
+    return value if isinstance(value, str) else ""
+
+
+def wants_json(app: APIGatewayRestResolver) -> bool:
+    accept = _headers(app).get("accept", "").lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+# ---------------------------------------------------------------- responses
+
+def shared_item(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Response:
+    """The share page, the item as JSON, or (a bookmark in a browser) a redirect to its URL."""
+    item, base = shared.item, base_url(app)
+    body = item_json(shared, base)
+    if wants_json(app):
+        return _json(200, body)
+    if item.kind == "bookmark":
+        return redirect(item.redirect_url)
+    return _page(app, 200, "share.html", item=item, content_url=body["content_url"], download_url=body["remote_url"],
+                 preview=sharing.preview_kind(item.content_type), icon=_ICONS.get(_kind(item), "📦"),
+                 size=human_size(item.size), content_type=item.content_type or "unknown type")
+
+
+def item_json(shared: sharing.SharedItem, base: str) -> dict:
+    """The v3 item shape, with this view's ticket on its links; no remote_url when downloads are off."""
+    body = v3.item(shared.item, base)
+    if shared.item.kind == "file":
+        body["content_url"] = f"{body['content_url']}?t={shared.ticket}"
+        body["remote_url"] = f"{body['remote_url']}?t={shared.ticket}" if shared.downloads_allowed else None
+    body["downloads_allowed"] = shared.downloads_allowed
+    return body
+
+
+def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Response:
+    control = f"private, max-age={cache_seconds}" if cache_seconds else "no-store"
+    return Response(status_code=status, headers={"Location": location, "Cache-Control": control,
+                                                 "Referrer-Policy": "no-referrer"})
+
+
+def unlocked(app: APIGatewayRestResolver, grant: sharing.Grant) -> Response:
+    """The grant as a cookie scoped to the item's link; browsers go back to the page."""
+    base = base_url(app)
+    parts = [f"{GRANT_COOKIE}{grant.slug}={grant.token}", f"Path={urlsplit(base).path}/{grant.code}",
+             f"Max-Age={grant.max_age}", "HttpOnly", "SameSite=Lax"]
+    if base.startswith("https://"):
+        parts.append("Secure")
+    headers = {"Set-Cookie": "; ".join(parts), "Cache-Control": "no-store"}
+    if wants_json(app):
+        return Response(status_code=200, content_type="application/json", headers=headers, body=json.dumps(
+            {"unlocked": True, "cookie": f"{GRANT_COOKIE}{grant.slug}", "grant": grant.token,
+             "expires_in": grant.max_age}))
+    return Response(status_code=303, headers={**headers, "Location": f"{base}/{grant.code}"})
+
+
+def thumbnail(thumb: sharing.Thumbnail) -> Response:
+    if thumb.url:
+        return redirect(thumb.url, cache_seconds=240)  # the presigned URL lives 300 s
+    label = "locked" if thumb.item is None else _kind(thumb.item)
+    svg = _environment().get_template("placeholder.svg").render(label="file" if label == "unknown" else label)
+    return Response(status_code=200, content_type="image/svg+xml", body=svg,
+                    headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+def upload_page(app: APIGatewayRestResolver) -> Response:
+    return _page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
+
+
+def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
+    """A refusal as the client asked: JSON in the v3 error shape, or a page (the form, for passwords)."""
+    status = error.status
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, sharing.TooManyAttempts) else {}
+    if wants_json(app):
+        return _json(status, v3.DIALECT.error_body(status, error.message, error.field, error.extra), headers)
+    if isinstance(error, (sharing.PasswordRequired, sharing.WrongPassword)):
+        code = app.current_event.path.strip("/").split("/")[0]
+        return _page(app, status, "password.html", unlock_url=f"{base_url(app)}/{code}/unlock",
+                     wrong=isinstance(error, sharing.WrongPassword), headers=headers)
+    titles = {404: "Not found", 410: "Gone", 429: "Slow down", 403: "Not allowed"}
+    return _page(app, status, "message.html", title=titles.get(status, "Unavailable"), message=error.message,
+                 state=error.extra.get("state", ""), headers=headers)
+
+
+def human_size(size: int) -> str:
+    amount = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if amount < 1024 or unit == "GB":
+            return f"{int(amount)} {unit}" if unit == "bytes" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{size} bytes"
+
+
+# ---------------------------------------------------------------- helpers
+
+@cache
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def _page(app: APIGatewayRestResolver, status: int, template: str, *, scripts: bool = False,
+          headers: dict | None = None, **context) -> Response:
+    nonce = secrets.token_urlsafe(16)
+    # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
+    remote = "https: http:" if base_url(app).startswith("http://") else "https:"
+    script = f"script-src 'nonce-{nonce}'; connect-src 'self' {remote}" if scripts else "script-src 'none'"
+    policy = (f"default-src 'none'; img-src 'self' data: {remote}; media-src 'self' {remote}; "
+              f"frame-src 'self' {remote}; style-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'; "
+              f"frame-ancestors 'none'; {script}")
+    html = _environment().get_template(template).render(nonce=nonce, **context)
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=html, headers={
+        "Content-Security-Policy": policy, "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+        "X-Robots-Tag": "noindex, nofollow", "Cache-Control": "no-store", **(headers or {}),
+    })
+
+
+def _kind(item) -> str:
+    """image, video, audio, pdf, text (what the page previews), else the v3 item_type."""
+    return sharing.preview_kind(item.content_type) or v3.item_type(item)
+
+
+def _json(status: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body),
+                    headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _headers(app: APIGatewayRestResolver) -> dict[str, str]:
+    return {name.lower(): value for name, value in (app.current_event.headers or {}).items()}
+
+
+def _cookies(header: str) -> dict[str, str]:
+    jar = {}
+    for pair in header.split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name:
+            jar.setdefault(name, value)
+    return jar

@@ -1,0 +1,280 @@
+"""What the lifecycle sweep reads and writes: the due records, and the conditional writes that act
+on them exactly once.
+
+Work is found through the sparse DueIndex only (KEYS_ONLY: each entry is a few dozen bytes), one
+Query per shard for `due_at <= now`, so a sweep reads what is due and nothing else. Every write is
+conditional on the due entry the sweep saw (`due_at`) and on the facts that made it due, so two
+sweeps, a rerun, or an owner's change in between can never apply an action twice.
+
+A purge is two steps, so that a crash in between leaves nothing unaccounted for:
+1. one transaction: the item record is replaced by a PURGE tombstone (`ITEM#<slug>/PURGE`, due at
+   once) and the owner's counters drop. From here the item is gone for every reader (restore 404s).
+2. the tombstone's objects and version records are deleted, then the tombstone itself. A rerun
+   that finds the tombstone (through the index) repeats this step; every delete is idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from cloudshare.config import settings
+from cloudshare.models import Item, Version
+from cloudshare.store.aws import client
+from cloudshare.store.items import (
+    DUE_INDEX,
+    DUE_SHARDS,
+    StateChanged,
+    due_attributes,
+    item_from,
+    key,
+    owner_key,
+    version_from,
+    version_key,
+)
+from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+
+TOMBSTONE_SK = "PURGE"
+TOMBSTONE_SUFFIX = "#purge"
+_BATCH_GET_LIMIT = 100
+_BATCH_WRITE_LIMIT = 25
+_DELETE_OBJECTS_LIMIT = 1000
+# Sorts after every slug and version suffix that share a timestamp ('~' is above [A-Za-z0-9#]).
+_AFTER_EVERY_SLUG = "#~"
+
+
+@dataclass(frozen=True)
+class DueKey:
+    """One DueIndex entry: which record (ITEM, VERSION#nnnnnn or PURGE) and the due_at it had."""
+
+    slug: str
+    sort_key: str
+    due_at: str
+
+    @property
+    def version_number(self) -> int | None:
+        return int(self.sort_key.removeprefix("VERSION#")) if self.sort_key.startswith("VERSION#") else None
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """What is left to delete of a purged item: its objects and version records (1..last_version)."""
+
+    slug: str
+    owner_id: str
+    last_version: int
+    purged_at: str
+
+
+@dataclass(frozen=True)
+class DueRecord:
+    """A due record as it is now; due_at is the record's own (None: no longer due)."""
+
+    key: DueKey
+    record: Item | Version | Tombstone | None
+    due_at: str | None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How much of the owner's usage an item accounts for (what its purge gives back)."""
+
+    bytes: int = 0
+    items: int = 0
+    artifacts: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.bytes or self.items or self.artifacts)
+
+
+def due_keys(now: str, page_size: int = 100) -> Iterator[list[DueKey]]:
+    """Pages of due entries, shard after shard, oldest first within a shard."""
+    paginator = client("dynamodb").get_paginator("query")
+    for shard in range(DUE_SHARDS):
+        pages = paginator.paginate(
+            TableName=settings().table_name,
+            IndexName=DUE_INDEX,
+            KeyConditionExpression="due_shard = :shard AND due_at <= :until",
+            ExpressionAttributeValues=to_values({":shard": f"DUE#{shard}", ":until": now + _AFTER_EVERY_SLUG}),
+            PaginationConfig={"PageSize": page_size},
+        )
+        for page in pages:
+            keys = [from_item(raw) for raw in page["Items"]]
+            if keys:
+                yield [DueKey(slug=k["PK"].removeprefix("ITEM#"), sort_key=k["SK"], due_at=k["due_at"]) for k in keys]
+
+
+def read(keys: list[DueKey]) -> list[DueRecord]:
+    """The records behind due keys (BatchGetItem, consistent), in the order of the keys."""
+    table = settings().table_name
+    found: dict[tuple[str, str], dict] = {}
+    for start in range(0, len(keys), _BATCH_GET_LIMIT):
+        chunk = keys[start:start + _BATCH_GET_LIMIT]
+        request = {table: {"Keys": [to_item({"PK": f"ITEM#{k.slug}", "SK": k.sort_key}) for k in chunk],
+                           "ConsistentRead": True}}
+        while request:
+            response = client("dynamodb").batch_get_item(RequestItems=request)
+            for raw in response["Responses"].get(table, []):
+                record = from_item(raw)
+                found[(record["PK"], record["SK"])] = record
+            request = response.get("UnprocessedKeys") or None
+    return [_due_record(k, found.get((f"ITEM#{k.slug}", k.sort_key))) for k in keys]
+
+
+def _due_record(due_key: DueKey, record: dict | None) -> DueRecord:
+    if record is None:
+        return DueRecord(due_key, None, None)
+    if due_key.sort_key == "ITEM":
+        typed = item_from(record)
+    elif due_key.sort_key == TOMBSTONE_SK:
+        typed = Tombstone(slug=record["slug"], owner_id=record["owner_id"], last_version=record["last_version"],
+                          purged_at=record["purged_at"])
+    else:
+        typed = version_from(record)
+    return DueRecord(due_key, typed, record.get("due_at"))
+
+
+def _due_update(due_at: str | None, slug: str, suffix: str = "") -> tuple[list[str], list[str], dict]:
+    """SET clauses, REMOVE names and values that move a record's due entry to due_at (None: remove)."""
+    if due_at is None:
+        return [], ["due_shard", "due_at"], {}
+    due = due_attributes(slug, due_at, suffix)
+    return ["due_shard = :next_shard", "due_at = :next_due"], [], {":next_shard": due["due_shard"],
+                                                                   ":next_due": due["due_at"]}
+
+
+def _update(table_key: dict, sets: list[str], removes: list[str], condition: str, values: dict,
+            names: dict | None = None) -> None:
+    expression = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
+    request = {"TableName": settings().table_name, "Key": table_key, "UpdateExpression": expression.strip(),
+               "ConditionExpression": condition, "ExpressionAttributeValues": to_values(values)}
+    if names:
+        request["ExpressionAttributeNames"] = names
+    try:
+        client("dynamodb").update_item(**request)
+    except ClientError as error:
+        if is_condition_failure(error):
+            raise StateChanged(str(table_key)) from error
+        raise
+
+
+def reschedule(due_key: DueKey, due_at: str | None) -> None:
+    """Moves (or removes) a record's due entry, if it is still the one the sweep saw."""
+    number = due_key.version_number
+    suffix = f"#{number}" if number is not None else ""
+    sets, removes, values = _due_update(due_at, due_key.slug, suffix)
+    table_key = to_item({"PK": f"ITEM#{due_key.slug}", "SK": due_key.sort_key})
+    _update(table_key, sets, removes, "due_at = :seen", {":seen": due_key.due_at, **values})
+
+
+def expire(item: Item, seen: DueKey, expired_at: str, purge_due: str, by_views: bool) -> None:
+    """Makes an item's expiry permanent and schedules its purge, once: only while it is ready, not
+    deleted, not yet expired, and still expired for the reason the sweep saw."""
+    sets, _, values = _due_update(purge_due, item.slug)
+    reason = "view_counter >= expires_after_views" if by_views else "expiration_time = :expiration"
+    if not by_views:
+        values[":expiration"] = item.expiration_time
+    _update(
+        key(item.slug), ["expired_at = :expired_at", *sets], [],
+        "due_at = :seen AND #state = :ready AND attribute_not_exists(expired_at) "
+        f"AND attribute_not_exists(deleted_at) AND {reason}",
+        {":seen": seen.due_at, ":ready": "ready", ":expired_at": expired_at, **values},
+        {"#state": "state"},
+    )
+
+
+def begin_purge(item: Item, seen: DueKey, counts: Counts, now: str) -> Tombstone:
+    """Step 1: the item becomes a tombstone and the owner gets back what it counted, in one
+    transaction conditional on the item being exactly as the sweep decided on it."""
+    table = settings().table_name
+    tombstone = Tombstone(slug=item.slug, owner_id=item.owner_id, last_version=item.last_version, purged_at=now)
+    facts = {":seen": seen.due_at, ":state": item.state, ":bytes": item.stored_bytes}
+    condition = "due_at = :seen AND #state = :state AND stored_bytes = :bytes"
+    if item.deleted_at is not None:
+        condition += " AND deleted_at = :deleted_at"
+        facts[":deleted_at"] = item.deleted_at
+    else:
+        condition += " AND attribute_not_exists(deleted_at)"
+    if item.expired_at is not None:
+        condition += " AND expired_at = :expired_at"
+        facts[":expired_at"] = item.expired_at
+    actions = [
+        {"Delete": {"TableName": table, "Key": key(item.slug), "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {"#state": "state"}, "ExpressionAttributeValues": to_values(facts)}},
+        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(PK)", "Item": to_item({
+            "PK": f"ITEM#{item.slug}", "SK": TOMBSTONE_SK, "slug": item.slug, "owner_id": item.owner_id,
+            "last_version": item.last_version, "purged_at": now,
+            **due_attributes(item.slug, now, TOMBSTONE_SUFFIX)})}},
+    ]
+    if counts:
+        actions.append({"Update": {
+            "TableName": table, "Key": owner_key(item.owner_id),
+            "UpdateExpression": "SET storage_used = storage_used - :bytes, item_count = item_count - :items, "
+                                "artifact_count = artifact_count - :artifacts",
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeValues": to_values(
+                {":bytes": counts.bytes, ":items": counts.items, ":artifacts": counts.artifacts}),
+        }})
+    try:
+        client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as error:
+        if is_condition_failure(error):
+            raise StateChanged(item.slug) from error
+        raise
+    return tombstone
+
+
+def object_keys(slug: str, last_version: int) -> list[str]:
+    """Every object an item can have: each version's bytes and thumbnail."""
+    numbers = range(1, last_version + 1)
+    return [f"items/{slug}/{n}" for n in numbers] + [f"thumbnails/{slug}/{n}" for n in numbers]
+
+
+def delete_objects(keys: list[str]) -> None:
+    """Deletes objects (absent ones are fine: S3 deletes are idempotent)."""
+    bucket = settings().bucket_name
+    for start in range(0, len(keys), _DELETE_OBJECTS_LIMIT):
+        chunk = keys[start:start + _DELETE_OBJECTS_LIMIT]
+        response = client("s3").delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+        if response.get("Errors"):
+            failed = ", ".join(f"{e['Key']}: {e.get('Code')}" for e in response["Errors"])
+            raise RuntimeError(f"S3 refused to delete {failed}")
+
+
+def finish_purge(tombstone: Tombstone) -> None:
+    """Step 2: objects, then version records, then the tombstone (the proof that work remains) last."""
+    delete_objects(object_keys(tombstone.slug, tombstone.last_version))
+    table = settings().table_name
+    deletes = [{"DeleteRequest": {"Key": version_key(tombstone.slug, n)}}
+               for n in range(1, tombstone.last_version + 1)]
+    for start in range(0, len(deletes), _BATCH_WRITE_LIMIT):
+        request = {table: deletes[start:start + _BATCH_WRITE_LIMIT]}
+        while request:
+            request = client("dynamodb").batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+    client("dynamodb").delete_item(TableName=table, Key=to_item({"PK": f"ITEM#{tombstone.slug}", "SK": TOMBSTONE_SK}))
+
+
+def abandon_version(version: Version, seen: DueKey, reason: str, now: str) -> None:
+    """Step 1 for an upload that never came: pending -> failed (finalize then deletes any bytes that
+    still arrive), still due at once so that step 2 (remove_version) follows even after a crash."""
+    sets, _, values = _due_update(now, version.slug, f"#{version.number}")
+    _update(version_key(version.slug, version.number), ["#state = :failed", "failure_reason = :reason", *sets], [],
+            "due_at = :seen AND #state = :pending",
+            {":seen": seen.due_at, ":failed": "failed", ":pending": "pending", ":reason": reason, **values},
+            {"#state": "state"})
+
+
+def remove_version(version: Version) -> None:
+    """Step 2: the abandoned version's objects, then its record (only while it is still failed)."""
+    delete_objects([f"items/{version.slug}/{version.number}", f"thumbnails/{version.slug}/{version.number}"])
+    try:
+        client("dynamodb").delete_item(
+            TableName=settings().table_name, Key=version_key(version.slug, version.number),
+            ConditionExpression="#state = :failed", ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_values({":failed": "failed"}))
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise

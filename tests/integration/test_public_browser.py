@@ -1,0 +1,187 @@
+"""Share pages and the upload page in real headless Chromium (Debian's chromium + chromium-driver)
+against the local stack: previews load from S3, downloads are the exact bytes, passwords and expiry
+hold, and the upload page sends a file straight to S3 with progress."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from cloudshare.services.passwords import hash_password
+from tests.integration.conftest import admin
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT_SECONDS = 20
+
+
+def png_bytes(width=640, height=360) -> bytes:
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 120, 200)).save(output, "PNG")
+    return output.getvalue()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail("headless Chromium is needed: apt-get install -y chromium chromium-driver")
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never fetch a browser or driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def sharer(stack):
+    """An account of its own, so that other tests' listings of the demo account never see these items."""
+    admin(stack, "create-user", "sharer@example.com", "--plan", "pro", "--generate-password")
+    key = admin(stack, "create-key", "sharer@example.com", "--label", "browser tests")
+    return {**stack, "api_key": key["api_key"]}
+
+
+@pytest.fixture(scope="module")
+def table(stack):
+    """The stack's table, reached directly: items' sharing settings are set as the owner would set them."""
+    state = json.loads((stack["state_dir"] / "stack.json").read_text())
+    dynamodb = boto3.client("dynamodb", endpoint_url=state["aws_endpoint"], region_name=state["region"],
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    return lambda slug, **values: dynamodb.update_item(
+        TableName=state["table_name"], Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
+        UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in values),
+        ExpressionAttributeValues={f":{name}": _typed(value) for name, value in values.items()},
+    )
+
+
+def _typed(value):
+    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+
+
+def upload(account, name: str, data: bytes, content_type: str) -> dict:
+    """The seed's three steps over HTTP: request a presigned POST, POST to S3, follow the redirect."""
+    key = {"Authorization": f"Bearer {account['api_key']}", "Accept": "application/json"}
+    ticket = requests.post(f"{account['api_url']}/v3/items", json={"name": name, "file_size": len(data)},
+                           headers=key, timeout=10).json()
+    posted = requests.post(ticket["url"], data={**ticket["s3"], "Content-Type": content_type},
+                           files={"file": (name, data, content_type)}, allow_redirects=False, timeout=10)
+    assert posted.status_code == 303
+    item = requests.get(posted.headers["Location"], headers=key, timeout=10).json()
+    assert item["upload_state"] == "ready", item
+    return item
+
+
+def wait_for(condition, what: str):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def element(driver, element_id: str):
+    from selenium.webdriver.common.by import By
+
+    return wait_for(lambda: (found := driver.find_elements(By.ID, element_id)) and found[0], f"#{element_id}")
+
+
+def test_given_a_shared_image_then_chromium_shows_its_preview_and_downloads_the_exact_bytes(sharer, browser):
+    data = png_bytes()
+    item = upload(sharer, "sky & sea.png", data, "image/png")
+    browser.get(item["share_url"])
+    assert element(browser, "name").text == "sky & sea.png"
+    loaded = wait_for(lambda: browser.execute_script(
+        "const image = document.getElementById('preview'); return image.complete && image.naturalWidth;"),
+        "the preview image")
+    assert loaded == 640  # the image itself, from S3, through the presigned redirect
+    element(browser, "download").click()
+    target = browser.downloads / "sky & sea.png"
+    wait_for(lambda: target.exists() and not list(browser.downloads.glob("*.crdownload")), "the download")
+    assert target.read_bytes() == data
+    assert "1 view" in element(browser, "views").text
+    console = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [message for message in console if "Content Security Policy" in message]
+
+
+def test_given_a_password_then_chromium_is_refused_with_a_wrong_one_and_let_in_with_the_right_one(
+    sharer, browser, table
+):
+    item = upload(sharer, "private.png", png_bytes(200, 100), "image/png")
+    table(item["slug"], password_hash=hash_password("hunter2 but longer"))
+    browser.get(item["share_url"])
+    element(browser, "password").send_keys("hunter3")
+    element(browser, "unlock").click()
+    assert element(browser, "wrong-password").text == "Wrong password."
+    assert not browser.find_elements("id", "preview")
+    element(browser, "password").send_keys("hunter2 but longer")
+    element(browser, "unlock").click()
+    wait_for(lambda: browser.execute_script(
+        "const image = document.getElementById('preview'); return image && image.complete && image.naturalWidth;"),
+        "the preview after unlocking")
+    assert browser.current_url == item["share_url"]
+
+
+def test_given_an_item_past_its_views_then_chromium_shows_the_expired_page(sharer, browser, table):
+    item = upload(sharer, "once.png", png_bytes(50, 50), "image/png")
+    table(item["slug"], expires_after_views=1)
+    browser.get(item["share_url"])
+    element(browser, "preview")
+    browser.get(item["share_url"])
+    assert element(browser, "title").text == "Gone"
+    assert element(browser, "message").text == "This link has expired."
+    assert requests.get(item["share_url"], timeout=10).status_code == 410
+
+
+def test_given_the_upload_page_then_a_file_goes_to_s3_with_progress_and_its_share_url_works(
+    sharer, browser, tmp_path
+):
+    data = os.urandom(1536 * 1024)
+    path = tmp_path / "field notes.bin"
+    path.write_bytes(data)
+    # A phone-like uplink (about 2 s for this file), so that the progress bar has something to show.
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 768 * 1024})
+    browser.get(f"{sharer['api_url']}/upload")
+    element(browser, "api-key").send_keys(sharer["api_key"])
+    element(browser, "file").send_keys(str(path))
+    element(browser, "upload").click()
+    share = wait_for(lambda: element(browser, "share-url").text, "the share URL")
+    assert element(browser, "status").text == "Uploaded field notes.bin."
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    progress = element(browser, "progress")
+    seen = [int(value) for value in progress.get_attribute("data-seen").split()]
+    assert progress.get_attribute("value") == "100"
+    assert any(0 < value < 100 for value in seen) and seen == sorted(seen)  # it moved, forwards
+    assert browser.execute_script("return sessionStorage.getItem('cloudshare.apiKey')") == sharer["api_key"]
+    shown = requests.get(share, headers={"Accept": "application/json"}, timeout=10)
+    assert shown.status_code == 200 and shown.json()["name"] == "field notes.bin"
+    downloaded = requests.get(shown.json()["remote_url"], timeout=10)  # follows the 302 to S3
+    assert downloaded.content == data

@@ -1,0 +1,74 @@
+"""Shared items and public requests for the public-sharing tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+
+from cloudshare.config import settings
+from cloudshare.models import Item, User
+from cloudshare.services import links, uploads
+from cloudshare.store import items
+from cloudshare.store.aws import client
+from cloudshare.store.records import to_item
+from tests.unit.apigw import event
+from tests.unit.conftest import BUCKET
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+BASE = "https://api.example.com"
+
+
+def png(width: int = 900, height: int = 600) -> bytes:
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGBA", (width, height), (200, 40, 40, 128)).save(output, "PNG")
+    return output.getvalue()
+
+
+def shared_file(owner: User, name: str = "photo.png", data: bytes | None = None, content_type: str = "image/png",
+                **fields) -> Item:
+    """A ready file, uploaded and settled the way the service does it; fields then set as given."""
+    data = png() if data is None else data
+    ticket = uploads.request_upload(owner, name, len(data), None, None)
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=data, ContentType=content_type)
+    item = uploads.settle(ticket.item, ticket.version)
+    return change(item, **fields) if fields else item
+
+
+def change(item: Item, **fields) -> Item:
+    """Sets item fields directly (what the management API does, without its plan checks)."""
+    changed = dataclasses.replace(items.get(item.slug), **fields)
+    client("dynamodb").put_item(TableName=settings().table_name, Item=to_item(items.item_record(changed, None)))
+    return changed
+
+
+def code(item: Item) -> str:
+    return links.share_code(item)
+
+
+def request(path: str, *, method: str = "GET", accept: str = BROWSER, headers: dict | None = None,
+            body: str | None = None, query: dict | None = None, client_ip: str = "198.51.100.7") -> dict:
+    built = event(path, method, {"Accept": accept, **(headers or {})}, body)
+    built["queryStringParameters"] = query
+    built["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()} if query else None
+    built["requestContext"]["identity"]["sourceIp"] = client_ip
+    return built
+
+
+def page(runner, item_or_code, **kwargs) -> dict:
+    path_code = item_or_code if isinstance(item_or_code, str) else code(item_or_code)
+    return runner.call("PublicPageFunction", request(f"/{path_code}", **kwargs))
+
+
+def header(response: dict, name: str) -> str | None:
+    values = (response.get("multiValueHeaders") or {}).get(name) or []
+    return values[0] if values else (response.get("headers") or {}).get(name)
+
+
+def ticket_of(url: str) -> dict:
+    """The query of a content/remote URL on a page, as a request's query."""
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}

@@ -1,0 +1,160 @@
+"""GET /{code}: the share page (HTML), the item as JSON, and the rules every public request obeys."""
+
+import json
+import re
+
+import boto3
+import pytest
+
+from cloudshare.services import accounts, links, uploads
+from cloudshare.services.passwords import hash_password
+from cloudshare.store import items
+from tests.unit.apigw import bearer
+from tests.unit.public_helpers import BROWSER, change, code, header, page, png, request, shared_file
+
+
+def test_given_a_shared_image_when_a_browser_opens_the_link_then_a_page_with_preview_download_and_views(
+    runner, user
+):
+    item = shared_file(user["user"], "Holiday photo.png")
+    response = page(runner, item)
+    assert response["statusCode"] == 200
+    assert header(response, "Content-Type").startswith("text/html")
+    html = response["body"]
+    assert "<h1 id=\"name\">Holiday photo.png</h1>" in html
+    preview = re.search(r'<img id="preview" src="([^"]+)"', html).group(1)
+    assert preview.startswith(f"https://api.example.com/{code(item)}/content/Holiday%20photo.png?t=")
+    assert re.search(r'<a id="download" class="button" href="[^"]+/download/Holiday%20photo.png\?t=', html)
+    assert "1 view<" in html and items.get(item.slug).view_counter == 1
+    assert "script-src 'none'" in header(response, "Content-Security-Policy")
+    assert header(response, "Referrer-Policy") == "no-referrer"  # the long link's secret stays in the address bar
+
+
+def test_given_an_api_client_when_it_asks_for_json_then_the_v3_item_with_this_views_links(runner, user):
+    item = shared_file(user["user"], "a.png")
+    response = page(runner, item, accept="application/json")
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    assert body["slug"] == item.slug and body["share_url"] == f"https://api.example.com/{code(item)}"
+    assert body["view_counter"] == 1 and body["item_type"] == "image" and body["downloads_allowed"] is True
+    assert re.fullmatch(rf"https://api.example.com/{code(item)}/content/a.png\?t=\d+\.[\w-]+", body["content_url"])
+    assert "/download/a.png?t=" in body["remote_url"]
+
+
+def test_given_a_hostile_file_name_then_the_page_escapes_it_everywhere(runner, user):
+    hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>.png'
+    item = shared_file(user["user"], hostile)
+    html = page(runner, item)["body"]
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&#34;&gt;" in html  # the quote cannot close an attribute either
+    assert "<script" not in html
+
+
+def test_given_a_bookmark_then_browsers_are_redirected_and_the_view_counted(runner, user):
+    bookmark = uploads.create_bookmark(user["user"], "https://example.org/page", None, None)
+    response = page(runner, bookmark)
+    assert response["statusCode"] == 302 and header(response, "Location") == "https://example.org/page"
+    assert items.get(bookmark.slug).view_counter == 1
+
+
+@pytest.mark.parametrize(
+    "fields, status, state",
+    [
+        ({"is_published": False}, 404, "unpublished"),
+        ({"deleted_at": "2026-01-01T00:00:00Z"}, 410, "deleted"),
+        ({"state": "failed", "failure_reason": "too big"}, 404, "failed"),
+        ({"expiration_time": "2020-01-01T00:00:00Z"}, 410, "expired"),
+        ({"expired_at": "2026-01-01T00:00:00Z"}, 410, "expired"),
+        ({"expires_after_views": 3, "view_counter": 3}, 410, "expired"),
+    ],
+)
+def test_given_an_item_not_to_be_served_then_a_clear_refusal_and_never_the_file(runner, user, fields, status,
+                                                                                  state):
+    item = shared_file(user["user"], "x.png", **fields)
+    html = page(runner, item)
+    assert html["statusCode"] == status and f'data-state="{state}"' in html["body"]
+    as_json = json.loads(page(runner, item, accept="application/json")["body"])
+    assert as_json["errors"]["state"] == state
+    for route, function in (("content", "PublicContentFunction"), ("download", "PublicDownloadFunction")):
+        response = runner.call(function, request(f"/{code(item)}/{route}/x.png"))
+        assert response["statusCode"] == status and header(response, "Location") is None
+    assert items.get(item.slug).view_counter == fields.get("view_counter", 0)  # nothing counted
+
+
+def test_given_a_pending_upload_then_404_saying_so(runner, user):
+    ticket = uploads.request_upload(user["user"], "later.png", 10, None, None)
+    response = page(runner, ticket.item)
+    assert response["statusCode"] == 404 and "still being uploaded" in response["body"]
+
+
+def test_given_a_long_link_then_only_its_current_form_resolves(runner, user):
+    item = shared_file(user["user"], "a.png")
+    assert page(runner, item.slug)["statusCode"] == 404  # the short form of a long-link item
+    assert page(runner, item.slug + "x" * 16)["statusCode"] == 404  # a wrong secret
+    assert page(runner, item)["statusCode"] == 200
+    short = change(item, long_link=False)
+    assert page(runner, item.slug)["statusCode"] == 200
+    assert page(runner, links.share_code(item))["statusCode"] == 404  # the retired long form
+    assert page(runner, "not-a-code")["statusCode"] == 404
+    assert items.get(short.slug).view_counter == 2
+
+
+def test_given_the_owners_api_key_then_the_view_is_not_counted_but_a_strangers_is(runner, user):
+    item = shared_file(user["user"], "a.png", expires_after_views=1)
+    for _ in range(3):
+        assert page(runner, item, headers=bearer(user["api_key"]))["statusCode"] == 200
+    assert items.get(item.slug).view_counter == 0
+    accounts.create_user("bob@example.com", "bob's password", "free")
+    _, other_key = accounts.create_api_key("bob@example.com")
+    assert page(runner, item, headers=bearer(other_key))["statusCode"] == 200
+    assert items.get(item.slug).view_counter == 1
+    assert page(runner, item, headers=bearer("csk_nonsense"))["statusCode"] == 410  # a bad key is just anonymous
+
+
+@pytest.mark.parametrize("fields", [{"view_only": True}, {"allow_downloads": False}])
+def test_given_downloads_not_allowed_then_no_download_link_and_no_attachment(runner, user, fields):
+    item = shared_file(user["user"], "a.png", **fields)
+    html = page(runner, item)["body"]
+    assert 'id="preview"' in html and 'id="download"' not in html
+    assert json.loads(page(runner, item, accept="application/json")["body"])["remote_url"] is None
+    refused = runner.call("PublicDownloadFunction", request(f"/{code(item)}/download/a.png"))
+    assert refused["statusCode"] == 403 and header(refused, "Location") is None
+    assert items.get(item.slug).download_counter == 0
+    inline = runner.call("PublicContentFunction", request(f"/{code(item)}/content/a.png"))
+    assert inline["statusCode"] == 302  # viewing is what view-only allows
+
+
+def test_given_views_run_out_then_the_last_view_is_served_and_puts_the_item_on_the_due_index(runner, user):
+    item = shared_file(user["user"], "a.png", expires_after_views=2)
+    assert [page(runner, item)["statusCode"] for _ in range(3)] == [200, 200, 410]
+    assert items.get(item.slug).view_counter == 2
+    # The due attributes are not part of Item: the raw record shows them.
+    raw = boto3.client("dynamodb").get_item(TableName="cloudshare-test", Key=items.key(item.slug))["Item"]
+    assert raw["due_shard"]["S"].startswith("DUE#") and raw["due_at"]["S"].endswith(f"#{item.slug}")
+
+
+def test_given_an_image_then_its_thumbnail_is_made_on_finalize_and_served_by_redirect(runner, user):
+    item = shared_file(user["user"], "big.png", png(1600, 900))
+    response = runner.call("PublicThumbnailFunction", request(f"/{code(item)}/thumbnail", accept="image/*"))
+    assert response["statusCode"] == 302
+    assert f"/thumbnails/{item.slug}/1?" in header(response, "Location")
+    assert items.get(item.slug).view_counter == 0  # thumbnails are not views
+
+
+def test_given_a_text_file_or_a_locked_item_then_the_thumbnail_is_a_placeholder(runner, user):
+    text = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
+    response = runner.call("PublicThumbnailFunction", request(f"/{code(text)}/thumbnail", accept="image/*"))
+    assert response["statusCode"] == 200 and header(response, "Content-Type") == "image/svg+xml"
+    assert ">TEXT</text>" in response["body"]
+    locked = shared_file(user["user"], "secret.png", password_hash=hash_password("pw"))
+    response = runner.call("PublicThumbnailFunction", request(f"/{code(locked)}/thumbnail", accept="image/*"))
+    assert response["statusCode"] == 200 and ">LOCKED</text>" in response["body"]
+
+
+def test_the_upload_page_is_served_with_its_script_under_a_nonce(runner):
+    response = runner.call("UploadPageFunction", request("/upload", accept=BROWSER))
+    assert response["statusCode"] == 200
+    nonce = re.search(r'<script nonce="([^"]+)">', response["body"]).group(1)
+    assert f"script-src 'nonce-{nonce}'" in header(response, "Content-Security-Policy")
+    assert 'data-api="https://api.example.com"' in response["body"]

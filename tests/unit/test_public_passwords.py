@@ -1,0 +1,100 @@
+"""Password-protected items: a form and a JSON way, a signed grant cookie, attempts limited per client."""
+
+import json
+
+import boto3
+
+from cloudshare.services import clock, share_tokens
+from cloudshare.services.passwords import hash_password
+from tests.unit.public_helpers import change, code, header, page, request, shared_file
+
+PASSWORD = "open sesame"
+
+
+def protected(user):
+    return shared_file(user["user"], "secret.png", password_hash=hash_password(PASSWORD))
+
+
+def unlock(runner, item, password, *, as_json=False, client_ip="198.51.100.7"):
+    if as_json:
+        body, headers = json.dumps({"password": password}), {"Content-Type": "application/json"}
+    else:
+        body, headers = f"password={password.replace(' ', '+')}", {"Content-Type": "application/x-www-form-urlencoded"}
+    return runner.call("PublicUnlockFunction", request(
+        f"/{code(item)}/unlock", method="POST", body=body, headers=headers, client_ip=client_ip,
+        accept="application/json" if as_json else "text/html"))
+
+
+def cookie_of(response) -> str:
+    return header(response, "Set-Cookie").split(";")[0]
+
+
+def test_given_a_protected_item_then_the_page_is_a_form_and_nothing_is_counted(runner, user):
+    item = protected(user)
+    response = page(runner, item)
+    assert response["statusCode"] == 403
+    assert f'action="https://api.example.com/{code(item)}/unlock"' in response["body"]
+    assert 'type="password"' in response["body"] and 'id="preview"' not in response["body"]
+    as_json = json.loads(page(runner, item, accept="application/json")["body"])
+    assert as_json["errors"]["name"] == "password" and "content_url" not in as_json
+    content = runner.call("PublicContentFunction", request(f"/{code(item)}/content/secret.png"))
+    assert content["statusCode"] == 403 and header(content, "Location") is None
+
+
+def test_given_a_wrong_password_then_403_without_a_hint_and_no_cookie(runner, user):
+    item = protected(user)
+    response = unlock(runner, item, "open sesamE")
+    assert response["statusCode"] == 403 and header(response, "Set-Cookie") is None
+    assert "Wrong password." in response["body"]
+    as_json = unlock(runner, item, "", as_json=True)
+    assert as_json["statusCode"] == 403
+    assert json.loads(as_json["body"])["errors"]["message"] == "Wrong password."
+
+
+def test_given_the_right_password_then_a_scoped_grant_cookie_opens_the_page(runner, user):
+    item = protected(user)
+    response = unlock(runner, item, PASSWORD)
+    assert response["statusCode"] == 303 and header(response, "Location") == f"https://api.example.com/{code(item)}"
+    cookie = header(response, "Set-Cookie")
+    assert f"Path=/{code(item)}" in cookie and "HttpOnly" in cookie and "Secure" in cookie
+    assert f"Max-Age={share_tokens.GRANT_SECONDS}" in cookie
+    opened = page(runner, item, headers={"Cookie": f"theme=dark; {cookie_of(response)}"})
+    assert opened["statusCode"] == 200 and 'id="preview"' in opened["body"]
+
+
+def test_given_an_api_client_then_json_unlock_gives_the_grant(runner, user):
+    item = protected(user)
+    response = unlock(runner, item, PASSWORD, as_json=True)
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    assert body["unlocked"] is True and body["cookie"] == f"grant_{item.slug}"
+    opened = page(runner, item, accept="application/json", headers={"Cookie": f"{body['cookie']}={body['grant']}"})
+    assert opened["statusCode"] == 200 and json.loads(opened["body"])["view_counter"] == 1
+
+
+def test_given_a_grant_for_another_item_or_an_old_one_then_it_opens_nothing(runner, user, monkeypatch):
+    item, other = protected(user), protected(user)
+    cookie = cookie_of(unlock(runner, other, PASSWORD)).replace(other.slug, item.slug)
+    assert page(runner, item, headers={"Cookie": cookie})["statusCode"] == 403
+    own = cookie_of(unlock(runner, item, PASSWORD))
+    later = clock.now() + share_tokens.GRANT_SECONDS + 1
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert page(runner, item, headers={"Cookie": own})["statusCode"] == 403
+
+
+def test_given_many_attempts_from_one_client_then_429_even_for_the_right_password_but_not_for_others(runner, user):
+    item = protected(user)
+    assert [unlock(runner, item, f"guess {n}")["statusCode"] for n in range(10)] == [403] * 10
+    limited = unlock(runner, item, PASSWORD)
+    assert limited["statusCode"] == 429 and int(header(limited, "Retry-After")) > 0
+    assert unlock(runner, item, PASSWORD, client_ip="203.0.113.9")["statusCode"] == 303
+    counters = boto3.client("dynamodb").scan(TableName="cloudshare-test", FilterExpression="begins_with(PK, :p)",
+                                             ExpressionAttributeValues={":p": {"S": "PWTRY#"}})["Items"]
+    assert sorted(int(c["attempts"]["N"]) for c in counters) == [1, 10]
+    assert all(int(c["expires_at"]["N"]) > clock.now() for c in counters)  # the table's TTL removes them
+    assert "198.51.100.7" not in str(counters)  # client addresses are not stored
+
+
+def test_given_the_password_is_removed_then_the_item_opens_without_one(runner, user):
+    item = change(protected(user), password_hash=None)
+    assert page(runner, item)["statusCode"] == 200
