@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build needs a python3.13 on PATH; the venv's is one.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: dev test unit integration lint build bench sweep clean
+.PHONY: dev test unit integration lint build bench sweep openapi openapi-check fuzz check-consistency clean
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: pyenv install 3.13.0, or make PYTHON313=/path/to/python3.13"; exit 1; }
@@ -20,18 +20,26 @@ $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
+# The browser tests drive Debian's Chromium through ChromeDriver (no browser downloads).
+CHROMEDRIVER := /usr/bin/chromedriver
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMEDRIVER):
+	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium and ChromeDriver at /usr/bin"; exit 1; }
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver
+
 dev: $(STAMP)
 	$(BIN)/python -m devtools.stack
 
 # pytest exit code 5 = nothing collected: a broken suite, reported as such.
-test: $(STAMP) lint build
+test: $(STAMP) $(CHROMEDRIVER) lint build openapi-check
 	$(BIN)/python -m pytest -n 2 --dist loadfile; status=$$?; \
 	  [ $$status -ne 5 ] || echo "make test: pytest collected no tests" >&2; exit $$status
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) $(CHROMEDRIVER)
 	$(BIN)/python -m pytest tests/integration
 
 lint: $(STAMP)
@@ -40,8 +48,25 @@ lint: $(STAMP)
 build: $(STAMP)
 	$(BIN)/sam build
 
+# Measured numbers, as ratios (each part exits non-zero when it misses its target).
 bench: $(STAMP)
 	$(BIN)/python -m devtools.bench
+	$(BIN)/python -m devtools.bench_uploads
+	$(BIN)/python -m devtools.bench_public
+	$(BIN)/python -m devtools.bench_listing
+	$(BIN)/python -m devtools.bench_sweeps
+
+# The OpenAPI document in the layer is generated from the handlers; the check fails when stale.
+openapi: $(STAMP)
+	$(BIN)/python -m devtools.openapi
+
+openapi-check: $(STAMP)
+	$(BIN)/python -m devtools.openapi --check
+
+# Invariants (counters vs items vs S3 objects) of the running `make dev` stack, or
+# `make check-consistency ARGS="--stack cloudshare"` for a deployed one.
+check-consistency: $(STAMP)
+	$(BIN)/cloudshare-admin $(ARGS) check-consistency
 
 # A lifecycle sweep now, against the running `make dev` stack (`make sweep NOW=2030-01-01T00:00:00Z`
 # decides as if it were then).

@@ -2,7 +2,7 @@
 
 Where the table is: --table NAME, or --stack NAME (reads the CloudFormation output TableName),
 or else the running local stack (.local/stack.json written by `make dev`). The bucket (for
-`sweep`) likewise: --bucket NAME, the stack output BucketName, or the local stack's.
+`sweep`, `check-consistency`) likewise: --bucket NAME, the stack output BucketName, or the local stack's.
 AWS credentials and region come from boto3's usual chain.
 """
 
@@ -147,6 +147,15 @@ def sweep(options) -> None:
     _print(sweeps.run(now=iso(parse_time(options.now)) if options.now else None).summary())
 
 
+def check_consistency(options) -> None:
+    from devtools.consistency import check
+
+    report = check(os.environ["TABLE_NAME"], os.environ["BUCKET_NAME"])
+    _print(report.summary())
+    if not report.consistent:
+        sys.exit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cloudshare-admin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -190,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("sweep", sweep, "run a lifecycle sweep now: expire, abandon stale uploads, purge after retention")
     sub.add_argument("--now", help="decide as if it were this ISO 8601 time (default: now); a later time "
                                    "purges what would be due then")
+    sub.set_defaults(needs_bucket=True)
+    sub = command("check-consistency", check_consistency,
+                  "audit counters against items and items against S3 objects (reads everything; exit 1 "
+                  "if anything disagrees)")
     sub.set_defaults(needs_bucket=True)
     return parser
 

@@ -2,11 +2,12 @@
 
 import json
 import os
+import subprocess
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.integration.conftest import curl, header
+from tests.integration.conftest import admin, curl, header
 
 pytestmark = pytest.mark.integration
 
@@ -43,3 +44,11 @@ def test_given_the_seed_flow_with_curl_then_a_ready_item_that_counts(stack, tmp_
 
     status, _, body = curl("-H", f"Authorization: Bearer {stack['api_key']}", f"{stack['api_url']}/v3/account")
     assert json.loads(body)["usage"]["storage_used"] >= len(data)
+
+    # The share link works for anyone, and the bytes behind it are the ones sent.
+    status, _, body = curl("-H", "Accept: application/json", item["share_url"])
+    assert status == 200 and json.loads(body)["slug"] == ticket["slug"]
+    subprocess.run(["curl", "-sSfL", "-o", str(tmp_path / "back"), item["remote_url"]], check=True, timeout=60)
+    assert (tmp_path / "back").read_bytes() == data
+
+    assert admin(stack, "check-consistency")["consistent"]

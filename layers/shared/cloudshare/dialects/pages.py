@@ -142,6 +142,31 @@ def upload_page(app: APIGatewayRestResolver) -> Response:
     return _page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
 
 
+@cache
+def openapi_document() -> dict:
+    """The API's OpenAPI document, generated from the handlers into the layer (devtools/openapi.py)."""
+    return json.loads((Path(__file__).resolve().parent.parent / "openapi.json").read_text())
+
+
+def api_docs(app: APIGatewayRestResolver) -> Response:
+    """A human-readable page of every route, from the same document (no script, no CDN)."""
+    spec = openapi_document()
+    groups: dict[str, list[dict]] = {}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {})
+            schema = next(iter(body.values()), {}).get("schema", {}) if body else {}
+            fields = schema.get("properties") or spec["components"]["schemas"].get(
+                schema.get("$ref", "").rpartition("/")[2], {}).get("properties", {})
+            groups.setdefault(operation["tags"][0], []).append({
+                "method": method.upper(), "path": path, "summary": operation.get("description", ""),
+                "parameters": operation.get("parameters", []), "body": list(body), "fields": list(fields),
+                "statuses": list(operation.get("responses", {})),
+            })
+    return _page(app, 200, "docs.html", spec=spec,
+                 groups=[{"tag": tag, "operations": found} for tag, found in groups.items()])
+
+
 def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
     """A refusal as the client asked: JSON in the v3 error shape, or a page (the form, for passwords)."""
     status = error.status

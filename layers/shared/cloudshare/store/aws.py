@@ -12,8 +12,11 @@ from botocore.config import Config
 
 # Standard retry mode backs off on throttling and transient errors, so callers never loop.
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+# Presigned POSTs and GETs are signed with SigV4: S3 refuses SigV2 on buckets made since 2020, and
+# botocore would still pick SigV2 in us-east-1.
+_SERVICE_CONFIG = {"s3": _CLIENT_CONFIG.merge(Config(signature_version="s3v4"))}
 
 
 @cache
 def client(service: str):
-    return boto3.client(service, config=_CLIENT_CONFIG)
+    return boto3.client(service, config=_SERVICE_CONFIG.get(service, _CLIENT_CONFIG))

@@ -1,0 +1,19 @@
+"""GET /openapi.json and GET /docs — the OpenAPI 3.1 document of both dialects, and a page to read it."""
+
+from cloudshare.dialects import pages
+from cloudshare.dialects.http import entrypoint
+
+app = pages.resolver()
+
+
+@app.get("/openapi.json")
+def openapi() -> dict:
+    return pages.openapi_document()
+
+
+@app.get("/docs")
+def docs():
+    return pages.api_docs(app)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,54 @@
+"""The OpenAPI document: generated from the handlers, in step with template.yaml, served with a docs page."""
+
+import json
+import re
+
+import pytest
+
+from devtools.openapi import DOCUMENT, build, template_routes
+from tests.unit.apigw import event
+
+
+def _spec_routes(document: dict) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
+
+
+def _without_greedy_marks(routes: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """API Gateway's {name+} (the rest of the path) is {name} in OpenAPI."""
+    return {(method, re.sub(r"\{(\w+)\+\}", r"{\1}", path)) for method, path in routes}
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    return build()
+
+
+def test_every_template_route_is_in_the_spec_and_every_spec_route_in_the_template(fresh):
+    assert _spec_routes(fresh) == _without_greedy_marks(template_routes())
+
+
+def test_the_committed_document_is_the_one_the_code_generates(fresh):
+    assert json.loads(DOCUMENT.read_text()) == fresh, "stale: run `make openapi`"
+
+
+def test_every_operation_documents_its_dialects_errors_and_authentication(fresh):
+    for path, operations in fresh["paths"].items():
+        for method, operation in operations.items():
+            refs = {answer["content"]["application/json"]["schema"]["$ref"]
+                    for code, answer in operation["responses"].items() if code >= "400"}
+            if path.startswith("/v3/"):
+                assert refs == {"#/components/schemas/V3Error"} and "422" in operation["responses"], (method, path)
+                assert operation["security"], (method, path)
+            elif path.startswith("/api/v1/"):
+                assert refs == {"#/components/schemas/V1Error"} and "400" in operation["responses"], (method, path)
+                assert operation["security"], (method, path)
+            else:
+                assert operation["security"] == [], (method, path)
+
+
+def test_given_the_docs_routes_then_the_json_document_and_a_readable_page(runner):
+    spec = runner.call("ApiDocsFunction", event("/openapi.json"))
+    assert spec["statusCode"] == 200 and json.loads(spec["body"])["openapi"] == "3.1.0"
+    page = runner.call("ApiDocsFunction", event("/docs", headers={"Accept": "text/html"}))
+    assert page["statusCode"] == 200 and "text/html" in page["multiValueHeaders"]["Content-Type"][0]
+    assert "GET /v3/items/{slug}" in page["body"] and "POST /api/v1/artifacts" in page["body"]
