@@ -63,6 +63,10 @@ openapi: $(STAMP)
 openapi-check: $(STAMP)
 	$(BIN)/python -m devtools.openapi --check
 
+# Schemathesis against a fresh local stack: every operation, EXAMPLES per operation (default 80).
+fuzz: $(STAMP)
+	$(BIN)/python -m devtools.fuzz $(EXAMPLES)
+
 # Invariants (counters vs items vs S3 objects) of the running `make dev` stack, or
 # `make check-consistency ARGS="--stack cloudshare"` for a deployed one.
 check-consistency: $(STAMP)

@@ -173,6 +173,9 @@ def _finish(path: str, operation: dict, logical_id: str) -> dict:
         operation["requestBody"] = described["requestBody"]
     responses = {code: answer for code, answer in operation.get("responses", {}).items() if code != "422"
                  or tag == "v3 items"}
+    for code, answer in responses.items():
+        if code == "204" or code.startswith("3"):
+            answer.pop("content", None)  # redirects and 204s carry no body
     error = {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}
     for code, description in statuses.items():
         responses[code] = {"description": description, "content": error}

@@ -6,12 +6,12 @@ from cloudshare.dialects.http import entrypoint
 app = pages.resolver()
 
 
-@app.get("/openapi.json")
+@app.get("/openapi.json", responses=pages.JSON_ANSWERS)
 def openapi() -> dict:
     return pages.openapi_document()
 
 
-@app.get("/docs")
+@app.get("/docs", responses=pages.HTML_ANSWERS)
 def docs():
     return pages.api_docs(app)
 

@@ -9,7 +9,7 @@ app = pages.resolver()
 
 # The name is decoration: the code names the item. The second rule takes names with any character
 # (slashes, quotes, newlines), which the first cannot match.
-@app.get("/<code>/download/<name>")
+@app.get("/<code>/download/<name>", responses=pages.FILE_ANSWERS)
 @app.get(r"/<code>/download/[\s\S]+", include_in_schema=False)
 def download(code: str, name: str = ""):
     return pages.redirect(sharing.open_file(pages.visit(app, code), attachment=True))

@@ -9,7 +9,7 @@ from cloudshare.services import sharing
 app = pages.resolver()
 
 
-@app.get("/<code>")
+@app.get("/<code>", responses=pages.PAGE_ANSWERS)
 def share_page(code: str):
     return pages.shared_item(app, sharing.view(pages.visit(app, code)))
 

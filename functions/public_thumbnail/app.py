@@ -7,7 +7,7 @@ from cloudshare.services import sharing
 app = pages.resolver()
 
 
-@app.get("/<code>/thumbnail")
+@app.get("/<code>/thumbnail", responses=pages.THUMBNAIL_ANSWERS)
 def thumbnail(code: str):
     return pages.thumbnail(sharing.thumbnail(pages.visit(app, code)))
 

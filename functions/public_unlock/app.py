@@ -7,7 +7,7 @@ from cloudshare.services import sharing
 app = pages.resolver()
 
 
-@app.post("/<code>/unlock")
+@app.post("/<code>/unlock", responses=pages.UNLOCK_ANSWERS)
 def unlock(code: str):
     return pages.unlocked(app, sharing.unlock(pages.visit(app, code), pages.password(app)))
 

@@ -6,7 +6,7 @@ from cloudshare.dialects.http import entrypoint
 app = pages.resolver()
 
 
-@app.get("/upload")
+@app.get("/upload", responses=pages.HTML_ANSWERS)
 def upload_page():
     return pages.upload_page(app)
 

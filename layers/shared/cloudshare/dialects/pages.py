@@ -28,6 +28,21 @@ _ICONS = {"image": "🖼️", "video": "🎞️", "audio": "🎵", "pdf": "📕"
           "bookmark": "🔗"}
 
 
+# What each public route may answer, for the OpenAPI document (routes pass these to their decorator).
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+_JSON = {"application/json": {"schema": {"type": "object"}}}
+PAGE_ANSWERS = {200: {"description": "The share page (HTML), or the item as JSON for Accept: application/json",
+                      "content": {**_HTML, **_JSON}},
+                302: {"description": "A bookmark: its URL"}}
+FILE_ANSWERS = {302: {"description": "A presigned S3 GET that lives minutes"}}
+THUMBNAIL_ANSWERS = {200: {"description": "A placeholder image", "content": {"image/svg+xml": {"schema": {
+    "type": "string"}}}}, 302: {"description": "A presigned S3 GET of the thumbnail"}}
+UNLOCK_ANSWERS = {200: {"description": "JSON clients: the grant", "content": _JSON},
+                  303: {"description": "Browsers: back to the page, with the grant cookie"}}
+HTML_ANSWERS = {200: {"description": "A page", "content": _HTML}}
+JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
+
+
 # ---------------------------------------------------------------- requests
 
 def resolver() -> APIGatewayRestResolver:
