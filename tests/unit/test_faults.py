@@ -75,3 +75,81 @@ def test_given_the_settling_transaction_throttled_then_the_upload_settles_once_o
     owner = users.get_user(user["user"].user_id)
     assert (owner.storage_used, owner.item_count, owner.uploads_today) == (300, 1, 1)
     consistent()
+
+
+# ---------------------------------------------------------------- every write path
+WRITES = ("TransactWriteItems", "UpdateItem", "PutItem", "DeleteItem", "BatchWriteItem")
+
+
+def _write_routes() -> list[str]:
+    from devtools.template import functions
+
+    found = []
+    for logical_id, resource in sorted(functions().items()):
+        for event_spec in resource["Properties"]["Events"].values():
+            method = event_spec["Properties"].get("Method", "").upper()
+            if event_spec["Type"] != "Api" or method in ("POST", "PUT", "DELETE"):
+                found.append(logical_id)
+                break
+    return found
+
+
+def _snapshot():
+    records = boto3.client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    objects = boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    return sorted(map(str, records)), sorted(entry["Key"] for entry in objects)
+
+
+@pytest.mark.parametrize("logical_id", _write_routes())
+def test_given_dynamodb_refusing_every_write_then_a_clean_failure_and_nothing_changed(runner, logical_id):
+    from tests.unit.conftest import load_event
+    from tests.unit.test_sample_events import _event_name, _seed_sample_data
+
+    _seed_sample_data()
+    before = _snapshot()
+    faults = [failing("dynamodb", operation) for operation in WRITES]
+    injected = [fault.__enter__() for fault in faults]
+    try:
+        response = runner.call(logical_id, load_event(_event_name(logical_id)))
+    except FunctionFailed:
+        response = None  # an event function: Lambda reports it and the event is delivered again
+    finally:
+        for fault in reversed(faults):
+            fault.__exit__(None, None, None)
+    wrote = sum(fault.injected for fault in injected) > 0
+    if response is not None and "statusCode" in response and wrote:
+        assert response["statusCode"] == 503, response
+        assert response["multiValueHeaders"]["Retry-After"]
+    elif response is not None and "statusCode" in response:  # nothing to write (e.g. already so): fine
+        assert response["statusCode"] < 500, response
+    assert _snapshot()[0] == before[0]
+    consistent()
+
+
+@pytest.mark.parametrize("logical_id", ["V1CreateArtifactFunction"])
+def test_given_s3_refusing_an_inline_file_then_a_clean_503_and_no_records_left(runner, logical_id):
+    from tests.unit.conftest import load_event
+    from tests.unit.test_sample_events import _event_name, _seed_sample_data
+
+    _seed_sample_data()
+    before = _snapshot()
+    with failing("s3", "PutObject"):
+        response = runner.call(logical_id, load_event(_event_name(logical_id)))
+    assert response["statusCode"] == 503 and body(response)["status"] is False
+    assert _snapshot() == before
+    consistent()
+
+
+def test_given_s3_refusing_a_new_inline_version_then_a_clean_503_and_the_artifact_as_it_was(runner, user):
+    from tests.unit import v1client
+
+    slug = v1client.create_inline(runner, user["api_key"], b"first", "a.txt", version_name="v1")
+    before = _snapshot()
+    with failing("s3", "PutObject"):
+        response = v1client.update(runner, user["api_key"], slug, form={"version_name": "v2"},
+                                   files={"file": ("a.txt", b"second", "text/plain")})
+    assert response["statusCode"] == 503
+    records, objects = _snapshot()
+    assert objects == before[1] and len(records) == len(before[0])
+    assert items.get(slug).version == 1
+    consistent()

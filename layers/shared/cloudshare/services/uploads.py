@@ -137,8 +137,18 @@ def _ticket(item: Item, version: Version, redirect_for: RedirectFor | None) -> U
 
 
 def store_inline(ticket: UploadTicket, data: bytes, content_type: str) -> Item:
-    """Small files sent in the request body (v1 `curl -F file=@…`): stored, then settled at once."""
-    objects.put(ticket.version.object_key, data, content_type)
+    """Small files sent in the request body (v1 `curl -F file=@…`): stored, then settled at once.
+
+    If S3 refuses the bytes, the pending records made for them go too: the request failed whole."""
+    try:
+        objects.put(ticket.version.object_key, data, content_type)
+    except Exception:
+        try:
+            items.discard_pending(ticket.version)
+        except Exception:  # the sweep removes it when its upload window closes
+            logger.warning("pending records of a failed inline upload left for the sweep",
+                           extra={"slug": ticket.item.slug, "version": ticket.version.number})
+        raise
     return settle(ticket.item, ticket.version)
 
 

@@ -135,6 +135,18 @@ def _transact(actions: list[dict]) -> None:
         raise
 
 
+def discard_pending(version: Version) -> None:
+    """Removes a still-pending upload's version record (and, for version 1, its item): nothing was
+    counted for it, so nothing else changes."""
+    table = settings().table_name
+    pending = {"ConditionExpression": "#state = :pending", "ExpressionAttributeNames": {"#state": "state"},
+               "ExpressionAttributeValues": to_values({":pending": "pending"})}
+    actions = [{"Delete": {"TableName": table, "Key": version_key(version.slug, version.number), **pending}}]
+    if version.number == 1:
+        actions.append({"Delete": {"TableName": table, "Key": key(version.slug), **pending}})
+    _transact(actions)
+
+
 def get(slug: str) -> Item | None:
     response = client("dynamodb").get_item(TableName=settings().table_name, Key=key(slug), ConsistentRead=True)
     return item_from(from_item(response["Item"])) if "Item" in response else None
