@@ -112,7 +112,8 @@ def _report(rows: list[tuple[str, dict[int, int]]], cursor_costs: dict[int, int]
         lines.append(f"{name:36}" + "".join(f"{f'{costs[n]} ({costs[n] / PAGE_SIZE:.2f}x)':>18}" for n in PAGES))
     page_one_ok = all(costs[1] <= PAGE_ONE_TARGET * PAGE_SIZE for _, costs in rows)
     flat = len(set(cursor_costs.values())) == 1
-    lines.append(f"target page 1 <= {PAGE_ONE_TARGET}x page size in every listing: {'met' if page_one_ok else 'MISSED'}")
+    lines.append(f"target page 1 <= {PAGE_ONE_TARGET}x page size in every listing: "
+                 f"{'met' if page_one_ok else 'MISSED'}")
     lines.append(f"target cursor pages flat: {'met' if flat else 'MISSED'} ({sorted(set(cursor_costs.values()))})")
     lines.append("offset pages read offset + page size by design (the v1 contract pages by number)")
     return lines, page_one_ok and flat

@@ -122,7 +122,7 @@ def main() -> None:
     failed = False
     for name, count in results.items():
         target = TARGETS.get(name)
-        verdict = "" if target is None else (" (target <= %d: %s)" % (target, "ok" if count <= target else "OVER"))
+        verdict = "" if target is None else f" (target <= {target:d}: {'ok' if count <= target else 'OVER'})"
         failed |= target is not None and count > target
         print(f"{name:45} {count}{verdict}")
     sys.exit(1 if failed else 0)

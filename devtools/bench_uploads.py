@@ -48,7 +48,8 @@ def measure() -> list[str]:
         request_bytes = len(event["body"] or "") + len(response["body"])
         slug = json.loads(response["body"])["slug"]
         boto3.client("s3").put_object(Bucket="bench-files", Key=uploads.object_key(slug), Body=os.urandom(FILE_SIZE))
-        s3_event = {"Records": [{"s3": {"bucket": {"name": "bench-files"}, "object": {"key": uploads.object_key(slug)}}}]}
+        s3_event = {"Records": [{"s3": {"bucket": {"name": "bench-files"},
+                                        "object": {"key": uploads.object_key(slug)}}}]}
         with counting() as count:
             runner.call("S3FinalizeFunction", s3_event)
         finalize_total, finalize_calls = count.total, count.summary()

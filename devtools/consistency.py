@@ -80,7 +80,8 @@ def check(table: str, bucket: str) -> Report:
             if int(profile.get(counter, 0)) != expected:
                 report.problems.append(f"user {user_id}: {counter} is {profile.get(counter, 0)}, expected {expected}")
     for item in items.values():
-        ready_bytes = sum(int(v["size"]) for v in versions.values() if v["slug"] == item["slug"] and v["state"] == "ready")
+        ready_bytes = sum(int(v["size"]) for v in versions.values()
+                          if v["slug"] == item["slug"] and v["state"] == "ready")
         if int(item.get("stored_bytes", 0)) != ready_bytes:
             report.problems.append(f"item {item['slug']}: stored_bytes {item.get('stored_bytes')} != {ready_bytes}")
 

@@ -28,7 +28,8 @@ EMBEDDED = "embedded"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="make dev", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(prog="make dev", description=__doc__,
+                                     formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--host", default=os.environ.get("CLOUDSHARE_HOST", "127.0.0.1"))
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("CLOUDSHARE_API_PORT", "3000")))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("CLOUDSHARE_AWS_PORT", "4566")))

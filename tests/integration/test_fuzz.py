@@ -8,14 +8,13 @@ operation; `make fuzz` runs many (FUZZ_EXAMPLES) and prints the totals.
 import json
 import os
 from collections import Counter
-
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 import schemathesis
-from hypothesis import strategies as st
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -43,7 +42,8 @@ def report():
     yield
     summary = {"requests": sum(OPERATIONS.values()), "operations": len(OPERATIONS),
                "server_errors": sum(count for status, count in STATUSES.items() if status >= 500),
-               "statuses": dict(sorted(STATUSES.items())), "per_operation": dict(sorted(OPERATIONS.items())), "answers": dict(sorted(ANSWERS.items()))}
+               "statuses": dict(sorted(STATUSES.items())), "per_operation": dict(sorted(OPERATIONS.items())),
+               "answers": dict(sorted(ANSWERS.items()))}
     if REPORT:
         with open(REPORT, "w") as handle:
             json.dump(summary, handle, indent=2)

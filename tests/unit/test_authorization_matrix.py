@@ -5,16 +5,15 @@ working request by the owner), so a new route joins the matrix by existing. For 
 owner's, the table and the bucket are compared before and after: nothing may change.
 """
 
-import hashlib
 
 import boto3
 import pytest
 
 from cloudshare.services import accounts
 from cloudshare.store import users
+from devtools.samples import sample_event, seed
 from devtools.template import functions
-from tests.unit.conftest import BUCKET, TABLE, load_event
-from tests.unit.test_sample_events import _event_name, _seed_sample_data
+from tests.unit.conftest import BUCKET, TABLE
 
 
 def _authenticated_routes() -> list[str]:
@@ -31,7 +30,7 @@ ROUTES = _authenticated_routes()
 
 
 def _owner_scoped(logical_id: str) -> bool:
-    return "{slug}" in load_event(_event_name(logical_id))["resource"]
+    return "{slug}" in sample_event(logical_id)["resource"]
 
 
 def _snapshot() -> tuple:
@@ -92,8 +91,8 @@ ORDER = ["no credentials", "bad credentials", "another user", "owner", "revoked 
 @pytest.mark.parametrize("logical_id", ROUTES)
 def test_authorization_matrix(runner, logical_id):
     """One route, all five cases in turn: a refused request changes nothing; the owner's works."""
-    _seed_sample_data()
-    event = load_event(_event_name(logical_id))
+    seed()
+    event = sample_event(logical_id)
     for case in ORDER:
         request = _request_as(case, event)
         if case == "owner":

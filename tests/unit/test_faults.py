@@ -102,15 +102,14 @@ def _snapshot():
 
 @pytest.mark.parametrize("logical_id", _write_routes())
 def test_given_dynamodb_refusing_every_write_then_a_clean_failure_and_nothing_changed(runner, logical_id):
-    from tests.unit.conftest import load_event
-    from tests.unit.test_sample_events import _event_name, _seed_sample_data
+    from devtools.samples import sample_event, seed
 
-    _seed_sample_data()
+    seed()
     before = _snapshot()
     faults = [failing("dynamodb", operation) for operation in WRITES]
     injected = [fault.__enter__() for fault in faults]
     try:
-        response = runner.call(logical_id, load_event(_event_name(logical_id)))
+        response = runner.call(logical_id, sample_event(logical_id))
     except FunctionFailed:
         response = None  # an event function: Lambda reports it and the event is delivered again
     finally:
@@ -128,13 +127,12 @@ def test_given_dynamodb_refusing_every_write_then_a_clean_failure_and_nothing_ch
 
 @pytest.mark.parametrize("logical_id", ["V1CreateArtifactFunction"])
 def test_given_s3_refusing_an_inline_file_then_a_clean_503_and_no_records_left(runner, logical_id):
-    from tests.unit.conftest import load_event
-    from tests.unit.test_sample_events import _event_name, _seed_sample_data
+    from devtools.samples import sample_event, seed
 
-    _seed_sample_data()
+    seed()
     before = _snapshot()
     with failing("s3", "PutObject"):
-        response = runner.call(logical_id, load_event(_event_name(logical_id)))
+        response = runner.call(logical_id, sample_event(logical_id))
     assert response["statusCode"] == 503 and body(response)["status"] is False
     assert _snapshot() == before
     consistent()

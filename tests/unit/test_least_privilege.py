@@ -10,9 +10,8 @@ import boto3
 import pytest
 
 from cloudshare.store.aws import client
+from devtools.samples import sample_event, seed
 from devtools.template import functions, template
-from tests.unit.conftest import load_event
-from tests.unit.test_sample_events import _event_name, _seed_sample_data
 
 # Actions a function holds for paths its sample event does not take (why, in a word or two).
 OTHER_PATHS = {
@@ -104,9 +103,9 @@ def recorded(monkeypatch):
 
 @pytest.mark.parametrize("logical_id", sorted(functions()))
 def test_each_function_may_do_what_it_does_and_nothing_more(runner, recorded, logical_id):
-    _seed_sample_data()
+    seed()
     recorded.clear()
-    runner.call(logical_id, load_event(_event_name(logical_id)))
+    runner.call(logical_id, sample_event(logical_id))
     allowed = allowed_actions(logical_id)
     assert recorded <= allowed, f"{logical_id} calls AWS without permission: {sorted(recorded - allowed)}"
     explained = set(OTHER_PATHS.get(logical_id, {}))
@@ -144,6 +143,10 @@ def test_the_bucket_is_private_encrypted_tls_only_and_acl_free():
 
 def test_the_api_is_throttled_and_binary_bodies_are_declared():
     api = template()["Resources"]["Api"]["Properties"]
-    throttle = api["MethodSettings"][0]
-    assert throttle["ThrottlingRateLimit"] > 0 and throttle["ThrottlingBurstLimit"] > 0
+    limits = {(setting["ResourcePath"], setting["HttpMethod"]): setting["ThrottlingRateLimit"]
+              for setting in api["MethodSettings"]}
+    everything = limits[("/*", "*")]
+    assert everything > 0
+    assert limits[("/~1{code}~1unlock", "POST")] < everything  # password guessing
+    assert limits[("/~1v3~1items~1{slug}~1share", "POST")] < everything  # outgoing mail
     assert "multipart~1form-data" in api["BinaryMediaTypes"]

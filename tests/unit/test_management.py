@@ -90,9 +90,10 @@ def test_given_views_when_listing_by_views_then_the_index_orders_them(user):
     owner = accounts.set_plan(user["email"], "pro")
     slugs = [ready_file(owner, f"{n}.txt").slug for n in range(3)]
     dynamodb = boto3.client("dynamodb")
-    for views, slug in zip((5, 1, 9), slugs):
+    for views, slug in zip((5, 1, 9), slugs, strict=True):
         dynamodb.update_item(TableName="cloudshare-test", Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
-                             UpdateExpression="SET view_counter = :v", ExpressionAttributeValues={":v": {"N": str(views)}})
+                             UpdateExpression="SET view_counter = :v",
+                             ExpressionAttributeValues={":v": {"N": str(views)}})
     found, total = management.list_offset(fresh(owner), 1, 2, "total_views", descending=True)
     assert [i.view_counter for i in found] == [9, 5] and total == 3
     found, _ = management.list_offset(fresh(owner), 2, 2, "total_views", descending=True)

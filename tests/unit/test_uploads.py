@@ -20,7 +20,8 @@ def create(runner, user, payload):
 
 
 def s3_event(key: str) -> dict:
-    return {"Records": [{"eventName": "ObjectCreated:Post", "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
+    return {"Records": [{"eventName": "ObjectCreated:Post",
+                         "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
 
 
 def upload(slug: str, data: bytes, content_type="image/png"):

@@ -26,7 +26,7 @@ def five(runner, user, monkeypatch):
         monkeypatch.setattr(clock, "now", lambda n=n: start + n)
         slugs.append(v1.create_inline(runner, user["api_key"], f"file {n}".encode(), f"{n}.txt"))
     monkeypatch.undo()
-    for slug, views, downloads in zip(slugs, (3, 1, 4, 1, 5), range(5)):
+    for slug, views, downloads in zip(slugs, (3, 1, 4, 1, 5), range(5), strict=True):
         boto3.client("dynamodb").update_item(
             TableName=TABLE, Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
             UpdateExpression="SET view_counter = :v, download_counter = :d",

@@ -29,13 +29,15 @@ def test_given_a_rename_and_short_link_in_v3_then_v1_lists_the_same_url_and_upda
 
 def test_given_a_delete_in_v3_then_v1_no_longer_lists_it_and_a_v1_restore_brings_it_back_to_v3(runner, user):
     item = ready_file(user["user"])
-    assert call(runner, "V3DeleteItemFunction", f"/v3/items/{item.slug}", user["api_key"], "DELETE")["statusCode"] == 204
+    deleted = call(runner, "V3DeleteItemFunction", f"/v3/items/{item.slug}", user["api_key"], "DELETE")
+    assert deleted["statusCode"] == 204
     listed = v1_list(runner, user)
     assert listed["artifacts"] == [] and listed["pagination"]["total"] == 0
     detail = call(runner, "V1GetArtifactFunction", f"/api/v1/artifacts/{item.slug}", user["api_key"])
     assert detail["statusCode"] == 404
 
-    restored = call(runner, "V1RestoreArtifactFunction", f"/api/v1/artifacts/{item.slug}/restore", user["api_key"], "POST")
+    restored = call(runner, "V1RestoreArtifactFunction", f"/api/v1/artifacts/{item.slug}/restore",
+                    user["api_key"], "POST")
     assert restored["statusCode"] == 200
     v3 = body(call(runner, "V3ListItemsFunction", "/v3/items", user["api_key"]))
     assert [entry["slug"] for entry in v3["data"]] == [item.slug] and v3["meta"]["count"] == 1

@@ -98,7 +98,8 @@ def test_given_a_delete_then_204_and_the_item_is_gone_from_v3_but_restorable(run
     response = call(runner, "V3DeleteItemFunction", f"/v3/items/{item.slug}", user["api_key"], "DELETE")
     assert response["statusCode"] == 204 and not response.get("body")
     assert call(runner, "V3GetItemFunction", f"/v3/items/{item.slug}", user["api_key"])["statusCode"] == 404
-    assert call(runner, "V3DeleteItemFunction", f"/v3/items/{item.slug}", user["api_key"], "DELETE")["statusCode"] == 404
+    assert call(runner, "V3DeleteItemFunction", f"/v3/items/{item.slug}", user["api_key"],
+                "DELETE")["statusCode"] == 404
     listed = body(call(runner, "V3ListItemsFunction", "/v3/items", user["api_key"]))
     assert listed["data"] == [] and listed["meta"]["count"] == 0
     assert record(item.slug)["deleted_at"]["S"]  # soft: kept until the purge
@@ -163,7 +164,8 @@ def test_given_an_expired_item_not_yet_purged_when_expiration_is_removed_then_it
     set_attributes(slug, view_counter=2, expired_at="2026-01-01T00:00:00Z")  # viewed out; the sweep made it final
     assert body(call(runner, "V3GetItemFunction", f"/v3/items/{slug}", key))["status"] == "expired"
 
-    assert call(runner, "V3RemoveExpirationFunction", f"/v3/items/{slug}/expiration", key, "DELETE")["statusCode"] == 204
+    removed = call(runner, "V3RemoveExpirationFunction", f"/v3/items/{slug}/expiration", key, "DELETE")
+    assert removed["statusCode"] == 204
     assert body(call(runner, "V3GetItemFunction", f"/v3/items/{slug}", key))["status"] == "available"
     assert "expired_at" not in record(slug)
 

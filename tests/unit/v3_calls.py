@@ -41,7 +41,8 @@ def record(slug: str) -> dict | None:
 def set_attributes(slug: str, **values) -> None:
     """Moves an item's counters or lifecycle facts as other parts of the system would (views, sweeps)."""
     names = {f"#{name}": name for name in values}
-    typed = {f":{name}": ({"N": str(value)} if isinstance(value, int) else {"S": value}) for name, value in values.items()}
+    typed = {f":{name}": ({"N": str(value)} if isinstance(value, int) else {"S": value})
+             for name, value in values.items()}
     boto3.client("dynamodb").update_item(
         TableName=TABLE, Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
         UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in values),

@@ -124,7 +124,8 @@ def response_matches(credentials: DigestCredentials, stored_ha1: str, method: st
     algorithm = credentials.algorithm
     ha2 = _hash(algorithm, f"{method}:{credentials.uri}")
     expected = _hash(
-        algorithm, f"{stored_ha1}:{credentials.nonce}:{credentials.nc_text}:{credentials.cnonce}:{credentials.qop}:{ha2}"
+        algorithm,
+        f"{stored_ha1}:{credentials.nonce}:{credentials.nc_text}:{credentials.cnonce}:{credentials.qop}:{ha2}",
     )
     return hmac.compare_digest(expected, credentials.response)
 

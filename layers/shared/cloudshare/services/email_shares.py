@@ -96,5 +96,6 @@ def compose(user: User, item: Item, url: str, note: str, sender: str, recipient:
     """The message: plain text and HTML (escaped); one per recipient."""
     text = f'{user.email} shared "{item.name}" with you:\n\n{url}\n' + (f"\n{note}\n" if note else "")
     html = _HTML.render(sharer=user.email, name=item.name, url=url, note=note)
-    return mail.Mail(sender=sender, recipient=recipient, subject=_printable(f'{user.email} shared "{item.name}" with you'),
+    return mail.Mail(sender=sender, recipient=recipient,
+                     subject=_printable(f'{user.email} shared "{item.name}" with you'),
                      text=text, html=html, reply_to=user.email)

@@ -92,7 +92,8 @@ def version_record(version: Version, due_at: str | None) -> dict:
 
 
 def _put_new(record: dict) -> dict:
-    return {"TableName": settings().table_name, "Item": to_item(record), "ConditionExpression": "attribute_not_exists(PK)"}
+    return {"TableName": settings().table_name, "Item": to_item(record),
+            "ConditionExpression": "attribute_not_exists(PK)"}
 
 
 def create_upload(item: Item, version: Version, pending_until: str) -> None:

@@ -1,0 +1,98 @@
+"""The data the sample events in events/ refer to: a fixed API key, items in known states.
+
+Tests (every sample event must work with its function) and benchmarks (cold start with a real first
+request) seed it into whatever table and bucket the settings name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import boto3
+
+from cloudshare.config import settings
+from cloudshare.models import ApiKey, Item, Version
+from cloudshare.services import accounts, uploads
+from cloudshare.store import items, users
+from devtools.template import ROOT, functions
+
+EVENTS = ROOT / "events"
+SAMPLE_SLUG = "demoitem2345"
+DELETED_SLUG = "restoreme234"
+READY_SLUG = "demoready234"
+SHARED_SLUG = "demoshare234"
+
+
+def event_name(logical_id: str) -> str:
+    """events/<name>.json belongs to the function whose CodeUri folder is <name>."""
+    return Path(functions()[logical_id]["Properties"]["CodeUri"]).name
+
+
+def sample_event(logical_id: str) -> dict:
+    return json.loads((EVENTS / f"{event_name(logical_id)}.json").read_text())
+
+
+def seed() -> None:
+    """The sample events name a fixed API key and item; make them real so the events work."""
+    user = accounts.create_user("sample@example.com", "sample-password", "free")
+    key = "csk_sampleevent0_" + "S" * 43
+    users.put_api_key(
+        ApiKey(key_id="sampleevent0", user_id=user.user_id, secret_hash=hashlib.sha256(key.encode()).hexdigest(),
+               created_at="2026-01-01T00:00:00Z")
+    )
+    items.create_upload(
+        Item(slug=SAMPLE_SLUG, owner_id=user.user_id, name="sample.txt", kind="file", state="pending",
+             created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
+             object_key=uploads.object_key(SAMPLE_SLUG), max_size=1024, last_version=1),
+        Version(slug=SAMPLE_SLUG, number=1, state="pending", created_at="2026-01-01T00:00:00Z",
+                object_key=uploads.object_key(SAMPLE_SLUG), max_size=1024, owner_id=user.user_id),
+        "2026-01-01T00:30:00Z",
+    )
+    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=uploads.object_key(SAMPLE_SLUG),
+                                  Body=b"sample bytes", ContentType="text/plain")
+    _seed_deleted_item(user.user_id)
+    _seed_pro_account_with_a_ready_item()
+    _seed_shared_file(user.user_id)
+
+
+def _seed_deleted_item(owner_id: str) -> None:
+    """events/v1_restore_artifact.json restores this soft-deleted (never uploaded) item."""
+    item = Item(slug=DELETED_SLUG, owner_id=owner_id, name="old.txt", kind="file", state="pending",
+                created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
+                object_key=uploads.object_key(DELETED_SLUG), max_size=1024, last_version=1)
+    items.create_upload(item, Version(slug=DELETED_SLUG, number=1, state="pending", created_at=item.created_at,
+                                      object_key=item.object_key, max_size=1024, owner_id=owner_id),
+                        "2026-01-01T00:30:00Z")
+    items.soft_delete(item, "2026-01-02T00:00:00Z", "2026-02-01T00:00:00Z")
+
+
+def _seed_pro_account_with_a_ready_item() -> None:
+    """The v3 management events (events/v3_*item*, *favorite*, *expiration*, *share*) act on a ready
+    bookmark of a pro account: expiration is a paid feature, and only an available item can be shared."""
+    pro = accounts.create_user("sample-pro@example.com", "sample-password", "pro")
+    key = "csk_samplepro000_" + "P" * 43
+    users.put_api_key(
+        ApiKey(key_id="samplepro000", user_id=pro.user_id, secret_hash=hashlib.sha256(key.encode()).hexdigest(),
+               created_at="2026-01-01T00:00:00Z")
+    )
+    items.create_bookmark(
+        Item(slug=READY_SLUG, owner_id=pro.user_id, name="https://example.com/", kind="bookmark", state="ready",
+             created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
+             redirect_url="https://example.com/", link_secret="S" * uploads.LINK_SECRET_LENGTH),
+        None,
+    )
+
+
+def _seed_shared_file(owner_id: str) -> None:
+    """The public events (events/public_*.json) open this ready text file through its short link."""
+    item = Item(slug=SHARED_SLUG, owner_id=owner_id, name="shared.txt", kind="file", state="pending",
+                created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z", long_link=False,
+                object_key=uploads.object_key(SHARED_SLUG), max_size=1024, last_version=1)
+    version = Version(slug=SHARED_SLUG, number=1, state="pending", created_at=item.created_at,
+                      object_key=item.object_key, max_size=1024, owner_id=owner_id)
+    items.create_upload(item, version, "2026-01-01T00:30:00Z")
+    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=item.object_key, Body=b"shared bytes",
+                                  ContentType="text/plain")
+    uploads.settle(item, version)
