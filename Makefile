@@ -43,6 +43,7 @@ integration: $(STAMP) $(CHROMEDRIVER)
 	$(BIN)/python -m pytest tests/integration
 
 lint: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/sam validate --lint
 
 build: $(STAMP)
