@@ -36,12 +36,7 @@ def sample_event(logical_id: str) -> dict:
 
 def seed() -> None:
     """The sample events name a fixed API key and item; make them real so the events work."""
-    user = accounts.create_user("sample@example.com", "sample-password", "free")
-    key = "csk_sampleevent0_" + "S" * 43
-    users.put_api_key(
-        ApiKey(key_id="sampleevent0", user_id=user.user_id, secret_hash=hashlib.sha256(key.encode()).hexdigest(),
-               created_at="2026-01-01T00:00:00Z")
-    )
+    user = _account_with_fixed_key("sample@example.com", "free", "sampleevent0", "S")
     items.create_upload(
         Item(slug=SAMPLE_SLUG, owner_id=user.user_id, name="sample.txt", kind="file", state="pending",
              created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
@@ -55,6 +50,15 @@ def seed() -> None:
     _seed_deleted_item(user.user_id)
     _seed_pro_account_with_a_ready_item()
     _seed_shared_file(user.user_id)
+
+
+def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
+    """An account whose API key is the one written in the sample events: csk_<key_id>_<fill × 43>."""
+    user = accounts.create_user(email, "sample-password", plan)
+    key = f"csk_{key_id}_{fill * 43}"
+    users.put_api_key(ApiKey(key_id=key_id, user_id=user.user_id, secret_hash=hashlib.sha256(key.encode()).hexdigest(),
+                             created_at="2026-01-01T00:00:00Z"))
+    return user
 
 
 def _seed_deleted_item(owner_id: str) -> None:
@@ -71,12 +75,7 @@ def _seed_deleted_item(owner_id: str) -> None:
 def _seed_pro_account_with_a_ready_item() -> None:
     """The v3 management events (events/v3_*item*, *favorite*, *expiration*, *share*) act on a ready
     bookmark of a pro account: expiration is a paid feature, and only an available item can be shared."""
-    pro = accounts.create_user("sample-pro@example.com", "sample-password", "pro")
-    key = "csk_samplepro000_" + "P" * 43
-    users.put_api_key(
-        ApiKey(key_id="samplepro000", user_id=pro.user_id, secret_hash=hashlib.sha256(key.encode()).hexdigest(),
-               created_at="2026-01-01T00:00:00Z")
-    )
+    pro = _account_with_fixed_key("sample-pro@example.com", "pro", "samplepro000", "P")
     items.create_bookmark(
         Item(slug=READY_SLUG, owner_id=pro.user_id, name="https://example.com/", kind="bookmark", state="ready",
              created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
