@@ -8,7 +8,7 @@ from cloudshare.services import accounts, management, uploads
 from cloudshare.services.passwords import verify_password
 from cloudshare.store import items, users
 from tests.unit import v1client as v1
-from tests.unit.apigw import body
+from tests.unit.apigw import bearer, body, event
 from tests.unit.test_v1_create import s3_event
 
 
@@ -183,3 +183,13 @@ def test_given_a_pending_presigned_artifact_then_get_shows_its_pending_version(r
     assert artifact["upload_state"] == "pending" and artifact["current_version_number"] == 0
     assert [(v["version_number"], v["state"]) for v in artifact["versions"]] == [(1, "pending")]
     assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket="cloudshare-test-files")
+
+
+def test_given_json_sent_with_curls_default_form_type_then_it_is_read_as_json(runner, user):
+    slug = v1.create_inline(runner, user["api_key"])
+    request = event(f"{v1.ARTIFACTS}/{slug}", "PUT",
+                    {**bearer(user["api_key"]), "Content-Type": "application/x-www-form-urlencoded"},
+                    '{"is_published": false}')
+    response = runner.call("V1UpdateArtifactFunction", {**request, "pathParameters": {"slug": slug}})
+    assert response["statusCode"] == 200
+    assert management.owned(user["user"], slug).is_published is False

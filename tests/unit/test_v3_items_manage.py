@@ -1,10 +1,12 @@
 """v3 items management: read, rename and relink, delete, favorites, expiration — and nobody else's items."""
 
+import json
+
 import pytest
 
 from cloudshare.services import accounts, links, management
 from cloudshare.store import items
-from tests.unit.apigw import body
+from tests.unit.apigw import bearer, body, event
 from tests.unit.test_management import ready_file
 from tests.unit.v3_calls import BASE, bookmark, call, record, set_attributes
 
@@ -250,3 +252,15 @@ def test_given_a_second_user_then_the_listing_shows_none_of_the_first_users_item
     bookmark(pro["user"])
     listed = body(call(runner, "V3ListItemsFunction", "/v3/items", other))
     assert listed["data"] == [] and listed["meta"]["count"] == 0
+
+
+def test_given_json_sent_with_curls_default_form_type_then_it_is_read_as_json(runner, user):
+    # curl -X PUT -d '{"name": …}' without -H Content-Type labels the body as a form.
+    item = body(runner.call("V3CreateItemFunction", event(
+        "/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/x-www-form-urlencoded"},
+        json.dumps({"bookmark_url": "https://example.com/"}))))
+    renamed = runner.call("V3UpdateItemFunction", {**event(
+        f"/v3/items/{item['slug']}", "PUT", {**bearer(user["api_key"]),
+                                             "Content-Type": "application/x-www-form-urlencoded"},
+        json.dumps({"name": ""})), "pathParameters": {"slug": item["slug"]}})
+    assert renamed["statusCode"] == 422 and body(renamed)["errors"]["name"] == "name"

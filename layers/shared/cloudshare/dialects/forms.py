@@ -73,6 +73,8 @@ def parse(body: str | None, is_base64: bool, content_type: str) -> Form:
         return Form()
     if media_type == "multipart/form-data":
         return _multipart(raw, content_type)
+    if media_type == "application/x-www-form-urlencoded" and raw.lstrip()[:1] == b"{":
+        return _json(raw)  # `curl -d '{…}'` labels JSON as a form unless told otherwise
     if media_type == "application/x-www-form-urlencoded":
         return Form(fields=_unique(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
     if media_type in ("application/json", ""):

@@ -124,7 +124,8 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
         # it needs credentials (401) before being told its body is wrong — curl --digest probes
         # with an empty body first. So authentication is put in front of validation itself.
         validation = app._request_validation_middleware
-        app._request_validation_middleware = lambda app_, next_: _authenticate(app_, lambda a: validation(a, next_))
+        app._request_validation_middleware = lambda app_, next_: _authenticate(
+            app_, lambda a: validation(_json_bodies_as_json(a), next_))
     elif authenticated:
         app.use(middlewares=[_authenticate])
     return app
@@ -169,6 +170,19 @@ def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
     logger.append_keys(user_id=authenticated.user.user_id)
     app.append_context(caller=authenticated)
     return next_middleware(app)
+
+
+def _json_bodies_as_json(app: APIGatewayRestResolver) -> APIGatewayRestResolver:
+    """`curl -d '{…}'` labels its body application/x-www-form-urlencoded unless told otherwise; a
+    body that is a JSON document is read as the JSON it is, not as a form with one odd field."""
+    event = app.current_event
+    declared = event.headers.get("content-type", "")
+    if declared.startswith("application/x-www-form-urlencoded") and not event.is_base64_encoded \
+            and (event.body or "").lstrip()[:1] in ("{", "["):
+        for headers in (event.raw_event.get("headers") or {}, event.raw_event.get("multiValueHeaders") or {}):
+            for name in [name for name in headers if name.lower() == "content-type"]:
+                headers[name] = ["application/json"] if isinstance(headers[name], list) else "application/json"
+    return app
 
 
 def _first_problem(problems: list[dict]) -> tuple[str, str]:
