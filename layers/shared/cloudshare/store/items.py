@@ -98,8 +98,9 @@ def _put_new(record: dict) -> dict:
 
 def create_upload(item: Item, version: Version, pending_until: str) -> None:
     """A new file item and its first, pending version, together (nothing is counted yet)."""
+    # Only the item is due: abandoning a first upload removes the item and its version together.
     _transact([{"Put": _put_new(item_record(item, pending_until))},
-               {"Put": _put_new(version_record(version, pending_until))}])
+               {"Put": _put_new(version_record(version, None))}])
 
 
 def add_version(item: Item, version: Version, pending_until: str) -> None:

@@ -16,7 +16,7 @@ A purge is two steps, so that a crash in between leaves nothing unaccounted for:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
@@ -38,7 +38,6 @@ from cloudshare.store.records import from_item, is_condition_failure, to_item, t
 
 TOMBSTONE_SK = "PURGE"
 TOMBSTONE_SUFFIX = "#purge"
-_BATCH_GET_LIMIT = 100
 _BATCH_WRITE_LIMIT = 25
 _DELETE_OBJECTS_LIMIT = 1000
 # Sorts after every slug and version suffix that share a timestamp ('~' is above [A-Za-z0-9#]).
@@ -52,6 +51,7 @@ class DueKey:
     slug: str
     sort_key: str
     due_at: str
+    seen: dict = field(default_factory=dict, compare=False, repr=False)  # the record as the index held it
 
     @property
     def version_number(self) -> int | None:
@@ -101,26 +101,16 @@ def due_keys(now: str, page_size: int = 100) -> Iterator[list[DueKey]]:
             PaginationConfig={"PageSize": page_size},
         )
         for page in pages:
-            keys = [from_item(raw) for raw in page["Items"]]
-            if keys:
-                yield [DueKey(slug=k["PK"].removeprefix("ITEM#"), sort_key=k["SK"], due_at=k["due_at"]) for k in keys]
+            records = [from_item(raw) for raw in page["Items"]]
+            if records:
+                yield [DueKey(slug=r["PK"].removeprefix("ITEM#"), sort_key=r["SK"], due_at=r["due_at"], seen=r)
+                       for r in records]
 
 
 def read(keys: list[DueKey]) -> list[DueRecord]:
-    """The records behind due keys (BatchGetItem, consistent), in the order of the keys."""
-    table = settings().table_name
-    found: dict[tuple[str, str], dict] = {}
-    for start in range(0, len(keys), _BATCH_GET_LIMIT):
-        chunk = keys[start:start + _BATCH_GET_LIMIT]
-        request = {table: {"Keys": [to_item({"PK": f"ITEM#{k.slug}", "SK": k.sort_key}) for k in chunk],
-                           "ConsistentRead": True}}
-        while request:
-            response = client("dynamodb").batch_get_item(RequestItems=request)
-            for raw in response["Responses"].get(table, []):
-                record = from_item(raw)
-                found[(record["PK"], record["SK"])] = record
-            request = response.get("UnprocessedKeys") or None
-    return [_due_record(k, found.get((f"ITEM#{k.slug}", k.sort_key))) for k in keys]
+    """The records behind due keys, as the index (which projects them whole) returned them: no
+    second read. The index lags the table by a moment; every action is conditional on what it saw."""
+    return [_due_record(k, k.seen or None) for k in keys]
 
 
 def _due_record(due_key: DueKey, record: dict | None) -> DueRecord:
