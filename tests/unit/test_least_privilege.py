@@ -29,8 +29,7 @@ OTHER_PATHS = {
     "PublicContentFunction": {"dynamodb:GetItem": "ticketed preview"},
     "PublicDownloadFunction": {"dynamodb:GetItem": "ticketed download"},
     "SweepFunction": {"dynamodb:PutItem": "tombstone", "dynamodb:DeleteItem": "purge", "s3:DeleteObject": "purge",
-                      "dynamodb:BatchWriteItem": "purge versions", "dynamodb:UpdateItem": "expire",
-                      "dynamodb:GetItem": "re-read"},
+                      "dynamodb:BatchWriteItem": "purge versions", "dynamodb:UpdateItem": "expire"},
     "V1RestoreArtifactFunction": {},
 }
 # Digest nonces: every authenticated function may record one (the sample events use API keys).
