@@ -158,3 +158,12 @@ def test_given_the_artifact_limit_reached_meanwhile_then_restore_is_the_seeds_40
     assert response["statusCode"] == 403
     assert body(response) == {"status": False, "message": "Artifact limit reached", "current": 50, "limit": 50}
     assert page(runner, user)["artifacts"] == []
+
+
+def test_given_a_page_far_past_the_end_then_an_empty_page_read_without_touching_the_listing(runner, user, five):
+    from devtools.awscalls import counting
+
+    with counting() as count:
+        answer = body(v1.listing(runner, user["api_key"], page=10**20, limit=20))
+    assert answer["artifacts"] == [] and answer["pagination"]["total"] == 5
+    assert count.calls["dynamodb.Query"] == 0

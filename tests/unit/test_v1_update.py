@@ -193,3 +193,21 @@ def test_given_json_sent_with_curls_default_form_type_then_it_is_read_as_json(ru
     response = runner.call("V1UpdateArtifactFunction", {**request, "pathParameters": {"slug": slug}})
     assert response["statusCode"] == 200
     assert management.owned(user["user"], slug).is_published is False
+
+
+def test_given_an_artifact_whose_first_upload_never_landed_then_no_new_version_and_nothing_counted(runner, user):
+    created = v1.create(runner, user["api_key"], {"version_name": "v1", "file_name": "later.txt", "file_size": "5"})
+    slug = body(created)["slug"]
+    response = v1.update(runner, user["api_key"], slug, form={"version_name": "v2"},
+                         files={"file": ("later.txt", b"early", "text/plain")})
+    assert response["statusCode"] == 400 and "first upload is pending" in body(response)["message"]
+    owner = users.get_user(user["user"].user_id)
+    assert (owner.storage_used, owner.uploads_today) == (0, 0) and items.get(slug).last_version == 1
+
+
+def test_given_a_content_type_http_cannot_carry_then_400_not_500(runner, user):
+    slug = v1.create_inline(runner, user["api_key"])
+    request = event(f"{v1.ARTIFACTS}/{slug}", "PUT",
+                    {**bearer(user["api_key"]), "Content-Type": "multipart/form-data; boundary=€x"}, "--€x--")
+    response = runner.call("V1UpdateArtifactFunction", {**request, "pathParameters": {"slug": slug}})
+    assert response["statusCode"] == 400 and body(response)["status"] is False

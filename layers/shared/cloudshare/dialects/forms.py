@@ -97,8 +97,12 @@ def _raw_bytes(body: str | None, is_base64: bool) -> bytes:
 def _multipart(raw: bytes, content_type: str) -> Form:
     if "boundary=" not in content_type:
         raise InvalidInput("multipart/form-data needs a boundary in its Content-Type", field="Content-Type")
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
-                                                  + raw)
+    try:
+        header = content_type.encode("latin-1")  # what an HTTP header may hold
+    except UnicodeEncodeError:
+        raise InvalidInput("The Content-Type header holds characters HTTP headers cannot", field="Content-Type") \
+            from None
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header + b"\r\n\r\n" + raw)
     if not isinstance(message, EmailMessage) or not message.is_multipart():
         raise InvalidInput("The multipart body could not be read", field="Content-Type")
     fields: list[tuple[str, object]] = []

@@ -226,9 +226,11 @@ def list_offset(user: User, page: int, limit: int, sort_by: str = "created_at", 
     if page < 1:
         raise InvalidInput("page must be at least 1", field="page")
     limit = page_size(limit)
-    found = listing.by_offset(user.user_id, sort_by, descending, (page - 1) * limit, limit, published)
     total = user.item_count if published is None else listing.count_published(user.user_id, published)
-    return found, total
+    offset = (page - 1) * limit
+    if offset >= total:
+        return [], total  # past the end: nothing to read (and no page number makes a request read more)
+    return listing.by_offset(user.user_id, sort_by, descending, offset, limit, published), total
 
 
 def valid_version_name(name: str) -> str:

@@ -118,6 +118,9 @@ def request_new_version(
     """A presigned POST for the next version of an item the caller owns."""
     if item.kind != "file":
         raise InvalidInput("Bookmarks have no file versions", field="file")
+    if item.state != "ready":
+        raise InvalidInput(f"This artifact's first upload is {item.state}; a new version needs it to be ready",
+                           field="file")
     limit = check_upload_allowed(user, declared_size, new_item=False)
     now = clock.iso()
     version = _new_version(user, item.slug, item.last_version + 1, limit, now, version_name)

@@ -109,9 +109,12 @@ def add_version(item: Item, version: Version, pending_until: str) -> None:
         "TableName": settings().table_name,
         "Key": key(item.slug),
         "UpdateExpression": "SET last_version = :number",
-        "ConditionExpression": "last_version = :previous AND owner_id = :owner AND attribute_not_exists(deleted_at)",
+        # only a ready item takes new versions: a pending one is still waiting for its first
+        "ConditionExpression": "last_version = :previous AND owner_id = :owner AND #state = :ready "
+                               "AND attribute_not_exists(deleted_at)",
+        "ExpressionAttributeNames": {"#state": "state"},
         "ExpressionAttributeValues": to_values(
-            {":number": version.number, ":previous": version.number - 1, ":owner": item.owner_id}
+            {":number": version.number, ":previous": version.number - 1, ":owner": item.owner_id, ":ready": "ready"}
         ),
     }
     _transact([{"Update": claim}, {"Put": _put_new(version_record(version, pending_until))}])

@@ -12,6 +12,7 @@ from cloudshare.store.aws import client
 from cloudshare.store.items import item_from, listing_partition
 from cloudshare.store.records import from_item, to_values
 
+_MAX_QUERY_LIMIT = 1000  # per request; an offset page reads on in further requests
 # sort field -> (index, its sort key attribute)
 ORDERS = {
     "created_at": ("GSI1", "GSI1SK"),
@@ -60,7 +61,7 @@ def by_offset(owner_id: str, order: str, descending: bool, offset: int, limit: i
     query["ExpressionAttributeValues"] = to_values(query["ExpressionAttributeValues"])
     wanted, found = offset + limit, []
     while len(found) < wanted:
-        response = client("dynamodb").query(**query, Limit=wanted - len(found))
+        response = client("dynamodb").query(**query, Limit=min(wanted - len(found), _MAX_QUERY_LIMIT))
         found.extend(response["Items"])
         if "LastEvaluatedKey" not in response:
             break
