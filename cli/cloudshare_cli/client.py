@@ -162,7 +162,9 @@ class ApiClient:
 
     def items_page(self, per_page: int, url: str | None = None) -> dict:
         if url:
-            return self.json("GET", url)
+            # A paging link names its host (a share domain, say); credentials go only to our API.
+            parts = urlsplit(url)
+            return self.json("GET", url if self.is_own(url) else parts.path + (f"?{parts.query}" if parts.query else ""))
         return self.json("GET", "/v3/items", params={"per_page": per_page})
 
     def iter_pages(self, per_page: int) -> Iterator[dict]:

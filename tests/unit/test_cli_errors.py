@@ -40,3 +40,15 @@ def test_given_an_error_answer_when_checked_then_the_servers_message_is_raised(a
 
 def test_given_a_success_when_checked_then_nothing_is_raised():
     raise_for(response(201, {"status": True}))
+
+
+def test_given_a_paging_link_on_another_host_then_the_key_goes_only_to_the_api(monkeypatch):
+    from cloudshare_cli.client import ApiClient
+
+    sent = []
+    client = ApiClient.__new__(ApiClient)  # no profile or session needed: requests are intercepted
+    client.base = "https://api.example.com"
+    monkeypatch.setattr(ApiClient, "json", lambda self, method, url, **options: sent.append(url) or {})
+    client.items_page(20, "https://share.example.com/v3/items?before=1.abc&per_page=20")
+    client.items_page(20, "https://api.example.com/v3/items?before=2.abc&per_page=20")
+    assert sent == ["/v3/items?before=1.abc&per_page=20", "https://api.example.com/v3/items?before=2.abc&per_page=20"]
