@@ -164,7 +164,8 @@ class ApiClient:
         if url:
             # A paging link names its host (a share domain, say); credentials go only to our API.
             parts = urlsplit(url)
-            return self.json("GET", url if self.is_own(url) else parts.path + (f"?{parts.query}" if parts.query else ""))
+            relative = parts.path + (f"?{parts.query}" if parts.query else "")
+            return self.json("GET", url if self.is_own(url) else relative)
         return self.json("GET", "/v3/items", params={"per_page": per_page})
 
     def iter_pages(self, per_page: int) -> Iterator[dict]:
