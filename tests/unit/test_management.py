@@ -98,3 +98,25 @@ def test_given_views_when_listing_by_views_then_the_index_orders_them(user):
     assert [i.view_counter for i in found] == [9, 5] and total == 3
     found, _ = management.list_offset(fresh(owner), 2, 2, "total_views", descending=True)
     assert [i.view_counter for i in found] == [1]
+
+
+def test_given_an_expiry_then_a_favorite_toggle_leaves_what_is_due_in_place(user):
+    owner = accounts.set_plan(user["email"], "pro")
+    item = ready_file(owner)
+    management.update(owner, item.slug, ItemChanges(expiration_time="2099-01-01T00:00:00Z"))
+    management.set_favorite(owner, item.slug, True)
+    record = boto3.client("dynamodb").get_item(TableName="cloudshare-test",
+                                               Key={"PK": {"S": f"ITEM#{item.slug}"}, "SK": {"S": "ITEM"}})["Item"]
+    assert record["due_at"]["S"].startswith("2099-01-01T00:00:00Z#")
+
+
+def test_given_two_changes_from_the_same_read_then_the_second_is_refused_by_the_database(user):
+    from cloudshare.store import items
+
+    owner = user["user"]
+    stale = management.owned(owner, ready_file(owner).slug)
+    items.update_fields(stale, {"name": "first.txt"}, [], items.UNCHANGED)
+    with pytest.raises(items.StateChanged):
+        items.update_fields(stale, {"name": "second.txt"}, [], items.UNCHANGED)
+    # the service reads again and applies the change to the item as it now is
+    assert management.update(owner, stale.slug, ItemChanges(name="second.txt")).name == "second.txt"

@@ -105,6 +105,7 @@ class Item:
     expires_after_views: int | None = None
     expired_at: str | None = None  # when the expiry sweep made it permanent
     deleted_at: str | None = None  # soft delete; purged after the retention period
+    revision: int = 0  # owner changes: each one is conditional on the revision it read, and raises it
 
 
 @dataclass(frozen=True)

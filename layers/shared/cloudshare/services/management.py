@@ -8,7 +8,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from cloudshare.errors import FeatureNotAvailable, InvalidInput, ItemNotFound, LimitExceeded, NotOwner
+from cloudshare.errors import (
+    FeatureNotAvailable,
+    InvalidInput,
+    ItemNotFound,
+    LimitExceeded,
+    NotOwner,
+    ServiceUnavailable,
+)
 from cloudshare.models import Item, User
 from cloudshare.services import clock, lifecycle
 from cloudshare.services.passwords import hash_password
@@ -60,21 +67,33 @@ def owned(user: User, slug: str, action: str = "access", *, include_deleted: boo
     return item
 
 
+_LIFECYCLE_FIELDS = {"expiration_time", "expires_after_views"}
+_UPDATE_ATTEMPTS = 3
+
+
 def update(user: User, slug: str, changes: ItemChanges, action: str = "update") -> Item:
-    item = owned(user, slug, action)
-    sets, removes = _changes(user, item, changes)
-    if not sets and not removes:
-        return item
-    now = clock.iso()
-    sets["updated_at"] = now
-    after = _apply(item, sets, removes)
-    if item.expired_at is not None and not lifecycle.is_expired(dataclasses.replace(after, expired_at=None), now):
-        removes.append("expired_at")  # a changed expiration that no longer applies re-enables the item
-        after = dataclasses.replace(after, expired_at=None)
-    try:
-        return items.update_fields(item, sets, removes, lifecycle.next_due(after, now))
-    except items.StateChanged:
-        raise ItemNotFound() from None  # deleted (or purged) while we were changing it
+    """Applies the changes to the item as it is: the write is conditional on the item read, and a
+    change made meanwhile by someone else means reading it again and deciding again."""
+    for _attempt in range(_UPDATE_ATTEMPTS):
+        item = owned(user, slug, action)
+        sets, removes = _changes(user, item, changes)
+        if not sets and not removes:
+            return item
+        now = clock.iso()
+        sets["updated_at"] = now
+        due: str | None | object = items.UNCHANGED
+        if _LIFECYCLE_FIELDS & {*sets, *removes}:  # only then may expiry, and what is due, move
+            after = _apply(item, sets, removes)
+            if item.expired_at is not None and not lifecycle.is_expired(dataclasses.replace(after, expired_at=None),
+                                                                        now):
+                removes.append("expired_at")  # an expiration that no longer applies re-enables the item
+                after = dataclasses.replace(after, expired_at=None)
+            due = lifecycle.next_due(after, now)
+        try:
+            return items.update_fields(item, sets, removes, due)
+        except items.StateChanged:
+            continue  # changed, deleted or purged meanwhile: owned() on the next round tells which
+    raise ServiceUnavailable("The item kept changing while it was being updated; try again")
 
 
 def _apply(item: Item, sets: dict, removes: list[str]) -> Item:

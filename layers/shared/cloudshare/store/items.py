@@ -27,6 +27,14 @@ _ITEM_FIELDS = {field.name for field in fields(Item)}
 _VERSION_FIELDS = {field.name for field in fields(Version)}
 
 
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()  # update_fields: leave the due entry where it is
+
+
 class StateChanged(Exception):
     """The record was no longer in the state the write expected (someone else settled it)."""
 
@@ -343,21 +351,23 @@ def _update_expression(sets: dict, removes: list[str]) -> tuple[str, dict, dict]
     return expression.strip(), names, values
 
 
-def update_fields(item: Item, sets: dict, removes: list[str], due_at: str | None) -> Item:
-    """Changes an owner's live (not deleted) item; returns it as stored afterwards."""
-    due_sets, due_removes = _due_changes(item.slug, due_at)
-    sets = {name: value for name, value in {**sets, **due_sets}.items()}
-    removes = [name for name in [*removes, *due_removes] if name not in sets]
-    expression, names, values = _update_expression(sets, removes)
-    names["#owner"] = "owner_id"
-    names["#deleted"] = "deleted_at"
-    values[":owner"] = item.owner_id
+def update_fields(item: Item, sets: dict, removes: list[str], due_at: str | None | _Unchanged = None) -> Item:
+    """Changes an owner's live (not deleted) item, as it was read (its revision unchanged since), and
+    moves its due entry to due_at unless that is UNCHANGED. Returns the item as stored."""
+    if due_at is not UNCHANGED:
+        due_sets, due_removes = _due_changes(item.slug, due_at)
+        sets = {**sets, **due_sets}
+        removes = [name for name in [*removes, *due_removes] if name not in sets]
+    expression, names, values = _update_expression({**sets, "revision": item.revision + 1}, removes)
+    names.update({"#owner": "owner_id", "#deleted": "deleted_at", "#seen": "revision"})
+    values.update({":owner": item.owner_id, ":seen": item.revision, ":none": 0})
     try:
         response = client("dynamodb").update_item(
             TableName=settings().table_name,
             Key=key(item.slug),
             UpdateExpression=expression,
-            ConditionExpression="#owner = :owner AND attribute_not_exists(#deleted)",
+            ConditionExpression="#owner = :owner AND attribute_not_exists(#deleted) "
+                                "AND (#seen = :seen OR (attribute_not_exists(#seen) AND :seen = :none))",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_values(values),
             ReturnValues="ALL_NEW",
