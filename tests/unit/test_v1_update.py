@@ -9,6 +9,7 @@ from cloudshare.services.passwords import verify_password
 from cloudshare.store import items, users
 from tests.unit import v1client as v1
 from tests.unit.apigw import bearer, body, event
+from tests.unit.conftest import BUCKET
 from tests.unit.test_v1_create import s3_event
 
 
@@ -211,3 +212,31 @@ def test_given_a_content_type_http_cannot_carry_then_400_not_500(runner, user):
                     {**bearer(user["api_key"]), "Content-Type": "multipart/form-data; boundary=€x"}, "--€x--")
     response = runner.call("V1UpdateArtifactFunction", {**request, "pathParameters": {"slug": slug}})
     assert response["statusCode"] == 400 and body(response)["status"] is False
+
+
+def test_given_a_presigned_version_that_drops_the_password_then_it_drops_only_when_the_file_lands(runner, user):
+    accounts.set_plan(user["email"], "pro")
+    slug = v1.create_inline(runner, user["api_key"], password="old pass")
+    response = v1.update(runner, user["api_key"], slug, {"version_name": "v2", "keep_password": "false",
+                                                          "is_published": "false", "file_name": "b.txt"})
+    assert response["statusCode"] == 200 and body(response)["version_number"] == 2
+    before = items.get(slug)
+    assert verify_password("old pass", before.password_hash) and before.is_published  # v1 still protected
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=uploads.object_key(slug, 2), Body=b"version two")
+    runner.call("S3FinalizeFunction", s3_event(uploads.object_key(slug, 2)))
+    after = items.get(slug)
+    assert (after.version, after.password_hash, after.is_published) == (2, None, False)
+
+
+def test_given_s3_refusing_a_new_version_then_its_metadata_changes_nothing_either(runner, user):
+    from tests.unit.faults import failing
+
+    accounts.set_plan(user["email"], "pro")
+    slug = v1.create_inline(runner, user["api_key"], password="old pass")
+    with failing("s3", "PutObject"):
+        response = v1.update(runner, user["api_key"], slug, {"version_name": "v2", "keep_password": "false",
+                                                              "is_published": "false"},
+                             {"file": ("b.txt", b"v2")})
+    assert response["statusCode"] == 503
+    item = items.get(slug)
+    assert (item.version, item.is_published) == (1, True) and verify_password("old pass", item.password_hash)

@@ -83,23 +83,24 @@ def create_artifact(user: User, request: NewArtifact) -> Outcome:
 
 
 def update_artifact(user: User, slug: str, request: ArtifactUpdate) -> Outcome:
-    """Metadata first, then the new version: both are checked before either is written."""
+    """Metadata alone is changed at once. With a file, the metadata (password included) goes with the
+    new version: applied in the write that makes it current, so a refused or never-arriving file
+    changes nothing, and a protected version never stands unprotected before its successor lands."""
     item = management.owned(user, slug, "update")
     version_name = None if request.version_name is None else management.valid_version_name(request.version_name)
     name, size = _file_to_come(request.file, request.file_name, request.file_size, required=False)
     uploading = name is not None
-    changes, inherited = request.changes, False
     if item.kind != "file" and (uploading or version_name is not None):
         raise InvalidInput("Bookmarks have no file versions", field="file" if uploading else "version_name")
-    if uploading:
-        uploads.check_upload_allowed(user, size, new_item=False)
-        changes, inherited = _password_for_new_version(item, changes, request.keep_password)
-    item = management.update(user, slug, changes)
     if not uploading:
+        item = management.update(user, slug, request.changes)
         if version_name is not None:
             item = _rename_current_version(item, version_name)
         return Outcome(item, item.version)
-    ticket = uploads.request_new_version(user, item, size, None, version_name)
+    changes, inherited = _password_for_new_version(item, request.changes, request.keep_password)
+    sets, removes = management.planned(user, item, changes)
+    ticket = uploads.request_new_version(user, item, size, None, version_name,
+                                         item_changes={"sets": sets, "removes": removes} if sets or removes else None)
     number = ticket.version.number
     if request.file is None:
         return Outcome(item, number, upload=ticket, password_inherited=inherited)

@@ -7,6 +7,7 @@ the sweep has run; the sweep (driven by next_due) makes it permanent and later p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cloudshare.config import settings
@@ -76,3 +77,21 @@ def next_due(item: Item, now: str) -> str | None:
     if views_exhausted(item):
         return now
     return item.expiration_time and iso(parse_time(item.expiration_time))
+
+
+def after_change(before: Item, after: Item, now: str) -> tuple[Item, list[str], str | None]:
+    """An owner's change seen through the lifecycle: an expiry that no longer applies re-enables an
+    expired (not yet purged) item. Returns the item as it will be, the attributes to remove for that,
+    and when it is next due."""
+    removes = []
+    if before.expired_at is not None and not is_expired(replace(after, expired_at=None), now):
+        removes.append("expired_at")
+        after = replace(after, expired_at=None)
+    return after, removes, next_due(after, now)
+
+
+def touches_expiry(sets: dict, removes: list[str]) -> bool:
+    return bool(EXPIRY_FIELDS & {*sets, *removes})
+
+
+EXPIRY_FIELDS = frozenset({"expiration_time", "expires_after_views"})

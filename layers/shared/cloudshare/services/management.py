@@ -67,7 +67,6 @@ def owned(user: User, slug: str, action: str = "access", *, include_deleted: boo
     return item
 
 
-_LIFECYCLE_FIELDS = {"expiration_time", "expires_after_views"}
 _UPDATE_ATTEMPTS = 3
 
 
@@ -82,13 +81,9 @@ def update(user: User, slug: str, changes: ItemChanges, action: str = "update") 
         now = clock.iso()
         sets["updated_at"] = now
         due: str | None | object = items.UNCHANGED
-        if _LIFECYCLE_FIELDS & {*sets, *removes}:  # only then may expiry, and what is due, move
-            after = _apply(item, sets, removes)
-            if item.expired_at is not None and not lifecycle.is_expired(dataclasses.replace(after, expired_at=None),
-                                                                        now):
-                removes.append("expired_at")  # an expiration that no longer applies re-enables the item
-                after = dataclasses.replace(after, expired_at=None)
-            due = lifecycle.next_due(after, now)
+        if lifecycle.touches_expiry(sets, removes):  # only then may expiry, and what is due, move
+            _, re_enabled, due = lifecycle.after_change(item, item.changed(sets, removes), now)
+            removes += re_enabled
         try:
             return items.update_fields(item, sets, removes, due)
         except items.StateChanged:
@@ -96,10 +91,9 @@ def update(user: User, slug: str, changes: ItemChanges, action: str = "update") 
     raise ServiceUnavailable("The item kept changing while it was being updated; try again")
 
 
-def _apply(item: Item, sets: dict, removes: list[str]) -> Item:
-    known = {field.name for field in dataclasses.fields(Item)}
-    return dataclasses.replace(item, **{k: v for k, v in sets.items() if k in known},
-                               **{name: None for name in removes if name in known})
+def planned(user: User, item: Item, changes: ItemChanges) -> tuple[dict, list[str]]:
+    """The attributes to set and remove for these changes, every rule checked, nothing written."""
+    return _changes(user, item, changes)
 
 
 def _changes(user: User, item: Item, changes: ItemChanges) -> tuple[dict, list[str]]:

@@ -114,8 +114,10 @@ def request_upload(
 
 def request_new_version(
     user: User, item: Item, declared_size: int | None, redirect_for: RedirectFor | None, version_name: str | None,
+    item_changes: dict | None = None,
 ) -> UploadTicket:
-    """A presigned POST for the next version of an item the caller owns."""
+    """A presigned POST for the next version of an item the caller owns; item_changes (see Version)
+    take effect when it lands."""
     if item.kind != "file":
         raise InvalidInput("Bookmarks have no file versions", field="file")
     if item.state != "ready":
@@ -123,7 +125,8 @@ def request_new_version(
                            field="file")
     limit = check_upload_allowed(user, declared_size, new_item=False)
     now = clock.iso()
-    version = _new_version(user, item.slug, item.last_version + 1, limit, now, version_name)
+    version = dataclasses.replace(_new_version(user, item.slug, item.last_version + 1, limit, now, version_name),
+                                  item_changes=item_changes or None)
     try:
         items.add_version(item, version, lifecycle.upload_deadline(now))
     except items.StateChanged:
@@ -213,7 +216,15 @@ def settle(item: Item, version: Version) -> Item:
     )
     current = dataclasses.replace(settled, version=version.number, object_key=version.object_key,
                                   size=stored.size, content_type=content_type, version_name=version.name)
-    item_due = lifecycle.next_due(current, now) if first else None
+    change_sets = dict((version.item_changes or {}).get("sets", {}))
+    change_removes = list((version.item_changes or {}).get("removes", []))
+    item_due = items.UNCHANGED
+    if first or lifecycle.touches_expiry(change_sets, change_removes):
+        current, re_enabled, item_due = lifecycle.after_change(item, current.changed(change_sets, change_removes),
+                                                               now)
+        change_removes += re_enabled
+    else:
+        current = current.changed(change_sets, change_removes)
     make_current, tried_other_day = True, False
     # The owner's counter day as seen at request time picks the likelier form of the daily counter
     # update; if the day turned since, the other form is tried (one more write, no read).
@@ -221,7 +232,8 @@ def settle(item: Item, version: Version) -> Item:
     for _attempt in range(4):
         try:
             items.complete_upload(item, version, stored.size, content_type, now, today, new_day=new_day,
-                                  make_current=make_current, item_due=item_due)
+                                  make_current=make_current, item_due=item_due,
+                                  item_changes=(change_sets, change_removes))
             thumbnails.make(version, content_type, stored.size)
             return current if make_current else settled
         except items.StateChanged:

@@ -202,7 +202,8 @@ def list_versions(slug: str) -> list[Version]:
 
 def complete_upload(
     item: Item, version: Version, size: int, content_type: str, now: str, today: str, *,
-    new_day: bool, make_current: bool, item_due: str | None,
+    new_day: bool, make_current: bool, item_due: str | None | _Unchanged,
+    item_changes: tuple[dict, list[str]] = ({}, []),
 ) -> None:
     """pending -> ready for a version, its item and the owner's counters, in one transaction.
 
@@ -210,7 +211,9 @@ def complete_upload(
     uploads within the day's allowance and (for a new item) artifacts within their limit, however
     many uploads finish at once. new_day picks the form of the daily counter update (a day's first
     upload resets it); the caller tries the other form if this one fails. make_current=False keeps
-    the bytes (and their cost) without making this version the item's current one.
+    the bytes (and their cost) without making this version the item's current one; item_changes
+    (attributes to set, to remove) and the due entry (item_due, unless UNCHANGED) go with a version
+    that becomes current.
     """
     table = settings().table_name
     first = version.number == 1
@@ -245,12 +248,18 @@ def complete_upload(
         item_values.update({":listing": listed["GSI1PK"], ":listed_at": listed["GSI1SK"]})
         # a first upload landing on an item deleted meanwhile is not counted (the purge removes it)
         condition += " AND #state = :pending AND attribute_not_exists(deleted_at)"
-        if item_due:
-            due = due_attributes(item.slug, item_due)
-            item_sets += ["due_shard = :due_shard", "due_at = :due_at"]
-            item_values.update({":due_shard": due["due_shard"], ":due_at": due["due_at"]})
-        else:
-            removes = ["due_shard", "due_at"]
+    if make_current:
+        change_sets, change_removes = item_changes
+        if item_due is not UNCHANGED:
+            due_sets, due_removes = _due_changes(item.slug, item_due)
+            change_sets, change_removes = {**change_sets, **due_sets}, [*change_removes, *due_removes]
+        for index, (name, value) in enumerate(change_sets.items()):
+            item_names[f"#c{index}"] = name
+            item_values[f":c{index}"] = value
+            item_sets.append(f"#c{index} = :c{index}")
+        for index, name in enumerate(change_removes):
+            item_names[f"#r{index}"] = name
+            removes.append(f"#r{index}")
     item_update = {
         "TableName": table,
         "Key": key(item.slug),
