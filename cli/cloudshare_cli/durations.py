@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _PART = re.compile(r"(\d+)\s*([smhdw])")
+MAX_SECONDS = 100 * 365 * 86400  # any date this far ahead is still a date
 _WHOLE = re.compile(r"^\s*(?:\d+\s*[smhdw]\s*)+$")
 
 
@@ -18,6 +19,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _PART.findall(normalized))
     if seconds <= 0:
         raise ValueError(f"{text!r} is not a duration: it must be longer than zero")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{text!r} is longer than a lifetime: at most {MAX_SECONDS // (365 * 86400)} years")
     return timedelta(seconds=seconds)
 
 

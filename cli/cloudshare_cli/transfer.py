@@ -43,8 +43,14 @@ class UploadSource:
 
 
 def file_source(path: Path, name: str | None = None) -> UploadSource:
+    """A file to upload, checked readable now: before the server is asked for anything."""
     if not path.is_file():
         raise CliError(f"{path}: no such file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise CliError(f"{path}: {error.strerror or error}") from None
     return UploadSource(name=name or path.name, size=path.stat().st_size, path=path)
 
 

@@ -60,3 +60,32 @@ def test_given_a_bad_expiry_when_uploading_then_the_command_refuses_before_any_r
                                 env={"CLOUDSHARE_API_URL": "http://127.0.0.1:9", "CLOUDSHARE_API_KEY": "csk_x"})
     assert result.exit_code == 2
     assert "not a duration" in result.output
+
+
+def test_given_a_duration_longer_than_any_date_then_a_clear_error_not_an_overflow():
+    import pytest
+
+    from cloudshare_cli.durations import expiry_after, parse_duration
+
+    for text in ("3000000d", "9999999999d"):
+        with pytest.raises(ValueError, match="longer than a lifetime"):
+            parse_duration(text)
+    assert expiry_after("36500d") > "2100"
+
+
+def test_given_an_unreadable_file_then_refused_before_anything_is_sent(tmp_path):
+    import os
+
+    import pytest
+
+    from cloudshare_cli.client import CliError
+    from cloudshare_cli.transfer import file_source
+
+    locked = tmp_path / "locked.bin"
+    locked.write_bytes(b"x")
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):  # root reads anything: make the file unreadable another way
+        locked.unlink()
+        locked.mkdir()
+    with pytest.raises(CliError):
+        file_source(locked)

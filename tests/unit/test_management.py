@@ -120,3 +120,15 @@ def test_given_two_changes_from_the_same_read_then_the_second_is_refused_by_the_
         items.update_fields(stale, {"name": "second.txt"}, [], items.UNCHANGED)
     # the service reads again and applies the change to the item as it now is
     assert management.update(owner, stale.slug, ItemChanges(name="second.txt")).name == "second.txt"
+
+
+def test_given_bare_epoch_cursors_beyond_every_item_then_no_link_to_an_empty_page(user, monkeypatch):
+    owner = accounts.set_plan(user["email"], "pro")
+    start = clock.now()
+    for n in range(3):
+        monkeypatch.setattr(clock, "now", lambda n=n: start + n)
+        ready_file(owner, f"{n}.txt")
+    everything_newer = management.list_page(fresh(owner), 10, after="1970-01-01T00:00:00Z#~")
+    assert len(everything_newer.items) == 3 and everything_newer.older is None
+    everything_older = management.list_page(fresh(owner), 10, before="2999-01-01T00:00:00Z#")
+    assert len(everything_older.items) == 3 and everything_older.newer is None

@@ -103,8 +103,8 @@ def test_given_bare_epoch_cursors_then_strictly_before_or_after_that_second(runn
 
 
 def test_given_a_huge_per_page_then_it_is_capped(runner, owner, monkeypatch):
-    make(owner, monkeypatch, 2)
-    answer = page(runner, owner, per_page=500, before=f"{START + 5}.zzzzzzzzzzzz")
+    make(owner, monkeypatch, 3, first_second=START)  # at START, START+1, START+2
+    answer = page(runner, owner, per_page=500, before=START + 2)
     assert len(answer["data"]) == 2
     assert query_of(answer["links"]["prev_url"]["href"])["per_page"] == "100"
 

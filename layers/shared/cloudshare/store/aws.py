@@ -14,7 +14,13 @@ from botocore.config import Config
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
 # Presigned POSTs and GETs are signed with SigV4: S3 refuses SigV2 on buckets made since 2020, and
 # botocore would still pick SigV2 in us-east-1.
-_SERVICE_CONFIG = {"s3": _CLIENT_CONFIG.merge(Config(signature_version="s3v4"))}
+# SES answers in milliseconds or not at all: short waits, so that a share of several e-mails fails
+# cleanly (and gives back what it counted) well inside its function's timeout.
+_SERVICE_CONFIG = {
+    "s3": _CLIENT_CONFIG.merge(Config(signature_version="s3v4")),
+    "ses": _CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2,
+                                       read_timeout=3)),
+}
 
 
 @cache
