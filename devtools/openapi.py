@@ -101,12 +101,15 @@ _HAND_PARSED = {
 }
 
 
+CATCH_ALL = "/{proxy+}"  # answers paths no route knows (a 404 in their dialect): not an operation
+
+
 def template_routes() -> set[tuple[str, str]]:
-    """(METHOD, path) of every Api event in template.yaml."""
+    """(METHOD, path) of every Api event in template.yaml but the catch-all."""
     routes = set()
     for resource in functions().values():
         for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] == "Api":
+            if event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL:
                 routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
     return routes
 
@@ -145,7 +148,7 @@ def build() -> dict:
     }
     for logical_id, resource in sorted(functions().items()):
         events = resource["Properties"].get("Events", {}).values()
-        if not any(event["Type"] == "Api" for event in events):
+        if not any(event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL for event in events):
             continue
         partial = _resolver_of(resource["Properties"]["CodeUri"]).get_openapi_schema(title=TITLE, version=VERSION)
         partial = partial.model_dump(mode="json", by_alias=True, exclude_none=True)

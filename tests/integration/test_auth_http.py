@@ -1,5 +1,7 @@
 """Real clients (curl, requests) against the local stack: every way in, and the refusals."""
 
+import json
+
 import pytest
 import requests
 from requests.auth import HTTPDigestAuth
@@ -74,3 +76,9 @@ def test_admin_cli_plan_change_shows_in_both_dialects(stack):
 
 def test_credentials_file_is_private(stack):
     assert (stack["state_dir"] / "credentials.json").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("path, dialect_field", [("/v3/itemz", "errors"), ("/api/v1/nope/deeper", "status")])
+def test_a_path_no_route_knows_gets_404_in_its_dialect_not_api_gateways_403(stack, path, dialect_field):
+    status, _, body = curl("-H", f"Authorization: Bearer {stack['api_key']}", stack["api_url"] + path)
+    assert status == 404 and dialect_field in json.loads(body)

@@ -52,3 +52,12 @@ def test_given_the_docs_routes_then_the_json_document_and_a_readable_page(runner
     page = runner.call("ApiDocsFunction", event("/docs", headers={"Accept": "text/html"}))
     assert page["statusCode"] == 200 and "text/html" in page["multiValueHeaders"]["Content-Type"][0]
     assert "GET /v3/items/{slug}" in page["body"] and "POST /api/v1/artifacts" in page["body"]
+
+
+@pytest.mark.parametrize("path, dialect_field", [("/v3/itemz", "errors"), ("/api/v1/artifactz/x", "status"),
+                                                 ("/a/b/c/d", "errors")])
+def test_given_a_path_no_route_knows_then_404_in_that_paths_dialect(runner, path, dialect_field):
+    request = event(path, "GET", {"Accept": "application/json"})
+    request["resource"], request["pathParameters"] = "/{proxy+}", {"proxy": path.lstrip("/")}
+    response = runner.call("NotFoundFunction", request)
+    assert response["statusCode"] == 404 and dialect_field in json.loads(response["body"])

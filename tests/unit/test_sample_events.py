@@ -1,5 +1,7 @@
 """Every function has a sample event in events/, and every sample event still works with its function."""
 
+import json
+
 import pytest
 
 from cloudshare.store import items
@@ -8,6 +10,8 @@ from devtools.template import functions
 
 # Their whole job is a redirect (to a presigned S3 GET): 302 is their success.
 REDIRECTING_FUNCTIONS = {"PublicContentFunction", "PublicDownloadFunction"}
+# Its whole job is to say "no such route", in the path's dialect.
+NOT_FOUND_FUNCTIONS = {"NotFoundFunction"}
 
 
 def test_every_function_has_a_sample_event_and_every_event_a_function():
@@ -24,6 +28,8 @@ def test_given_the_sample_event_when_invoked_then_the_function_does_its_work(run
     if "Api" in event_types and logical_id in REDIRECTING_FUNCTIONS:
         location = response["multiValueHeaders"]["Location"][0]
         assert response["statusCode"] == 302 and location.startswith("https://"), response
+    elif "Api" in event_types and logical_id in NOT_FOUND_FUNCTIONS:
+        assert response["statusCode"] == 404 and json.loads(response["body"])["errors"]["message"], response
     elif "Api" in event_types:
         assert 200 <= response["statusCode"] < 300, response
     elif "Schedule" in event_types:  # the lifecycle sweep removes the sample upload: its window closed long ago

@@ -1,0 +1,22 @@
+"""What answers a path no route knows (API Gateway's `/{proxy+}`): 404 in the dialect the path
+belongs to, instead of API Gateway's own 403 "Missing Authentication Token", which a v3 client
+would read as "Digest authentication failed"."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from cloudshare.dialects import pages, v1, v3
+
+
+@cache
+def _resolvers():
+    return {"/v3/": v3.resolver(authenticated=False), "/api/v1/": v1.resolver(authenticated=False),
+            "": pages.resolver()}
+
+
+def resolve(event: dict, context) -> dict:
+    """Every path here is unknown: the matching dialect's resolver answers with its not-found."""
+    path = event.get("path") or "/"
+    prefix = next(prefix for prefix in _resolvers() if path.startswith(prefix))
+    return _resolvers()[prefix].resolve(event, context)
