@@ -213,16 +213,18 @@ def page_size(requested: int | None, default: int = 20) -> int:
 def list_page(user: User, per_page: int, *, before: str | None = None, after: str | None = None) -> CursorPage:
     """Newest first; `before`/`after` are positions from an earlier page, so pages stay stable while
     items are added or removed. One more item than the page is read to know whether more exist that
-    way, and (after a cursor) one item the other way: a link is given only to a page with items."""
+    way. The other way, a cursor that names an item (as links do) has that item beyond it; a bare
+    time may have nothing, so one item is read to decide: a link is given only to a page with items."""
     owner = user.user_id
     found = listing.by_created(owner, per_page + 1, below=before, above=after)
     if after is not None:
         more_newer, page = len(found) > per_page, found[-per_page:]
-        more_older = bool(page) and bool(listing.by_created(owner, 1, below=listing.created_position(page[-1])))
+        more_older = bool(page) and (listing.names_an_item(after) or bool(
+            listing.by_created(owner, 1, below=listing.created_position(page[-1]))))
     else:
         more_older, page = len(found) > per_page, found[:per_page]
-        more_newer = before is not None and bool(page) and bool(
-            listing.by_created(owner, 1, above=listing.created_position(page[0])))
+        more_newer = before is not None and bool(page) and (listing.names_an_item(before) or bool(
+            listing.by_created(owner, 1, above=listing.created_position(page[0]))))
     return CursorPage(
         items=page,
         newer=listing.created_position(page[0]) if page and more_newer else None,

@@ -27,6 +27,12 @@ def created_position(item: Item) -> str:
     return f"{item.created_at}#{item.slug}"
 
 
+def names_an_item(position: str) -> bool:
+    """Whether a position is an item's own (created_at#slug, as links carry) rather than a bare time."""
+    _, _, slug = position.partition("#")
+    return bool(slug) and slug != "~"
+
+
 def by_created(owner_id: str, limit: int, *, below: str | None = None, above: str | None = None) -> list[Item]:
     """Up to `limit` items, newest first, strictly below (older than) or above (newer than) a position.
 
