@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from cloudshare.config import settings
 from cloudshare.models import Item, Version
 from cloudshare.store.aws import client
+from cloudshare.store.counters import daily_count
 from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
 
 DUE_INDEX = "DueIndex"
@@ -272,24 +273,21 @@ def complete_upload(
 
     owner_sets = ["storage_used = storage_used + :size"]
     conditions = ["attribute_exists(PK)"]
-    values: dict = {":size": size, ":one": 1, ":today": today}
+    values: dict = {":size": size}
     if version.storage_quota >= 0:
         conditions.append("storage_used <= :room")
         values[":room"] = version.storage_quota - size
     if first:
         owner_sets += ["item_count = item_count + :one", "artifact_count = artifact_count + :one"]
+        values[":one"] = 1
         if version.artifact_limit >= 0:
             conditions.append("artifact_count < :artifacts")
             values[":artifacts"] = version.artifact_limit
-    if new_day:
-        owner_sets.append("uploads_day = :today, uploads_today = :one")
-        conditions.append("uploads_day <> :today")
-    else:
-        owner_sets.append("uploads_today = uploads_today + :one")
-        conditions.append("uploads_day = :today")
-        if version.daily_uploads >= 0:
-            conditions.append("uploads_today < :daily")
-            values[":daily"] = version.daily_uploads
+    counter, counter_condition, counter_values = daily_count("uploads", today, 1, version.daily_uploads,
+                                                             new_day=new_day)
+    owner_sets.append(counter)
+    conditions.append(counter_condition)
+    values.update(counter_values)
     owner_update = {
         "TableName": table,
         "Key": owner_key(item.owner_id),

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from cloudshare.config import settings
 from cloudshare.models import ApiKey, Login, User
 from cloudshare.store.aws import client
+from cloudshare.store.counters import daily_count
 from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
 
 USERS_INDEX = "GSI1"
@@ -247,22 +248,15 @@ def count_shares(user_id: str, day: str, count: int, daily_limit: int) -> None:
     same-day form is tried, then the new-day form, then the same-day form again (in case another
     request started the day in between); failing all three means the allowance is used up.
     """
-    same_day_condition = "attribute_exists(PK) AND shares_day = :today"
-    values = {":today": day, ":count": count}
-    if daily_limit >= 0:
-        same_day_condition += " AND shares_today <= :room"
-        values[":room"] = daily_limit - count
-    same_day = ("SET shares_today = shares_today + :count", same_day_condition)
-    new_day = ("SET shares_day = :today, shares_today = :count",
-               "attribute_exists(PK) AND (attribute_not_exists(shares_day) OR shares_day <> :today)")
     if 0 <= daily_limit < count:
         raise DailyLimit(user_id)
-    for expression, condition in (same_day, new_day, same_day):
-        used = {name: value for name, value in values.items() if name in expression or name in condition}
+    for new_day in (False, True, False):
+        expression, condition, values = daily_count("shares", day, count, daily_limit, new_day=new_day)
         try:
             client("dynamodb").update_item(
-                TableName=settings().table_name, Key=_profile_key(user_id), UpdateExpression=expression,
-                ConditionExpression=condition, ExpressionAttributeValues=to_values(used),
+                TableName=settings().table_name, Key=_profile_key(user_id), UpdateExpression=f"SET {expression}",
+                ConditionExpression=f"attribute_exists(PK) AND {condition}",
+                ExpressionAttributeValues=to_values(values),
             )
             return
         except ClientError as error:
