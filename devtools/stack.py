@@ -54,6 +54,10 @@ class LocalStack:
         self._moto = None
         self.runner = None
 
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.options.host}:{self.options.api_port}"
+
     # ------------------------------------------------------------------ AWS side
     def start_aws(self) -> str | None:
         options = self.options
@@ -106,7 +110,10 @@ class LocalStack:
         from devtools.runner import InProcessRunner
 
         self.runner = InProcessRunner()
-        physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name}
+        # Links are built from configuration or API Gateway's domainName, which SAM's local gateway
+        # copies from the Host header: so the local stack configures its own address.
+        physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
+                    "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url}
         for name, value in self.runner.environment().items():
             if value.startswith("{{resolve:secretsmanager:"):
                 value = secrets.token_urlsafe(32)
@@ -125,7 +132,7 @@ class LocalStack:
         except InvalidInput:  # a persistent endpoint (LocalStack, AWS) already has the demo user
             accounts.set_password(DEMO_EMAIL, password)
         _, api_key = accounts.create_api_key(DEMO_EMAIL, label="make dev")
-        api_url = f"http://{self.options.host}:{self.options.api_port}"
+        api_url = self.api_url
         credentials = {"email": DEMO_EMAIL, "password": password, "api_key": api_key, "api_url": api_url}
         state_dir = self.options.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,9 @@ def event(path: str, method: str = "GET", headers: dict | None = None, body: str
     built.update(path=path, resource=path, httpMethod=method, body=body)
     built["headers"] = {"Accept": "application/json", "Host": "api.example.com", **(headers or {})}
     built["multiValueHeaders"] = {name: [value] for name, value in built["headers"].items()}
-    built["requestContext"].update(path=f"/prod{path}", resourcePath=path, httpMethod=method)
+    # API Gateway names the domain it was reached on; links are built from that, never from Host.
+    built["requestContext"].update(path=f"/prod{path}", resourcePath=path, httpMethod=method,
+                                   domainName="api.example.com")
     return built
 
 

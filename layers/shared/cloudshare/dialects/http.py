@@ -6,6 +6,7 @@ A dialect supplies only how an error body looks and which statuses bad data and 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -145,19 +146,18 @@ def caller(app: APIGatewayRestResolver) -> Caller:
 
 
 def base_url(app: APIGatewayRestResolver) -> str:
-    """Where this API is reachable, as the client reached it (or the configured public URL).
-
-    On an execute-api host the stage is part of the path; behind a custom domain or locally it is not.
-    """
+    """Where this API is reachable: the configured public URL, else the API's own address as API
+    Gateway names it (requestContext.domainName: the custom domain or the execute-api host, whose
+    path starts with the stage). Never the Host or X-Forwarded-* headers: the client writes those,
+    and share links, redirects and e-mails built from them would send visitors to its site."""
     configured = settings().public_base_url
     if configured:
         return configured.rstrip("/")
-    event = app.current_event
-    host = event.headers.get("Host") or event.headers.get("host") or event.request_context.domain_name or "localhost"
-    scheme = event.headers.get("X-Forwarded-Proto") or event.headers.get("x-forwarded-proto") or "https"
-    stage = event.request_context.stage
-    prefix = f"/{stage}" if host.endswith(".amazonaws.com") and stage else ""
-    return f"{scheme}://{host}{prefix}"
+    context = app.current_event.request_context
+    domain = context.domain_name or f"{context.api_id}.execute-api.{os.environ['AWS_REGION']}.amazonaws.com"
+    stage = context.stage
+    prefix = f"/{stage}" if domain.endswith(".amazonaws.com") and stage else ""
+    return f"https://{domain}{prefix}"
 
 
 def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from cloudshare import content_types
 from cloudshare.dialects import v3
 from cloudshare.dialects.http import base_url
 from cloudshare.errors import CloudshareError
@@ -108,17 +109,25 @@ def shared_item(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Resp
     if item.kind == "bookmark":
         return redirect(item.redirect_url)
     return _page(app, 200, "share.html", item=item, content_url=body["content_url"], download_url=body["remote_url"],
-                 preview=sharing.preview_kind(item.content_type), icon=_ICONS.get(_kind(item), "📦"),
-                 size=human_size(item.size), content_type=item.content_type or "unknown type")
+                 preview=content_types.preview(item.content_type), icon=_ICONS.get(_kind(item), "📦"),
+                 size=human_size(item.size), content_type=body["content_type"])
 
 
 def item_json(shared: sharing.SharedItem, base: str) -> dict:
-    """The v3 item shape, with this view's ticket on its links; no remote_url when downloads are off."""
-    body = v3.item(shared.item, base)
-    if shared.item.kind == "file":
-        body["content_url"] = f"{body['content_url']}?t={shared.ticket}"
-        body["remote_url"] = f"{body['remote_url']}?t={shared.ticket}" if shared.downloads_allowed else None
-    body["downloads_allowed"] = shared.downloads_allowed
+    """The one public shape of a shared item: what a visitor needs to show or fetch it, under the v3
+    item's names, with this view's ticket on its links (null where the link would be refused).
+    Nothing only the owner should know: no source, favorite, link form, expiry or upload state."""
+    item, ticket = shared.item, f"?t={shared.ticket}"
+    share = links.share_url(item, base)
+    body = {"slug": item.slug, "name": item.name, "item_type": v3.item_type(item), "view_counter": item.view_counter,
+            "share_url": share, "thumbnail_url": f"{share}/thumbnail", "redirect_url": item.redirect_url,
+            "content_url": None, "remote_url": None, "downloads_allowed": shared.downloads_allowed}
+    if item.kind == "file":
+        body.update(file_size=item.size, content_type=content_types.served(item.content_type))
+        if sharing.content_allowed(item):
+            body["content_url"] = links.content_url(item, base) + ticket
+        if shared.downloads_allowed:
+            body["remote_url"] = links.download_url(item, base) + ticket
     return body
 
 
@@ -234,7 +243,7 @@ def _page(app: APIGatewayRestResolver, status: int, template: str, *, scripts: b
 
 def _kind(item) -> str:
     """image, video, audio, pdf, text (what the page previews), else the v3 item_type."""
-    return sharing.preview_kind(item.content_type) or v3.item_type(item)
+    return content_types.preview(item.content_type) or v3.item_type(item)
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> Response:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from cloudshare.dialects.http import Dialect, build_resolver
 from cloudshare.errors import InvalidInput
 from cloudshare.models import Item, UploadTicket
 from cloudshare.services import clock, lifecycle, management
 from cloudshare.services.accounts import AccountSummary
-from cloudshare.services.links import content_url, share_url
+from cloudshare.services.links import content_url, download_url, share_url
 
 _ERROR_TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large", 503: "unavailable"}
 
@@ -72,7 +72,7 @@ def item(entry: Item, base: str) -> dict:
         "view_counter": entry.view_counter,
         "content_url": content_url(entry, base) if is_file else None,
         "redirect_url": entry.redirect_url,
-        "remote_url": f"{share}/download/{quote(entry.name)}" if is_file else None,
+        "remote_url": download_url(entry, base) if is_file else None,
         "source": entry.source,
         "thumbnail_url": f"{share}/thumbnail",
         "share_url": share,

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import PureWindowsPath
 
+from cloudshare import content_types
 from cloudshare.errors import CloudshareError, InvalidInput, ItemNotFound, LimitExceeded
 from cloudshare.models import Item, UploadTicket, User, Version
 from cloudshare.services import clock, management, uploads
@@ -100,7 +101,8 @@ def update_artifact(user: User, slug: str, request: ArtifactUpdate) -> Outcome:
     changes, inherited = _password_for_new_version(item, request.changes, request.keep_password)
     sets, removes = management.planned(user, item, changes)
     ticket = uploads.request_new_version(user, item, size, None, version_name,
-                                         item_changes={"sets": sets, "removes": removes} if sets or removes else None)
+                                         item_changes={"sets": sets, "removes": removes} if sets or removes else None,
+                                         file_name=name)
     number = ticket.version.number
     if request.file is None:
         return Outcome(item, number, upload=ticket, password_inherited=inherited)
@@ -150,8 +152,8 @@ def _base_name(filename: str, field: str) -> str:
 
 
 def _content_type(file: InlineFile) -> str:
-    """The part's own type, or (when it has none or a generic one) the type its name implies."""
-    return uploads.effective_type(file.content_type, file.filename)
+    """The part's own type if it is an allowed one, else the type its name implies (content_types)."""
+    return content_types.stored(file.content_type, file.filename)
 
 
 def _password_for_new_version(item: Item, changes: ItemChanges, keep: bool | None) -> tuple[ItemChanges, bool]:

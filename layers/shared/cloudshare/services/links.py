@@ -39,3 +39,8 @@ def share_url(item: Item, base: str) -> str:
 def content_url(item: Item, base: str) -> str:
     """The public URL of a file item's current content (both dialects show this one)."""
     return f"{share_url(item, base)}/content/{quote(item.name)}"
+
+
+def download_url(item: Item, base: str) -> str:
+    """The public URL that sends a file item's current content as an attachment."""
+    return f"{share_url(item, base)}/download/{quote(item.name)}"

@@ -9,6 +9,8 @@
   they neither count again nor break when that view was the last one. content_url or remote_url
   fetched without a ticket is a view of its own.
 - Downloads (attachment URLs) need allow_downloads and not view_only, and count download_counter.
+- Content URLs show inline only what the page previews (content_types.py: images, video, audio, PDF,
+  text as text/plain); any other type they send as an attachment, so only where downloads are allowed.
 - Password-protected items need a grant: unlock() checks the password against its scrypt hash,
   at most PASSWORD_ATTEMPTS times per item, client and window, and hands out a signed cookie value.
 - The owner is recognised by an API key sent with the public request (Authorization: Bearer or
@@ -21,6 +23,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 
+from cloudshare import content_types
 from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError
 from cloudshare.models import Item
 from cloudshare.observability import logger
@@ -42,8 +45,6 @@ _MESSAGES = {
     "deleted": "This item was deleted.",
     "expired": "This link has expired.",
 }
-_INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"}
-_TEXT_TYPES = {"application/json", "application/xml", "application/javascript", "application/x-yaml"}
 
 
 class Unavailable(CloudshareError):
@@ -111,32 +112,14 @@ class Thumbnail:
     item: Item | None  # None when the item's password hides what it is
 
 
-def preview_kind(content_type: str | None) -> str | None:
-    """How a file shows on its page and inline: image, video, audio, pdf, text, or None (an icon)."""
-    kind = (content_type or "").split(";")[0].strip().lower()
-    major = kind.partition("/")[0]
-    if kind in _INLINE_IMAGES:
-        return "image"
-    if major in ("video", "audio"):
-        return major
-    if kind == "application/pdf":
-        return "pdf"
-    if major == "text" or kind in _TEXT_TYPES:
-        return "text"
-    return None
-
-
-def inline_content_type(content_type: str | None) -> str:
-    """What S3 may declare when showing a file inline. Anything a browser would run (HTML, SVG,
-    scripts) is shown as plain text or downloaded, never executed, even on the bucket's origin."""
-    kind = preview_kind(content_type)
-    if kind == "text":
-        return "text/plain; charset=utf-8"
-    return content_type if kind else "application/octet-stream"
-
-
 def downloads_allowed(item: Item) -> bool:
     return item.kind == "file" and item.allow_downloads and not item.view_only
+
+
+def content_allowed(item: Item) -> bool:
+    """Whether its content link serves the file: shown inline (a type the page previews) or, where
+    downloads are allowed, sent as an attachment."""
+    return item.kind == "file" and (downloads_allowed(item) or content_types.preview(item.content_type) is not None)
 
 
 def view(visit: Visit) -> SharedItem:
@@ -152,25 +135,29 @@ def view(visit: Visit) -> SharedItem:
 
 
 def open_file(visit: Visit, *, attachment: bool) -> str:
-    """A presigned GET for the file behind a content (inline) or download (attachment) link."""
+    """A presigned GET for the file behind a content or download (attachment) link. Content is shown
+    inline when the page previews its type, and is otherwise an attachment like a download."""
     slug, secret = _parse(visit.code)
     now = clock.iso()
     owned = _owned_item(visit, slug)
     ticketed = share_tokens.valid_ticket(visit.ticket, slug)
+    content = not attachment
     if owned is not None:
-        item = _check(owned, secret, password_granted=True, now=now, views_left_needed=False, download=attachment)
-    elif ticketed and not attachment:
+        item = _check(owned, secret, password_granted=True, now=now, views_left_needed=False, download=attachment,
+                      content=content)
+    elif ticketed and content:
         # The page that issued the ticket counted the view: just check, in one read.
-        item = _check(items.get(slug), secret, password_granted=True, now=now, views_left_needed=False)
+        item = _check(items.get(slug), secret, password_granted=True, now=now, views_left_needed=False,
+                      content=True)
     else:
         access = public.Access(slug, secret, ticketed or share_tokens.valid_grant(visit.grant, slug), now)
-        item = _count(access, view=not ticketed, download=attachment)
+        item = _count(access, view=not ticketed, download=attachment, content=content)
     if item.kind != "file":
         raise Unavailable("missing")
-    content_type = item.content_type or "application/octet-stream"
+    shown_as = content_types.inline(item.content_type) if content else None
     return delivery.presigned_get(
-        item.object_key, filename=item.name, attachment=attachment,
-        content_type=content_type if attachment else inline_content_type(content_type), expires_in=PRESIGNED_SECONDS,
+        item.object_key, filename=item.name, attachment=shown_as is None,
+        content_type=shown_as or content_types.served(item.content_type), expires_in=PRESIGNED_SECONDS,
     )
 
 
@@ -185,7 +172,7 @@ def thumbnail(visit: Visit) -> Thumbnail:
                views_left_needed=not ticketed)
     except PasswordRequired:
         return Thumbnail(url=None, item=None)
-    if preview_kind(item.content_type) != "image" or item.kind != "file":
+    if content_types.preview(item.content_type) != "image" or item.kind != "file":
         return Thumbnail(url=None, item=item)
     key = delivery.thumbnail_key(slug, item.version)
     if not delivery.exists(key):
@@ -229,12 +216,13 @@ def _shared(item: Item, *, counted: bool) -> SharedItem:
                       counted=counted)
 
 
-def _count(access: public.Access, *, view: bool, download: bool) -> Item:
+def _count(access: public.Access, *, view: bool, download: bool, content: bool = False) -> Item:
     try:
-        item = public.record_access(access, view=view, download=download)
+        item = public.record_access(access, view=view, download=download,
+                                    inline_types=content_types.PREVIEWABLE if content else frozenset())
     except public.Refused as refused:
         _check(refused.item, access.secret, password_granted=access.password_granted, now=access.now,
-               views_left_needed=view, download=download)
+               views_left_needed=view, download=download, content=content)
         # The write saw a reason that the same rules in Python do not: refuse rather than serve.
         logger.warning("public access refused without a visible reason", extra={"slug": access.slug})
         raise Unavailable("expired") from None
@@ -244,8 +232,9 @@ def _count(access: public.Access, *, view: bool, download: bool) -> Item:
 
 
 def _check(item: Item | None, secret: str, *, password_granted: bool, now: str, views_left_needed: bool,
-           download: bool = False) -> Item:
-    """The rules of store.public.record_access, in Python: explains a refusal, or checks a read."""
+           download: bool = False, content: bool = False) -> Item:
+    """The rules of store.public.record_access, in Python: explains a refusal, or checks a read.
+    download: the file as an attachment; content: the file inline if previewable, else as an attachment."""
     if item is None or not links.matches(item, secret):
         raise Unavailable("missing")
     state = lifecycle.public_state(item, now)
@@ -257,6 +246,8 @@ def _check(item: Item | None, secret: str, *, password_granted: bool, now: str, 
         raise PasswordRequired()
     if download and not downloads_allowed(item):
         raise DownloadsDisabled()
+    if content and item.kind == "file" and not content_allowed(item):
+        raise DownloadsDisabled()  # it would not be shown but downloaded
     return item
 
 

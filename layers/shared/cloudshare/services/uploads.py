@@ -8,12 +8,12 @@ there, in one transaction whose conditions are the owner's plan limits.
 from __future__ import annotations
 
 import dataclasses
-import mimetypes
 import re
 import secrets
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
+from cloudshare import content_types
 from cloudshare.errors import InvalidInput, ItemNotFound, LimitExceeded, NotOwner
 from cloudshare.models import Item, UploadTicket, User, Version
 from cloudshare.observability import logger
@@ -109,15 +109,15 @@ def request_upload(
     )
     version = _new_version(user, slug, 1, limit, now, version_name)
     items.create_upload(item, version, lifecycle.upload_deadline(now))
-    return _ticket(item, version, redirect_for)
+    return _ticket(item, version, redirect_for, name)
 
 
 def request_new_version(
     user: User, item: Item, declared_size: int | None, redirect_for: RedirectFor | None, version_name: str | None,
-    item_changes: dict | None = None,
+    item_changes: dict | None = None, file_name: str | None = None,
 ) -> UploadTicket:
     """A presigned POST for the next version of an item the caller owns; item_changes (see Version)
-    take effect when it lands."""
+    take effect when it lands. file_name (else the item's name) decides the type the upload may have."""
     if item.kind != "file":
         raise InvalidInput("Bookmarks have no file versions", field="file")
     if item.state != "ready":
@@ -132,13 +132,13 @@ def request_new_version(
     except items.StateChanged:
         raise InvalidInput("The artifact changed while the version was being added; try again",
                            field="file") from None
-    return _ticket(item, version, redirect_for)
+    return _ticket(item, version, redirect_for, file_name or item.name)
 
 
-def _ticket(item: Item, version: Version, redirect_for: RedirectFor | None) -> UploadTicket:
+def _ticket(item: Item, version: Version, redirect_for: RedirectFor | None, file_name: str) -> UploadTicket:
     redirect = redirect_for(item.slug) if redirect_for else None
-    url, fields = objects.presigned_post(version.object_key, version.max_size, redirect,
-                                         lifecycle.UPLOAD_WINDOW_SECONDS)
+    url, fields = objects.presigned_post(version.object_key, version.max_size, content_types.for_name(file_name),
+                                         redirect, lifecycle.UPLOAD_WINDOW_SECONDS)
     return UploadTicket(item=item, version=version, url=url, fields=fields)
 
 
@@ -208,7 +208,7 @@ def settle(item: Item, version: Version) -> Item:
         return _reject(item, version, f"File is {stored.size} bytes; the most this upload could take was "
                                       f"{version.max_size}")
     now, today = clock.iso(), clock.today()
-    content_type = effective_type(stored.content_type, item.name)
+    content_type = content_types.stored(stored.content_type, item.name)
     first = version.number == 1
     settled = dataclasses.replace(
         item, updated_at=now, stored_bytes=item.stored_bytes + stored.size,
@@ -245,17 +245,6 @@ def settle(item: Item, version: Version) -> Item:
                 break
             new_day, tried_other_day = not new_day, True
     return _reject(item, version, _limit_reason(version, stored.size))
-
-
-GENERIC_TYPES = {"", "binary/octet-stream", "application/octet-stream"}
-
-
-def effective_type(reported: str, name: str) -> str:
-    """S3's type for the object, or, when the client sent none (S3 then reports a generic one, as for
-    the seed's POST without a Content-Type field), the type its name implies."""
-    if reported.split(";")[0].strip().lower() not in GENERIC_TYPES:
-        return reported
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def _limit_reason(version: Version, size: int) -> str:

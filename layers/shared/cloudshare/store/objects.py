@@ -16,10 +16,12 @@ class StoredObject:
     content_type: str
 
 
-def presigned_post(key: str, max_size: int, redirect_url: str | None, expires_in: int) -> tuple[str, dict[str, str]]:
-    """A POST policy for exactly this key, at most max_size bytes, redirecting to redirect_url if given
-    (else S3 answers 204)."""
-    fields, conditions = {}, [["content-length-range", 1, max_size], ["starts-with", "$Content-Type", ""]]
+def presigned_post(key: str, max_size: int, content_type: str, redirect_url: str | None,
+                   expires_in: int) -> tuple[str, dict[str, str]]:
+    """A POST policy for exactly this key, at most max_size bytes, of exactly this Content-Type (a field
+    of the form, so S3 refuses any other label), redirecting to redirect_url if given (else S3 answers 204)."""
+    fields = {"Content-Type": content_type}
+    conditions = [["content-length-range", 1, max_size], {"Content-Type": content_type}]
     if redirect_url:
         fields["success_action_redirect"] = redirect_url
         conditions.append({"success_action_redirect": redirect_url})

@@ -42,11 +42,12 @@ class Access:
     now: str  # ISO 8601 UTC, as expiration_time is stored
 
 
-def record_access(access: Access, *, view: bool, download: bool) -> Item:
+def record_access(access: Access, *, view: bool, download: bool, inline_types: frozenset[str] = frozenset()) -> Item:
     """Counts a view and/or a download if, and only if, the item may be served that way.
 
     view=True also requires views left (expires_after_views); download=True requires a file whose
-    downloads are allowed and not view-only. Raises Refused with the item as it was otherwise.
+    downloads are allowed and not view-only; inline_types requires the same unless the file's
+    content_type is one of them. Raises Refused with the item as it was otherwise.
     """
     conditions = [
         "attribute_exists(PK)", "#state = :ready", "is_published = :true", "attribute_not_exists(deleted_at)",
@@ -67,10 +68,16 @@ def record_access(access: Access, *, view: bool, download: bool) -> Item:
     if view:
         conditions.append("(attribute_not_exists(expires_after_views) OR view_counter < expires_after_views)")
         sets.append("view_counter = if_not_exists(view_counter, :zero) + :one")
-    if download:
-        conditions.append("kind = :file AND allow_downloads = :true AND view_only = :false")
+    downloadable = "(kind = :file AND allow_downloads = :true AND view_only = :false)"
+    if download or inline_types:
         values.update({":file": "file", ":false": False})
+    if download:
+        conditions.append(downloadable)
         sets.append("download_counter = if_not_exists(download_counter, :zero) + :one")
+    if inline_types:
+        names = [f":inline{index}" for index in range(len(inline_types))]
+        values.update(zip(names, sorted(inline_types), strict=True))
+        conditions.append(f"({downloadable} OR content_type IN ({', '.join(names)}))")
     try:
         response = client("dynamodb").update_item(
             TableName=settings().table_name,
