@@ -4,12 +4,16 @@ import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 import requests
 
-from cloudshare.services import sharing
+from cloudshare import content_types
+from cloudshare.services import share_tokens
 from cloudshare.store import delivery, items
-from tests.unit.public_helpers import code, header, page, request, shared_file, ticket_of
+from tests.unit.apigw import bearer, event
+from tests.unit.conftest import BUCKET
+from tests.unit.public_helpers import change, code, header, page, request, shared_file, ticket_of
 
 
 def fetch(runner, function, item, route, query=None):
@@ -52,22 +56,75 @@ def test_given_the_pages_own_links_then_they_count_no_second_view_and_outlive_th
     assert forged["statusCode"] == 410
 
 
-@pytest.mark.parametrize(
-    "stored_type, served_type",
-    [
-        ("image/png", "image/png"),
-        ("application/pdf", "application/pdf"),
-        ("text/html", "text/plain; charset=utf-8"),  # shown as source, never run on the bucket's origin
-        ("image/svg+xml", "application/octet-stream"),  # SVG can hold script
-        ("application/x-msdownload", "application/octet-stream"),
-    ],
-)
-def test_given_any_stored_type_then_inline_content_is_only_ever_a_harmless_type(runner, user, stored_type,
-                                                                               served_type):
-    item = shared_file(user["user"], "f", b"<script>alert(1)</script>", stored_type)
+def hostile_upload(runner, user, name: str, label: str, data: bytes = b"<script>alert(1)</script>"):
+    """The seed's flow with a label of the uploader's choosing: a real presigned POST to (moto's) S3,
+    which enforces no policy here, so the label reaches the object as AWS would refuse it."""
+    response = runner.call("V3CreateItemFunction", event(
+        "/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"},
+        json.dumps({"name": name, "file_size": len(data)})))
+    ticket = json.loads(response["body"])
+    posted = requests.post(ticket["url"], data={**ticket["s3"], "Content-Type": label}, files={"file": (name, data)},
+                           allow_redirects=False, timeout=10)
+    assert posted.status_code == 303
+    assert boto3.client("s3").head_object(Bucket=BUCKET, Key=ticket["s3"]["key"])["ContentType"] == label
+    runner.call("S3FinalizeFunction", {"Records": [{"eventName": "ObjectCreated:Post", "s3": {
+        "bucket": {"name": BUCKET}, "object": {"key": ticket["s3"]["key"]}}}]})
+    return items.get(ticket["slug"])
+
+
+@pytest.mark.parametrize("name, label, stored, disposition, served", [
+    ("clip.mp4", "video/mp4,text/html", "video/mp4", "inline", "video/mp4"),
+    ("page.html", "text/html; charset=utf-8", "application/octet-stream", "attachment", "application/octet-stream"),
+    ("logo.svg", "image/svg+xml", "application/octet-stream", "attachment", "application/octet-stream"),
+    ("photo.png", "IMAGE/PNG; name=x", "image/png", "inline", "image/png"),
+    ("notes.txt", "text/plain\r\nX-Injected: 1", "text/plain", "inline", "text/plain; charset=utf-8"),
+])
+def test_given_a_hostile_content_type_on_upload_then_only_an_allow_listed_type_is_stored_and_served(
+    runner, user, name, label, stored, disposition, served
+):
+    item = hostile_upload(runner, user, name, label)
+    assert item.content_type == stored
+    for route, function in (("content", "PublicContentFunction"), ("download", "PublicDownloadFunction")):
+        location = fetch(runner, function, item, route)
+        answer = requests.get(location, timeout=10)  # what S3 itself sends the browser
+        expected = (disposition, served) if route == "content" else ("attachment", content_types.served(stored))
+        assert (answer.headers["Content-Disposition"].split(";")[0], answer.headers["Content-Type"]) == expected
+
+
+@pytest.mark.parametrize("recorded_type", ["text/html", "video/mp4,text/html", "image/svg+xml", "Image/PNG"])
+def test_given_a_record_from_before_the_allow_list_then_it_is_served_only_as_an_octet_stream_attachment(
+    runner, user, recorded_type
+):
+    item = change(shared_file(user["user"], "f", b"<script>alert(1)</script>", "text/plain"),
+                  content_type=recorded_type)
     params = presigned_headers(fetch(runner, "PublicContentFunction", item, "content"))
-    assert params["response-content-type"] == served_type
-    assert params["response-content-disposition"] == 'inline; filename="f"'
+    assert params["response-content-type"] == "application/octet-stream"
+    assert params["response-content-disposition"] == 'attachment; filename="f"'
+    assert 'id="preview" class="icon"' in page(runner, item)["body"]  # and the page previews nothing
+
+
+@pytest.mark.parametrize("fields", [{"view_only": True}, {"allow_downloads": False}])
+def test_given_downloads_off_then_content_shows_previewable_files_inline_and_refuses_the_rest(runner, user, fields):
+    image = shared_file(user["user"], "a.png", **fields)
+    archive = shared_file(user["user"], "a.zip", b"PK\x03\x04", "application/zip", **fields)
+    params = presigned_headers(fetch(runner, "PublicContentFunction", image, "content"))
+    assert (params["response-content-disposition"], params["response-content-type"]) == (
+        'inline; filename="a.png"', "image/png")
+    shown = json.loads(page(runner, archive, accept="application/json")["body"])
+    assert (shown["content_url"], shown["remote_url"]) == (None, None)  # no link the visitor cannot use
+    before = items.get(archive.slug)
+    for query in (None, {"t": share_tokens.ticket(archive.slug)}):  # a bare link, and one with a page's ticket
+        refused = runner.call("PublicContentFunction", request(f"/{code(archive)}/content/a.zip", query=query))
+        assert refused["statusCode"] == 403 and header(refused, "Location") is None
+    after = items.get(archive.slug)  # a refusal counts nothing
+    assert (after.view_counter, after.download_counter) == (before.view_counter, before.download_counter)
+
+
+def test_given_downloads_allowed_then_content_of_a_type_not_previewed_comes_as_an_attachment(runner, user):
+    archive = shared_file(user["user"], "a.zip", b"PK\x03\x04", "application/zip")
+    params = presigned_headers(fetch(runner, "PublicContentFunction", archive, "content"))
+    assert (params["response-content-disposition"], params["response-content-type"]) == (
+        'attachment; filename="a.zip"', "application/zip")
 
 
 @pytest.mark.parametrize(
@@ -96,9 +153,3 @@ def test_given_a_non_ascii_name_then_s3_sends_the_rfc_6266_header(runner, user):
     served = requests.get(location, timeout=10)
     assert served.headers["Content-Disposition"] == (
         "attachment; filename=\"naive _quote__.txt\"; filename*=UTF-8''na%C3%AFve%20_quote__.txt")
-
-
-def test_preview_kinds_follow_the_content_type():
-    assert [sharing.preview_kind(t) for t in ("image/jpeg", "video/mp4", "audio/mpeg", "application/pdf",
-                                               "text/markdown; charset=utf-8", "application/zip", None)] == [
-        "image", "video", "audio", "pdf", "text", None, None]

@@ -39,6 +39,9 @@ def test_given_a_file_request_then_the_seed_shape_with_a_narrow_policy(runner, u
     policy = json.loads(base64.b64decode(answer["s3"]["policy"]))
     assert ["content-length-range", 1, 26214400] in policy["conditions"]
     assert {"key": f"items/{answer['slug']}/1"} in policy["conditions"]
+    # S3 takes exactly the allow-listed type the name implies, handed out as a field: no label of the uploader's.
+    assert answer["s3"]["Content-Type"] == "image/png" and {"Content-Type": "image/png"} in policy["conditions"]
+    assert not [rule for rule in policy["conditions"] if isinstance(rule, list) and rule[1] == "$Content-Type"]
     assert items.get(answer["slug"]).state == "pending"
     assert users.get_user(user["user"].user_id).storage_used == 0  # nothing counted before bytes exist
 

@@ -40,6 +40,10 @@ def test_given_an_inline_file_then_201_with_the_seed_body_and_the_item_counted_o
     ("data.json", "application/octet-stream", "application/json"),  # a generic label says nothing
     ("weird.unknownext", None, "application/octet-stream"),
     ("notes", "text/markdown", "text/markdown"),  # the part's own type wins
+    ("photo.png", "IMAGE/PNG; name=x", "image/png"),  # ... as its bare type
+    ("clip.mp4", "video/mp4,text/html", "video/mp4"),  # a type not on the allow-list says nothing
+    ("page.html", "text/html; charset=utf-8", "application/octet-stream"),
+    ("logo.svg", "image/svg+xml", "application/octet-stream"),
 ])
 def test_given_an_inline_file_then_its_type_is_the_parts_or_the_names(runner, user, filename, part_type, stored_type):
     part = (filename, b"bytes") if part_type is None else (filename, b"bytes", part_type)

@@ -47,7 +47,7 @@ PREVIEWABLE = frozenset(bare for bare, kind in ALLOWED.items() if kind)
 
 _TOKEN = r"[a-z0-9!#$&^_.+-]+"  # RFC 6838 restricted-name characters
 _BARE = re.compile(rf"{_TOKEN}/{_TOKEN}")
-_NEVER_IN_A_LABEL = re.compile(r"[\x00-\x1f\x7f,]")  # control characters (CR/LF) and lists of types
+_NEVER_IN_A_LABEL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f,]")  # controls but tab (CR/LF!), lists of types
 
 
 def bare(label: str | None) -> str:

@@ -116,7 +116,8 @@ def _multipart(raw: bytes, content_type: str) -> Form:
         if filename is None:
             fields.append((str(name), content.decode("utf-8", "replace")))
         elif filename or content:  # a browser form with no file chosen sends filename="" and nothing
-            labelled = part.get_content_type() if part["Content-Type"] else ""  # the parser defaults to text/plain
+            # The label as sent: content_types judges it (the parser would turn a malformed one into text/plain).
+            labelled = str(part["Content-Type"] or "")
             files.append((str(name), FilePart(filename, content, labelled)))
     return Form(fields=_unique(fields), files=_unique(files))
 
