@@ -1,7 +1,8 @@
-"""No secret reaches a log line: passwords, API keys, Digest answers, grants, presigned URLs.
+"""No secret reaches a log line or a trace: passwords, API keys, Digest answers, grants, presigned URLs.
 
 Real flows run through the handlers at DEBUG level while the process's stdout (where Powertools
-writes its JSON lines) is captured; then the logs are searched for each secret.
+writes its JSON lines) is captured, or while the real X-Ray SDK traces into memory every segment it
+would send to the daemon (metadata and annotations included); then both are searched for each secret.
 """
 
 import io
@@ -9,14 +10,50 @@ import json
 import logging
 from urllib.parse import quote
 
+import pytest
+
 from cloudshare.observability import logger
 from cloudshare.services import accounts
+from cloudshare.services.passwords import hash_password
+from devtools.runner import InProcessRunner
 from tests.unit import public_helpers as public
 from tests.unit.apigw import bearer, body, challenges, digest_header, event
 
 PASSWORD = "correct horse battery"
 ITEM_PASSWORD = "item-password-7d1f"
 SIGNATURE_MARKS = ("X-Amz-Signature", "x-amz-signature", "Signature=", "X-Amz-Credential")
+
+
+def exercise_every_kind_of_secret(runner, user) -> dict[str, str]:
+    """Flows that carry each kind of secret through the handlers; returns the secrets, by name."""
+    owner = accounts.set_plan(user["email"], "pro")
+    key = user["api_key"]
+    # Digest: a challenge, then an answer made from the password.
+    probe = runner.call("V3AccountFunction", event("/v3/account"))
+    answer = digest_header(challenges(probe)[0], user["email"], PASSWORD, "GET", "/v3/account")
+    assert runner.call("V3AccountFunction", event("/v3/account", headers={"Authorization": answer}))[
+        "statusCode"] == 200
+    # An API key, a presigned POST, a wrong key.
+    created = body(runner.call("V3CreateItemFunction", event(
+        "/v3/items", "POST", {**bearer(key), "Content-Type": "application/json"},
+        json.dumps({"name": "secret.png", "file_size": 10}))))
+    runner.call("V3AccountFunction", event("/v3/account", headers=bearer(key[:-4] + "AAAA")))
+    # A password-protected item behind its long link: wrong and right passwords, a grant, a presigned GET.
+    item = public.shared_file(owner, "notes.txt", b"hello", "text/plain")
+    item = public.change(item, password_hash=hash_password(ITEM_PASSWORD))
+    code = public.code(item)
+    for attempt in ("wrong-password", ITEM_PASSWORD):
+        unlocked = runner.call("PublicUnlockFunction", public.request(
+            f"/{code}/unlock", method="POST", accept="application/json",
+            headers={"Content-Type": "application/json"}, body=json.dumps({"password": attempt})))
+    grant = body(unlocked)["grant"]
+    download = runner.call("PublicDownloadFunction", public.request(
+        f"/{code}/download/{quote(item.name)}", headers={"Cookie": f"{body(unlocked)['cookie']}={grant}"}))
+    location = download["multiValueHeaders"]["Location"][0]
+    return {"account password": PASSWORD, "api key": key, "api key secret": key.rsplit("_", 1)[1],
+            "digest answer": answer.split('response="')[1].split('"')[0], "item password": ITEM_PASSWORD,
+            "grant": grant, "presigned GET": location.split("?")[1], "presigned POST policy": created["s3"]["policy"],
+            "long link secret": item.link_secret}
 
 
 def test_given_every_kind_of_secret_in_flight_then_none_is_logged(runner, user, capfd):
@@ -26,41 +63,62 @@ def test_given_every_kind_of_secret_in_flight_then_none_is_logged(runner, user, 
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:
-        owner = accounts.set_plan(user["email"], "pro")
-        key = user["api_key"]
-        # Digest: a challenge, then an answer made from the password.
-        probe = runner.call("V3AccountFunction", event("/v3/account"))
-        answer = digest_header(challenges(probe)[0], user["email"], PASSWORD, "GET", "/v3/account")
-        assert runner.call("V3AccountFunction", event("/v3/account", headers={"Authorization": answer}))[
-            "statusCode"] == 200
-        # An API key, a presigned POST, a wrong key.
-        created = body(runner.call("V3CreateItemFunction", event(
-            "/v3/items", "POST", {**bearer(key), "Content-Type": "application/json"},
-            json.dumps({"name": "secret.png", "file_size": 10}))))
-        runner.call("V3AccountFunction", event("/v3/account", headers=bearer(key[:-4] + "AAAA")))
-        # A password-protected item: wrong and right passwords, a grant, a presigned GET.
-        item = public.shared_file(owner, "notes.txt", b"hello", "text/plain")
-        item = public.change(item, password_hash=__import__("cloudshare.services.passwords", fromlist=["x"])
-                             .hash_password(ITEM_PASSWORD))
-        code = public.code(item)
-        for attempt in ("wrong-password", ITEM_PASSWORD):
-            unlocked = runner.call("PublicUnlockFunction", public.request(
-                f"/{code}/unlock", method="POST", accept="application/json",
-                headers={"Content-Type": "application/json"}, body=json.dumps({"password": attempt})))
-        grant = body(unlocked)["grant"]
-        download = runner.call("PublicDownloadFunction", public.request(
-            f"/{code}/download/{quote(item.name)}", headers={"Cookie": f"{body(unlocked)['cookie']}={grant}"}))
-        location = download["multiValueHeaders"]["Location"][0]
+        secrets = exercise_every_kind_of_secret(runner, user)
     finally:
         logger.setLevel(logging.INFO)
         logger.removeHandler(handler)
 
     logs = captured.getvalue() + capfd.readouterr().out  # structured logs, and metrics on stdout
     assert '"message":"access denied"' in logs.replace(": ", ":")  # the logs were captured at all
-    secrets = {"account password": PASSWORD, "api key": key, "api key secret": key.rsplit("_", 1)[1],
-               "digest answer": answer.split('response="')[1].split('"')[0], "item password": ITEM_PASSWORD,
-               "grant": grant, "presigned GET": location.split("?")[1],
-               "presigned POST policy": created["s3"]["policy"]}
     leaked = [name for name, secret in secrets.items() if secret in logs]
     assert leaked == []
     assert not any(mark in logs for mark in SIGNATURE_MARKS)
+
+
+@pytest.fixture
+def traced(monkeypatch):
+    """Handlers loaded afresh under the template's POWERTOOLS_TRACER_* settings (read when they load),
+    traced by the real X-Ray SDK into memory: (runner, finish), finish() giving every entity the
+    recorder would have sent to the daemon, as the JSON it would have sent."""
+    from aws_xray_sdk import global_sdk_config
+    from aws_xray_sdk.core import xray_recorder
+
+    sent: list[dict] = []
+
+    class MemoryEmitter:  # what the recorder asks of its UDP emitter
+        def send_entity(self, entity):
+            sent.append(json.loads(entity.serialize()))
+
+        def set_daemon_address(self, address):
+            pass
+
+    runner = InProcessRunner()
+    for name, value in runner.environment().items():
+        if name.startswith("POWERTOOLS_TRACER_"):
+            monkeypatch.setenv(name, value)
+    was_enabled = global_sdk_config.sdk_enabled()
+    monkeypatch.setattr(xray_recorder, "_emitter", MemoryEmitter())
+    global_sdk_config.set_sdk_enabled(True)
+    xray_recorder.begin_segment("log-hygiene", sampling=1)  # what Lambda's facade segment is to a handler
+
+    def finish() -> list[dict]:
+        if xray_recorder.current_segment() is not None:
+            xray_recorder.end_segment()  # sends the segment with what was not streamed yet
+        return sent
+
+    try:
+        yield runner, finish
+    finally:
+        finish()
+        xray_recorder.clear_trace_entities()
+        global_sdk_config.set_sdk_enabled(was_enabled)
+
+
+def test_given_every_kind_of_secret_in_flight_then_none_is_in_a_trace(traced, user):
+    runner, finish = traced
+    secrets = exercise_every_kind_of_secret(runner, user)
+    trace = json.dumps(finish())
+    assert '"## resolve"' in trace and '"ColdStart"' in trace  # the handlers were traced, with annotations
+    leaked = [name for name, secret in secrets.items() if secret in trace]
+    assert leaked == []
+    assert not any(mark in trace for mark in SIGNATURE_MARKS)

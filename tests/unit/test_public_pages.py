@@ -2,14 +2,16 @@
 
 import json
 import re
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 
+from cloudshare.config import settings
 from cloudshare.services import accounts, links, uploads
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import items
-from tests.unit.apigw import bearer
+from tests.unit.apigw import bearer, event
 from tests.unit.public_helpers import BROWSER, change, code, header, page, png, request, shared_file
 
 
@@ -39,6 +41,54 @@ def test_given_an_api_client_when_it_asks_for_json_then_the_v3_item_with_this_vi
     assert body["view_counter"] == 1 and body["item_type"] == "image" and body["downloads_allowed"] is True
     assert re.fullmatch(rf"https://api.example.com/{code(item)}/content/a.png\?t=\d+\.[\w-]+", body["content_url"])
     assert "/download/a.png?t=" in body["remote_url"]
+
+
+def test_given_owner_only_facts_then_a_visitor_gets_only_the_public_shape(runner, user):
+    uploader = "cloudshare-cli/1.0 (alice-work-laptop; build 42)"
+    item = shared_file(user["user"], "a.png", source=uploader, favorite=True, expires_after_views=5)
+    shown = json.loads(page(runner, item, accept="application/json")["body"])
+    assert set(shown) == {"slug", "name", "item_type", "content_type", "file_size", "view_counter", "share_url",
+                          "content_url", "remote_url", "thumbnail_url", "redirect_url", "downloads_allowed"}
+    assert (shown["content_type"], shown["file_size"]) == ("image/png", item.size)
+    assert uploader not in page(runner, item)["body"]  # nor on the page
+
+
+@pytest.mark.parametrize("configured, context, expected", [
+    (None, {"domainName": "api.example.com"}, "https://api.example.com"),  # a custom domain: no stage in paths
+    (None, {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "prod"},
+     "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"),
+    (None, {"domainName": None, "apiId": "abc123", "stage": "prod"},
+     "https://abc123.execute-api.us-east-1.amazonaws.com/prod"),  # the API's own stage URL
+    ("https://share.example.com/", {"domainName": "api.example.com"}, "https://share.example.com"),
+])
+def test_given_a_forged_host_then_links_come_only_from_configuration_or_api_gateway(
+    runner, user, monkeypatch, configured, context, expected
+):
+    if configured:
+        monkeypatch.setenv("PUBLIC_BASE_URL", configured)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    settings.cache_clear()
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http",
+              "Forwarded": "host=evil.example;proto=http"}
+
+    def sent(function, built):
+        built["requestContext"].update(context)
+        return runner.call(function, built)
+
+    item = shared_file(user["user"], "a.png", password_hash=hash_password("open sesame"))
+    unlocked = sent("PublicUnlockFunction", request(f"/{code(item)}/unlock", method="POST", headers={
+        **forged, "Content-Type": "application/x-www-form-urlencoded"}, body="password=open+sesame"))
+    assert header(unlocked, "Location") == f"{expected}/{code(item)}"
+    cookie = header(unlocked, "Set-Cookie")
+    assert f"Path={urlsplit(expected).path}/{code(item)};" in cookie and "Secure" in cookie
+    shown = json.loads(sent("PublicPageFunction", request(f"/{code(item)}", accept="application/json", headers={
+        **forged, "Cookie": cookie.split(";")[0]}))["body"])
+    assert [shown[name].split(f"/{code(item)}")[0] for name in ("share_url", "content_url", "remote_url",
+                                                                  "thumbnail_url")] == [expected] * 4
+    created = sent("V3CreateItemFunction", event("/v3/items", "POST", {
+        **bearer(user["api_key"]), **forged, "Content-Type": "application/json"}, json.dumps({"name": "b.png"})))
+    answer = json.loads(created["body"])
+    assert answer["s3"]["success_action_redirect"] == f"{expected}/v3/items/{answer['slug']}/s3"
 
 
 def test_given_a_hostile_file_name_then_the_page_escapes_it_everywhere(runner, user):
