@@ -185,3 +185,32 @@ def test_given_the_upload_page_then_a_file_goes_to_s3_with_progress_and_its_shar
     assert shown.status_code == 200 and shown.json()["name"] == "field notes.bin"
     downloaded = requests.get(shown.json()["remote_url"], timeout=10)  # follows the 302 to S3
     assert downloaded.content == data
+
+
+SCRIPT_RAN = "script ran"
+HOSTILE_HTML = f"<html><body><p id='ran'>ran</p><script>document.title = '{SCRIPT_RAN}'</script></body></html>"
+HOSTILE_SVG = ("<svg xmlns='http://www.w3.org/2000/svg' onload=\"document.title = 'script ran'\">"
+               "<script>document.title = 'script ran'</script></svg>")
+
+
+@pytest.mark.parametrize("name, label, data, opened_as", [
+    ("clip.mp4", "video/mp4,text/html", HOSTILE_HTML, "inline"),  # Chromium reads the last type of a list
+    ("page.html", "text/html; charset=utf-8", HOSTILE_HTML, "download"),
+    ("logo.svg", "image/svg+xml", HOSTILE_SVG, "download"),
+])
+def test_given_a_hostile_content_type_then_chromium_opening_the_file_runs_no_script(
+    sharer, browser, name, label, data, opened_as
+):
+    item = upload(sharer, name, data.encode(), label)  # moto takes the label; AWS would refuse it by policy
+    shown = requests.get(item["share_url"], headers={"Accept": "application/json"}, timeout=10).json()
+    browser.get(shown["content_url"])  # what the share page previews, opened as a page of its own
+    if opened_as == "download":
+        target = browser.downloads / name
+        wait_for(lambda: target.exists() and not list(browser.downloads.glob("*.crdownload")), "the download")
+        assert target.read_text() == data
+    else:
+        wait_for(lambda: browser.execute_script("return document.readyState") == "complete", "the media page")
+    assert browser.title != SCRIPT_RAN
+    assert not browser.find_elements("id", "ran")
+    if opened_as == "inline":
+        assert browser.execute_script("return document.contentType") == "video/mp4"  # a media page, not HTML
