@@ -52,3 +52,17 @@ def test_given_the_seed_flow_with_curl_then_a_ready_item_that_counts(stack, tmp_
     assert (tmp_path / "back").read_bytes() == data
 
     assert admin(stack, "check-consistency")["consistent"]
+
+
+def test_given_a_forged_host_then_links_still_name_the_service_itself(stack):
+    forged = ("-H", "Host: evil.example", "-H", "X-Forwarded-Host: evil.example", "-H", "X-Forwarded-Proto: http")
+    status, _, body = curl(*forged, "-H", f"Authorization: Bearer {stack['api_key']}", "-H", "Accept: application/json",
+                           "-H", "Content-Type: application/json",
+                           "-d", json.dumps({"name": "docs", "bookmark_url": "https://example.org/docs"}),
+                           f"{stack['api_url']}/v3/items")
+    assert status == 200, body
+    share_url = json.loads(body)["share_url"]
+    assert share_url.startswith(f"{stack['api_url']}/")  # the stack's configured address (PUBLIC_BASE_URL)
+    status, _, body = curl(*forged, "-H", "Accept: application/json", share_url)
+    assert status == 200 and json.loads(body)["share_url"] == share_url
+    assert "evil.example" not in body
