@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from cloudshare import content_types
-from cloudshare.services import share_tokens
+from cloudshare.services import share_tokens, uploads
 from cloudshare.store import delivery, items
 from tests.unit.apigw import bearer, event
 from tests.unit.conftest import BUCKET
@@ -118,6 +118,12 @@ def test_given_downloads_off_then_content_shows_previewable_files_inline_and_ref
         assert refused["statusCode"] == 403 and header(refused, "Location") is None
     after = items.get(archive.slug)  # a refusal counts nothing
     assert (after.view_counter, after.download_counter) == (before.view_counter, before.download_counter)
+
+
+def test_given_a_bookmark_then_its_content_link_is_404_and_counts_nothing(runner, user):
+    bookmark = uploads.create_bookmark(user["user"], "https://example.org/", None, None)
+    response = runner.call("PublicContentFunction", request(f"/{code(bookmark)}/content/x"))
+    assert response["statusCode"] == 404 and items.get(bookmark.slug).view_counter == 0
 
 
 def test_given_downloads_allowed_then_content_of_a_type_not_previewed_comes_as_an_attachment(runner, user):

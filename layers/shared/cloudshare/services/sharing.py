@@ -246,7 +246,9 @@ def _check(item: Item | None, secret: str, *, password_granted: bool, now: str, 
         raise PasswordRequired()
     if download and not downloads_allowed(item):
         raise DownloadsDisabled()
-    if content and item.kind == "file" and not content_allowed(item):
+    if content and item.kind != "file":
+        raise Unavailable("missing")  # a bookmark has no content
+    if content and not content_allowed(item):
         raise DownloadsDisabled()  # it would not be shown but downloaded
     return item
 
