@@ -34,7 +34,7 @@ def test_given_no_credentials_then_401_with_digest_and_bearer_challenges(runner,
     assert response["statusCode"] == 401
     offered = challenges(response)
     assert [c.split()[0] for c in offered] == ["Digest", "Digest", "Bearer"]
-    assert 'qop="auth"' in offered[0] and "algorithm=SHA-256" in offered[0] and "algorithm=MD5" in offered[1]
+    assert 'qop="auth"' in offered[0] and "algorithm=MD5" in offered[0] and "algorithm=SHA-256" in offered[1]
 
 
 def test_given_no_credentials_then_each_dialect_speaks_its_own_error_format(runner):

@@ -100,11 +100,13 @@ def request_upload(
 ) -> UploadTicket:
     """A new file item (pending) and a presigned POST for its first version."""
     limit = check_upload_allowed(user, declared_size, new_item=True)
-    now = clock.iso()
+    second, micros = clock.creation_stamp()
+    now = clock.iso(second)
     slug = new_slug()
     item = Item(
         slug=slug, owner_id=user.user_id, name=name, kind="file", state="pending", created_at=now, updated_at=now,
-        object_key=object_key(slug), source=source, max_size=limit, last_version=1, link_secret=new_link_secret(),
+        created_micros=micros, object_key=object_key(slug), source=source, max_size=limit, last_version=1,
+        link_secret=new_link_secret(),
         **(item_fields or {}),
     )
     version = _new_version(user, slug, 1, limit, now, version_name)
@@ -159,10 +161,12 @@ def store_inline(ticket: UploadTicket, data: bytes, content_type: str) -> Item:
 
 
 def create_bookmark(user: User, url: str, name: str | None, source: str | None) -> Item:
-    now = clock.iso()
+    second, micros = clock.creation_stamp()
+    now = clock.iso(second)
     item = Item(
         slug=new_slug(), owner_id=user.user_id, name=name or url, kind="bookmark", state="ready",
-        created_at=now, updated_at=now, redirect_url=url, source=source, link_secret=new_link_secret(),
+        created_at=now, updated_at=now, created_micros=micros, redirect_url=url, source=source,
+        link_secret=new_link_secret(),
     )
     items.create_bookmark(item, None)
     return item
