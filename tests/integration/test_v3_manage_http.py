@@ -6,7 +6,7 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from tests.integration.conftest import curl
+from tests.integration.conftest import curl, header
 
 pytestmark = pytest.mark.integration
 JSON = {"Accept": "application/json", "Content-Type": "application/json"}
@@ -69,3 +69,14 @@ def test_list_rename_favorite_expire_delete_round_trip(stack, session):
     gone = session.get(f"{api}/v3/items/{slug}", timeout=10)
     assert gone.status_code == 404 and gone.json()["errors"]["message"] == "Item not found"
     assert slug not in [entry["slug"] for entry in session.get(f"{api}/v3/items", timeout=10).json()["data"]]
+
+
+def test_204_answers_have_no_body_and_no_content_type_and_log_no_warnings(stack, session):
+    api = stack["api_url"]
+    slug = session.post(f"{api}/v3/items", json={"bookmark_url": "https://example.com/204"}, timeout=10).json()["slug"]
+    for path in (f"/v3/items/{slug}/favorite", f"/v3/items/{slug}/expiration", f"/v3/items/{slug}"):
+        status, headers, body = curl("-X", "DELETE", "-H", f"Authorization: Bearer {stack['api_key']}", api + path)
+        assert (status, body, header(headers, "Content-Type")) == (204, "", None), path
+    log = (stack["state_dir"] / "stack.log").read_text()
+    assert "Lambda returned empty body!" not in log
+    assert "has already been added" not in log  # Powertools: a dimension carried over from another request

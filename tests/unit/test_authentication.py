@@ -1,5 +1,6 @@
 """Authentication through the real account handlers: every way in, and every way to be refused."""
 
+import warnings
 from urllib.request import parse_http_list, parse_keqv_list
 
 import pytest
@@ -197,3 +198,17 @@ def test_given_many_parallel_replays_of_one_header_then_exactly_one_succeeds(run
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: call(runner, V3, {"Authorization": header})["statusCode"], range(8)))
     assert sorted(statuses) == [200] + [403] * 7
+
+
+def test_given_metrics_disabled_as_locally_when_two_requests_authenticate_then_no_dimension_warning(
+    runner, user, monkeypatch
+):
+    # Given metrics off (the local stack): Powertools then never clears what a request added
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # When two requests authenticate in different ways, one after the other in one process
+        assert call(runner, V3, bearer(user["api_key"]))["statusCode"] == 200
+        assert digest_call(runner, user)[0]["statusCode"] == 200
+    # Then the second one does not find the first one's `method` dimension
+    assert not [w for w in caught if "already been added" in str(w.message)]
