@@ -10,7 +10,7 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from tests.integration.conftest import admin, curl
+from tests.integration.conftest import admin, curl, header
 
 pytestmark = pytest.mark.integration
 ROUTES = ["/v3/account", "/api/v1/account"]
@@ -134,3 +134,9 @@ def test_credentials_file_is_private(stack):
 def test_a_path_no_route_knows_gets_404_in_its_dialect_not_api_gateways_403(stack, path, dialect_field):
     status, _, body = curl("-H", f"Authorization: Bearer {stack['api_key']}", stack["api_url"] + path)
     assert status == 404 and dialect_field in json.loads(body)
+
+
+def test_the_root_is_a_landing_page_not_api_gateways_403(stack):
+    status, headers, body = curl(stack["api_url"] + "/")
+    assert status == 200 and header(headers, "Content-Type").startswith("text/html")
+    assert f'href="{stack["api_url"]}/upload"' in body and f'href="{stack["api_url"]}/docs"' in body

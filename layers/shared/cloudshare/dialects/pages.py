@@ -153,6 +153,11 @@ def thumbnail(thumb: sharing.Thumbnail) -> Response:
                              "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
 
 
+def landing_page(app: APIGatewayRestResolver) -> Response:
+    """What `/` shows: where to upload and where the API is documented."""
+    return _page(app, 200, "landing.html", base=base_url(app))
+
+
 def upload_page(app: APIGatewayRestResolver) -> Response:
     return _page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
 
