@@ -1,5 +1,6 @@
 """Authentication through the real account handlers: every way in, and every way to be refused."""
 
+import uuid
 import warnings
 from urllib.request import parse_http_list, parse_keqv_list
 
@@ -53,6 +54,7 @@ def test_given_a_valid_api_key_then_the_account_is_returned(runner, user, route,
     payload = body(response)
     account = payload.get("account", payload)
     assert account["email"] == "alice@example.com" and account["plan"] == "free"
+    assert account["id"] == str(uuid.UUID(hex=user["user"].user_id))  # one UUID in both dialects (v1's user_id)
 
 
 def test_given_header_names_in_any_case_then_the_key_is_found(runner, user):

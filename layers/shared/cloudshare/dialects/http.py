@@ -6,6 +6,7 @@ A dialect supplies only how an error body looks and which statuses bad data and 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -139,6 +140,11 @@ def is_transient(error: ClientError) -> bool:
         return True
     reasons = error.response.get("CancellationReasons", []) if code == "TransactionCanceledException" else []
     return any(reason.get("Code") in ("ThrottlingError", "TransactionConflict") for reason in reasons)
+
+
+def user_uuid(user_id: str) -> str:
+    """An account's id as both dialects show it: a UUID in its canonical form, as the v1 seed shows."""
+    return str(uuid.UUID(hex=user_id))
 
 
 def no_content() -> Response:

@@ -8,7 +8,7 @@ import uuid
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from cloudshare.dialects.http import Dialect, build_resolver
+from cloudshare.dialects.http import Dialect, build_resolver, user_uuid
 from cloudshare.models import Item, UploadTicket, Version
 from cloudshare.services.accounts import AccountSummary
 from cloudshare.services.links import content_url, share_url
@@ -58,10 +58,6 @@ def account(summary: AccountSummary) -> dict:
 # The seed shows `id` and `user_id` as UUIDs: the account's id in its canonical form, and for an
 # artifact a name-based UUID of its slug (stable and unique without storing another identifier).
 _ARTIFACT_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "https://cloudshare.invalid/artifacts")
-
-
-def user_uuid(user_id: str) -> str:
-    return str(uuid.UUID(hex=user_id))
 
 
 def artifact(entry: Item, base: str) -> dict:

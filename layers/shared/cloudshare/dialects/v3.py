@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from cloudshare.dialects.http import Dialect, build_resolver
+from cloudshare.dialects.http import Dialect, build_resolver, user_uuid
 from cloudshare.errors import InvalidInput
 from cloudshare.models import Item, UploadTicket
 from cloudshare.services import clock, lifecycle, management
@@ -31,7 +31,7 @@ def resolver(*, authenticated: bool = True, validate: bool = False):
 def account(summary: AccountSummary) -> dict:
     user, plan = summary.user, summary.plan
     return {
-        "id": user.user_id,
+        "id": user_uuid(user.user_id),
         "email": user.email,
         "plan": plan.name,
         "created_at": user.created_at,
