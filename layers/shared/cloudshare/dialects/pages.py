@@ -124,8 +124,9 @@ def item_json(shared: sharing.SharedItem, base: str) -> dict:
 
 def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Response:
     control = f"private, max-age={cache_seconds}" if cache_seconds else "no-store"
-    return Response(status_code=status, headers={"Location": location, "Cache-Control": control,
-                                                 "Referrer-Policy": "no-referrer"})
+    # body "" rather than none: SAM's local gateway logs "Lambda returned empty body!" for none
+    return Response(status_code=status, body="", headers={"Location": location, "Cache-Control": control,
+                                                          "Referrer-Policy": "no-referrer"})
 
 
 def unlocked(app: APIGatewayRestResolver, grant: sharing.Grant) -> Response:
@@ -140,7 +141,7 @@ def unlocked(app: APIGatewayRestResolver, grant: sharing.Grant) -> Response:
         return Response(status_code=200, content_type="application/json", headers=headers, body=json.dumps(
             {"unlocked": True, "cookie": f"{GRANT_COOKIE}{grant.slug}", "grant": grant.token,
              "expires_in": grant.max_age}))
-    return Response(status_code=303, headers={**headers, "Location": f"{base}/{grant.code}"})
+    return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"})
 
 
 def thumbnail(thumb: sharing.Thumbnail) -> Response:
