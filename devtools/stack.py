@@ -166,6 +166,7 @@ class LocalStack:
         api = ApiProvider(self.runner.stacks, cwd=str(ROOT)).api
         service = LocalApigwService(api, self.runner, port=self.options.api_port, host=self.options.host)
         service.create()
+        service._app.after_request(_no_content_type_on_204)
         routes = sorted(f"{method:6} {route.path}" for route in api.routes for method in route.methods)
         LOG.info("routes:\n  %s", "\n  ".join(routes))
         service.run()
@@ -174,6 +175,14 @@ class LocalStack:
         self.stop_event.set()
         if self._moto:
             self._moto.stop()
+
+
+def _no_content_type_on_204(response):
+    """SAM's gateway labels every answer without a Content-Type `application/json`, a 204 too; a 204
+    has no content to label (the handlers send none)."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
 
 
 def _share_sender() -> str:

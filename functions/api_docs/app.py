@@ -1,4 +1,5 @@
-"""GET /openapi.json and GET /docs — the OpenAPI 3.1 document of both dialects, and a page to read it."""
+"""GET /openapi.json and GET /docs — the OpenAPI 3.1 document of both dialects, and a page to read it;
+GET / — a landing page that links to them and to /upload."""
 
 from cloudshare.dialects import pages
 from cloudshare.dialects.http import entrypoint
@@ -14,6 +15,11 @@ def openapi() -> dict:
 @app.get("/docs", responses=pages.HTML_ANSWERS)
 def docs():
     return pages.api_docs(app)
+
+
+@app.get("/", responses=pages.HTML_ANSWERS)
+def landing():
+    return pages.landing_page(app)
 
 
 lambda_handler = entrypoint(app)

@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 
 from cloudshare.dialects import v3
-from cloudshare.dialects.http import caller, entrypoint
+from cloudshare.dialects.http import caller, entrypoint, no_content
 from cloudshare.services import management
 from cloudshare.services.management import ItemChanges
 
@@ -14,7 +14,7 @@ NO_EXPIRATION = ItemChanges(expiration_time=None, expires_after_views=None)
 @app.delete("/v3/items/<slug>/expiration", responses={204: {"description": "Expiration removed"}})
 def remove_expiration(slug: str) -> Response[None]:
     management.update(caller(app).user, slug, NO_EXPIRATION)
-    return Response(status_code=204)
+    return no_content()
 
 
 lambda_handler = entrypoint(app)

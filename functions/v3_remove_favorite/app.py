@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 
 from cloudshare.dialects import v3
-from cloudshare.dialects.http import caller, entrypoint
+from cloudshare.dialects.http import caller, entrypoint, no_content
 from cloudshare.services import management
 
 app = v3.resolver()
@@ -12,7 +12,7 @@ app = v3.resolver()
 @app.delete("/v3/items/<slug>/favorite", responses={204: {"description": "No longer a favorite"}})
 def remove_favorite(slug: str) -> Response[None]:
     management.set_favorite(caller(app).user, slug, False)
-    return Response(status_code=204)
+    return no_content()
 
 
 lambda_handler = entrypoint(app)

@@ -1,12 +1,16 @@
 """Real clients (curl, requests) against the local stack: every way in, and the refusals."""
 
+import hashlib
 import json
+import re
+import secrets
+import urllib.request
 
 import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from tests.integration.conftest import admin, curl
+from tests.integration.conftest import admin, curl, header
 
 pytestmark = pytest.mark.integration
 ROUTES = ["/v3/account", "/api/v1/account"]
@@ -31,11 +35,59 @@ def test_curl_digest_with_email_and_password_gets_the_account(stack, path):
 
 
 @pytest.mark.parametrize("path", ROUTES)
-def test_no_credentials_get_401_with_a_digest_challenge(stack, path):
+def test_no_credentials_get_401_with_md5_then_sha256_digest_challenges(stack, path):
     status, headers, _ = curl(stack["api_url"] + path)
     assert status == 401
-    assert 'WWW-Authenticate: Digest realm="cloudshare", qop="auth", algorithm=SHA-256' in headers
-    assert "algorithm=MD5" in headers
+    offered = [line for line in headers.splitlines() if line.startswith("WWW-Authenticate:")]
+    assert offered[0].startswith('WWW-Authenticate: Digest realm="cloudshare", qop="auth", algorithm=MD5,')
+    assert "algorithm=SHA-256," in offered[1] and offered[2].startswith("WWW-Authenticate: Bearer")
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_pythons_urllib_logs_in_with_digest_unchanged(stack, path):
+    # Given urllib's own handler, which reads only the first challenge and knows MD5 and SHA-1
+    passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    passwords.add_password(None, stack["api_url"], stack["email"], stack["password"])
+    opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(passwords))
+    # When it asks for the account, Then it gets it
+    with opener.open(stack["api_url"] + path, timeout=10) as response:
+        assert response.status == 200 and stack["email"] in response.read().decode()
+
+
+def test_requests_digest_auth_chooses_sha256_and_is_let_in(stack):
+    # requests merges the challenges and the last algorithm= wins: SHA-256, which it supports
+    response = requests.get(stack["api_url"] + "/v3/account", auth=HTTPDigestAuth(stack["email"], stack["password"]),
+                            timeout=10)
+    assert response.status_code == 200 and response.json()["email"] == stack["email"]
+    assert 'algorithm="SHA-256"' in response.request.headers["Authorization"]
+
+
+def cloudapp_era_digest(challenge_headers: list[str], email: str, password: str, method: str, uri: str) -> str:
+    """The Authorization header of a CloudApp-era client (the cloudapp_api Ruby gem logs in through
+    HTTParty's digest_auth): it joins every WWW-Authenticate value, takes each key="value" (the last
+    one wins), always hashes with MD5, sends nc=00000001 and no algorithm."""
+    offered = dict(re.findall(r'(\w+)="(.*?)"', ", ".join(challenge_headers)))
+    cnonce = secrets.token_hex(16)
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    answer = md5(":".join([md5(f"{email}:{offered['realm']}:{password}"), offered["nonce"], "00000001", cnonce,
+                           offered["qop"], md5(f"{method}:{uri}")]))
+    return (f'Digest username="{email}", realm="{offered["realm"]}", nonce="{offered["nonce"]}", uri="{uri}", '
+            f'response="{answer}", cnonce="{cnonce}", qop="{offered["qop"]}", nc=00000001, '
+            f'opaque="{offered["opaque"]}"')
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_a_cloudapp_era_md5_only_client_logs_in(stack, path):
+    url = stack["api_url"] + path
+    challenged = requests.get(url, timeout=10)
+    assert challenged.status_code == 401
+    header = cloudapp_era_digest(challenged.raw.headers.getlist("WWW-Authenticate"), stack["email"],
+                                 stack["password"], "GET", path)
+    response = requests.get(url, headers={"Authorization": header}, timeout=10)
+    assert response.status_code == 200 and stack["email"] in response.text
 
 
 def test_curl_digest_with_a_wrong_password_gets_403(stack):
@@ -82,3 +134,9 @@ def test_credentials_file_is_private(stack):
 def test_a_path_no_route_knows_gets_404_in_its_dialect_not_api_gateways_403(stack, path, dialect_field):
     status, _, body = curl("-H", f"Authorization: Bearer {stack['api_key']}", stack["api_url"] + path)
     assert status == 404 and dialect_field in json.loads(body)
+
+
+def test_the_root_is_a_landing_page_not_api_gateways_403(stack):
+    status, headers, body = curl(stack["api_url"] + "/")
+    assert status == 200 and header(headers, "Content-Type").startswith("text/html")
+    assert f'href="{stack["api_url"]}/upload"' in body and f'href="{stack["api_url"]}/docs"' in body

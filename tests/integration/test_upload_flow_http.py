@@ -66,3 +66,27 @@ def test_given_a_forged_host_then_links_still_name_the_service_itself(stack):
     status, _, body = curl(*forged, "-H", "Accept: application/json", share_url)
     assert status == 200 and json.loads(body)["share_url"] == share_url
     assert "evil.example" not in body
+
+
+def test_given_a_file_over_the_free_plans_limit_when_following_s3s_redirect_then_422_and_the_item_failed(
+    stack, tmp_path
+):
+    created = admin(stack, "create-user", "frank@example.com", "--plan", "free", "--generate-password")
+    login = f"frank@example.com:{created['password']}"
+    ticket_status, _, body = curl("--digest", "-u", login, "-H", "Content-Type: application/json",
+                                  "-d", json.dumps({"name": "huge.bin"}), f"{stack['api_url']}/v3/items")
+    ticket = json.loads(body)
+    assert ticket_status == 200 and ticket["max_upload_size"] == 26214400
+    path = tmp_path / "huge.bin"
+    with path.open("wb") as handle:  # one byte over the plan's limit, which the policy names too
+        handle.truncate(ticket["max_upload_size"] + 1)
+
+    fields = [arg for name, value in ticket["s3"].items() for arg in ("-F", f"{name}={value}")]
+    status, headers, _ = curl(*fields, "-F", f"file=@{path}", ticket["url"])
+    assert status == 303  # the embedded S3 does not enforce the policy; AWS would answer 400 here
+
+    status, _, body = curl("--digest", "-u", login, "-H", "Accept: application/json", header(headers, "Location"))
+    errors = json.loads(body)["errors"]
+    assert status == 422 and errors["name"] == "file" and "26214401 bytes" in errors["message"]
+    status, _, body = curl("--digest", "-u", login, f"{stack['api_url']}/v3/items/{ticket['slug']}")
+    assert status == 200 and json.loads(body)["upload_state"] == "failed"

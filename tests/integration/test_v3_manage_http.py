@@ -6,7 +6,7 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from tests.integration.conftest import curl
+from tests.integration.conftest import curl, header
 
 pytestmark = pytest.mark.integration
 JSON = {"Accept": "application/json", "Content-Type": "application/json"}
@@ -69,3 +69,20 @@ def test_list_rename_favorite_expire_delete_round_trip(stack, session):
     gone = session.get(f"{api}/v3/items/{slug}", timeout=10)
     assert gone.status_code == 404 and gone.json()["errors"]["message"] == "Item not found"
     assert slug not in [entry["slug"] for entry in session.get(f"{api}/v3/items", timeout=10).json()["data"]]
+
+
+def test_answers_without_a_body_log_no_warnings_and_204s_have_no_content_type(stack, session):
+    api, log_file = stack["api_url"], stack["state_dir"] / "stack.log"
+    logged_before = log_file.stat().st_size
+    created = session.post(f"{api}/v3/items", json={"bookmark_url": "https://example.com/204"}, timeout=10).json()
+    slug = created["slug"]
+    status, headers, _ = curl(created["share_url"])  # a redirect: no body either
+    assert (status, header(headers, "Location")) == (302, "https://example.com/204")
+    for path in (f"/v3/items/{slug}/favorite", f"/v3/items/{slug}/expiration", f"/v3/items/{slug}"):
+        status, headers, body = curl("-X", "DELETE", "-H", f"Authorization: Bearer {stack['api_key']}", api + path)
+        assert (status, body, header(headers, "Content-Type")) == (204, "", None), path
+    with log_file.open() as handle:  # what the stack logged while serving this test's requests
+        handle.seek(logged_before)
+        log = handle.read()
+    assert "Lambda returned empty body!" not in log
+    assert "has already been added" not in log  # Powertools: a dimension carried over from another request

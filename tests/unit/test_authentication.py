@@ -1,5 +1,7 @@
 """Authentication through the real account handlers: every way in, and every way to be refused."""
 
+import uuid
+import warnings
 from urllib.request import parse_http_list, parse_keqv_list
 
 import pytest
@@ -34,7 +36,7 @@ def test_given_no_credentials_then_401_with_digest_and_bearer_challenges(runner,
     assert response["statusCode"] == 401
     offered = challenges(response)
     assert [c.split()[0] for c in offered] == ["Digest", "Digest", "Bearer"]
-    assert 'qop="auth"' in offered[0] and "algorithm=SHA-256" in offered[0] and "algorithm=MD5" in offered[1]
+    assert 'qop="auth"' in offered[0] and "algorithm=MD5" in offered[0] and "algorithm=SHA-256" in offered[1]
 
 
 def test_given_no_credentials_then_each_dialect_speaks_its_own_error_format(runner):
@@ -52,6 +54,7 @@ def test_given_a_valid_api_key_then_the_account_is_returned(runner, user, route,
     payload = body(response)
     account = payload.get("account", payload)
     assert account["email"] == "alice@example.com" and account["plan"] == "free"
+    assert account["id"] == str(uuid.UUID(hex=user["user"].user_id))  # one UUID in both dialects (v1's user_id)
 
 
 def test_given_header_names_in_any_case_then_the_key_is_found(runner, user):
@@ -197,3 +200,17 @@ def test_given_many_parallel_replays_of_one_header_then_exactly_one_succeeds(run
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: call(runner, V3, {"Authorization": header})["statusCode"], range(8)))
     assert sorted(statuses) == [200] + [403] * 7
+
+
+def test_given_metrics_disabled_as_locally_when_two_requests_authenticate_then_no_dimension_warning(
+    runner, user, monkeypatch
+):
+    # Given metrics off (the local stack): Powertools then never clears what a request added
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # When two requests authenticate in different ways, one after the other in one process
+        assert call(runner, V3, bearer(user["api_key"]))["statusCode"] == 200
+        assert digest_call(runner, user)[0]["statusCode"] == 200
+    # Then the second one does not find the first one's `method` dimension
+    assert not [w for w in caught if "already been added" in str(w.message)]

@@ -82,8 +82,8 @@ def test_given_a_malformed_header_when_parsed_then_the_reason_is_named(header, c
         digest.parse(header)
 
 
-def test_given_challenges_then_sha256_is_offered_first_and_both_share_one_nonce():
+def test_given_challenges_then_md5_comes_first_for_first_challenge_clients_and_both_share_one_nonce():
     offered = digest.challenges("cloudshare", "n0nce", "opq", stale=False)
-    assert [c.split("algorithm=")[1].split(",")[0] for c in offered] == ["SHA-256", "MD5"]
+    assert [c.split("algorithm=")[1].split(",")[0] for c in offered] == ["MD5", "SHA-256"]
     assert all('nonce="n0nce"' in c and "stale" not in c for c in offered)
     assert all("stale=true" in c for c in digest.challenges("cloudshare", "n", "o", stale=True))

@@ -122,13 +122,18 @@ def test_given_two_changes_from_the_same_read_then_the_second_is_refused_by_the_
     assert management.update(owner, stale.slug, ItemChanges(name="second.txt")).name == "second.txt"
 
 
-def test_given_bare_epoch_cursors_beyond_every_item_then_no_link_to_an_empty_page(user, monkeypatch):
+def test_given_bare_epoch_cursors_beyond_every_item_then_no_older_link_to_an_empty_page_but_a_newer_one_to_poll(
+    user, monkeypatch
+):
     owner = accounts.set_plan(user["email"], "pro")
     start = clock.now()
     for n in range(3):
         monkeypatch.setattr(clock, "now", lambda n=n: start + n)
         ready_file(owner, f"{n}.txt")
-    everything_newer = management.list_page(fresh(owner), 10, after="1970-01-01T00:00:00Z#~")
+    everything_newer = management.list_page(fresh(owner), 10,
+                                            after=management.cursor_position(0, None, None, after=True))
     assert len(everything_newer.items) == 3 and everything_newer.older is None
-    everything_older = management.list_page(fresh(owner), 10, before="2999-01-01T00:00:00Z#")
-    assert len(everything_older.items) == 3 and everything_older.newer is None
+    far_future = management.cursor_position(32_503_680_000, None, None, after=False)  # 3000-01-01
+    everything_older = management.list_page(fresh(owner), 10, before=far_future)
+    assert len(everything_older.items) == 3
+    assert management.cursor_parts(everything_older.newer)[2] == everything_older.items[0].slug  # poll from here

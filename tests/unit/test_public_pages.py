@@ -208,3 +208,11 @@ def test_the_upload_page_is_served_with_its_script_under_a_nonce(runner):
     nonce = re.search(r'<script nonce="([^"]+)">', response["body"]).group(1)
     assert f"script-src 'nonce-{nonce}'" in header(response, "Content-Security-Policy")
     assert 'data-api="https://api.example.com"' in response["body"]
+
+
+def test_given_the_root_then_a_landing_page_linking_to_upload_and_docs(runner):
+    response = runner.call("ApiDocsFunction", request("/", accept=BROWSER))
+    assert response["statusCode"] == 200 and header(response, "Content-Type").startswith("text/html")
+    assert 'href="https://api.example.com/upload"' in response["body"]
+    assert 'href="https://api.example.com/docs"' in response["body"]
+    assert "script-src 'none'" in header(response, "Content-Security-Policy")

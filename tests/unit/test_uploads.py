@@ -196,3 +196,33 @@ def test_given_a_pending_upload_deleted_before_its_bytes_land_then_nothing_is_co
     owner = users.get_user(user["user"].user_id)
     assert (owner.item_count, owner.artifact_count, owner.storage_used) == (0, 0, 0)
     assert items.get(slug).state == "pending" and items.get(slug).deleted_at is not None
+
+
+def test_given_an_upload_refused_as_too_large_when_the_redirect_lands_then_422_naming_the_reason(runner, user):
+    # Given a free plan with 2,500 bytes of room left, so the upload may take at most that
+    accounts.set_plan(user["email"], "free")
+    quota = users.get_user(user["user"].user_id).plan.storage_quota
+    boto3.client("dynamodb").update_item(
+        TableName="cloudshare-test", Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET storage_used = :used", ExpressionAttributeValues={":used": {"N": str(quota - 2500)}},
+    )
+    slug = body(create(runner, user, {"name": "big.png"}))["slug"]
+    upload(slug, b"z" * 3000)
+    redirect = event(f"/v3/items/{slug}/s3", "GET", bearer(user["api_key"]))
+    redirect["pathParameters"] = {"slug": slug}
+    # When S3's redirect lands, before and after the S3 event
+    first = runner.call("V3ItemS3Function", redirect)
+    runner.call("S3FinalizeFunction", s3_event(uploads.object_key(slug)))
+    again = runner.call("V3ItemS3Function", redirect)
+    # Then both are 422 in the v3 format with the reason, never a 200 with a share link
+    for response in (first, again):
+        assert response["statusCode"] == 422
+        assert body(response)["errors"] == {
+            "name": "file", "message": "File is 3000 bytes; the most this upload could take was 2500", "type": "",
+            "slug": slug, "upload_state": "failed"}
+    # And the owner still reads the item, failed, with its reason
+    read = event(f"/v3/items/{slug}", "GET", bearer(user["api_key"]))
+    read["pathParameters"] = {"slug": slug}
+    item = body(runner.call("V3GetItemFunction", read))
+    assert (item["upload_state"], item["status"]) == ("failed", "failed") and "3000 bytes" in item["failure_reason"]
+    assert users.get_user(user["user"].user_id).storage_used == quota - 2500

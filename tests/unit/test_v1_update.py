@@ -75,6 +75,11 @@ def test_given_metadata_as_multipart_then_management_sees_every_change(runner, u
     assert verify_password("open sesame", item.password_hash)
     assert item.expiration_time == "2099-05-01T10:00:00Z" and item.version_name == "renamed"
     assert items.get_version(slug, 1).name == "renamed"
+    # and both reads return what was written, show_combined_comments included (it was write-only)
+    [listed] = body(v1.listing(runner, user["api_key"]))["artifacts"]
+    read = body(v1.get(runner, user["api_key"], slug))["artifact"]
+    for answer in (listed, read):
+        assert (answer["allow_comments"], answer["show_combined_comments"]) == (False, True)
 
 
 @pytest.mark.parametrize("removal", [{"password": "", "expiration_date": "null"},

@@ -1,8 +1,11 @@
 """GET /v3/items: the seed's page shape, cursors that stay put while items come and go, bad parameters."""
 
+import re
+
 import pytest
 
 from cloudshare.services import accounts, clock, management
+from cloudshare.store import items
 from tests.unit.apigw import body
 from tests.unit.v3_calls import BASE, bookmark, call, query_of
 
@@ -40,25 +43,56 @@ def follow(runner, owner, link: dict) -> dict:
     return page(runner, owner, **query_of(link["href"]))
 
 
-def test_given_a_few_items_then_the_seed_shape_newest_first_with_no_other_pages(runner, owner, monkeypatch):
+CURSOR = re.compile(r"^(\d+)\.(\d{6})\.([A-Za-z0-9]+)$")
+
+
+def cursor_of(link: dict, parameter: str) -> tuple[int, str]:
+    """(second, slug) of the item a link's cursor names."""
+    second, _micros, slug = CURSOR.match(query_of(link["href"])[parameter]).groups()
+    return int(second), slug
+
+
+def test_given_a_few_items_then_the_seed_shape_newest_first_with_only_a_newer_link(runner, owner, monkeypatch):
     made = make(owner, monkeypatch, 3)
     answer = page(runner, owner)
     assert set(answer) == {"data", "links", "meta"}
     assert slugs_of(answer) == list(reversed(made))
-    assert answer["links"] == {"next_url": None, "prev_url": None}
+    assert answer["links"]["next_url"] is None
+    assert cursor_of(answer["links"]["prev_url"], "after") == (START + 2, made[-1])  # as the seed: after=<newest>
     assert answer["meta"] == {"count": 3}
     assert answer["data"][0]["share_url"].startswith(f"{BASE}/{made[-1]}")
+
+
+def test_given_the_first_page_when_polling_its_prev_url_then_empty_until_newer_items_exist(runner, owner, monkeypatch):
+    make(owner, monkeypatch, 3)
+    poll = page(runner, owner)["links"]["prev_url"]
+    nothing_yet = follow(runner, owner, poll)
+    assert nothing_yet["data"] == [] and nothing_yet["links"] == {"next_url": None, "prev_url": poll}
+
+    arrived = make(owner, monkeypatch, 2, first_second=START + 100)
+    newer = follow(runner, owner, poll)
+    assert slugs_of(newer) == list(reversed(arrived))
+    assert slugs_of(follow(runner, owner, newer["links"]["prev_url"])) == []  # polling goes on from the newest
+
+
+def test_given_no_items_when_polling_the_first_pages_prev_url_then_the_first_item_shows_up(runner, owner, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: START)
+    empty = page(runner, owner)
+    assert empty["data"] == [] and empty["links"]["next_url"] is None
+    assert query_of(empty["links"]["prev_url"]["href"])["after"] == str(START - 1)
+    first = make(owner, monkeypatch, 1, first_second=START)  # in the very second of the empty answer
+    assert slugs_of(follow(runner, owner, empty["links"]["prev_url"])) == first
 
 
 def test_given_25_items_when_following_next_then_prev_links_then_every_item_once_in_order(runner, owner, monkeypatch):
     made = list(reversed(make(owner, monkeypatch, 25)))  # newest first
     pages = [page(runner, owner, per_page=10)]
-    assert pages[0]["links"]["prev_url"] is None
     while pages[-1]["links"]["next_url"]:
         pages.append(follow(runner, owner, pages[-1]["links"]["next_url"]))
     assert [len(p["data"]) for p in pages] == [10, 10, 5]
     assert [slug for p in pages for slug in slugs_of(p)] == made
-    assert query_of(pages[0]["links"]["next_url"]["href"]) == {"before": f"{START + 15}.{made[9]}", "per_page": "10"}
+    assert cursor_of(pages[0]["links"]["next_url"], "before") == (START + 15, made[9])
+    assert query_of(pages[0]["links"]["next_url"]["href"])["per_page"] == "10"
     assert all(p["meta"]["count"] == 25 for p in pages)
 
     back = follow(runner, owner, pages[2]["links"]["prev_url"])
@@ -81,15 +115,38 @@ def test_given_items_added_and_removed_between_pages_then_the_next_page_continue
     assert slugs_of(newer) == [arrived[0], made[0], made[1], made[2], made[3]]
 
 
-def test_given_many_items_in_the_same_second_then_cursors_still_page_exactly(runner, owner, monkeypatch):
-    made = make(owner, monkeypatch, 7, same_second=True)
-    expected = sorted(made, reverse=True)  # same created_at: the slug decides, newest-first order is stable
-    first = page(runner, owner, per_page=3)
-    second = follow(runner, owner, first["links"]["next_url"])
-    third = follow(runner, owner, second["links"]["next_url"])
-    assert slugs_of(first) + slugs_of(second) + slugs_of(third) == expected
-    assert third["links"]["next_url"] is None
-    assert slugs_of(follow(runner, owner, third["links"]["prev_url"])) == slugs_of(second)
+def test_given_20_items_in_the_same_second_then_newest_first_in_creation_order_and_cursors_page_exactly(
+    runner, owner, monkeypatch
+):
+    made = make(owner, monkeypatch, 20, same_second=True)  # a fixed clock: the second says nothing
+    newest_first = list(reversed(made))
+    assert slugs_of(page(runner, owner)) == newest_first
+    pages = [page(runner, owner, per_page=3)]
+    while pages[-1]["links"]["next_url"]:
+        pages.append(follow(runner, owner, pages[-1]["links"]["next_url"]))
+    assert [slug for p in pages for slug in slugs_of(p)] == newest_first  # nothing skipped or repeated
+    back = [pages[-1]]
+    while slugs_of(back[-1]):
+        back.append(follow(runner, owner, back[-1]["links"]["prev_url"]))
+    assert [slug for p in reversed(back) for slug in slugs_of(p)] == newest_first
+    assert all(p["data"][0]["created_at"] == "2026-01-01T00:00:00Z" for p in pages)  # the seeds' format
+
+
+def test_given_items_listed_before_microseconds_were_kept_then_they_sort_with_new_ones_without_migration(
+    runner, owner, monkeypatch
+):
+    monkeypatch.setattr(clock, "now", lambda: START + 5)
+    old_forms = [bookmark(owner["user"], n) for n in range(2)]
+    for old in old_forms:  # what an item made by the previous release has: GSI1SK = created_at#slug
+        items.update_fields(old, {"GSI1SK": f"{old.created_at}#{old.slug}"}, ["created_micros"], items.UNCHANGED)
+    older = make(owner, monkeypatch, 1, first_second=START)
+    newer = make(owner, monkeypatch, 2, first_second=START + 5, same_second=True)  # the same second, made later
+    listed = slugs_of(page(runner, owner))
+    assert listed[:2] == list(reversed(newer)) and set(listed[2:4]) == {o.slug for o in old_forms}
+    assert listed[4:] == older
+    legacy_cursor = f"{START + 5}.{listed[3]}"  # a link an old answer gave out
+    assert slugs_of(page(runner, owner, before=legacy_cursor)) == older
+    assert slugs_of(page(runner, owner, after=legacy_cursor)) == listed[:3]
 
 
 def test_given_bare_epoch_cursors_then_strictly_before_or_after_that_second(runner, owner, monkeypatch):

@@ -79,6 +79,9 @@ class Item:
     state: str  # "pending" | "ready" | "failed"
     created_at: str
     updated_at: str
+    # created_at's microsecond, kept for the listing order only (responses keep the seeds' seconds);
+    # None on items made before it existed (see store/items.listing_sort_key)
+    created_micros: int | None = None
     object_key: str | None = None  # the current version's object
     size: int = 0  # the current version's bytes
     content_type: str | None = None

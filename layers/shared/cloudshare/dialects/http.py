@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ _TRANSIENT_CODES = {
     "TransactionInProgressException", "RequestTimeout", "RequestTimeoutException",
 }
 ErrorBody = Callable[[int, str, str, dict], dict]
+_AUTHENTICATED_METRICS = {"digest": "AuthenticatedByDigest", "api_key": "AuthenticatedByApiKey"}
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,17 @@ def is_transient(error: ClientError) -> bool:
     return any(reason.get("Code") in ("ThrottlingError", "TransactionConflict") for reason in reasons)
 
 
+def user_uuid(user_id: str) -> str:
+    """An account's id as both dialects show it: a UUID in its canonical form, as the v1 seed shows."""
+    return str(uuid.UUID(hex=user_id))
+
+
+def no_content() -> Response:
+    """A 204: no body and no Content-Type. The body is "" rather than absent, which SAM's local
+    gateway logs as "Lambda returned empty body!"."""
+    return Response(status_code=204, body="")
+
+
 def caller(app: APIGatewayRestResolver) -> Caller:
     return app.context["caller"]
 
@@ -165,8 +178,10 @@ def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     paths = tuple({event.path, event.request_context.path or event.path})
     authenticated = authenticate(RequestCredentials(headers, event.http_method, paths))
-    metrics.add_metric(name="Authenticated", unit=MetricUnit.Count, value=1)
-    metrics.add_dimension(name="method", value=authenticated.method)
+    # One metric per way in, not a `method` dimension: a dimension would apply to every metric of
+    # the request, and the shared Metrics object would carry it into the next request when metrics
+    # are disabled (the local stack), warning "Dimension 'method' has already been added".
+    metrics.add_metric(name=_AUTHENTICATED_METRICS[authenticated.method], unit=MetricUnit.Count, value=1)
     logger.append_keys(user_id=authenticated.user.user_id)
     app.append_context(caller=authenticated)
     return next_middleware(app)

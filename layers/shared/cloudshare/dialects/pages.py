@@ -133,8 +133,9 @@ def item_json(shared: sharing.SharedItem, base: str) -> dict:
 
 def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Response:
     control = f"private, max-age={cache_seconds}" if cache_seconds else "no-store"
-    return Response(status_code=status, headers={"Location": location, "Cache-Control": control,
-                                                 "Referrer-Policy": "no-referrer"})
+    # body "" rather than none: SAM's local gateway logs "Lambda returned empty body!" for none
+    return Response(status_code=status, body="", headers={"Location": location, "Cache-Control": control,
+                                                          "Referrer-Policy": "no-referrer"})
 
 
 def unlocked(app: APIGatewayRestResolver, grant: sharing.Grant) -> Response:
@@ -149,7 +150,7 @@ def unlocked(app: APIGatewayRestResolver, grant: sharing.Grant) -> Response:
         return Response(status_code=200, content_type="application/json", headers=headers, body=json.dumps(
             {"unlocked": True, "cookie": f"{GRANT_COOKIE}{grant.slug}", "grant": grant.token,
              "expires_in": grant.max_age}))
-    return Response(status_code=303, headers={**headers, "Location": f"{base}/{grant.code}"})
+    return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"})
 
 
 def thumbnail(thumb: sharing.Thumbnail) -> Response:
@@ -160,6 +161,11 @@ def thumbnail(thumb: sharing.Thumbnail) -> Response:
     return Response(status_code=200, content_type="image/svg+xml", body=svg,
                     headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+def landing_page(app: APIGatewayRestResolver) -> Response:
+    """What `/` shows: where to upload and where the API is documented."""
+    return _page(app, 200, "landing.html", base=base_url(app))
 
 
 def upload_page(app: APIGatewayRestResolver) -> Response:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import mimetypes
+import uuid
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from cloudshare.dialects.http import Dialect, build_resolver
+from cloudshare.dialects.http import Dialect, build_resolver, user_uuid
 from cloudshare.models import Item, UploadTicket, Version
 from cloudshare.services.accounts import AccountSummary
 from cloudshare.services.links import content_url, share_url
@@ -33,7 +34,7 @@ def account(summary: AccountSummary) -> dict:
     return {
         "status": True,
         "account": {
-            "id": user.user_id,
+            "id": user_uuid(user.user_id),
             "email": user.email,
             "plan": plan.name,
             "created_at": user.created_at,
@@ -54,33 +55,41 @@ def account(summary: AccountSummary) -> dict:
 # version 0 and no file type) rather than making the list disagree with the owner's counts.
 # total_comments is always 0: comments are not part of this service.
 
+# The seed shows `id` and `user_id` as UUIDs: the account's id in its canonical form, and for an
+# artifact a name-based UUID of its slug (stable and unique without storing another identifier).
+_ARTIFACT_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "https://cloudshare.invalid/artifacts")
+
+
 def artifact(entry: Item, base: str) -> dict:
+    """Every field the seed types as a String is a string: "" where a bookmark (or a file made
+    through v3) has no version name, file type or extension."""
     is_file = entry.kind == "file"
     return {
-        "id": entry.slug,
+        "id": str(uuid.uuid5(_ARTIFACT_IDS, entry.slug)),
         "slug": entry.slug,
-        "user_id": entry.owner_id,
+        "user_id": user_uuid(entry.owner_id),
         "is_published": entry.is_published,
         "allow_comments": entry.allow_comments,
         "allow_downloads": entry.allow_downloads,
         "view_only": entry.view_only,
+        "show_combined_comments": entry.show_combined_comments,
         "total_views": entry.view_counter,
         "total_downloads": entry.download_counter,
         "total_comments": 0,
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
         "current_version_number": entry.version,
-        "current_version_name": entry.version_name,
+        "current_version_name": entry.version_name or "",
         "current_file_url": content_url(entry, base) if is_file else share_url(entry, base),
-        "current_file_type": entry.content_type if is_file else None,
-        "current_file_extension": file_extension(entry) if is_file else None,
+        "current_file_type": (entry.content_type or "") if is_file else "",
+        "current_file_extension": file_extension(entry) if is_file else "",
     }
 
 
-def file_extension(entry: Item) -> str | None:
+def file_extension(entry: Item) -> str:
     """The extension of the current file: its name's, unless its type says otherwise (a new version
-    of another kind of file keeps the artifact's name)."""
-    suffix = PurePosixPath(entry.name).suffix.lstrip(".").lower() or None
+    of another kind of file keeps the artifact's name); "" when neither has one."""
+    suffix = PurePosixPath(entry.name).suffix.lstrip(".").lower()
     media_type = (entry.content_type or "").split(";")[0].strip().lower()
     if media_type and media_type != "application/octet-stream" and mimetypes.guess_type(entry.name)[0] != media_type:
         guessed = mimetypes.guess_extension(media_type)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from cloudshare.dialects.http import Dialect, build_resolver
+from cloudshare.dialects.http import Dialect, build_resolver, user_uuid
 from cloudshare.errors import InvalidInput
 from cloudshare.models import Item, UploadTicket
 from cloudshare.services import clock, lifecycle, management
@@ -31,7 +31,7 @@ def resolver(*, authenticated: bool = True, validate: bool = False):
 def account(summary: AccountSummary) -> dict:
     user, plan = summary.user, summary.plan
     return {
-        "id": user.user_id,
+        "id": user_uuid(user.user_id),
         "email": user.email,
         "plan": plan.name,
         "created_at": user.created_at,
@@ -111,31 +111,29 @@ def expiration(entry: Item) -> dict:
 @dataclass(frozen=True)
 class ListQuery:
     per_page: int
-    before: str | None  # listing positions (created_at#slug), decoded from the cursors
+    before: str | None  # listing positions (see store/listing.py), decoded from the cursors
     after: str | None
 
 
-# A cursor is `<created_at epoch seconds>.<slug>`: URL-safe, and exact when items share a second.
-# A bare epoch (the seed's `before=1444089146`) is accepted too and means "strictly before / after
-# that second".
-_CURSOR = re.compile(r"^(\d{1,11})(?:\.([A-Za-z0-9]{1,32}))?$")
+# A cursor is `<created_at epoch seconds>.<microsecond>.<slug>`: URL-safe, and exact however many
+# items share a second (`<seconds>.<slug>` names items made before microseconds were kept). A bare
+# epoch (the seed's `before=1444089146`) is accepted too and means "strictly before / after that
+# second".
+_CURSOR = re.compile(r"^(\d{1,11})(?:(?:\.(\d{6}))?\.([A-Za-z0-9]{1,32}))?$")
 _PER_PAGE = re.compile(r"^\d{1,9}$")
-_AFTER_EVERY_SLUG = "~"  # sorts after every slug character, so `<second>#~` follows that second's items
 
 
 def cursor(position: str) -> str:
-    created_at, _, slug = position.partition("#")
-    return f"{int(lifecycle.parse_time(created_at).timestamp())}.{slug}"
+    second, micros, slug = management.cursor_parts(position)
+    return ".".join(part for part in (str(second), micros is not None and f"{micros:06d}", slug) if part)
 
 
 def _position(parameter: str, value: str) -> str:
     match = _CURSOR.match(value)
     if not match:
         raise InvalidInput(f"{parameter} must be a cursor from links, or epoch seconds", field=parameter)
-    second, slug = clock.iso(int(match.group(1))), match.group(2)
-    if slug:
-        return f"{second}#{slug}"
-    return second if parameter == "before" else f"{second}#{_AFTER_EVERY_SLUG}"
+    second, micros, slug = match.groups()
+    return management.cursor_position(int(second), int(micros) if micros else None, slug, after=parameter == "after")
 
 
 def list_query(parameters: dict | None) -> ListQuery:

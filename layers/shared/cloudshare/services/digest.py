@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from urllib.request import parse_http_list, parse_keqv_list
 
 ALGORITHMS = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}
-# RFC 7616 §3.7: the server lists the algorithm it prefers first.
-PREFERRED_ORDER = ("SHA-256", "MD5")
+# RFC 7616 §3.7 wants the preferred algorithm first; we send MD5 first on purpose. Clients that read
+# only the first challenge (Python's urllib, curl) or know only MD5 (urllib, CloudApp-era clients)
+# then log in; clients that merge all challenges so that the last algorithm wins (requests, httpx)
+# and clients that pick the strongest one offered (browsers) still use SHA-256. SHA-256 first made
+# urllib fail outright ("Unsupported digest authentication algorithm 'SHA-256'"). See README.
+CHALLENGE_ORDER = ("MD5", "SHA-256")
 REQUIRED_FIELDS = ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce")
 _TIMESTAMP_BYTES, _RANDOM_BYTES, _MAC_BYTES = 8, 12, 16
 
@@ -81,7 +85,7 @@ def challenges(realm: str, nonce: str, opaque_value: str, stale: bool) -> list[s
     return [
         f'Digest realm="{realm}", qop="auth", algorithm={algorithm}, nonce="{nonce}", '
         f'opaque="{opaque_value}"{stale_part}'
-        for algorithm in PREFERRED_ORDER
+        for algorithm in CHALLENGE_ORDER
     ]
 
 

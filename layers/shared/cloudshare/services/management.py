@@ -202,6 +202,20 @@ class CursorPage:
     total: int
 
 
+def cursor_position(second: int, micros: int | None, slug: str | None, *, after: bool) -> str:
+    """The listing position a cursor names: an item's, or a bare second's (strictly before/after it)."""
+    created_at = clock.iso(second)
+    if slug:
+        return listing.item_position(created_at, micros, slug)
+    return listing.second_position(created_at, after=after)
+
+
+def cursor_parts(position: str) -> tuple[int, int | None, str | None]:
+    """(epoch second, microsecond, slug) of a listing position, for a dialect to write as a cursor."""
+    created_at, micros, slug = listing.position_parts(position)
+    return int(lifecycle.parse_time(created_at).timestamp()), micros, slug
+
+
 def page_size(requested: int | None, default: int = 20) -> int:
     if requested is None:
         return default
@@ -212,22 +226,30 @@ def page_size(requested: int | None, default: int = 20) -> int:
 
 def list_page(user: User, per_page: int, *, before: str | None = None, after: str | None = None) -> CursorPage:
     """Newest first; `before`/`after` are positions from an earlier page, so pages stay stable while
-    items are added or removed. One more item than the page is read to know whether more exist that
-    way. The other way, a cursor that names an item (as links do) has that item beyond it; a bare
-    time may have nothing, so one item is read to decide: a link is given only to a page with items."""
+    items are added or removed. One more item than the page is read to know whether older ones exist.
+    Going up, a cursor that names an item (as links do) has that item below it; a bare time may have
+    nothing, so one item is read to decide: an older link is given only to a page with items.
+
+    The newer link is always there while the page has items (or was asked for with `after`): it is
+    where a client polls for what is added later, an empty page until something is. An owner with
+    no items at all gets one from the second before now, so nothing made after this answer is missed."""
     owner = user.user_id
     found = listing.by_created(owner, per_page + 1, below=before, above=after)
     if after is not None:
-        more_newer, page = len(found) > per_page, found[-per_page:]
+        page = found[-per_page:]
         more_older = bool(page) and (listing.names_an_item(after) or bool(
             listing.by_created(owner, 1, below=listing.created_position(page[-1]))))
     else:
         more_older, page = len(found) > per_page, found[:per_page]
-        more_newer = before is not None and bool(page) and (listing.names_an_item(before) or bool(
-            listing.by_created(owner, 1, above=listing.created_position(page[0]))))
+    if page:
+        newer = listing.created_position(page[0])
+    elif before is None and after is None:
+        newer = listing.second_position(clock.iso(clock.now() - 1), after=True)
+    else:
+        newer = after  # polling goes on where it was; an empty page past the oldest item has none
     return CursorPage(
         items=page,
-        newer=listing.created_position(page[0]) if page and more_newer else None,
+        newer=newer,
         older=listing.created_position(page[-1]) if page and more_older else None,
         total=user.item_count,
     )

@@ -34,6 +34,15 @@ class UploadsExhausted(LimitExceeded):
     """No uploads left today (v3 answers this with the seed's 'no s3' body, v1 with a 403)."""
 
 
+class UploadRefused(InvalidInput):
+    """The bytes arrived and were refused (over the upload's size limit, or a plan limit when they
+    landed): the item stays, failed, for its owner to read; the request that asked for it is a 422."""
+
+    def __init__(self, item: Item):
+        super().__init__(item.failure_reason or "The upload was refused", field="file",
+                         extra={"slug": item.slug, "upload_state": item.state})
+
+
 def _random(length: int) -> str:
     return "".join(secrets.choice(SLUG_ALPHABET) for _ in range(length))
 
@@ -100,11 +109,13 @@ def request_upload(
 ) -> UploadTicket:
     """A new file item (pending) and a presigned POST for its first version."""
     limit = check_upload_allowed(user, declared_size, new_item=True)
-    now = clock.iso()
+    second, micros = clock.creation_stamp()
+    now = clock.iso(second)
     slug = new_slug()
     item = Item(
         slug=slug, owner_id=user.user_id, name=name, kind="file", state="pending", created_at=now, updated_at=now,
-        object_key=object_key(slug), source=source, max_size=limit, last_version=1, link_secret=new_link_secret(),
+        created_micros=micros, object_key=object_key(slug), source=source, max_size=limit, last_version=1,
+        link_secret=new_link_secret(),
         **(item_fields or {}),
     )
     version = _new_version(user, slug, 1, limit, now, version_name)
@@ -159,26 +170,31 @@ def store_inline(ticket: UploadTicket, data: bytes, content_type: str) -> Item:
 
 
 def create_bookmark(user: User, url: str, name: str | None, source: str | None) -> Item:
-    now = clock.iso()
+    second, micros = clock.creation_stamp()
+    now = clock.iso(second)
     item = Item(
         slug=new_slug(), owner_id=user.user_id, name=name or url, kind="bookmark", state="ready",
-        created_at=now, updated_at=now, redirect_url=url, source=source, link_secret=new_link_secret(),
+        created_at=now, updated_at=now, created_micros=micros, redirect_url=url, source=source,
+        link_secret=new_link_secret(),
     )
     items.create_bookmark(item, None)
     return item
 
 
 def finish_for_owner(user: User, slug: str) -> Item:
-    """Where S3's redirect lands: the item, finalized first if the S3 event has not come yet."""
+    """Where S3's redirect lands: the item, finalized first if the S3 event has not come yet; an
+    upload that was refused raises UploadRefused."""
     item = items.get(slug)
     if item is None or item.deleted_at is not None:
         raise ItemNotFound()
     if item.owner_id != user.user_id:
         raise NotOwner("access")
-    if item.state != "pending":
-        return item
-    version = items.get_version(slug, 1)
-    return settle(item, version) if version else item
+    if item.state == "pending":
+        version = items.get_version(slug, 1)
+        item = settle(item, version) if version else item
+    if item.state == "failed":
+        raise UploadRefused(item)  # a 200 here would have clients hand out a share link that is a 404
+    return item
 
 
 def finalize_object(key: str) -> Item | None:

@@ -3,7 +3,8 @@
 Layout (see README, "Data model"):
 - ITEM#<slug> / ITEM            the item (file or bookmark; a v1 artifact is the same record)
 - ITEM#<slug> / VERSION#<n>     one upload of a file (n zero-padded so versions sort)
-- GSI1PK = OWNER#<owner>        on listed items only (ready files, bookmarks), GSI1SK = created_at#slug;
+- GSI1PK = OWNER#<owner>        on listed items only (ready files, bookmarks),
+                                GSI1SK = created_at.micros#slug (listing_sort_key);
   OWNER#<owner>#DELETED         on soft-deleted items, so listings never read them
 - due_shard / due_at            the sparse DueIndex: set only while something is due (an upload
                                 deadline, an expiry, a purge), so sweeps never scan
@@ -64,10 +65,24 @@ def listing_partition(owner_id: str, deleted: bool = False) -> str:
     return f"OWNER#{owner_id}#DELETED" if deleted else f"OWNER#{owner_id}"
 
 
+def listing_sort_key(item: Item) -> str:
+    """An item's place in its owner's newest-first listing: creation order to the microsecond.
+
+    Items made before created_micros existed keep `created_at#slug`, which needs no migration:
+    between seconds created_at decides for both forms, and within one second the old form sorts
+    first ('#' < '.'), as those items were made before any new-form item.
+    """
+    return sort_key(item.created_at, item.created_micros, item.slug)
+
+
+def sort_key(created_at: str, micros: int | None, slug: str) -> str:
+    return f"{created_at}#{slug}" if micros is None else f"{created_at}.{micros:06d}#{slug}"
+
+
 def listing_attributes(item: Item) -> dict:
     """The owner-listing index keys of an item that is listed (ready or a bookmark)."""
     return {"GSI1PK": listing_partition(item.owner_id, item.deleted_at is not None),
-            "GSI1SK": f"{item.created_at}#{item.slug}"}
+            "GSI1SK": listing_sort_key(item)}
 
 
 def due_attributes(slug: str, due_at: str, suffix: str = "") -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from cloudshare.config import settings
 from cloudshare.models import Item
 from cloudshare.store.aws import client
-from cloudshare.store.items import item_from, listing_partition
+from cloudshare.store.items import item_from, listing_partition, listing_sort_key, sort_key
 from cloudshare.store.records import from_item, to_values
 
 _MAX_QUERY_LIMIT = 1000  # per request; an offset page reads on in further requests
@@ -22,15 +22,34 @@ ORDERS = {
 }
 
 
+_AFTER_THE_SECOND = "~"  # sorts after '#' and '.', so `<second>~` follows every key of that second
+
+
 def created_position(item: Item) -> str:
     """An item's place in the newest-first order (what cursors point at)."""
-    return f"{item.created_at}#{item.slug}"
+    return listing_sort_key(item)
+
+
+def item_position(created_at: str, micros: int | None, slug: str) -> str:
+    """The place of the item a cursor names (micros None: a key of the form before microseconds)."""
+    return sort_key(created_at, micros, slug)
+
+
+def second_position(created_at: str, *, after: bool) -> str:
+    """A bare second: every key of that second sorts above it, or, with `after`, below it."""
+    return created_at + _AFTER_THE_SECOND if after else created_at
+
+
+def position_parts(position: str) -> tuple[str, int | None, str | None]:
+    """(created_at, micros, slug) of a position; a bare second has neither micros nor slug."""
+    moment, _, slug = position.partition("#")
+    created_at, _, micros = moment.removesuffix(_AFTER_THE_SECOND).partition(".")
+    return created_at, int(micros) if micros else None, slug or None
 
 
 def names_an_item(position: str) -> bool:
-    """Whether a position is an item's own (created_at#slug, as links carry) rather than a bare time."""
-    _, _, slug = position.partition("#")
-    return bool(slug) and slug != "~"
+    """Whether a position is an item's own (as links carry) rather than a bare second."""
+    return position_parts(position)[2] is not None
 
 
 def by_created(owner_id: str, limit: int, *, below: str | None = None, above: str | None = None) -> list[Item]:
