@@ -189,7 +189,6 @@ def _finish(path: str, operation: dict, logical_id: str) -> dict:
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
     os.environ.setdefault("TABLE_NAME", "openapi")
-    os.environ.setdefault("NONCE_SECRET", "openapi")
     document = json.dumps(build(), indent=1, sort_keys=False) + "\n"
     if "--check" in argv:
         if not DOCUMENT.exists() or DOCUMENT.read_text() != document:

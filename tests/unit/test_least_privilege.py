@@ -23,7 +23,8 @@ OTHER_PATHS = {
                                  "dynamodb:DeleteItem": "discard a refused inline file"},
     "V1UpdateArtifactFunction": {"s3:DeleteObject": "reject", "s3:GetObject": "head", "s3:PutObject": "inline",
                                  "dynamodb:PutItem": "new version", "dynamodb:DeleteItem": "discard a refused file"},
-    "PublicThumbnailFunction": {"s3:GetObject": "an image's thumbnail", "s3:ListBucket": "404 not 403"},
+    "PublicThumbnailFunction": {"s3:GetObject": "an image's thumbnail", "s3:ListBucket": "404 not 403",
+                                "secretsmanager:GetSecretValue": "ticket or grant"},
     "PublicUnlockFunction": {"dynamodb:UpdateItem": "attempt counter"},
     "PublicPageFunction": {"dynamodb:GetItem": "owner / ticketed view"},
     "PublicContentFunction": {"dynamodb:GetItem": "ticketed preview"},
@@ -33,7 +34,7 @@ OTHER_PATHS = {
     "V1RestoreArtifactFunction": {},
 }
 # Digest nonces: every authenticated function may record one (the sample events use API keys).
-AUTHENTICATED_EXTRA = {"dynamodb:UpdateItem": "Digest nonce counts"}
+AUTHENTICATED_EXTRA = {"dynamodb:UpdateItem": "Digest nonce counts", "secretsmanager:GetSecretValue": "Digest nonces"}
 
 # generate_presigned_post builds its URL from the CreateBucket operation: signing, not a call.
 _SIGNING_ONLY = {"CreateBucket"}

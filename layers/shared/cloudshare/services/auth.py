@@ -18,7 +18,7 @@ from cloudshare.errors import AccessDenied, AuthenticationRequired
 from cloudshare.models import Caller
 from cloudshare.services import clock, digest
 from cloudshare.services.api_keys import parse_key_id
-from cloudshare.store import users
+from cloudshare.store import signing_keys, users
 
 INVALID_CREDENTIALS = "Invalid credentials"
 
@@ -49,7 +49,7 @@ def authenticate(request: RequestCredentials) -> Caller:
 
 def challenge_headers(stale: bool = False) -> list[str]:
     config = settings()
-    secret = config.require_nonce_secret()
+    secret = signing_keys.current()
     nonce = digest.make_nonce(secret, int(clock.now()))
     challenges = digest.challenges(config.realm, nonce, digest.opaque(secret), stale)
     return [*challenges, f'Bearer realm="{config.realm}"']
@@ -70,7 +70,7 @@ def _by_digest(header_value: str, request: RequestCredentials) -> Caller:
     config = settings()
     try:
         credentials = digest.parse(header_value)
-        digest.check_nonce(config.require_nonce_secret(), credentials.nonce, int(clock.now()), config.nonce_ttl_seconds)
+        digest.check_nonce(signing_keys.accepted(), credentials.nonce, int(clock.now()), config.nonce_ttl_seconds)
     except digest.MalformedDigest as error:
         raise AuthenticationRequired(str(error)) from error
     except digest.BadNonce as error:

@@ -11,6 +11,8 @@
 - Downloads (attachment URLs) need allow_downloads and not view_only, and count download_counter.
 - Password-protected items need a grant: unlock() checks the password against its scrypt hash,
   at most PASSWORD_ATTEMPTS times per item, client and window, and hands out a signed cookie value.
+  Grants and tickets are bound to the item's password and link (share_tokens.generation): a new
+  password or link ends them at once.
 - The owner is recognised by an API key sent with the public request (Authorization: Bearer or
   x-api-key; browsers send none): the owner passes the password and counts nothing.
 """
@@ -147,7 +149,8 @@ def view(visit: Visit) -> SharedItem:
     if owned is not None:
         _check(owned, secret, password_granted=True, now=now, views_left_needed=True)
         return _shared(owned, counted=False)
-    access = public.Access(slug, secret, share_tokens.valid_grant(visit.grant, slug), now)
+    tokens = _tokens(visit, slug, secret, use_ticket=False)
+    access = public.Access(slug, secret, tokens.granted_password, now)
     return _shared(_count(access, view=True, download=False), counted=True)
 
 
@@ -156,15 +159,16 @@ def open_file(visit: Visit, *, attachment: bool) -> str:
     slug, secret = _parse(visit.code)
     now = clock.iso()
     owned = _owned_item(visit, slug)
-    ticketed = share_tokens.valid_ticket(visit.ticket, slug)
+    tokens = _tokens(visit, slug, secret, use_ticket=True) if owned is None else None
     if owned is not None:
         item = _check(owned, secret, password_granted=True, now=now, views_left_needed=False, download=attachment)
-    elif ticketed and not attachment:
+    elif tokens.ticketed and not attachment:
         # The page that issued the ticket counted the view: just check, in one read.
-        item = _check(items.get(slug), secret, password_granted=True, now=now, views_left_needed=False)
+        item = _check(tokens.item or items.get(slug), secret, password_granted=tokens.granted_password is not None,
+                      now=now, views_left_needed=False)
     else:
-        access = public.Access(slug, secret, ticketed or share_tokens.valid_grant(visit.grant, slug), now)
-        item = _count(access, view=not ticketed, download=attachment)
+        access = public.Access(slug, secret, tokens.granted_password, now)
+        item = _count(access, view=not tokens.ticketed, download=attachment)
     if item.kind != "file":
         raise Unavailable("missing")
     content_type = item.content_type or "application/octet-stream"
@@ -179,10 +183,11 @@ def thumbnail(visit: Visit) -> Thumbnail:
     slug, secret = _parse(visit.code)
     now = clock.iso()
     item = items.get(slug)
-    ticketed = share_tokens.valid_ticket(visit.ticket, slug)
+    current = share_tokens.generation_of(item) if item else ""
+    ticketed = share_tokens.valid_ticket(visit.ticket, slug, current)
     try:
-        _check(item, secret, password_granted=ticketed or share_tokens.valid_grant(visit.grant, slug), now=now,
-               views_left_needed=not ticketed)
+        _check(item, secret, password_granted=ticketed or share_tokens.valid_grant(visit.grant, slug, current),
+               now=now, views_left_needed=not ticketed)
     except PasswordRequired:
         return Thumbnail(url=None, item=None)
     if preview_kind(item.content_type) != "image" or item.kind != "file":
@@ -200,7 +205,7 @@ def unlock(visit: Visit, password: str) -> Grant:
     slug, secret = _parse(visit.code)
     item = _check(items.get(slug), secret, password_granted=True, now=clock.iso(), views_left_needed=True)
     if not item.password_hash:
-        return _grant(visit.code, slug)
+        return _grant(visit.code, item)
     moment = int(clock.now())
     window_start = moment - moment % PASSWORD_WINDOW_SECONDS
     window_end = window_start + PASSWORD_WINDOW_SECONDS
@@ -210,11 +215,39 @@ def unlock(visit: Visit, password: str) -> Grant:
     if not verify_password(password, item.password_hash):
         logger.info("wrong share password", extra={"slug": slug})
         raise WrongPassword()
-    return _grant(visit.code, slug)
+    return _grant(visit.code, item)
 
 
-def _grant(code: str, slug: str) -> Grant:
-    return Grant(slug=slug, code=code, token=share_tokens.grant(slug), max_age=share_tokens.GRANT_SECONDS)
+def _grant(code: str, item: Item) -> Grant:
+    return Grant(slug=item.slug, code=code, token=share_tokens.grant(item), max_age=share_tokens.GRANT_SECONDS)
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """What a visit's ticket and grant prove about the item as it is now."""
+
+    ticketed: bool
+    granted_password: str | None  # the password hash they were checked against; None: no password passed
+    item: Item | None  # the item, when checking them needed a read
+
+
+def _tokens(visit: Visit, slug: str, secret: str, *, use_ticket: bool) -> _Tokens:
+    """Checks the visit's ticket and grant against the item's current generation (share_tokens).
+
+    A ticket for an item without a password is checked against the link alone, with no read: the
+    write that follows requires that no password was set since. Anything else needs the item's
+    password hash, so requests that carry a grant or another ticket cost one read more."""
+    if use_ticket and share_tokens.valid_ticket(visit.ticket, slug, share_tokens.generation(None, secret)):
+        return _Tokens(ticketed=True, granted_password=None, item=None)
+    if not (visit.grant or (use_ticket and visit.ticket)):
+        return _Tokens(ticketed=False, granted_password=None, item=None)
+    item = items.get(slug)
+    if item is None or not item.password_hash:
+        return _Tokens(ticketed=False, granted_password=None, item=item)
+    current = share_tokens.generation_of(item)
+    ticketed = use_ticket and share_tokens.valid_ticket(visit.ticket, slug, current)
+    granted = ticketed or share_tokens.valid_grant(visit.grant, slug, current)
+    return _Tokens(ticketed=ticketed, granted_password=item.password_hash if granted else None, item=item)
 
 
 def _parse(code: str) -> tuple[str, str]:
@@ -225,7 +258,7 @@ def _parse(code: str) -> tuple[str, str]:
 
 
 def _shared(item: Item, *, counted: bool) -> SharedItem:
-    return SharedItem(item=item, ticket=share_tokens.ticket(item.slug), downloads_allowed=downloads_allowed(item),
+    return SharedItem(item=item, ticket=share_tokens.ticket(item), downloads_allowed=downloads_allowed(item),
                       counted=counted)
 
 
@@ -233,7 +266,9 @@ def _count(access: public.Access, *, view: bool, download: bool) -> Item:
     try:
         item = public.record_access(access, view=view, download=download)
     except public.Refused as refused:
-        _check(refused.item, access.secret, password_granted=access.password_granted, now=access.now,
+        granted = refused.item is not None and bool(access.granted_password) \
+            and refused.item.password_hash == access.granted_password
+        _check(refused.item, access.secret, password_granted=granted, now=access.now,
                views_left_needed=view, download=download)
         # The write saw a reason that the same rules in Python do not: refuse rather than serve.
         logger.warning("public access refused without a visible reason", extra={"slug": access.slug})

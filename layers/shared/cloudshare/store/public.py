@@ -38,7 +38,9 @@ class Access:
 
     slug: str
     secret: str  # the long link's secret; '' for the short link
-    password_granted: bool  # a valid grant (or the owner): the item's password does not apply
+    # The password hash a grant or ticket was checked against (None: no grant, so no password may
+    # be set). The write requires it unchanged: a password changed meanwhile refuses the request.
+    granted_password: str | None
     now: str  # ISO 8601 UTC, as expiration_time is stored
 
 
@@ -59,7 +61,10 @@ def record_access(access: Access, *, view: bool, download: bool) -> Item:
     else:
         conditions.append("long_link = :false")
         values[":false"] = False
-    if not access.password_granted:
+    if access.granted_password:
+        conditions.append("password_hash = :password")
+        values[":password"] = access.granted_password
+    else:
         conditions.append("attribute_not_exists(password_hash)")
     if not (view or download):
         raise ValueError("record_access counts a view, a download or both")
