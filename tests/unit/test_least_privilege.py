@@ -34,7 +34,9 @@ OTHER_PATHS = {
     "V1RestoreArtifactFunction": {},
 }
 # Digest nonces: every authenticated function may record one (the sample events use API keys).
-AUTHENTICATED_EXTRA = {"dynamodb:UpdateItem": "Digest nonce counts", "secretsmanager:GetSecretValue": "Digest nonces"}
+AUTHENTICATED_EXTRA = {"dynamodb:UpdateItem": "Digest nonce counts, failed attempts",
+                       "dynamodb:BatchGetItem": "credentials and their attempt counters",
+                       "secretsmanager:GetSecretValue": "Digest nonces"}
 
 # generate_presigned_post builds its URL from the CreateBucket operation: signing, not a call.
 _SIGNING_ONLY = {"CreateBucket"}

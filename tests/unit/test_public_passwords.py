@@ -4,7 +4,7 @@ import json
 
 import boto3
 
-from cloudshare.services import accounts, clock, share_tokens
+from cloudshare.services import accounts, clock, share_tokens, throttle
 from cloudshare.services.passwords import hash_password
 from tests.unit import v1client, v3_calls
 from tests.unit.public_helpers import change, code, header, page, request, shared_file, ticket_of
@@ -83,15 +83,28 @@ def test_given_a_grant_for_another_item_or_an_old_one_then_it_opens_nothing(runn
     assert page(runner, item, headers={"Cookie": own})["statusCode"] == 403
 
 
-def test_given_many_attempts_from_one_client_then_429_even_for_the_right_password_but_not_for_others(runner, user):
+def test_given_many_wrong_passwords_from_one_client_then_429_with_backoff_while_others_wait_seconds_at_most(
+        runner, user, monkeypatch):
     item = protected(user)
-    assert [unlock(runner, item, f"guess {n}")["statusCode"] for n in range(10)] == [403] * 10
+    frozen = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: frozen)
+    statuses = [unlock(runner, item, f"guess {n}")["statusCode"] for n in range(30)]
+    assert statuses == [403] * (throttle.FREE_FAILURES + 1) + [429] * (30 - throttle.FREE_FAILURES - 1)
     limited = unlock(runner, item, PASSWORD)
-    assert limited["statusCode"] == 429 and int(header(limited, "Retry-After")) > 0
+    assert limited["statusCode"] == 429 and int(header(limited, "Retry-After")) == 1
+    as_json = unlock(runner, item, PASSWORD, as_json=True)
+    assert as_json["statusCode"] == 429
+    assert json.loads(as_json["body"])["errors"]["message"] == "Too many failed attempts. Try again in 1 s."
+    # Another client, with no failures of its own, waits at most CLEAN_SOURCE_SECONDS for the item.
+    other = unlock(runner, item, PASSWORD, client_ip="203.0.113.9")
+    assert other["statusCode"] in (303, 429)
+    assert int(header(other, "Retry-After") or 0) <= throttle.CLEAN_SOURCE_SECONDS
+    monkeypatch.setattr(clock, "now", lambda: frozen + 1)
+    assert unlock(runner, item, PASSWORD)["statusCode"] == 303
     assert unlock(runner, item, PASSWORD, client_ip="203.0.113.9")["statusCode"] == 303
     counters = boto3.client("dynamodb").scan(TableName="cloudshare-test", FilterExpression="begins_with(PK, :p)",
-                                             ExpressionAttributeValues={":p": {"S": "PWTRY#"}})["Items"]
-    assert sorted(int(c["attempts"]["N"]) for c in counters) == [1, 10]
+                                             ExpressionAttributeValues={":p": {"S": "THROTTLE#"}})["Items"]
+    assert sorted(int(c["failures"]["N"]) for c in counters) == [6, 6]  # the item and the client
     assert all(int(c["expires_at"]["N"]) > clock.now() for c in counters)  # the table's TTL removes them
     assert "198.51.100.7" not in str(counters)  # client addresses are not stored
 

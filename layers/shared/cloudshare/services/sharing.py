@@ -10,7 +10,8 @@
   fetched without a ticket is a view of its own.
 - Downloads (attachment URLs) need allow_downloads and not view_only, and count download_counter.
 - Password-protected items need a grant: unlock() checks the password against its scrypt hash,
-  at most PASSWORD_ATTEMPTS times per item, client and window, and hands out a signed cookie value.
+  with backoff per item and per client after a few failures (services/throttle.py), and hands out a
+  signed cookie value.
   Grants and tickets are bound to the item's password and link (share_tokens.generation): a new
   password or link ends them at once.
 - The owner is recognised by an API key sent with the public request (Authorization: Bearer or
@@ -20,20 +21,17 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass
 
-from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError
+from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError, TooManyAttempts
 from cloudshare.models import Item
 from cloudshare.observability import logger
-from cloudshare.services import clock, lifecycle, links, share_tokens
+from cloudshare.services import clock, lifecycle, links, share_tokens, throttle
 from cloudshare.services.auth import RequestCredentials, authenticate
 from cloudshare.services.passwords import verify_password
 from cloudshare.store import delivery, items, public
 
 PRESIGNED_SECONDS = 5 * 60
-PASSWORD_ATTEMPTS = 10  # per item, client and window
-PASSWORD_WINDOW_SECONDS = 15 * 60
 
 _GONE_STATES = {"expired", "deleted"}
 _MESSAGES = {
@@ -67,14 +65,6 @@ class WrongPassword(AccessDenied):
         super().__init__("Wrong password.", field="password")
 
 
-class TooManyAttempts(CloudshareError):
-    status = 429
-
-    def __init__(self, retry_after: int):
-        super().__init__("Too many password attempts. Try again later.", field="password")
-        self.retry_after = retry_after
-
-
 class DownloadsDisabled(AccessDenied):
     def __init__(self):
         super().__init__("The owner does not allow downloads of this item.", field="download")
@@ -87,7 +77,7 @@ class Visit:
     code: str  # the link's path segment: <slug><secret> or <slug>
     grant: str = ""  # the item's password grant (cookie), if the client has one
     ticket: str = ""  # ?t= of a link on a page just served
-    client: str = ""  # the client's address: password attempts are limited per client
+    client: str = ""  # the client's address: wrong passwords are counted per client
     credentials: RequestCredentials | None = None  # sent only by API clients; recognises the owner
 
 
@@ -206,15 +196,13 @@ def unlock(visit: Visit, password: str) -> Grant:
     item = _check(items.get(slug), secret, password_granted=True, now=clock.iso(), views_left_needed=True)
     if not item.password_hash:
         return _grant(visit.code, item)
-    moment = int(clock.now())
-    window_start = moment - moment % PASSWORD_WINDOW_SECONDS
-    window_end = window_start + PASSWORD_WINDOW_SECONDS
-    client_id = hashlib.sha256(visit.client.encode()).hexdigest()[:24]  # no addresses at rest
-    if not public.record_password_attempt(slug, client_id, window_start, window_end, PASSWORD_ATTEMPTS):
-        raise TooManyAttempts(retry_after=window_end - moment)
+    _, attempt = throttle.begin(throttle.Subject("item", slug), throttle.Subject("source", visit.client))
+    attempt.admit()
     if not verify_password(password, item.password_hash):
+        attempt.failed()
         logger.info("wrong share password", extra={"slug": slug})
         raise WrongPassword()
+    attempt.succeeded()
     return _grant(visit.code, item)
 
 
@@ -306,7 +294,7 @@ def _owned_item(visit: Visit, slug: str) -> Item | None:
         return None
     try:
         caller = authenticate(visit.credentials)
-    except (AuthenticationRequired, AccessDenied):
+    except (AuthenticationRequired, AccessDenied, TooManyAttempts):
         return None
     item = items.get(slug)
     return item if item is not None and item.owner_id == caller.user.user_id else None
