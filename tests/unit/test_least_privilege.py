@@ -25,7 +25,7 @@ OTHER_PATHS = {
                                  "dynamodb:PutItem": "new version", "dynamodb:DeleteItem": "discard a refused file"},
     "PublicThumbnailFunction": {"s3:GetObject": "an image's thumbnail", "s3:ListBucket": "404 not 403",
                                 "secretsmanager:GetSecretValue": "ticket or grant"},
-    "PublicUnlockFunction": {"dynamodb:UpdateItem": "attempt counter"},
+    "PublicUnlockFunction": {"dynamodb:UpdateItem": "attempt counters", "dynamodb:BatchGetItem": "attempt counters"},
     "PublicPageFunction": {"dynamodb:GetItem": "owner / ticketed view"},
     "PublicContentFunction": {"dynamodb:GetItem": "ticketed preview"},
     "PublicDownloadFunction": {"dynamodb:GetItem": "ticketed download"},
