@@ -75,3 +75,30 @@ def test_no_function_environment_holds_the_key_and_only_signing_functions_may_re
     assert {"SweepFunction", "S3FinalizeFunction", "UploadPageFunction", "ApiDocsFunction",
             "NotFoundFunction"}.isdisjoint(readers)
     assert {"V3AccountFunction", "PublicUnlockFunction", "PublicPageFunction", "PublicThumbnailFunction"} <= readers
+
+
+def test_given_a_rotation_this_function_has_not_read_yet_then_what_the_new_key_signed_verifies_at_once(
+        runner, user, monkeypatch):
+    item = shared_file(user["user"], "secret.png", password_hash=hash_password(PASSWORD))
+    signing_keys.current()  # the function has the key cached
+    signing_keys.rotate(NONCE_SECRET)  # another function (or the operator) rotates; this one's copy is stale
+    fresh = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=NONCE_SECRET)["SecretString"])
+    stale_current = signing_keys.current()
+    assert stale_current != fresh["current"].encode()
+    monkeypatch.setattr(signing_keys, "current", lambda: fresh["current"].encode())  # as a refreshed function signs
+    cookie = _unlock_cookie(runner, item)
+    monkeypatch.undo()
+    assert page(runner, item, headers={"Cookie": cookie})["statusCode"] == 200
+    assert signing_keys.current() == fresh["current"].encode()  # and it signs with the new key from now on
+
+
+def test_given_forged_grants_then_secrets_manager_is_read_again_at_most_once_a_minute(runner, user):
+    item = shared_file(user["user"], "secret.png", password_hash=hash_password(PASSWORD))
+    signing_keys.current()  # the function has the key cached
+    reads = []
+    client("secretsmanager").meta.events.register("before-call.secrets-manager.GetSecretValue",
+                                                  lambda **_: reads.append(1))
+    for n in range(5):
+        forged = f"grant_{item.slug}={int(clock.now()) + 60}.forged{n}"
+        assert page(runner, item, headers={"Cookie": forged})["statusCode"] == 403
+    assert len(reads) == 1

@@ -225,16 +225,17 @@ def _tokens(visit: Visit, slug: str, secret: str, *, use_ticket: bool) -> _Token
     A ticket for an item without a password is checked against the link alone, with no read: the
     write that follows requires that no password was set since. Anything else needs the item's
     password hash, so requests that carry a grant or another ticket cost one read more."""
-    if use_ticket and share_tokens.valid_ticket(visit.ticket, slug, share_tokens.generation(None, secret)):
+    open_link = share_tokens.generation(None, secret)
+    if use_ticket and share_tokens.valid_ticket(visit.ticket, slug, open_link, reread=False):
         return _Tokens(ticketed=True, granted_password=None, item=None)
     if not (visit.grant or (use_ticket and visit.ticket)):
         return _Tokens(ticketed=False, granted_password=None, item=None)
     item = items.get(slug)
-    if item is None or not item.password_hash:
-        return _Tokens(ticketed=False, granted_password=None, item=item)
+    if item is None:
+        return _Tokens(ticketed=False, granted_password=None, item=None)
     current = share_tokens.generation_of(item)
     ticketed = use_ticket and share_tokens.valid_ticket(visit.ticket, slug, current)
-    granted = ticketed or share_tokens.valid_grant(visit.grant, slug, current)
+    granted = bool(item.password_hash) and (ticketed or share_tokens.valid_grant(visit.grant, slug, current))
     return _Tokens(ticketed=ticketed, granted_password=item.password_hash if granted else None, item=item)
 
 

@@ -11,25 +11,32 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from functools import cache
-
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from cloudshare.config import settings
 from cloudshare.store.aws import client
 
-# A rotation reaches every warm function within this many seconds.
+# A rotation reaches every warm function within this many seconds, or at once when the function
+# meets something signed with a key it does not know yet (at most once per REREAD_SECONDS, so that
+# forged tokens cannot make it call Secrets Manager at will).
 MAX_AGE_SECONDS = 300
+REREAD_SECONDS = 60
 
 
 @cache
-def _provider(secrets_client) -> SecretsProvider:
-    # Keyed by the client, so a new client (tests, a new endpoint) starts with an empty cache.
+def _provider(secrets_client):
+    # Imported (and the client made) on first use: requests with an API key never need the key, so
+    # they do not pay for it at cold start. Keyed by the client, so a new client (tests, another
+    # endpoint) starts with an empty cache.
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
     return SecretsProvider(boto3_client=secrets_client)
 
 
-def _keys() -> tuple[bytes, ...]:
-    value = _provider(client("secretsmanager")).get(settings().require_nonce_secret_id(), max_age=MAX_AGE_SECONDS)
+def _keys(*, force: bool = False) -> tuple[bytes, ...]:
+    value = _provider(client("secretsmanager")).get(settings().require_nonce_secret_id(), max_age=MAX_AGE_SECONDS,
+                                                    force_fetch=force)
     current, previous = parse(value)
     return (current, previous) if previous else (current,)
 
@@ -53,6 +60,20 @@ def current() -> bytes:
 def accepted() -> tuple[bytes, ...]:
     """The keys that verify: the current one and, during a rotation, the previous one."""
     return _keys()
+
+
+def newer() -> tuple[bytes, ...]:
+    """After something failed to verify with accepted(): the keys read again now, if they changed
+    since the cached copy (a rotation this function has not seen yet); () otherwise, and () when
+    the last reread was less than REREAD_SECONDS ago."""
+    provider = _provider(client("secretsmanager"))
+    moment = time.monotonic()
+    if moment - getattr(provider, "last_reread", -REREAD_SECONDS) < REREAD_SECONDS:
+        return ()
+    provider.last_reread = moment
+    cached = _keys()
+    fresh = _keys(force=True)
+    return fresh if fresh != cached else ()
 
 
 def rotate(secret_id: str, *, keep_previous: bool = True) -> None:
