@@ -11,6 +11,7 @@ from cloudshare.store import signing_keys
 from cloudshare.store.aws import client
 from devtools import admin
 from devtools.template import functions, template
+from tests.unit.apigw import challenges, digest_header, event
 from tests.unit.conftest import NONCE_SECRET, TABLE
 from tests.unit.public_helpers import header, page, request, shared_file
 
@@ -102,3 +103,17 @@ def test_given_forged_grants_then_secrets_manager_is_read_again_at_most_once_a_m
         forged = f"grant_{item.slug}={int(clock.now()) + 60}.forged{n}"
         assert page(runner, item, headers={"Cookie": forged})["statusCode"] == 403
     assert len(reads) == 1
+
+
+def test_given_a_digest_challenge_from_a_function_that_saw_the_rotation_first_then_the_answer_is_accepted(
+        runner, user, monkeypatch):
+    signing_keys.current()  # this function's copy: the key before the rotation
+    signing_keys.rotate(NONCE_SECRET)
+    fresh = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=NONCE_SECRET)["SecretString"])
+    monkeypatch.setattr(signing_keys, "current", lambda: fresh["current"].encode())
+    challenge = next(c for c in challenges(runner.call("V3AccountFunction", event("/v3/account")))
+                     if "algorithm=SHA-256," in c)
+    monkeypatch.undo()
+    answer = digest_header(challenge, user["email"], user["password"], "GET", "/v3/account")
+    response = runner.call("V3AccountFunction", event("/v3/account", headers={"Authorization": answer}))
+    assert response["statusCode"] == 200
