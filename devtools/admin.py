@@ -2,7 +2,8 @@
 
 Where the table is: --table NAME, or --stack NAME (reads the CloudFormation output TableName),
 or else the running local stack (.local/stack.json written by `make dev`). The bucket (for
-`sweep`, `check-consistency`) likewise: --bucket NAME, the stack output BucketName, or the local stack's.
+`sweep`, `check-consistency`) likewise: --bucket NAME, the stack output BucketName, or the local stack's;
+the nonce/grant key secret (`rotate-secret`): --secret-id, the stack output NonceSecretArn, or the local stack's.
 AWS credentials and region come from boto3's usual chain.
 """
 
@@ -37,6 +38,7 @@ def _connect(options: argparse.Namespace) -> None:
         stack = json.loads(local.read_text())
         table = stack["table_name"]
         os.environ.setdefault("BUCKET_NAME", stack.get("bucket_name", ""))
+        os.environ.setdefault("NONCE_SECRET_ID", stack.get("nonce_secret_id", ""))
         os.environ.setdefault("AWS_DEFAULT_REGION", stack["region"])
         if stack.get("aws_endpoint"):
             os.environ.setdefault("AWS_ENDPOINT_URL", stack["aws_endpoint"])
@@ -49,6 +51,12 @@ def _connect(options: argparse.Namespace) -> None:
             os.environ["BUCKET_NAME"] = bucket
         if not os.environ.get("BUCKET_NAME"):
             sys.exit("cloudshare-admin: say --bucket or --stack, or start the local stack with `make dev`")
+    if getattr(options, "needs_secret", False):
+        secret = options.secret_id or (options.stack and _stack_output(options.stack, "NonceSecretArn"))
+        if secret:
+            os.environ["NONCE_SECRET_ID"] = secret
+        if not os.environ.get("NONCE_SECRET_ID"):
+            sys.exit("cloudshare-admin: say --secret-id or --stack, or start the local stack with `make dev`")
 
 
 def _stack_output(stack_name: str, key: str) -> str:
@@ -112,6 +120,15 @@ def create_key(options) -> None:
 
     record, plaintext = accounts.create_api_key(options.email, options.label)
     _print({"key_id": record.key_id, "api_key": plaintext, "note": "shown once; only a hash is stored"})
+
+
+def rotate_secret(options) -> None:
+    from cloudshare.config import settings
+    from cloudshare.store import signing_keys
+
+    signing_keys.rotate(settings().require_nonce_secret_id(), keep_previous=not options.drop_previous)
+    previous = "dropped" if options.drop_previous else "still verifies until the next rotation"
+    _print({"rotated": True, "previous_key": previous})
 
 
 def list_keys(options) -> None:
@@ -204,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
                   "audit counters against items and items against S3 objects (reads everything; exit 1 "
                   "if anything disagrees)")
     sub.set_defaults(needs_bucket=True)
+    sub = command("rotate-secret", rotate_secret,
+                  "new nonce/grant key; the old one still verifies (until the next rotation) unless --drop-previous")
+    sub.add_argument("--secret-id", help="the secret's ARN or name (else the stack output NonceSecretArn)")
+    sub.add_argument("--drop-previous", action="store_true",
+                     help="after a leak: the old key verifies nothing more; outstanding nonces, grants and tickets end")
+    sub.set_defaults(needs_secret=True)
     return parser
 
 

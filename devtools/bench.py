@@ -15,7 +15,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_table, functions
+from devtools.template import ROOT, create_bucket, create_nonce_secret, create_table, functions
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 
@@ -99,7 +99,7 @@ def main() -> None:
         "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
         "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}:{layer_site()}",
         "AWS_DEFAULT_REGION": "us-east-1", "TABLE_NAME": "bench", "BUCKET_NAME": "bench",
-        "NONCE_SECRET": "bench", "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
+        "NONCE_SECRET_ID": "bench", "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
         # What the Lambda runtime sets: the X-Ray SDK then samples locally (no sampling client at
         # import) and Tracer records for real, sending segments over UDP as it would in Lambda.
         "LAMBDA_TASK_ROOT": tempfile.gettempdir(), "AWS_LAMBDA_FUNCTION_NAME": "bench",
@@ -111,6 +111,7 @@ def main() -> None:
     try:
         create_table(boto3.client("dynamodb"), "bench")
         create_bucket(boto3.client("s3"), "bench")
+        create_nonce_secret(boto3.client("secretsmanager"), "bench")
         from devtools.samples import seed
 
         seed()

@@ -17,7 +17,7 @@ FILE_SIZE = 1024 * 1024
 
 def measure() -> list[str]:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(TABLE_NAME="bench", BUCKET_NAME="bench-files", NONCE_SECRET="bench",
+    os.environ.update(TABLE_NAME="bench", BUCKET_NAME="bench-files", NONCE_SECRET_ID="bench",
                       AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                       POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_NAMESPACE="cloudshare",
                       POWERTOOLS_SERVICE_NAME="cloudshare",

@@ -46,11 +46,13 @@ _DIALECTS = {
     "/v3/": ("v3 items", "V3Error", {
         "401": "No credentials: answer the Digest challenge or send an API key",
         "403": "Wrong credentials", "404": "No such item, or not yours", "422": "Wrong request data",
-        "500": "Unexpected server error", "503": "A dependency is unavailable; retry (see Retry-After)"}),
+        "429": "Too many failed attempts; retry after Retry-After", "500": "Unexpected server error",
+        "503": "A dependency is unavailable; retry (see Retry-After)"}),
     "/api/v1/": ("v1 artifacts", "V1Error", {
         "400": "Wrong request data", "401": "No credentials", "403": "Wrong credentials, not yours, or a plan limit",
         "404": "No such artifact", "413": "Inline file too large: use the presigned upload",
-        "500": "Unexpected server error", "503": "A dependency is unavailable; retry (see Retry-After)"}),
+        "429": "Too many failed attempts; retry after Retry-After", "500": "Unexpected server error",
+        "503": "A dependency is unavailable; retry (see Retry-After)"}),
 }
 _PUBLIC = ("public", "PublicError", {
     "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "429": "Too many attempts"})
@@ -189,7 +191,6 @@ def _finish(path: str, operation: dict, logical_id: str) -> dict:
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
     os.environ.setdefault("TABLE_NAME", "openapi")
-    os.environ.setdefault("NONCE_SECRET", "openapi")
     document = json.dumps(build(), indent=1, sort_keys=False) + "\n"
     if "--check" in argv:
         if not DOCUMENT.exists() or DOCUMENT.read_text() != document:

@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_table, functions_with_event, template
+from devtools.template import ROOT, create_bucket, create_nonce_secret, create_table, functions_with_event, template
 
 LOG = logging.getLogger("cloudshare.local")
 DEMO_EMAIL = "demo@cloudshare.local"
@@ -53,6 +53,7 @@ class LocalStack:
         self.stop_event = threading.Event()
         self._moto = None
         self.runner = None
+        self.nonce_secret_arn = ""
 
     @property
     def api_url(self) -> str:
@@ -89,6 +90,7 @@ class LocalStack:
             create_table(dynamodb, self.table_name)
         if self.bucket_name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
             create_bucket(s3, self.bucket_name)
+        self.nonce_secret_arn = create_nonce_secret(boto3.client("secretsmanager"), f"{self.table_name}-nonce")
         if functions_with_event("S3"):
             self._wire_bucket_notifications(s3, boto3.client("sqs"))
         if os.environ.get("AWS_ENDPOINT_URL"):  # an emulated SES (never real AWS: that would mail the address)
@@ -113,10 +115,9 @@ class LocalStack:
         # Links are built from configuration or API Gateway's domainName, which SAM's local gateway
         # copies from the Host header: so the local stack configures its own address.
         physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
-                    "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url}
+                    "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url,
+                    "NONCE_SECRET_ID": self.nonce_secret_arn}
         for name, value in self.runner.environment().items():
-            if value.startswith("{{resolve:secretsmanager:"):
-                value = secrets.token_urlsafe(32)
             os.environ[name] = physical.get(name, value)
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -144,6 +145,7 @@ class LocalStack:
                 "region": os.environ["AWS_DEFAULT_REGION"],
                 "table_name": self.table_name,
                 "bucket_name": self.bucket_name,
+                "nonce_secret_id": self.nonce_secret_arn,
                 "api_url": api_url,
             },
         )

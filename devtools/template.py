@@ -5,6 +5,8 @@ CloudFormation property names differ from the API's in places; the conversions a
 
 from __future__ import annotations
 
+import json
+import secrets
 from functools import cache
 from pathlib import Path
 
@@ -82,6 +84,18 @@ def create_bucket(s3, bucket_name: str) -> None:
         Bucket=bucket_name,
         LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]},
     )
+
+
+def create_nonce_secret(secretsmanager, name: str) -> str:
+    """The nonce/grant key secret, shaped as the template generates it; returns its ARN (the only
+    thing functions are told: they read the value at run time)."""
+    generate = properties("NonceSecret")["GenerateSecretString"]
+    document = json.loads(generate["SecretStringTemplate"])
+    document[generate["GenerateStringKey"]] = secrets.token_urlsafe(generate["PasswordLength"])
+    try:
+        return secretsmanager.create_secret(Name=name, SecretString=json.dumps(document))["ARN"]
+    except secretsmanager.exceptions.ResourceExistsException:  # a persistent endpoint keeps its key
+        return secretsmanager.describe_secret(SecretId=name)["ARN"]
 
 
 def _cors_rule(rule: dict) -> dict:

@@ -12,10 +12,11 @@ from cloudshare.services import accounts
 from cloudshare.store.aws import client
 from devtools.moto_writes import serialize_dynamodb_writes
 from devtools.runner import InProcessRunner
-from devtools.template import create_bucket, create_table
+from devtools.template import create_bucket, create_nonce_secret, create_table
 
 TABLE = "cloudshare-test"
 BUCKET = "cloudshare-test-files"
+NONCE_SECRET = "cloudshare-test-nonce"
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
@@ -23,7 +24,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 def aws(monkeypatch):
     monkeypatch.setenv("TABLE_NAME", TABLE)
     monkeypatch.setenv("BUCKET_NAME", BUCKET)
-    monkeypatch.setenv("NONCE_SECRET", "unit-test-nonce-secret")
+    monkeypatch.setenv("NONCE_SECRET_ID", NONCE_SECRET)
     monkeypatch.setenv("AUTH_REALM", "cloudshare")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "cloudshare")
@@ -33,6 +34,7 @@ def aws(monkeypatch):
     with mock_aws():
         create_table(boto3.client("dynamodb"), TABLE)
         create_bucket(boto3.client("s3"), BUCKET)
+        create_nonce_secret(boto3.client("secretsmanager"), NONCE_SECRET)
         yield
     settings.cache_clear()
     client.cache_clear()

@@ -35,7 +35,9 @@ def _owner_scoped(logical_id: str) -> bool:
 
 def _snapshot() -> tuple:
     records = boto3.client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"]
-    table = sorted(str(sorted(record.items())) for record in records if not record["PK"]["S"].startswith("NONCE#"))
+    # Nonce counts and failed-attempt counters are what a refusal is allowed (and meant) to write.
+    table = sorted(str(sorted(record.items())) for record in records
+                   if not record["PK"]["S"].startswith(("NONCE#", "THROTTLE#")))
     listing = boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])
     return table, sorted((entry["Key"], entry["ETag"]) for entry in listing)
 

@@ -28,13 +28,13 @@ def test_given_the_rfc_example_when_checked_then_its_response_matches(algorithm)
 
 def test_given_a_fresh_nonce_when_checked_then_its_issue_time_comes_back():
     nonce = digest.make_nonce(b"secret", 1_000)
-    assert digest.check_nonce(b"secret", nonce, now=1_010, ttl=300) == 1_000
+    assert digest.check_nonce((b"secret",), nonce, now=1_010, ttl=300) == 1_000
 
 
 def test_given_an_old_nonce_when_checked_then_it_is_stale():
     nonce = digest.make_nonce(b"secret", 1_000)
     with pytest.raises(digest.BadNonce) as raised:
-        digest.check_nonce(b"secret", nonce, now=1_300, ttl=300)
+        digest.check_nonce((b"secret",), nonce, now=1_300, ttl=300)
     assert raised.value.stale
 
 
@@ -50,7 +50,7 @@ def test_given_an_old_nonce_when_checked_then_it_is_stale():
 )
 def test_given_a_nonce_we_did_not_sign_when_checked_then_it_is_forged_not_stale(nonce):
     with pytest.raises(digest.BadNonce) as raised:
-        digest.check_nonce(b"secret", nonce, now=1_010, ttl=300)
+        digest.check_nonce((b"secret",), nonce, now=1_010, ttl=300)
     assert not raised.value.stale
 
 
@@ -62,7 +62,7 @@ def test_given_a_nonce_with_a_tampered_timestamp_when_checked_then_it_is_refused
     raw[7] ^= 0x01
     tampered = base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
     with pytest.raises(digest.BadNonce):
-        digest.check_nonce(b"secret", tampered, now=1_010, ttl=300)
+        digest.check_nonce((b"secret",), tampered, now=1_010, ttl=300)
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,10 @@ import json
 
 import boto3
 
-from cloudshare.services import clock, share_tokens
+from cloudshare.services import accounts, clock, share_tokens, throttle
 from cloudshare.services.passwords import hash_password
-from tests.unit.public_helpers import change, code, header, page, request, shared_file
+from tests.unit import v1client, v3_calls
+from tests.unit.public_helpers import change, code, header, page, request, shared_file, ticket_of
 
 PASSWORD = "open sesame"
 
@@ -82,15 +83,28 @@ def test_given_a_grant_for_another_item_or_an_old_one_then_it_opens_nothing(runn
     assert page(runner, item, headers={"Cookie": own})["statusCode"] == 403
 
 
-def test_given_many_attempts_from_one_client_then_429_even_for_the_right_password_but_not_for_others(runner, user):
+def test_given_many_wrong_passwords_from_one_client_then_429_with_backoff_while_others_wait_seconds_at_most(
+        runner, user, monkeypatch):
     item = protected(user)
-    assert [unlock(runner, item, f"guess {n}")["statusCode"] for n in range(10)] == [403] * 10
+    frozen = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: frozen)
+    statuses = [unlock(runner, item, f"guess {n}")["statusCode"] for n in range(30)]
+    assert statuses == [403] * (throttle.FREE_FAILURES + 1) + [429] * (30 - throttle.FREE_FAILURES - 1)
     limited = unlock(runner, item, PASSWORD)
-    assert limited["statusCode"] == 429 and int(header(limited, "Retry-After")) > 0
+    assert limited["statusCode"] == 429 and int(header(limited, "Retry-After")) == 1
+    as_json = unlock(runner, item, PASSWORD, as_json=True)
+    assert as_json["statusCode"] == 429
+    assert json.loads(as_json["body"])["errors"]["message"] == "Too many failed attempts. Try again in 1 s."
+    # Another client, with no failures of its own, waits at most CLEAN_SOURCE_SECONDS for the item.
+    other = unlock(runner, item, PASSWORD, client_ip="203.0.113.9")
+    assert other["statusCode"] in (303, 429)
+    assert int(header(other, "Retry-After") or 0) <= throttle.CLEAN_SOURCE_SECONDS
+    monkeypatch.setattr(clock, "now", lambda: frozen + 1)
+    assert unlock(runner, item, PASSWORD)["statusCode"] == 303
     assert unlock(runner, item, PASSWORD, client_ip="203.0.113.9")["statusCode"] == 303
     counters = boto3.client("dynamodb").scan(TableName="cloudshare-test", FilterExpression="begins_with(PK, :p)",
-                                             ExpressionAttributeValues={":p": {"S": "PWTRY#"}})["Items"]
-    assert sorted(int(c["attempts"]["N"]) for c in counters) == [1, 10]
+                                             ExpressionAttributeValues={":p": {"S": "THROTTLE#"}})["Items"]
+    assert sorted(int(c["failures"]["N"]) for c in counters) == [6, 6]  # the item and the client
     assert all(int(c["expires_at"]["N"]) > clock.now() for c in counters)  # the table's TTL removes them
     assert "198.51.100.7" not in str(counters)  # client addresses are not stored
 
@@ -98,3 +112,58 @@ def test_given_many_attempts_from_one_client_then_429_even_for_the_right_passwor
 def test_given_the_password_is_removed_then_the_item_opens_without_one(runner, user):
     item = change(protected(user), password_hash=None)
     assert page(runner, item)["statusCode"] == 200
+
+
+def test_given_a_grant_when_the_owner_changes_the_password_then_the_grant_ends_at_once(runner, user):
+    accounts.set_plan(user["email"], "pro")
+    item = protected(user)
+    cookie = cookie_of(unlock(runner, item, PASSWORD))
+    assert page(runner, item, headers={"Cookie": cookie})["statusCode"] == 200
+    changed = v1client.update(runner, user["api_key"], item.slug, json_body={"password": "a new one"})
+    assert changed["statusCode"] == 200, changed
+    refused = page(runner, item, headers={"Cookie": cookie}, accept="application/json")
+    assert refused["statusCode"] == 403 and json.loads(refused["body"])["errors"]["name"] == "password"
+    content = runner.call("PublicContentFunction", request(f"/{code(item)}/content/secret.png",
+                                                           headers={"Cookie": cookie}))
+    assert content["statusCode"] == 403 and header(content, "Location") is None
+    assert page(runner, item, headers={"Cookie": cookie_of(unlock(runner, item, "a new one"))})["statusCode"] == 200
+
+
+def test_given_a_grant_when_the_owner_switches_or_rotates_the_link_then_the_new_link_asks_again(runner, user):
+    item = protected(user)
+    cookie = cookie_of(unlock(runner, item, PASSWORD))
+
+    def link_form(long_link: bool) -> str:
+        answer = v3_calls.call(runner, "V3UpdateItemFunction", f"/v3/items/{item.slug}", user["api_key"], "PUT",
+                               {"long_link": long_link})
+        assert answer["statusCode"] == 200, answer
+        return json.loads(answer["body"])["share_url"].rpartition("/")[2]
+
+    assert page(runner, link_form(False), headers={"Cookie": cookie})["statusCode"] == 403
+    rotated = link_form(True)
+    assert rotated != code(item)
+    assert page(runner, rotated, headers={"Cookie": cookie})["statusCode"] == 403
+
+
+def test_given_a_page_ticket_when_the_owner_then_sets_a_password_then_the_ticket_opens_nothing(runner, user):
+    accounts.set_plan(user["email"], "pro")
+    item = shared_file(user["user"], "open.png")
+    shown = json.loads(page(runner, item, accept="application/json")["body"])
+    query = ticket_of(shown["content_url"])
+    protect = v1client.update(runner, user["api_key"], item.slug, json_body={"password": PASSWORD})
+    assert protect["statusCode"] == 200, protect
+    for function, path in (("PublicContentFunction", "content"), ("PublicDownloadFunction", "download")):
+        response = runner.call(function, request(f"/{code(item)}/{path}/open.png", query=query))
+        assert response["statusCode"] == 403 and header(response, "Location") is None, function
+    assert int(v3_calls.record(item.slug)["download_counter"]["N"]) == 0
+
+
+def test_given_a_ticket_of_a_protected_item_then_it_works_until_the_password_changes(runner, user):
+    item = protected(user)
+    cookie = cookie_of(unlock(runner, item, PASSWORD))
+    shown = json.loads(page(runner, item, accept="application/json", headers={"Cookie": cookie})["body"])
+    query = ticket_of(shown["remote_url"])
+    download = f"/{code(item)}/download/secret.png"
+    assert runner.call("PublicDownloadFunction", request(download, query=query))["statusCode"] == 302
+    change(item, password_hash=hash_password(PASSWORD))  # the same password, set again: a new generation
+    assert runner.call("PublicDownloadFunction", request(download, query=query))["statusCode"] == 403

@@ -12,17 +12,17 @@ class Settings:
     table_name: str
     bucket_name: str
     realm: str
-    nonce_secret: bytes
+    nonce_secret_id: str  # the Secrets Manager secret (ARN or name) holding the nonce/grant keys
     nonce_ttl_seconds: int
     public_base_url: str | None
     retention_days: int
     share_sender: str | None = None  # the SES identity that share e-mails come from
 
-    def require_nonce_secret(self) -> bytes:
-        """Only request handlers sign nonces; the admin tools run without the secret."""
-        if not self.nonce_secret:
-            raise RuntimeError("environment variable NONCE_SECRET is not set")
-        return self.nonce_secret
+    def require_nonce_secret_id(self) -> str:
+        """Only functions that sign or verify nonces, grants and tickets know the secret."""
+        if not self.nonce_secret_id:
+            raise RuntimeError("environment variable NONCE_SECRET_ID is not set")
+        return self.nonce_secret_id
 
 
 def _required(name: str) -> str:
@@ -38,7 +38,7 @@ def settings() -> Settings:
         table_name=_required("TABLE_NAME"),
         bucket_name=os.environ.get("BUCKET_NAME", ""),
         realm=os.environ.get("AUTH_REALM", "cloudshare"),
-        nonce_secret=os.environ.get("NONCE_SECRET", "").encode(),
+        nonce_secret_id=os.environ.get("NONCE_SECRET_ID", ""),
         nonce_ttl_seconds=int(os.environ.get("NONCE_TTL_SECONDS", "300")),
         public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
         retention_days=int(os.environ.get("RETENTION_DAYS", "30")),

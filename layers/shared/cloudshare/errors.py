@@ -66,3 +66,13 @@ class FeatureNotAvailable(LimitExceeded):
     def __init__(self, feature: str, title: str, field: str):
         super().__init__(f"{title} requires a paid plan. Upgrade to access this feature.", field=field,
                          extra={"feature": feature})
+
+
+class TooManyAttempts(CloudshareError):
+    """Too many wrong guesses (passwords, API keys) lately: 429, try again after `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, retry_after: int, *, field: str = ""):
+        super().__init__(f"Too many failed attempts. Try again in {retry_after} s.", field=field)
+        self.retry_after = retry_after

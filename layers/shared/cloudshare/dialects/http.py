@@ -25,6 +25,7 @@ from cloudshare.errors import (
     ItemNotFound,
     LimitExceeded,
     NotOwner,
+    TooManyAttempts,
 )
 from cloudshare.models import Caller
 from cloudshare.observability import instrumented, logger, metrics
@@ -82,7 +83,11 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
             metrics.add_metric(name="AccessDenied", unit=MetricUnit.Count, value=1)
         if isinstance(error, ItemNotFound) or (isinstance(error, NotOwner) and dialect.hides_other_owners):
             return dialect.error(404, f"{dialect.item_noun} not found", "slug")
-        return dialect.error(dialect.status_of(error), error.message, error.field, error.extra)
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else None
+        if headers:
+            logger.info("too many failed attempts", extra={"retry_after": error.retry_after})
+            metrics.add_metric(name="AttemptsThrottled", unit=MetricUnit.Count, value=1)
+        return dialect.error(dialect.status_of(error), error.message, error.field, error.extra, headers)
 
     @app.exception_handler(ClientError)
     def _aws_error(error: ClientError) -> Response:
@@ -177,7 +182,8 @@ def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
     event = app.current_event
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     paths = tuple({event.path, event.request_context.path or event.path})
-    authenticated = authenticate(RequestCredentials(headers, event.http_method, paths))
+    source = event.request_context.identity.source_ip or ""
+    authenticated = authenticate(RequestCredentials(headers, event.http_method, paths, source))
     # One metric per way in, not a `method` dimension: a dimension would apply to every metric of
     # the request, and the shared Metrics object would carry it into the next request when metrics
     # are disabled (the local stack), warning "Dimension 'method' has already been added".

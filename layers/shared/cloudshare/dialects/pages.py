@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from cloudshare import content_types
 from cloudshare.dialects import v3
 from cloudshare.dialects.http import base_url
-from cloudshare.errors import CloudshareError
+from cloudshare.errors import CloudshareError, TooManyAttempts
 from cloudshare.services import links, sharing
 from cloudshare.services.auth import RequestCredentials
 
@@ -67,15 +67,16 @@ def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
     headers = _headers(app)
     parts = links.split_code(code)
     slug = parts[0] if parts else ""
+    source = event.request_context.identity.source_ip or ""
     credentials = None
     if "authorization" in headers or "x-api-key" in headers:
         paths = tuple({event.path, event.request_context.path or event.path})
-        credentials = RequestCredentials(headers, event.http_method, paths)
+        credentials = RequestCredentials(headers, event.http_method, paths, source)
     return sharing.Visit(
         code=code,
         grant=_cookies(headers.get("cookie", "")).get(GRANT_COOKIE + slug, ""),
         ticket=(event.query_string_parameters or {}).get("t", ""),
-        client=event.request_context.identity.source_ip or "",
+        client=source,
         credentials=credentials,
     )
 
@@ -200,7 +201,7 @@ def api_docs(app: APIGatewayRestResolver) -> Response:
 def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
     """A refusal as the client asked: JSON in the v3 error shape, or a page (the form, for passwords)."""
     status = error.status
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, sharing.TooManyAttempts) else {}
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else {}
     if wants_json(app):
         return _json(status, v3.DIALECT.error_body(status, error.message, error.field, error.extra), headers)
     if isinstance(error, (sharing.PasswordRequired, sharing.WrongPassword)):

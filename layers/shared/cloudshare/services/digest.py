@@ -61,14 +61,15 @@ def make_nonce(secret: bytes, issued_at: int) -> str:
     return _b64(payload + _mac(secret, payload))
 
 
-def check_nonce(secret: bytes, nonce: str, now: int, ttl: int) -> int:
-    """Returns the nonce's issue time; raises BadNonce if forged (not ours) or stale (too old)."""
+def check_nonce(keys: tuple[bytes, ...], nonce: str, now: int, ttl: int) -> int:
+    """Returns the nonce's issue time; raises BadNonce if forged (signed by none of `keys`) or stale."""
     try:
         raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
     except ValueError as error:
         raise BadNonce("The Digest nonce was not issued by this server", stale=False) from error
     payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
-    if len(payload) != _TIMESTAMP_BYTES + _RANDOM_BYTES or not hmac.compare_digest(mac, _mac(secret, payload)):
+    if len(payload) != _TIMESTAMP_BYTES + _RANDOM_BYTES or not any(
+            hmac.compare_digest(mac, _mac(key, payload)) for key in keys):
         raise BadNonce("The Digest nonce was not issued by this server", stale=False)
     issued_at = int.from_bytes(payload[:_TIMESTAMP_BYTES], "big")
     if not issued_at <= now < issued_at + ttl:

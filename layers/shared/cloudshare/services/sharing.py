@@ -12,7 +12,10 @@
 - Content URLs show inline only what the page previews (content_types.py: images, video, audio, PDF,
   text as text/plain); any other type they send as an attachment, so only where downloads are allowed.
 - Password-protected items need a grant: unlock() checks the password against its scrypt hash,
-  at most PASSWORD_ATTEMPTS times per item, client and window, and hands out a signed cookie value.
+  with backoff per item and per client after a few failures (services/throttle.py), and hands out a
+  signed cookie value.
+  Grants and tickets are bound to the item's password and link (share_tokens.generation): a new
+  password or link ends them at once.
 - The owner is recognised by an API key sent with the public request (Authorization: Bearer or
   x-api-key; browsers send none): the owner passes the password and counts nothing.
 """
@@ -20,21 +23,18 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass
 
 from cloudshare import content_types
-from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError
+from cloudshare.errors import AccessDenied, AuthenticationRequired, CloudshareError, TooManyAttempts
 from cloudshare.models import Item
 from cloudshare.observability import logger
-from cloudshare.services import clock, lifecycle, links, share_tokens
+from cloudshare.services import clock, lifecycle, links, share_tokens, throttle
 from cloudshare.services.auth import RequestCredentials, authenticate
 from cloudshare.services.passwords import verify_password
 from cloudshare.store import delivery, items, public
 
 PRESIGNED_SECONDS = 5 * 60
-PASSWORD_ATTEMPTS = 10  # per item, client and window
-PASSWORD_WINDOW_SECONDS = 15 * 60
 
 _GONE_STATES = {"expired", "deleted"}
 _MESSAGES = {
@@ -66,14 +66,6 @@ class WrongPassword(AccessDenied):
         super().__init__("Wrong password.", field="password")
 
 
-class TooManyAttempts(CloudshareError):
-    status = 429
-
-    def __init__(self, retry_after: int):
-        super().__init__("Too many password attempts. Try again later.", field="password")
-        self.retry_after = retry_after
-
-
 class DownloadsDisabled(AccessDenied):
     def __init__(self):
         super().__init__("The owner does not allow downloads of this item.", field="download")
@@ -86,7 +78,7 @@ class Visit:
     code: str  # the link's path segment: <slug><secret> or <slug>
     grant: str = ""  # the item's password grant (cookie), if the client has one
     ticket: str = ""  # ?t= of a link on a page just served
-    client: str = ""  # the client's address: password attempts are limited per client
+    client: str = ""  # the client's address: wrong passwords are counted per client
     credentials: RequestCredentials | None = None  # sent only by API clients; recognises the owner
 
 
@@ -130,7 +122,8 @@ def view(visit: Visit) -> SharedItem:
     if owned is not None:
         _check(owned, secret, password_granted=True, now=now, views_left_needed=True)
         return _shared(owned, counted=False)
-    access = public.Access(slug, secret, share_tokens.valid_grant(visit.grant, slug), now)
+    tokens = _tokens(visit, slug, secret, use_ticket=False)
+    access = public.Access(slug, secret, tokens.granted_password, now)
     return _shared(_count(access, view=True, download=False), counted=True)
 
 
@@ -140,18 +133,18 @@ def open_file(visit: Visit, *, attachment: bool) -> str:
     slug, secret = _parse(visit.code)
     now = clock.iso()
     owned = _owned_item(visit, slug)
-    ticketed = share_tokens.valid_ticket(visit.ticket, slug)
+    tokens = _tokens(visit, slug, secret, use_ticket=True) if owned is None else None
     content = not attachment
     if owned is not None:
         item = _check(owned, secret, password_granted=True, now=now, views_left_needed=False, download=attachment,
                       content=content)
-    elif ticketed and content:
+    elif tokens.ticketed and content:
         # The page that issued the ticket counted the view: just check, in one read.
-        item = _check(items.get(slug), secret, password_granted=True, now=now, views_left_needed=False,
-                      content=True)
+        item = _check(tokens.item or items.get(slug), secret, password_granted=tokens.granted_password is not None,
+                      now=now, views_left_needed=False, content=True)
     else:
-        access = public.Access(slug, secret, ticketed or share_tokens.valid_grant(visit.grant, slug), now)
-        item = _count(access, view=not ticketed, download=attachment, content=content)
+        access = public.Access(slug, secret, tokens.granted_password, now)
+        item = _count(access, view=not tokens.ticketed, download=attachment, content=content)
     if item.kind != "file":
         raise Unavailable("missing")
     shown_as = content_types.inline(item.content_type) if content else None
@@ -166,10 +159,11 @@ def thumbnail(visit: Visit) -> Thumbnail:
     slug, secret = _parse(visit.code)
     now = clock.iso()
     item = items.get(slug)
-    ticketed = share_tokens.valid_ticket(visit.ticket, slug)
+    current = share_tokens.generation_of(item) if item else ""
+    ticketed = share_tokens.valid_ticket(visit.ticket, slug, current)
     try:
-        _check(item, secret, password_granted=ticketed or share_tokens.valid_grant(visit.grant, slug), now=now,
-               views_left_needed=not ticketed)
+        _check(item, secret, password_granted=ticketed or share_tokens.valid_grant(visit.grant, slug, current),
+               now=now, views_left_needed=not ticketed)
     except PasswordRequired:
         return Thumbnail(url=None, item=None)
     if content_types.preview(item.content_type) != "image" or item.kind != "file":
@@ -187,21 +181,48 @@ def unlock(visit: Visit, password: str) -> Grant:
     slug, secret = _parse(visit.code)
     item = _check(items.get(slug), secret, password_granted=True, now=clock.iso(), views_left_needed=True)
     if not item.password_hash:
-        return _grant(visit.code, slug)
-    moment = int(clock.now())
-    window_start = moment - moment % PASSWORD_WINDOW_SECONDS
-    window_end = window_start + PASSWORD_WINDOW_SECONDS
-    client_id = hashlib.sha256(visit.client.encode()).hexdigest()[:24]  # no addresses at rest
-    if not public.record_password_attempt(slug, client_id, window_start, window_end, PASSWORD_ATTEMPTS):
-        raise TooManyAttempts(retry_after=window_end - moment)
+        return _grant(visit.code, item)
+    _, attempt = throttle.begin(throttle.Subject("item", slug), throttle.Subject("source", visit.client))
+    attempt.admit()
     if not verify_password(password, item.password_hash):
+        attempt.failed()
         logger.info("wrong share password", extra={"slug": slug})
         raise WrongPassword()
-    return _grant(visit.code, slug)
+    attempt.succeeded()
+    return _grant(visit.code, item)
 
 
-def _grant(code: str, slug: str) -> Grant:
-    return Grant(slug=slug, code=code, token=share_tokens.grant(slug), max_age=share_tokens.GRANT_SECONDS)
+def _grant(code: str, item: Item) -> Grant:
+    return Grant(slug=item.slug, code=code, token=share_tokens.grant(item), max_age=share_tokens.GRANT_SECONDS)
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """What a visit's ticket and grant prove about the item as it is now."""
+
+    ticketed: bool
+    granted_password: str | None  # the password hash they were checked against; None: no password passed
+    item: Item | None  # the item, when checking them needed a read
+
+
+def _tokens(visit: Visit, slug: str, secret: str, *, use_ticket: bool) -> _Tokens:
+    """Checks the visit's ticket and grant against the item's current generation (share_tokens).
+
+    A ticket for an item without a password is checked against the link alone, with no read: the
+    write that follows requires that no password was set since. Anything else needs the item's
+    password hash, so requests that carry a grant or another ticket cost one read more."""
+    open_link = share_tokens.generation(None, secret)
+    if use_ticket and share_tokens.valid_ticket(visit.ticket, slug, open_link, reread=False):
+        return _Tokens(ticketed=True, granted_password=None, item=None)
+    if not (visit.grant or (use_ticket and visit.ticket)):
+        return _Tokens(ticketed=False, granted_password=None, item=None)
+    item = items.get(slug)
+    if item is None:
+        return _Tokens(ticketed=False, granted_password=None, item=None)
+    current = share_tokens.generation_of(item)
+    ticketed = use_ticket and share_tokens.valid_ticket(visit.ticket, slug, current)
+    granted = bool(item.password_hash) and (ticketed or share_tokens.valid_grant(visit.grant, slug, current))
+    return _Tokens(ticketed=ticketed, granted_password=item.password_hash if granted else None, item=item)
 
 
 def _parse(code: str) -> tuple[str, str]:
@@ -212,7 +233,7 @@ def _parse(code: str) -> tuple[str, str]:
 
 
 def _shared(item: Item, *, counted: bool) -> SharedItem:
-    return SharedItem(item=item, ticket=share_tokens.ticket(item.slug), downloads_allowed=downloads_allowed(item),
+    return SharedItem(item=item, ticket=share_tokens.ticket(item), downloads_allowed=downloads_allowed(item),
                       counted=counted)
 
 
@@ -221,7 +242,9 @@ def _count(access: public.Access, *, view: bool, download: bool, content: bool =
         item = public.record_access(access, view=view, download=download,
                                     inline_types=content_types.PREVIEWABLE if content else frozenset())
     except public.Refused as refused:
-        _check(refused.item, access.secret, password_granted=access.password_granted, now=access.now,
+        granted = refused.item is not None and bool(access.granted_password) \
+            and refused.item.password_hash == access.granted_password
+        _check(refused.item, access.secret, password_granted=granted, now=access.now,
                views_left_needed=view, download=download, content=content)
         # The write saw a reason that the same rules in Python do not: refuse rather than serve.
         logger.warning("public access refused without a visible reason", extra={"slug": access.slug})
@@ -264,7 +287,7 @@ def _owned_item(visit: Visit, slug: str) -> Item | None:
         return None
     try:
         caller = authenticate(visit.credentials)
-    except (AuthenticationRequired, AccessDenied):
+    except (AuthenticationRequired, AccessDenied, TooManyAttempts):
         return None
     item = items.get(slug)
     return item if item is not None and item.owner_id == caller.user.user_id else None

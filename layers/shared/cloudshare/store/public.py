@@ -1,4 +1,4 @@
-"""What the public side writes: counted views and downloads, and password-attempt counters.
+"""What the public side writes: counted views and downloads.
 
 A view (or download) is counted by ONE conditional UpdateItem whose condition is everything that
 makes the item servable — ready, published, not deleted, not expired by date, the link in its
@@ -6,9 +6,6 @@ current form, no password or a valid grant, views left — so the count and the 
 separated by a race: with expires_after_views=N exactly N views succeed however many arrive at
 once. The write returns the item (ALL_NEW) when it succeeds and as it was (ALL_OLD) when it is
 refused, so a public request costs one call either way.
-
-Password attempts: PK=PWTRY#<slug>, SK=<client>#<window start>, a counter that stops at the
-limit (conditional write) and disappears with the table's TTL (expires_at).
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from cloudshare.config import settings
 from cloudshare.models import Item
 from cloudshare.store import items
 from cloudshare.store.aws import client
-from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.records import from_item, to_values
 
 
 class Refused(Exception):
@@ -38,7 +35,9 @@ class Access:
 
     slug: str
     secret: str  # the long link's secret; '' for the short link
-    password_granted: bool  # a valid grant (or the owner): the item's password does not apply
+    # The password hash a grant or ticket was checked against (None: no grant, so no password may
+    # be set). The write requires it unchanged: a password changed meanwhile refuses the request.
+    granted_password: str | None
     now: str  # ISO 8601 UTC, as expiration_time is stored
 
 
@@ -60,7 +59,10 @@ def record_access(access: Access, *, view: bool, download: bool, inline_types: f
     else:
         conditions.append("long_link = :false")
         values[":false"] = False
-    if not access.password_granted:
+    if access.granted_password:
+        conditions.append("password_hash = :password")
+        values[":password"] = access.granted_password
+    else:
         conditions.append("attribute_not_exists(password_hash)")
     if not (view or download):
         raise ValueError("record_access counts a view, a download or both")
@@ -112,20 +114,3 @@ def mark_views_exhausted(slug: str, due_at: str) -> None:
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
-
-
-def record_password_attempt(slug: str, client_id: str, window_start: int, window_end: int, limit: int) -> bool:
-    """Counts one attempt of this client on this item in this window; False once `limit` were made."""
-    try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=to_item({"PK": f"PWTRY#{slug}", "SK": f"{client_id}#{window_start}"}),
-            UpdateExpression="SET attempts = if_not_exists(attempts, :zero) + :one, expires_at = :expires",
-            ConditionExpression="attribute_not_exists(attempts) OR attempts < :limit",
-            ExpressionAttributeValues=to_values({":zero": 0, ":one": 1, ":limit": limit, ":expires": window_end}),
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True

@@ -27,11 +27,11 @@ def _profile_key(user_id: str) -> dict:
     return to_item({"PK": f"USER#{user_id}", "SK": "PROFILE"})
 
 
-def _login_key(email: str) -> dict:
+def login_key(email: str) -> dict:
     return to_item({"PK": f"EMAIL#{email}", "SK": "LOGIN"})
 
 
-def _api_key_key(key_id: str) -> dict:
+def api_key_key(key_id: str) -> dict:
     return to_item({"PK": f"APIKEY#{key_id}", "SK": "APIKEY"})
 
 
@@ -84,10 +84,11 @@ def _conditional_new(record: dict) -> dict:
 
 
 def get_login(email: str) -> Login | None:
-    response = client("dynamodb").get_item(TableName=settings().table_name, Key=_login_key(email))
-    if "Item" not in response:
-        return None
-    record = from_item(response["Item"])
+    response = client("dynamodb").get_item(TableName=settings().table_name, Key=login_key(email))
+    return login_from(from_item(response["Item"])) if "Item" in response else None
+
+
+def login_from(record: dict) -> Login:
     return Login(user_id=record["user_id"], email=record["email"], ha1=record.get("ha1", {}))
 
 
@@ -123,7 +124,7 @@ def set_password(login: Login, password_hash: str) -> None:
                 {
                     "Update": {
                         "TableName": table,
-                        "Key": _login_key(login.email),
+                        "Key": login_key(login.email),
                         "UpdateExpression": "SET ha1 = :ha1",
                         "ConditionExpression": "attribute_exists(PK)",
                         "ExpressionAttributeValues": to_values({":ha1": login.ha1}),
@@ -165,10 +166,11 @@ def put_api_key(key: ApiKey) -> None:
 
 
 def get_api_key(key_id: str) -> ApiKey | None:
-    response = client("dynamodb").get_item(TableName=settings().table_name, Key=_api_key_key(key_id))
-    if "Item" not in response:
-        return None
-    record = from_item(response["Item"])
+    response = client("dynamodb").get_item(TableName=settings().table_name, Key=api_key_key(key_id))
+    return api_key_from(from_item(response["Item"])) if "Item" in response else None
+
+
+def api_key_from(record: dict) -> ApiKey:
     return ApiKey(**{name: record.get(name) for name in ApiKey.__dataclass_fields__ if name in record})
 
 
@@ -179,18 +181,14 @@ def list_api_keys(user_id: str) -> list[ApiKey]:
         KeyConditionExpression="GSI1PK = :owner",
         ExpressionAttributeValues=to_values({":owner": f"USER#{user_id}#KEYS"}),
     )
-    keys = []
-    for item in response["Items"]:
-        record = from_item(item)
-        keys.append(ApiKey(**{name: record.get(name) for name in ApiKey.__dataclass_fields__ if name in record}))
-    return keys
+    return [api_key_from(from_item(item)) for item in response["Items"]]
 
 
 def revoke_api_key(key_id: str, revoked_at: str) -> None:
     """Revoking twice keeps the first revocation time."""
     try:
         _update_existing(
-            _api_key_key(key_id),
+            api_key_key(key_id),
             "SET revoked_at = if_not_exists(revoked_at, :now)",
             None,
             {":now": revoked_at},
