@@ -5,6 +5,7 @@ CloudFormation property names differ from the API's in places; the conversions a
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 
@@ -78,10 +79,33 @@ def create_bucket(s3, bucket_name: str) -> None:
         Bucket=bucket_name,
         CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in props["CorsConfiguration"]["CorsRules"]]},
     )
+    if versioning := props.get("VersioningConfiguration"):
+        s3.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration=versioning)
     s3.put_bucket_lifecycle_configuration(
         Bucket=bucket_name,
         LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]},
     )
+
+
+def queue_names() -> list[str]:
+    """Logical ids of the template's SQS queues, dead-letter queues before the queues that use them."""
+    queues = [name for name, resource in template()["Resources"].items() if resource["Type"] == "AWS::SQS::Queue"]
+    return sorted(queues, key=lambda name: "RedrivePolicy" in properties(name))
+
+
+def create_queues(sqs, prefix: str) -> dict[str, str]:
+    """The template's queues, named <prefix>-<logical id>, with their redrive policies; logical id -> URL."""
+    urls, arns = {}, {}
+    for name in queue_names():
+        props = properties(name)
+        attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
+        if redrive := props.get("RedrivePolicy"):
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[target],
+                                                      "maxReceiveCount": redrive["maxReceiveCount"]})
+        urls[name] = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes=attributes)["QueueUrl"]
+        arns[name] = sqs.get_queue_attributes(QueueUrl=urls[name], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return urls
 
 
 def _cors_rule(rule: dict) -> dict:
@@ -100,4 +124,8 @@ def _lifecycle_rule(rule: dict) -> dict:
         converted["AbortIncompleteMultipartUpload"] = abort
     if days := rule.get("ExpirationInDays"):
         converted["Expiration"] = {"Days": days}
+    if rule.get("ExpiredObjectDeleteMarker"):
+        converted["Expiration"] = {"ExpiredObjectDeleteMarker": True}
+    if noncurrent := rule.get("NoncurrentVersionExpiration"):
+        converted["NoncurrentVersionExpiration"] = noncurrent
     return converted

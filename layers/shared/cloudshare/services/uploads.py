@@ -108,7 +108,7 @@ def request_upload(
         **(item_fields or {}),
     )
     version = _new_version(user, slug, 1, limit, now, version_name)
-    items.create_upload(item, version, lifecycle.upload_deadline(now))
+    items.create_upload(item, version, lifecycle.upload_deadline(now, limit))
     return _ticket(item, version, redirect_for)
 
 
@@ -128,7 +128,7 @@ def request_new_version(
     version = dataclasses.replace(_new_version(user, item.slug, item.last_version + 1, limit, now, version_name),
                                   item_changes=item_changes or None)
     try:
-        items.add_version(item, version, lifecycle.upload_deadline(now))
+        items.add_version(item, version, lifecycle.upload_deadline(now, limit))
     except items.StateChanged:
         raise InvalidInput("The artifact changed while the version was being added; try again",
                            field="file") from None
@@ -181,8 +181,9 @@ def finish_for_owner(user: User, slug: str) -> Item:
     return settle(item, version) if version else item
 
 
-def finalize_object(key: str) -> Item | None:
-    """Handles one S3 ObjectCreated record (keys arrive URL-encoded, '+' for spaces)."""
+def finalize_object(key: str, object_version: str | None = None) -> Item | None:
+    """Handles one S3 ObjectCreated record (keys arrive URL-encoded, '+' for spaces; object_version is
+    the record's versionId)."""
     key = unquote_plus(key)
     parsed = parse_object_key(key)
     item, version = items.get_with_version(*parsed) if parsed else (None, None)
@@ -193,7 +194,29 @@ def finalize_object(key: str) -> Item | None:
     if version.state == "failed":  # posted again after being rejected: the bytes have no place
         objects.delete(key)
         return item
-    return settle(item, version) if version.state == "pending" else item
+    if version.state == "pending":
+        item = settle(item, version)
+        version = items.get_version(*parsed)  # whoever settled it, these are the bytes it kept
+    if version is not None and version.state == "ready":
+        _refuse_replacement(version, object_version)
+    return item
+
+
+def _refuse_replacement(version: Version, object_version: str | None) -> None:
+    """A presigned POST may be replayed until its policy expires, over bytes already settled and
+    counted. The bucket keeps versions, so the replay is its own object version: deleting exactly it
+    brings the settled bytes back, and what is stored stays what was counted."""
+    if version.object_version is None:  # settled before the bucket kept versions: nothing to compare
+        return
+    if object_version is None:  # an event without versionId: judge the bytes the key holds now
+        current = objects.head(version.object_key)
+        object_version = current.version_id if current else None
+    if object_version is None or object_version == version.object_version:
+        return
+    objects.delete_version(version.object_key, object_version)
+    logger.warning("bytes posted over a settled version; removed", extra={
+        "slug": version.slug, "version": version.number, "kept": version.object_version,
+        "removed": object_version})
 
 
 def settle(item: Item, version: Version) -> Item:
@@ -204,9 +227,23 @@ def settle(item: Item, version: Version) -> Item:
     stored = objects.head(version.object_key)
     if stored is None:
         return item  # the bytes have not arrived (or were removed); stay pending until they do or expire
+    return _settle_stored(item, version, stored)
+
+
+def settle_late(item: Item, version: Version) -> bool:
+    """The sweep's last look at an upload past its deadline: True if S3 has its bytes (then settled,
+    or refused like any other upload), False if it may be abandoned."""
+    stored = objects.head(version.object_key)
+    if stored is None:
+        return False
+    _settle_stored(item, version, stored)
+    return True
+
+
+def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -> Item:
     if stored.size > version.max_size:
-        return _reject(item, version, f"File is {stored.size} bytes; the most this upload could take was "
-                                      f"{version.max_size}")
+        return _reject(item, version, stored, f"File is {stored.size} bytes; the most this upload could take "
+                                              f"was {version.max_size}")
     now, today = clock.iso(), clock.today()
     content_type = effective_type(stored.content_type, item.name)
     first = version.number == 1
@@ -231,20 +268,22 @@ def settle(item: Item, version: Version) -> Item:
     new_day = version.owner_uploads_day != today
     for _attempt in range(4):
         try:
-            items.complete_upload(item, version, stored.size, content_type, now, today, new_day=new_day,
+            items.complete_upload(item, version, stored, content_type, now, today, new_day=new_day,
                                   make_current=make_current, item_due=item_due,
                                   item_changes=(change_sets, change_removes))
-            thumbnails.make(version, content_type, stored.size)
-            return current if make_current else settled
         except items.StateChanged:
             return items.get(item.slug)
         except items.NotCurrent:
             make_current = False
+            continue
         except items.OwnerLimit:
             if tried_other_day:
                 break
             new_day, tried_other_day = not new_day, True
-    return _reject(item, version, _limit_reason(version, stored.size))
+            continue
+        thumbnails.request(version, content_type, stored)
+        return current if make_current else settled
+    return _reject(item, version, stored, _limit_reason(version, stored.size))
 
 
 GENERIC_TYPES = {"", "binary/octet-stream", "application/octet-stream"}
@@ -267,8 +306,11 @@ def _limit_reason(version: Version, size: int) -> str:
     return "Daily upload limit reached"
 
 
-def _reject(item: Item, version: Version, reason: str) -> Item:
-    objects.delete(version.object_key)
+def _reject(item: Item, version: Version, stored: objects.StoredObject, reason: str) -> Item:
+    if stored.version_id:  # gone for good (a plain delete would keep them a day as a noncurrent version)
+        objects.delete_version(version.object_key, stored.version_id)
+    else:
+        objects.delete(version.object_key)
     try:
         items.mark_failed(version, reason, clock.iso())
     except items.StateChanged:
