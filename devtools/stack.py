@@ -3,7 +3,9 @@
 - an embedded AWS (moto server) unless --aws-endpoint points elsewhere (LocalStack, real AWS);
 - the table and bucket created from template.yaml's Properties;
 - S3 ObjectCreated -> SQS -> a poller that invokes the template's S3-event functions in-process;
-- Schedule events run on their rate;
+- Schedule events run on their rate; both invoked as Lambda invokes asynchronously (retries, then the
+  on-failure queue of EventInvokeConfig);
+- the template's SQS queues, and SQS-triggered functions fed from them;
 - SAM CLI's own local API Gateway (routing, event construction) in front of in-process handlers.
 """
 
@@ -19,7 +21,15 @@ import sys
 import threading
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_table, functions_with_event, template
+from devtools.template import (
+    ROOT,
+    create_bucket,
+    create_queues,
+    create_table,
+    functions_with_event,
+    on_failure_queue,
+    template,
+)
 
 LOG = logging.getLogger("cloudshare.local")
 DEMO_EMAIL = "demo@cloudshare.local"
@@ -50,6 +60,8 @@ class LocalStack:
         self.table_name = options.name
         self.bucket_name = f"{options.name}-files"
         self.queue_name = f"{options.name}-s3-events"
+        self.queues: dict[str, str] = {}  # the template's SQS queues: logical id -> URL
+        self.environment: dict[str, str] = {}  # what the functions get, secrets left out
         self.stop_event = threading.Event()
         self._moto = None
         self.runner = None
@@ -85,6 +97,7 @@ class LocalStack:
             create_table(dynamodb, self.table_name)
         if self.bucket_name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
             create_bucket(s3, self.bucket_name)
+        self.queues = create_queues(boto3.client("sqs"), self.options.name)
         if functions_with_event("S3"):
             self._wire_bucket_notifications(s3, boto3.client("sqs"))
         if os.environ.get("AWS_ENDPOINT_URL"):  # an emulated SES (never real AWS: that would mail the address)
@@ -106,14 +119,16 @@ class LocalStack:
         from devtools.runner import InProcessRunner
 
         self.runner = InProcessRunner()
-        physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name}
+        physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
+                    "THUMBNAIL_QUEUE_URL": self.queues["ThumbnailQueue"]}
         for name, value in self.runner.environment().items():
             if value.startswith("{{resolve:secretsmanager:"):
-                value = secrets.token_urlsafe(32)
-            os.environ[name] = physical.get(name, value)
-        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        os.environ.setdefault("POWERTOOLS_DEV", "false")
+                os.environ[name] = secrets.token_urlsafe(32)
+                continue
+            os.environ[name] = self.environment[name] = physical.get(name, value)
+        for name, value in (("POWERTOOLS_TRACE_DISABLED", "true"), ("POWERTOOLS_METRICS_DISABLED", "true"),
+                            ("POWERTOOLS_DEV", "false")):
+            self.environment[name] = os.environ.setdefault(name, value)
 
     def create_demo_account(self) -> dict:
         from cloudshare.errors import InvalidInput
@@ -138,19 +153,34 @@ class LocalStack:
                 "table_name": self.table_name,
                 "bucket_name": self.bucket_name,
                 "api_url": api_url,
+                # cloudshare-admin replay-failed reads the failed-events queue and runs functions like this stack
+                "queues": self.queues,
+                "environment": self.environment,
             },
         )
         return credentials
 
     # ------------------------------------------------------------------ background work
     def start_background(self) -> None:
-        from devtools.background import S3EventPoller, Scheduler
+        import boto3
+
+        from devtools.background import AsyncInvoker, QueuePoller, Scheduler, s3_notifications, sqs_trigger
+
+        def invoker(name: str) -> AsyncInvoker:
+            retries, failure_queue = on_failure_queue(name)
+            return AsyncInvoker(self.runner, name, self.queues.get(failure_queue), retries)
 
         for name in functions_with_event("S3"):
-            S3EventPoller(self.runner, name, self.queue_url, self.stop_event).start()
+            QueuePoller(f"s3-events-{name}", self.queue_url, s3_notifications(invoker(name)), self.stop_event).start()
         for name, events in functions_with_event("Schedule").items():
             for event_name, event in events.items():
-                Scheduler(self.runner, name, event_name, event["Schedule"], self.stop_event).start()
+                Scheduler(invoker(name), event_name, event["Schedule"], self.stop_event).start()
+        sqs = boto3.client("sqs")
+        for name, events in functions_with_event("SQS").items():
+            for event in events.values():
+                url = self.queues[event["Queue"]["Fn::GetAtt"][0]]
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                QueuePoller(f"sqs-{name}", url, sqs_trigger(self.runner, name, arn), self.stop_event).start()
 
     def serve_api(self) -> None:
         from samcli.lib.providers.api_provider import ApiProvider

@@ -104,8 +104,20 @@ def create_queues(sqs, prefix: str) -> dict[str, str]:
             attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[target],
                                                       "maxReceiveCount": redrive["maxReceiveCount"]})
         urls[name] = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes=attributes)["QueueUrl"]
-        arns[name] = sqs.get_queue_attributes(QueueUrl=urls[name], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = sqs.get_queue_attributes(QueueUrl=urls[name], AttributeNames=["QueueArn"])["Attributes"]
+        arns[name] = attributes["QueueArn"]
     return urls
+
+
+def on_failure_queue(logical_id: str) -> tuple[int, str | None]:
+    """A function's asynchronous invocation config: how many retries Lambda makes (2 by default), and
+    the logical id of the SQS queue its failed events go to (None: they are dropped)."""
+    config = functions()[logical_id]["Properties"].get("EventInvokeConfig", {})
+    retries = config.get("MaximumRetryAttempts", 2)
+    destination = config.get("DestinationConfig", {}).get("OnFailure", {})
+    if destination.get("Type") != "SQS":
+        return retries, None
+    return retries, destination["Destination"]["Fn::GetAtt"][0]
 
 
 def _cors_rule(rule: dict) -> dict:
