@@ -106,12 +106,16 @@ class LocalStack:
     def _wire_bucket_notifications(self, s3, sqs) -> None:
         queue_url = sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        # The template's events and key filters (objects outside them, e.g. thumbnails/, never notify).
+        configurations = []
+        for events in functions_with_event("S3").values():
+            for event in events.values():
+                kinds = [event["Events"]] if isinstance(event["Events"], str) else event["Events"]
+                rules = event.get("Filter", {}).get("S3Key", {}).get("Rules")
+                configurations.append({"QueueArn": queue_arn, "Events": kinds,
+                                       **({"Filter": {"Key": {"FilterRules": rules}}} if rules else {})})
         s3.put_bucket_notification_configuration(
-            Bucket=self.bucket_name,
-            NotificationConfiguration={
-                "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
-            },
-        )
+            Bucket=self.bucket_name, NotificationConfiguration={"QueueConfigurations": configurations})
         self.queue_url = queue_url
 
     # ------------------------------------------------------------------ functions
