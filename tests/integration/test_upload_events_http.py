@@ -36,8 +36,8 @@ def test_given_a_settled_image_when_its_presigned_post_is_replayed_then_the_stac
     image = png_bytes(1200, 800)
     (tmp_path / "photo.png").write_bytes(image)
     (tmp_path / "big.bin").write_bytes(b"\0" * 3_000_000)
-    status, _, body = curl(*key, "-H", "Content-Type: application/json",
-                           "-d", json.dumps({"name": "photo.png", "file_size": len(image)}), f"{stack['api_url']}/v3/items")
+    request = json.dumps({"name": "photo.png", "file_size": len(image)})
+    status, _, body = curl(*key, "-H", "Content-Type: application/json", "-d", request, f"{stack['api_url']}/v3/items")
     assert status == 200, body
     ticket = json.loads(body)
     fields = [arg for name, value in ticket["s3"].items() for arg in ("-F", f"{name}={value}")]
