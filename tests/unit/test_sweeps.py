@@ -222,6 +222,22 @@ def test_given_a_large_allowed_size_then_the_pending_deadline_leaves_time_to_sen
     assert due_entries() == {f"ITEM#{ticket.item.slug}/ITEM": at(hours=3, minutes=10, seconds=40)}
 
 
+def test_given_an_upload_refused_for_its_size_then_its_failed_item_is_purged_after_retention(user, clock_at):
+    # Given a first upload whose object was over its policy's limit (refused: bytes deleted, item failed)
+    ticket = uploads.request_upload(user["user"], "big.bin", None, None, None)
+    s3().put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=b"x" * (ticket.version.max_size + 1))
+    assert uploads.settle(ticket.item, ticket.version).state == "failed"
+    assert due_entries() == {f"ITEM#{ticket.item.slug}/ITEM": at(days=RETENTION_DAYS)}
+
+    # When the retention period has passed
+    clock_at(at(days=RETENTION_DAYS, seconds=1))
+    report = sweeps.run()
+
+    # Then its records are gone too, not left forever
+    assert report.purged == 1 and records(ticket.item.slug) == [] and due_entries() == {}
+    assert objects() == set() and users.get_user(user["user"].user_id).storage_used == 0
+
+
 # ---------------------------------------------------------------- purge
 
 

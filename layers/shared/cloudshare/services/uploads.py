@@ -311,8 +311,9 @@ def _reject(item: Item, version: Version, stored: objects.StoredObject, reason: 
         objects.delete_version(version.object_key, stored.version_id)
     else:
         objects.delete(version.object_key)
+    now = clock.iso()
     try:
-        items.mark_failed(version, reason, clock.iso())
+        items.mark_failed(version, reason, now, lifecycle.purge_time(now))
     except items.StateChanged:
         pass
     logger.info("upload rejected", extra={"slug": item.slug, "version": version.number, "reason": reason})

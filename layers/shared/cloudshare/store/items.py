@@ -316,10 +316,13 @@ def complete_upload(
         raise
 
 
-def mark_failed(version: Version, reason: str, now: str) -> None:
-    """A rejected upload: the version (and, for a first upload, its item) become failed, once."""
+def mark_failed(version: Version, reason: str, now: str, purge_at: str) -> None:
+    """A rejected upload: the version (and, for a first upload, its item) become failed, once; a failed
+    item stays due, for its purge at purge_at."""
     table = settings().table_name
-    failed = {":failed": "failed", ":pending": "pending", ":reason": reason, ":now": now}
+    due = due_attributes(version.slug, purge_at)
+    failed = {":failed": "failed", ":pending": "pending", ":reason": reason, ":now": now,
+              ":shard": due["due_shard"], ":due": due["due_at"]}
     actions = [{"Update": {
         "TableName": table,
         "Key": version_key(version.slug, version.number),
@@ -332,8 +335,8 @@ def mark_failed(version: Version, reason: str, now: str) -> None:
         actions.append({"Update": {
             "TableName": table,
             "Key": key(version.slug),
-            "UpdateExpression": "SET #state = :failed, failure_reason = :reason, updated_at = :now "
-                                "REMOVE due_shard, due_at",
+            "UpdateExpression": "SET #state = :failed, failure_reason = :reason, updated_at = :now, "
+                                "due_shard = :shard, due_at = :due",
             "ConditionExpression": "#state = :pending",
             "ExpressionAttributeNames": {"#state": "state"},
             "ExpressionAttributeValues": to_values(failed),
