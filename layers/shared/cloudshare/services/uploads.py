@@ -195,8 +195,16 @@ def finalize_object(key: str, object_version: str | None = None) -> Item | None:
         objects.delete(key)
         return item
     if version.state == "pending":
-        item = settle(item, version)
-        version = items.get_version(*parsed)  # whoever settled it, these are the bytes it kept
+        stored = objects.head(key)
+        if stored is None:
+            return item  # removed meanwhile; the sweep decides at the upload's deadline
+        item, settled_here = _settle_stored(item, version, stored)
+        if settled_here and object_version is None:
+            return item  # the bytes just settled are the key's current ones: nothing to refuse
+        if settled_here:
+            version = dataclasses.replace(version, state="ready", object_version=stored.version_id)
+        else:  # whoever settled (or refused) it first decided which bytes it kept
+            version = items.get_version(*parsed)
     if version is not None and version.state == "ready":
         _refuse_replacement(version, object_version)
     return item
@@ -227,7 +235,7 @@ def settle(item: Item, version: Version) -> Item:
     stored = objects.head(version.object_key)
     if stored is None:
         return item  # the bytes have not arrived (or were removed); stay pending until they do or expire
-    return _settle_stored(item, version, stored)
+    return _settle_stored(item, version, stored)[0]
 
 
 def settle_late(item: Item, version: Version) -> bool:
@@ -240,10 +248,12 @@ def settle_late(item: Item, version: Version) -> bool:
     return True
 
 
-def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -> Item:
+def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -> tuple[Item, bool]:
+    """The item as it now is, and whether this call's write settled these bytes (False: refused, or
+    someone else settled the version first)."""
     if stored.size > version.max_size:
         return _reject(item, version, stored, f"File is {stored.size} bytes; the most this upload could take "
-                                              f"was {version.max_size}")
+                                              f"was {version.max_size}"), False
     now, today = clock.iso(), clock.today()
     content_type = effective_type(stored.content_type, item.name)
     first = version.number == 1
@@ -272,7 +282,7 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
                                   make_current=make_current, item_due=item_due,
                                   item_changes=(change_sets, change_removes))
         except items.StateChanged:
-            return items.get(item.slug)
+            return items.get(item.slug), False
         except items.NotCurrent:
             make_current = False
             continue
@@ -282,8 +292,8 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
             new_day, tried_other_day = not new_day, True
             continue
         thumbnails.request(version, content_type, stored)
-        return current if make_current else settled
-    return _reject(item, version, stored, _limit_reason(version, stored.size))
+        return (current if make_current else settled), True
+    return _reject(item, version, stored, _limit_reason(version, stored.size)), False
 
 
 GENERIC_TYPES = {"", "binary/octet-stream", "application/octet-stream"}
