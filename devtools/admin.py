@@ -11,6 +11,7 @@ AWS credentials and region come from boto3's usual chain.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
@@ -145,10 +146,15 @@ def sweep(options) -> None:
     from cloudshare.services import sweeps
     from cloudshare.services.lifecycle import iso, parse_time
 
+    _logs_to_stderr(logger)
+    _print(sweeps.run(now=iso(parse_time(options.now)) if options.now else None).summary())
+
+
+def _logs_to_stderr(logger) -> None:
+    """The service's log lines go to stderr; the command's report alone to stdout."""
     handler = logger.registered_handler
     if isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)  # a log line per item on stderr; the report alone on stdout
-    _print(sweeps.run(now=iso(parse_time(options.now)) if options.now else None).summary())
+        handler.setStream(sys.stderr)
 
 
 def check_consistency(options) -> None:
@@ -218,7 +224,10 @@ def _lambda_invoke(function: str, event: dict) -> str | None:
 
 def _local_invoke(stack: dict) -> Invoke:
     """The local stack's way: its handlers, in this process, with the environment it gives them."""
+    from cloudshare.observability import logger
     from devtools.runner import InProcessRunner
+
+    _logs_to_stderr(logger)
 
     runner = InProcessRunner()
     for name, value in stack.get("environment", {}).items():
@@ -232,7 +241,8 @@ def runner_invoke(runner) -> Invoke:
 
     def invoke(function: str, event: dict) -> str | None:
         try:
-            runner.call(function, event)
+            with contextlib.redirect_stdout(sys.stderr):  # the handlers' logs and metrics; the report alone on stdout
+                runner.call(function, event)
         except FunctionFailed as failure:
             return str(failure)
         return None

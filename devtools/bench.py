@@ -15,7 +15,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_table, functions
+from devtools.template import ROOT, create_bucket, create_queues, create_table, functions
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 
@@ -111,6 +111,8 @@ def main() -> None:
     try:
         create_table(boto3.client("dynamodb"), "bench")
         create_bucket(boto3.client("s3"), "bench")
+        env["THUMBNAIL_QUEUE_URL"] = create_queues(boto3.client("sqs"), "bench")["ThumbnailQueue"]
+        os.environ.update(env)
         from devtools.samples import seed
 
         seed()

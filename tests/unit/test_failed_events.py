@@ -5,6 +5,7 @@ import json
 
 import boto3
 
+from cloudshare.observability import logger
 from cloudshare.services import uploads
 from cloudshare.store import items, users
 from devtools import admin
@@ -36,7 +37,9 @@ def test_the_template_sends_failed_finalize_and_sweep_events_to_the_queue():
     assert on_failure_queue("SweepFunction") == (1, "FailedEventsQueue")
 
 
-def test_given_a_finalize_that_fails_every_retry_then_replay_settles_its_upload(runner, user):
+def test_given_a_finalize_that_fails_every_retry_then_replay_settles_its_upload(
+        runner, user, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(logger.registered_handler, "stream", logger.registered_handler.stream)  # the CLI moves it
     # Given bytes in S3 whose finalize fails on every try (DynamoDB refuses its transaction)
     ticket = uploads.request_upload(user["user"], "a.txt", 5, None, None)
     boto3.client("s3").put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=b"hello")
@@ -59,8 +62,14 @@ def test_given_a_finalize_that_fails_every_retry_then_replay_settles_its_upload(
         report = admin.replay(failed_events_queue(), admin.runner_invoke(runner), visibility_seconds=0)
     assert (report["replayed"], report["failed"]) == (0, 1) and len(waiting_records()) == 1
 
-    # When replayed with DynamoDB back, the upload is settled, counted once, and the queue is empty
-    report = admin.replay(failed_events_queue(), admin.runner_invoke(runner))
+    # When the operator replays it on the local stack, with DynamoDB back
+    state = tmp_path / "stack.json"  # what `make dev` writes
+    state.write_text(json.dumps({"table_name": TABLE, "bucket_name": BUCKET, "region": "us-east-1",
+                                 "queues": {"FailedEventsQueue": failed_events_queue()}}))
+    admin.main(["--local-state", str(state), "replay-failed"])
+
+    # Then the upload is settled, counted once, and the queue is empty
+    report = json.loads(capsys.readouterr().out)
     assert (report["replayed"], report["failed"]) == (1, 0)
     assert report["events"][0]["function"] == "S3FinalizeFunction"
     assert items.get(ticket.item.slug).state == "ready"
