@@ -2,6 +2,7 @@
 `cloudshare-admin replay-failed` runs them again; the local stack emulates the destination."""
 
 import json
+from collections.abc import Iterator
 
 import boto3
 
@@ -11,7 +12,7 @@ from cloudshare.store import items, users
 from devtools import admin
 from devtools.background import AsyncInvoker
 from devtools.consistency import check
-from devtools.template import on_failure_queue
+from devtools.template import ROOT, on_failure_queue, template
 from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.faults import failing
 
@@ -76,3 +77,32 @@ def test_given_a_finalize_that_fails_every_retry_then_replay_settles_its_upload(
     assert users.get_user(user["user"].user_id).storage_used == 5
     assert waiting_records() == []
     assert check(TABLE, BUCKET).consistent
+
+
+def alarms() -> list[dict]:
+    return [resource["Properties"] for resource in template()["Resources"].values()
+            if resource["Type"] == "AWS::CloudWatch::Alarm"]
+
+
+def watched(alarm: dict) -> Iterator[tuple[str, str, str | None]]:
+    """(namespace, metric, what its dimension names) of each metric an alarm reads, direct or in math."""
+    stats = [query["MetricStat"]["Metric"] for query in alarm.get("Metrics", []) if "MetricStat" in query]
+    for metric in stats or [alarm]:
+        value = (metric.get("Dimensions") or [{}])[0].get("Value")
+        if isinstance(value, dict):  # !Ref Function or !GetAtt Queue.QueueName: the logical id
+            value = value.get("Ref") or value["Fn::GetAtt"][0]
+        yield metric["Namespace"], metric["MetricName"], value
+
+
+def test_alarms_watch_failed_events_throttles_errors_and_the_metrics_the_code_emits():
+    every = {entry for alarm in alarms() for entry in watched(alarm)}
+    for function in ("S3FinalizeFunction", "SweepFunction", "ThumbnailFunction"):
+        assert {("AWS/Lambda", "Errors", function), ("AWS/Lambda", "Throttles", function)} <= every
+    assert {("AWS/Lambda", "Errors", None), ("AWS/Lambda", "Throttles", None)} <= every  # all functions
+    for queue in ("FailedEventsQueue", "ThumbnailDeadLetterQueue"):
+        assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue) in every
+    source = "\n".join(path.read_text() for path in (ROOT / "layers" / "shared").rglob("*.py"))
+    custom = {metric for namespace, metric, _ in every if namespace == "cloudshare"}
+    assert custom == {"UnexpectedError", "SweepErrors"}
+    assert all(f'"{metric}"' in source for metric in custom)  # the names the code emits
+    assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms())
