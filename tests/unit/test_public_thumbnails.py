@@ -105,3 +105,11 @@ def test_given_the_version_was_purged_before_its_thumbnail_then_none_is_made(run
     boto3.client("dynamodb").delete_item(TableName="cloudshare-test", Key=items.version_key(item.slug, 1))
     assert deliver_thumbnail_requests(runner) == 1
     assert thumbnail_count() == 0
+
+
+def test_given_a_photo_taken_sideways_then_its_thumbnail_is_upright():
+    photo, sideways = io.BytesIO(), Image.new("RGB", (2000, 1000), (10, 120, 200))
+    exif = sideways.getexif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    sideways.save(photo, "JPEG", exif=exif.tobytes())
+    assert Image.open(io.BytesIO(thumbnails.render(photo.getvalue()))).size == (240, 480)

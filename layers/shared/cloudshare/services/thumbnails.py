@@ -81,8 +81,8 @@ def render(data: bytes) -> bytes:
             raise ImageRefused(str(bomb)) from None
     with source:
         source.draft("RGB", (EDGE, EDGE))  # JPEG: decoded at 1/2, 1/4 or 1/8 scale directly
+        source.thumbnail((EDGE, EDGE))  # in place, before any copy: exif_transpose copies what it gets
         image = ImageOps.exif_transpose(source)
-        image.thumbnail((EDGE, EDGE))
         if image.mode in ("RGBA", "LA", "P"):
             image = image.convert("RGBA")
             background = Image.new("RGB", image.size, "white")
