@@ -174,7 +174,7 @@ def replay_failed(options) -> None:
         local and local.get("queues", {}).get("FailedEventsQueue"))
     if not queue_url:
         sys.exit("cloudshare-admin: say --queue-url or --stack, or start the local stack with `make dev`")
-    report = replay(queue_url, _local_invoke(local) if local and not options.stack else _lambda_invoke)
+    report = replay(queue_url, _local_invoke(local) if local else _lambda_invoke)
     _print(report)
     if report["failed"]:
         sys.exit(1)
