@@ -30,7 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cloudshare.models import Item, Version
 from cloudshare.observability import logger, metrics
 from cloudshare.services import clock, lifecycle, uploads
-from cloudshare.store import items, sweeps
+from cloudshare.store import sweeps
 from cloudshare.store.items import StateChanged
 
 ABANDONED_REASON = "The upload window closed before the file arrived"
@@ -127,8 +127,7 @@ def _sweep_item(item: Item, seen: sweeps.DueKey, report: SweepReport) -> None:
         sweeps.reschedule(seen, due)
         report.rescheduled += 1
         _log(item.slug, "rescheduled", due_at=due)
-    elif item.state == "pending" and item.deleted_at is None and _settled_late(
-            item, items.get_version(item.slug, 1), report):
+    elif item.state == "pending" and item.deleted_at is None and _settled_late(item.slug, 1, report, item=item):
         return
     elif item.deleted_at is not None or item.state != "ready" or item.expired_at is not None:
         _purge(item, seen, report)
@@ -180,7 +179,7 @@ def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -
         report._gone.add((version.slug, seen.sort_key))
         _log(version.slug, "abandoned version removed", version=version.number)
     elif version.state == "pending" and not _after(deadline, now) and _settled_late(
-            items.get(version.slug), version, report):
+            version.slug, version.number, report, version=version):
         return
     elif version.state == "pending" and not _after(deadline, now):
         sweeps.abandon_version(version, seen, ABANDONED_REASON, now)
@@ -195,13 +194,13 @@ def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -
         report.rescheduled += 1
 
 
-def _settled_late(item: Item | None, version: Version | None, report: SweepReport) -> bool:
+def _settled_late(slug: str, number: int, report: SweepReport, **known: Item | Version) -> bool:
     """Whether S3 has the bytes of an upload past its deadline; if so they are settled now (its due
     entries move with that write, as with any settle)."""
-    if item is None or version is None or not uploads.settle_late(item, version):
+    if not uploads.settle_late(slug, number, **known):
         return False
     report.uploads_settled += 1
-    _log(version.slug, "late upload settled", version=version.number)
+    _log(slug, "late upload settled", version=number)
     return True
 
 

@@ -238,12 +238,17 @@ def settle(item: Item, version: Version) -> Item:
     return _settle_stored(item, version, stored)[0]
 
 
-def settle_late(item: Item, version: Version) -> bool:
+def settle_late(slug: str, number: int, *, item: Item | None = None, version: Version | None = None) -> bool:
     """The sweep's last look at an upload past its deadline: True if S3 has its bytes (then settled,
-    or refused like any other upload), False if it may be abandoned."""
-    stored = objects.head(version.object_key)
+    or refused like any other upload), False if it may be abandoned. The records the caller does not
+    hold are read only when the bytes are there."""
+    stored = objects.head(object_key(slug, number))
     if stored is None:
         return False
+    item = item or items.get(slug)
+    version = version or items.get_version(slug, number)
+    if item is None or version is None:
+        return False  # removed meanwhile
     _settle_stored(item, version, stored)
     return True
 
