@@ -123,13 +123,13 @@ class LocalStack:
         from devtools.runner import InProcessRunner
 
         self.runner = InProcessRunner()
-        physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
-                    "THUMBNAIL_QUEUE_URL": self.queues["ThumbnailQueue"]}
+        physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name}
         for name, value in self.runner.environment().items():
             if value.startswith("{{resolve:secretsmanager:"):
                 os.environ[name] = secrets.token_urlsafe(32)
                 continue
-            os.environ[name] = self.environment[name] = physical.get(name, value)
+            # a queue's !Ref arrives as its logical id; the functions get its local URL
+            os.environ[name] = self.environment[name] = physical.get(name, self.queues.get(value, value))
         for name, value in (("POWERTOOLS_TRACE_DISABLED", "true"), ("POWERTOOLS_METRICS_DISABLED", "true"),
                             ("POWERTOOLS_DEV", "false")):
             self.environment[name] = os.environ.setdefault(name, value)
