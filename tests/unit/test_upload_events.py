@@ -56,3 +56,18 @@ def test_given_an_event_for_the_settled_bytes_again_then_nothing_is_removed(runn
         runner.call("S3FinalizeFunction", object_created(ticket.version.object_key, first))
     assert boto3.client("s3").get_object(Bucket=BUCKET, Key=ticket.version.object_key)["Body"].read() == b"a" * 1000
     assert check(TABLE, BUCKET).consistent
+
+
+def test_given_refused_or_unwanted_bytes_then_no_version_of_them_is_kept(runner, user):
+    # Given an upload over its policy's limit (moto, unlike S3, does not enforce the policy's size range)
+    ticket = uploads.request_upload(user["user"], "big.bin", None, None, None)
+    too_big = post(ticket, b"x" * (ticket.version.max_size + 1))
+    runner.call("S3FinalizeFunction", object_created(ticket.version.object_key, too_big))
+    # ... and, once refused, the same POST again
+    again = post(ticket, b"y" * 10)
+    runner.call("S3FinalizeFunction", object_created(ticket.version.object_key, again))
+
+    # Then both are deleted by version id: nothing stays billed as a noncurrent version or marker
+    listed = boto3.client("s3").list_object_versions(Bucket=BUCKET, Prefix=ticket.version.object_key)
+    assert listed.get("Versions", []) == [] and listed.get("DeleteMarkers", []) == []
+    assert check(TABLE, BUCKET).consistent

@@ -189,10 +189,10 @@ def finalize_object(key: str, object_version: str | None = None) -> Item | None:
     item, version = items.get_with_version(*parsed) if parsed else (None, None)
     if item is None or version is None or version.object_key != key:
         logger.warning("object without an item; deleting it", extra={"key": key})
-        objects.delete(key)
+        _delete(key, object_version)
         return None
     if version.state == "failed":  # posted again after being rejected: the bytes have no place
-        objects.delete(key)
+        _delete(key, object_version)
         return item
     if version.state == "pending":
         stored = objects.head(key)
@@ -208,6 +208,14 @@ def finalize_object(key: str, object_version: str | None = None) -> Item | None:
     if version is not None and version.state == "ready":
         _refuse_replacement(version, object_version)
     return item
+
+
+def _delete(key: str, object_version: str | None) -> None:
+    """Bytes that have no place: by version id, gone for good (else they stay a day as noncurrent)."""
+    if object_version:
+        objects.delete_version(key, object_version)
+    else:
+        objects.delete(key)
 
 
 def _refuse_replacement(version: Version, object_version: str | None) -> None:
@@ -322,10 +330,7 @@ def _limit_reason(version: Version, size: int) -> str:
 
 
 def _reject(item: Item, version: Version, stored: objects.StoredObject, reason: str) -> Item:
-    if stored.version_id:  # gone for good (a plain delete would keep them a day as a noncurrent version)
-        objects.delete_version(version.object_key, stored.version_id)
-    else:
-        objects.delete(version.object_key)
+    _delete(version.object_key, stored.version_id)
     now = clock.iso()
     try:
         items.mark_failed(version, reason, now, lifecycle.purge_time(now))
