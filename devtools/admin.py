@@ -3,19 +3,23 @@
 Where the table is: --table NAME, or --stack NAME (reads the CloudFormation output TableName),
 or else the running local stack (.local/stack.json written by `make dev`). The bucket (for
 `sweep`, `check-consistency`) likewise: --bucket NAME, the stack output BucketName, or the local stack's;
-the nonce/grant key secret (`rotate-secret`): --secret-id, the stack output NonceSecretArn, or the local stack's.
+the nonce/grant key secret (`rotate-secret`): --secret-id, the stack output NonceSecretArn, or the local stack's;
+and the failed-events queue (for `replay-failed`): --queue-url, the stack output FailedEventsQueueUrl,
+or the local stack's.
 AWS credentials and region come from boto3's usual chain.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from devtools.template import ROOT
@@ -36,6 +40,7 @@ def _connect(options: argparse.Namespace) -> None:
         if not local.exists():
             sys.exit("cloudshare-admin: say --table or --stack, or start the local stack with `make dev`")
         stack = json.loads(local.read_text())
+        options.local_stack = stack
         table = stack["table_name"]
         os.environ.setdefault("BUCKET_NAME", stack.get("bucket_name", ""))
         os.environ.setdefault("NONCE_SECRET_ID", stack.get("nonce_secret_id", ""))
@@ -158,10 +163,15 @@ def sweep(options) -> None:
     from cloudshare.services import sweeps
     from cloudshare.services.lifecycle import iso, parse_time
 
+    _logs_to_stderr(logger)
+    _print(sweeps.run(now=iso(parse_time(options.now)) if options.now else None).summary())
+
+
+def _logs_to_stderr(logger) -> None:
+    """The service's log lines go to stderr; the command's report alone to stdout."""
     handler = logger.registered_handler
     if isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)  # a log line per item on stderr; the report alone on stdout
-    _print(sweeps.run(now=iso(parse_time(options.now)) if options.now else None).summary())
+        handler.setStream(sys.stderr)
 
 
 def check_consistency(options) -> None:
@@ -171,6 +181,90 @@ def check_consistency(options) -> None:
     _print(report.summary())
     if not report.consistent:
         sys.exit(1)
+
+
+def replay_failed(options) -> None:
+    """Each destination record in the failed-events queue: its original event (requestPayload) invoked
+    again on its function, synchronously; the message is deleted only if that succeeded."""
+    local = getattr(options, "local_stack", None)
+    queue_url = options.queue_url or (options.stack and _stack_output(options.stack, "FailedEventsQueueUrl")) or (
+        local and local.get("queues", {}).get("FailedEventsQueue"))
+    if not queue_url:
+        sys.exit("cloudshare-admin: say --queue-url or --stack, or start the local stack with `make dev`")
+    report = replay(queue_url, _local_invoke(local) if local else _lambda_invoke)
+    _print(report)
+    if report["failed"]:
+        sys.exit(1)
+
+
+Invoke = Callable[[str, dict], str | None]  # (function name, event) -> None, or why it failed
+
+
+def replay(queue_url: str, invoke: Invoke, visibility_seconds: int = 300) -> dict:
+    """Replays every failed event in the queue once. A failed replay stays in the queue, hidden for
+    visibility_seconds, for a later replay; this run stops when it meets one it has already tried."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    report, tried = {"replayed": 0, "failed": 0, "events": []}, set()
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                          VisibilityTimeout=visibility_seconds).get("Messages", []):
+        if tried & {message["MessageId"] for message in messages}:
+            break
+        for message in messages:
+            tried.add(message["MessageId"])
+            record = json.loads(message["Body"])
+            context = record.get("requestContext", {})
+            function = context.get("functionArn", "").split(":")[6] if "functionArn" in context else None
+            error = invoke(function, record["requestPayload"]) if function else "not a Lambda destination record"
+            report["events"].append({"function": function, "failed_at": record.get("timestamp"),
+                                     "replayed": error is None} | ({"error": error} if error else {}))
+            if error is None:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                report["replayed"] += 1
+            else:
+                report["failed"] += 1
+    return report
+
+
+def _lambda_invoke(function: str, event: dict) -> str | None:
+    """A deployed function, invoked and waited for (a sweep may take its whole timeout)."""
+    import boto3
+    from botocore.config import Config
+
+    response = boto3.client("lambda", config=Config(read_timeout=900, retries={"max_attempts": 0})).invoke(
+        FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(event).encode())
+    if "FunctionError" in response:
+        return json.loads(response["Payload"].read() or b"{}").get("errorMessage", response["FunctionError"])
+    return None
+
+
+def _local_invoke(stack: dict) -> Invoke:
+    """The local stack's way: its handlers, in this process, with the environment it gives them."""
+    from cloudshare.observability import logger
+    from devtools.runner import InProcessRunner
+
+    _logs_to_stderr(logger)
+
+    runner = InProcessRunner()
+    for name, value in stack.get("environment", {}).items():
+        os.environ.setdefault(name, value)
+    return runner_invoke(runner)
+
+
+def runner_invoke(runner) -> Invoke:
+    """Invokes through an InProcessRunner, as the local stack runs its functions."""
+    from devtools.runner import FunctionFailed
+
+    def invoke(function: str, event: dict) -> str | None:
+        try:
+            with contextlib.redirect_stdout(sys.stderr):  # the handlers' logs and metrics; the report alone on stdout
+                runner.call(function, event)
+        except FunctionFailed as failure:
+            return str(failure)
+        return None
+
+    return invoke
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,6 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--now", help="decide as if it were this ISO 8601 time (default: now); a later time "
                                    "purges what would be due then")
     sub.set_defaults(needs_bucket=True)
+    sub = command("replay-failed", replay_failed,
+                  "invoke again the S3 finalize and sweep events that failed every retry (the failed-events "
+                  "queue); each one that succeeds leaves the queue")
+    sub.add_argument("--queue-url", help="the queue (default: the stack output FailedEventsQueueUrl, or the "
+                                         "local stack's)")
     sub = command("check-consistency", check_consistency,
                   "audit counters against items and items against S3 objects (reads everything; exit 1 "
                   "if anything disagrees)")

@@ -15,7 +15,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_nonce_secret, create_table, functions
+from devtools.template import ROOT, create_bucket, create_nonce_secret, create_queues, create_table, functions
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 
@@ -112,6 +112,8 @@ def main() -> None:
         create_table(boto3.client("dynamodb"), "bench")
         create_bucket(boto3.client("s3"), "bench")
         create_nonce_secret(boto3.client("secretsmanager"), "bench")
+        env["THUMBNAIL_QUEUE_URL"] = create_queues(boto3.client("sqs"), "bench")["ThumbnailQueue"]
+        os.environ.update(env)
         from devtools.samples import seed
 
         seed()

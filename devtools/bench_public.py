@@ -57,7 +57,7 @@ def public_calls() -> dict[str, int]:
     from cloudshare.config import settings
     from cloudshare.store.aws import client
     from devtools.runner import InProcessRunner
-    from devtools.template import create_bucket, create_nonce_secret, create_table
+    from devtools.template import create_bucket, create_nonce_secret, create_queues, create_table
 
     settings.cache_clear()
     client.cache_clear()
@@ -66,6 +66,8 @@ def public_calls() -> dict[str, int]:
             create_table(boto3.client("dynamodb"), settings().table_name)
             create_bucket(boto3.client("s3"), settings().bucket_name)
             create_nonce_secret(boto3.client("secretsmanager"), settings().nonce_secret_id)
+            os.environ["THUMBNAIL_QUEUE_URL"] = create_queues(boto3.client("sqs"), "bench")["ThumbnailQueue"]
+            settings.cache_clear()
             return calls_per_request(InProcessRunner())
     finally:
         settings.cache_clear()

@@ -6,7 +6,8 @@ check-consistency`); the fault tests run it after every injected failure. It rea
 
 - each owner's item_count = their listed items; artifact_count = their listed files;
   storage_used = the bytes of every ready version they still have (deleted-but-unpurged included);
-- every ready version's object exists with the recorded size; every object under items/ belongs
+- every ready version's object exists with the recorded size (and ETag, when recorded: the bytes
+  settled, not a replayed POST's); every object under items/ belongs
   to a version that is ready or still pending; no object belongs to a failed version.
 """
 
@@ -44,11 +45,11 @@ def _records(table: str):
             yield {name: _deserializer.deserialize(value) for name, value in raw.items()}
 
 
-def _objects(bucket: str) -> dict[str, int]:
+def _objects(bucket: str) -> dict[str, tuple[int, str]]:
     found = {}
     for page in boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for entry in page.get("Contents", []):
-            found[entry["Key"]] = entry["Size"]
+            found[entry["Key"]] = (entry["Size"], entry["ETag"])
     return found
 
 
@@ -88,8 +89,13 @@ def check(table: str, bucket: str) -> Report:
     objects = _objects(bucket)
     report.objects = len(objects)
     for key, version in versions.items():
-        if version["state"] == "ready" and objects.get(key) != int(version["size"]):
-            report.problems.append(f"version {key}: ready with {version['size']} bytes, bucket has {objects.get(key)}")
+        if version["state"] != "ready":
+            continue
+        size, etag = objects.get(key, (None, None))
+        if size != int(version["size"]):
+            report.problems.append(f"version {key}: ready with {version['size']} bytes, bucket has {size}")
+        elif version.get("etag") and etag != version["etag"]:
+            report.problems.append(f"version {key}: settled ETag {version['etag']}, bucket has {etag}")
     for key in objects:
         if not key.startswith("items/"):
             continue

@@ -23,6 +23,7 @@ SAMPLE_SLUG = "demoitem2345"
 DELETED_SLUG = "restoreme234"
 READY_SLUG = "demoready234"
 SHARED_SLUG = "demoshare234"
+IMAGE_SLUG = "demoimage234"
 
 
 def event_name(logical_id: str) -> str:
@@ -50,6 +51,7 @@ def seed() -> None:
     _seed_deleted_item(user.user_id)
     _seed_pro_account_with_a_ready_item()
     _seed_shared_file(user.user_id)
+    _seed_image(user.user_id)
 
 
 def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
@@ -95,3 +97,22 @@ def _seed_shared_file(owner_id: str) -> None:
     boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=item.object_key, Body=b"shared bytes",
                                   ContentType="text/plain")
     uploads.settle(item, version)
+
+
+def _seed_image(owner_id: str) -> None:
+    """events/thumbnail.json asks for the thumbnail of this settled PNG."""
+    item = Item(slug=IMAGE_SLUG, owner_id=owner_id, name="dot.png", kind="file", state="pending",
+                created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
+                object_key=uploads.object_key(IMAGE_SLUG), max_size=1024, last_version=1)
+    version = Version(slug=IMAGE_SLUG, number=1, state="pending", created_at=item.created_at,
+                      object_key=item.object_key, max_size=1024, owner_id=owner_id)
+    items.create_upload(item, version, "2026-01-01T00:30:00Z")
+    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=item.object_key, Body=_ONE_PIXEL_PNG,
+                                  ContentType="image/png")
+    uploads.settle(item, version)
+
+
+# A 1x1 PNG, so that seeding needs no image library.
+_ONE_PIXEL_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b1d1a30000000049454e44ae426082")

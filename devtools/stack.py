@@ -3,7 +3,9 @@
 - an embedded AWS (moto server) unless --aws-endpoint points elsewhere (LocalStack, real AWS);
 - the table and bucket created from template.yaml's Properties;
 - S3 ObjectCreated -> SQS -> a poller that invokes the template's S3-event functions in-process;
-- Schedule events run on their rate;
+- Schedule events run on their rate; both invoked as Lambda invokes asynchronously (retries, then the
+  on-failure queue of EventInvokeConfig);
+- the template's SQS queues, and SQS-triggered functions fed from them;
 - SAM CLI's own local API Gateway (routing, event construction) in front of in-process handlers.
 """
 
@@ -19,7 +21,16 @@ import sys
 import threading
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_nonce_secret, create_table, functions_with_event, template
+from devtools.template import (
+    ROOT,
+    create_bucket,
+    create_nonce_secret,
+    create_queues,
+    create_table,
+    functions_with_event,
+    on_failure_queue,
+    template,
+)
 
 LOG = logging.getLogger("cloudshare.local")
 DEMO_EMAIL = "demo@cloudshare.local"
@@ -50,6 +61,8 @@ class LocalStack:
         self.table_name = options.name
         self.bucket_name = f"{options.name}-files"
         self.queue_name = f"{options.name}-s3-events"
+        self.queues: dict[str, str] = {}  # the template's SQS queues: logical id -> URL
+        self.environment: dict[str, str] = {}  # what the functions get, secrets left out
         self.stop_event = threading.Event()
         self._moto = None
         self.runner = None
@@ -91,6 +104,7 @@ class LocalStack:
         if self.bucket_name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
             create_bucket(s3, self.bucket_name)
         self.nonce_secret_arn = create_nonce_secret(boto3.client("secretsmanager"), f"{self.table_name}-nonce")
+        self.queues = create_queues(boto3.client("sqs"), self.options.name)
         if functions_with_event("S3"):
             self._wire_bucket_notifications(s3, boto3.client("sqs"))
         if os.environ.get("AWS_ENDPOINT_URL"):  # an emulated SES (never real AWS: that would mail the address)
@@ -99,12 +113,16 @@ class LocalStack:
     def _wire_bucket_notifications(self, s3, sqs) -> None:
         queue_url = sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        # The template's events and key filters (objects outside them, e.g. thumbnails/, never notify).
+        configurations = []
+        for events in functions_with_event("S3").values():
+            for event in events.values():
+                kinds = [event["Events"]] if isinstance(event["Events"], str) else event["Events"]
+                rules = event.get("Filter", {}).get("S3Key", {}).get("Rules")
+                configurations.append({"QueueArn": queue_arn, "Events": kinds,
+                                       **({"Filter": {"Key": {"FilterRules": rules}}} if rules else {})})
         s3.put_bucket_notification_configuration(
-            Bucket=self.bucket_name,
-            NotificationConfiguration={
-                "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
-            },
-        )
+            Bucket=self.bucket_name, NotificationConfiguration={"QueueConfigurations": configurations})
         self.queue_url = queue_url
 
     # ------------------------------------------------------------------ functions
@@ -118,10 +136,11 @@ class LocalStack:
                     "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url,
                     "NONCE_SECRET_ID": self.nonce_secret_arn}
         for name, value in self.runner.environment().items():
-            os.environ[name] = physical.get(name, value)
-        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        os.environ.setdefault("POWERTOOLS_DEV", "false")
+            # a queue's !Ref arrives as its logical id; the functions get its local URL
+            os.environ[name] = self.environment[name] = physical.get(name, self.queues.get(value, value))
+        for name, value in (("POWERTOOLS_TRACE_DISABLED", "true"), ("POWERTOOLS_METRICS_DISABLED", "true"),
+                            ("POWERTOOLS_DEV", "false")):
+            self.environment[name] = os.environ.setdefault(name, value)
 
     def create_demo_account(self) -> dict:
         from cloudshare.errors import InvalidInput
@@ -147,19 +166,34 @@ class LocalStack:
                 "bucket_name": self.bucket_name,
                 "nonce_secret_id": self.nonce_secret_arn,
                 "api_url": api_url,
+                # cloudshare-admin replay-failed reads the failed-events queue and runs functions like this stack
+                "queues": self.queues,
+                "environment": self.environment,
             },
         )
         return credentials
 
     # ------------------------------------------------------------------ background work
     def start_background(self) -> None:
-        from devtools.background import S3EventPoller, Scheduler
+        import boto3
+
+        from devtools.background import AsyncInvoker, QueuePoller, Scheduler, s3_notifications, sqs_trigger
+
+        def invoker(name: str) -> AsyncInvoker:
+            retries, failure_queue = on_failure_queue(name)
+            return AsyncInvoker(self.runner, name, self.queues.get(failure_queue), retries)
 
         for name in functions_with_event("S3"):
-            S3EventPoller(self.runner, name, self.queue_url, self.stop_event).start()
+            QueuePoller(f"s3-events-{name}", self.queue_url, s3_notifications(invoker(name)), self.stop_event).start()
         for name, events in functions_with_event("Schedule").items():
             for event_name, event in events.items():
-                Scheduler(self.runner, name, event_name, event["Schedule"], self.stop_event).start()
+                Scheduler(invoker(name), event_name, event["Schedule"], self.stop_event).start()
+        sqs = boto3.client("sqs")
+        for name, events in functions_with_event("SQS").items():
+            for event in events.values():
+                url = self.queues[event["Queue"]["Fn::GetAtt"][0]]
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                QueuePoller(f"sqs-{name}", url, sqs_trigger(self.runner, name, arn), self.stop_event).start()
 
     def serve_api(self) -> None:
         from samcli.lib.providers.api_provider import ApiProvider

@@ -80,6 +80,8 @@ def create_bucket(s3, bucket_name: str) -> None:
         Bucket=bucket_name,
         CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in props["CorsConfiguration"]["CorsRules"]]},
     )
+    if versioning := props.get("VersioningConfiguration"):
+        s3.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration=versioning)
     s3.put_bucket_lifecycle_configuration(
         Bucket=bucket_name,
         LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]},
@@ -96,6 +98,37 @@ def create_nonce_secret(secretsmanager, name: str) -> str:
         return secretsmanager.create_secret(Name=name, SecretString=json.dumps(document))["ARN"]
     except secretsmanager.exceptions.ResourceExistsException:  # a persistent endpoint keeps its key
         return secretsmanager.describe_secret(SecretId=name)["ARN"]
+def queue_names() -> list[str]:
+    """Logical ids of the template's SQS queues, dead-letter queues before the queues that use them."""
+    queues = [name for name, resource in template()["Resources"].items() if resource["Type"] == "AWS::SQS::Queue"]
+    return sorted(queues, key=lambda name: "RedrivePolicy" in properties(name))
+
+
+def create_queues(sqs, prefix: str) -> dict[str, str]:
+    """The template's queues, named <prefix>-<logical id>, with their redrive policies; logical id -> URL."""
+    urls, arns = {}, {}
+    for name in queue_names():
+        props = properties(name)
+        attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
+        if redrive := props.get("RedrivePolicy"):
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[target],
+                                                      "maxReceiveCount": redrive["maxReceiveCount"]})
+        urls[name] = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes=attributes)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=urls[name], AttributeNames=["QueueArn"])["Attributes"]
+        arns[name] = attributes["QueueArn"]
+    return urls
+
+
+def on_failure_queue(logical_id: str) -> tuple[int, str | None]:
+    """A function's asynchronous invocation config: how many retries Lambda makes (2 by default), and
+    the logical id of the SQS queue its failed events go to (None: they are dropped)."""
+    config = functions()[logical_id]["Properties"].get("EventInvokeConfig", {})
+    retries = config.get("MaximumRetryAttempts", 2)
+    destination = config.get("DestinationConfig", {}).get("OnFailure", {})
+    if destination.get("Type") != "SQS":
+        return retries, None
+    return retries, destination["Destination"]["Fn::GetAtt"][0]
 
 
 def _cors_rule(rule: dict) -> dict:
@@ -114,4 +147,8 @@ def _lifecycle_rule(rule: dict) -> dict:
         converted["AbortIncompleteMultipartUpload"] = abort
     if days := rule.get("ExpirationInDays"):
         converted["Expiration"] = {"Days": days}
+    if rule.get("ExpiredObjectDeleteMarker"):
+        converted["Expiration"] = {"ExpiredObjectDeleteMarker": True}
+    if noncurrent := rule.get("NoncurrentVersionExpiration"):
+        converted["NoncurrentVersionExpiration"] = noncurrent
     return converted

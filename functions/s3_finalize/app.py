@@ -6,7 +6,8 @@ from cloudshare.services import uploads
 
 def finalize(event: dict, context) -> None:
     for record in event.get("Records", []):
-        uploads.finalize_object(record["s3"]["object"]["key"])  # still URL-encoded, as S3 sends it
+        stored = record["s3"]["object"]
+        uploads.finalize_object(stored["key"], stored.get("versionId"))  # the key still URL-encoded, as S3 sends it
 
 
 lambda_handler = instrumented(finalize)

@@ -12,7 +12,7 @@ from cloudshare.services import accounts
 from cloudshare.store.aws import client
 from devtools.moto_writes import serialize_dynamodb_writes
 from devtools.runner import InProcessRunner
-from devtools.template import create_bucket, create_nonce_secret, create_table
+from devtools.template import create_bucket, create_nonce_secret, create_queues, create_table
 
 TABLE = "cloudshare-test"
 BUCKET = "cloudshare-test-files"
@@ -35,6 +35,8 @@ def aws(monkeypatch):
         create_table(boto3.client("dynamodb"), TABLE)
         create_bucket(boto3.client("s3"), BUCKET)
         create_nonce_secret(boto3.client("secretsmanager"), NONCE_SECRET)
+        queues = create_queues(boto3.client("sqs"), TABLE)
+        monkeypatch.setenv("THUMBNAIL_QUEUE_URL", queues["ThumbnailQueue"])
         yield
     settings.cache_clear()
     client.cache_clear()

@@ -39,6 +39,21 @@ def shared_file(owner: User, name: str = "photo.png", data: bytes | None = None,
     return change(item, **fields) if fields else item
 
 
+def deliver_thumbnail_requests(runner) -> int:
+    """What Lambda's SQS trigger does: each message on the thumbnail queue to ThumbnailFunction, one
+    per invocation (BatchSize 1), deleted once handled. Returns how many were delivered."""
+    sqs, url = boto3.client("sqs"), settings().thumbnail_queue_url
+    delivered = 0
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            runner.call("ThumbnailFunction", {"Records": [{
+                "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"], "eventSource": "aws:sqs"}]})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            delivered += 1
+    return delivered
+
+
 def change(item: Item, **fields) -> Item:
     """Sets item fields directly (what the management API does, without its plan checks)."""
     changed = dataclasses.replace(items.get(item.slug), **fields)

@@ -15,14 +15,17 @@ from devtools.template import functions, template
 
 # Actions a function holds for paths its sample event does not take (why, in a word or two).
 OTHER_PATHS = {
-    "S3FinalizeFunction": {"s3:DeleteObject": "reject/orphan", "s3:PutObject": "thumbnail",
-                           "s3:GetObject": "thumbnail source", "dynamodb:GetItem": "limit reason"},
-    "V3ItemS3Function": {"s3:DeleteObject": "reject", "s3:PutObject": "thumbnail", "s3:GetObject": "thumbnail",
-                         "dynamodb:UpdateItem": "settle"},
-    "V1CreateArtifactFunction": {"s3:DeleteObject": "reject", "s3:GetObject": "head",
-                                 "dynamodb:DeleteItem": "discard a refused inline file"},
-    "V1UpdateArtifactFunction": {"s3:DeleteObject": "reject", "s3:GetObject": "head", "s3:PutObject": "inline",
-                                 "dynamodb:PutItem": "new version", "dynamodb:DeleteItem": "discard a refused file"},
+    "S3FinalizeFunction": {"s3:DeleteObject": "reject/orphan", "s3:DeleteObjectVersion": "replayed POST",
+                           "dynamodb:GetItem": "limit reason", "sqs:SendMessage": "thumbnail of an image"},
+    "V3ItemS3Function": {"s3:DeleteObject": "reject", "s3:DeleteObjectVersion": "reject",
+                         "s3:GetObject": "head", "dynamodb:UpdateItem": "settle", "sqs:SendMessage": "thumbnail"},
+    "V1CreateArtifactFunction": {"s3:DeleteObject": "reject", "s3:DeleteObjectVersion": "reject",
+                                 "s3:GetObject": "head", "dynamodb:DeleteItem": "discard a refused inline file",
+                                 "sqs:SendMessage": "thumbnail"},
+    "V1UpdateArtifactFunction": {"s3:DeleteObject": "reject", "s3:DeleteObjectVersion": "reject",
+                                 "s3:GetObject": "head", "s3:PutObject": "inline",
+                                 "dynamodb:PutItem": "new version", "dynamodb:DeleteItem": "discard a refused file",
+                                 "sqs:SendMessage": "thumbnail"},
     "PublicThumbnailFunction": {"s3:GetObject": "an image's thumbnail", "s3:ListBucket": "404 not 403",
                                 "secretsmanager:GetSecretValue": "ticket or grant"},
     "PublicUnlockFunction": {"dynamodb:UpdateItem": "attempt counters", "dynamodb:BatchGetItem": "attempt counters"},
@@ -30,7 +33,9 @@ OTHER_PATHS = {
     "PublicContentFunction": {"dynamodb:GetItem": "ticketed preview"},
     "PublicDownloadFunction": {"dynamodb:GetItem": "ticketed download"},
     "SweepFunction": {"dynamodb:PutItem": "tombstone", "dynamodb:DeleteItem": "purge", "s3:DeleteObject": "purge",
-                      "dynamodb:BatchWriteItem": "purge versions", "dynamodb:UpdateItem": "expire"},
+                      "dynamodb:BatchWriteItem": "purge versions", "dynamodb:UpdateItem": "expire",
+                      "s3:DeleteObjectVersion": "refuse a late upload", "sqs:SendMessage": "thumbnail"},
+    "ThumbnailFunction": {"s3:GetObject": "versions settled before the bucket kept versions"},
     "V1RestoreArtifactFunction": {},
 }
 # Digest nonces: every authenticated function may record one (the sample events use API keys).
@@ -48,6 +53,8 @@ _TRANSACT = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete
 
 
 def _iam_actions(service: str, operation: str, params: dict) -> set[str]:
+    if service == "s3" and "VersionId" in params:  # one version of an object, by id
+        return {"s3:DeleteObjectVersion" if operation == "DeleteObject" else "s3:GetObjectVersion"}
     if service == "s3":
         return set() if operation in _SIGNING_ONLY else {_S3.get(operation, f"s3:{operation}")}
     if service == "dynamodb" and operation == "TransactWriteItems":

@@ -113,7 +113,7 @@ def test_given_downloads_off_then_content_shows_previewable_files_inline_and_ref
     shown = json.loads(page(runner, archive, accept="application/json")["body"])
     assert (shown["content_url"], shown["remote_url"]) == (None, None)  # no link the visitor cannot use
     before = items.get(archive.slug)
-    for query in (None, {"t": share_tokens.ticket(items.get(archive.slug))}):  # a bare link, and one with a page's ticket
+    for query in (None, {"t": share_tokens.ticket(before)}):  # a bare link, and one with a page's ticket
         refused = runner.call("PublicContentFunction", request(f"/{code(archive)}/content/a.zip", query=query))
         assert refused["statusCode"] == 403 and header(refused, "Location") is None
     after = items.get(archive.slug)  # a refusal counts nothing

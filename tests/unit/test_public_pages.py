@@ -12,7 +12,17 @@ from cloudshare.services import accounts, links, uploads
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import items
 from tests.unit.apigw import bearer, event
-from tests.unit.public_helpers import BROWSER, change, code, header, page, png, request, shared_file
+from tests.unit.public_helpers import (
+    BROWSER,
+    change,
+    code,
+    deliver_thumbnail_requests,
+    header,
+    page,
+    png,
+    request,
+    shared_file,
+)
 
 
 def test_given_a_shared_image_when_a_browser_opens_the_link_then_a_page_with_preview_download_and_views(
@@ -184,8 +194,9 @@ def test_given_views_run_out_then_the_last_view_is_served_and_puts_the_item_on_t
     assert raw["due_shard"]["S"].startswith("DUE#") and raw["due_at"]["S"].endswith(f"#{item.slug}")
 
 
-def test_given_an_image_then_its_thumbnail_is_made_on_finalize_and_served_by_redirect(runner, user):
+def test_given_an_image_then_its_thumbnail_is_made_after_settling_and_served_by_redirect(runner, user):
     item = shared_file(user["user"], "big.png", png(1600, 900))
+    assert deliver_thumbnail_requests(runner) == 1
     response = runner.call("PublicThumbnailFunction", request(f"/{code(item)}/thumbnail", accept="image/*"))
     assert response["statusCode"] == 302
     assert f"/thumbnails/{item.slug}/1?" in header(response, "Location")

@@ -15,6 +15,7 @@ from cloudshare.store import sweeps as sweep_store
 from cloudshare.store.aws import client
 from cloudshare.store.records import to_values
 from devtools import admin
+from devtools.consistency import check
 from tests.unit.conftest import BUCKET, TABLE, load_event
 
 START = "2026-03-01T12:00:00Z"
@@ -142,27 +143,45 @@ def test_given_an_upload_whose_window_closed_without_a_file_then_the_item_is_rem
     owner, clock_at
 ):
     ticket = uploads.request_upload(owner, "never.bin", 10, None, None)
-    clock_at(at(minutes=29))
+    deadline = lifecycle.upload_deadline(START, ticket.version.max_size)
+    clock_at(lifecycle.shift(deadline, seconds=-1))
     assert sweeps.run().uploads_abandoned == 0 and items.get(ticket.item.slug).state == "pending"
 
-    s3().put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=b"too late")  # its S3 event was lost
-    clock_at(at(minutes=30, seconds=1))
+    clock_at(lifecycle.shift(deadline, seconds=1))
     report = sweeps.run()
 
     assert report.uploads_abandoned == 1 and report.purged == 0 and report.bytes_freed == 0
     assert items.get(ticket.item.slug) is None and records(ticket.item.slug) == []
     assert objects() == set() and due_entries() == {}
     assert usage(owner) == (0, 0, 0)
+    s3().put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=b"too late")
     assert uploads.finalize_object(ticket.version.object_key) is None  # bytes arriving even later are deleted
     assert objects() == set()
 
 
-def test_given_a_later_version_whose_window_closed_then_only_that_version_goes(owner, clock_at):
+def test_given_an_upload_whose_bytes_came_but_whose_event_was_lost_then_the_sweep_settles_it(owner, clock_at):
+    # Given bytes in S3 whose finalize never ran (event lost, or failed every retry)
+    ticket = uploads.request_upload(owner, "slow.bin", 8, None, None)
+    s3().put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=b"finally!")
+
+    # When the sweep reaches the upload's deadline
+    clock_at(lifecycle.shift(lifecycle.upload_deadline(START, ticket.version.max_size), seconds=1))
+    report = sweeps.run()
+
+    # Then it is settled and counted like any upload, not thrown away
+    assert (report.uploads_settled, report.uploads_abandoned) == (1, 0)
+    assert items.get(ticket.item.slug).state == "ready" and items.get(ticket.item.slug).size == 8
+    assert objects() == {ticket.version.object_key} and due_entries() == {}
+    assert usage(owner) == (8, 1, 1)
+    assert check(TABLE, BUCKET).consistent
+    assert sweeps.run().uploads_settled == 0  # settled once
+
+
+def test_given_a_later_version_whose_window_closed_without_a_file_then_only_that_version_goes(owner, clock_at):
     item = ready_file(owner, b"first")
     ticket = uploads.request_new_version(owner, item, 6, None, None)
-    s3().put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=b"second")  # arrived, never settled
 
-    clock_at(at(minutes=31))
+    clock_at(lifecycle.shift(lifecycle.upload_deadline(START, ticket.version.max_size), seconds=1))
     report = sweeps.run()
 
     assert report.uploads_abandoned == 1
@@ -171,6 +190,52 @@ def test_given_a_later_version_whose_window_closed_then_only_that_version_goes(o
     assert (current.state, current.version, current.stored_bytes) == ("ready", 1, 5)
     assert objects() == {f"items/{item.slug}/1"} and due_entries() == {}
     assert usage(owner) == (5, 1, 1)
+
+
+def test_given_a_later_version_that_arrived_unsettled_then_the_sweep_makes_it_current(owner, clock_at):
+    item = ready_file(owner, b"first")
+    ticket = uploads.request_new_version(owner, item, 6, None, None)
+    s3().put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=b"second")  # arrived, never settled
+
+    clock_at(lifecycle.shift(lifecycle.upload_deadline(START, ticket.version.max_size), seconds=1))
+    report = sweeps.run()
+
+    assert (report.uploads_settled, report.uploads_abandoned) == (1, 0)
+    current = items.get(item.slug)
+    assert (current.version, current.size, current.stored_bytes) == (2, 6, 11)
+    assert usage(owner) == (11, 1, 1) and due_entries() == {}
+    assert check(TABLE, BUCKET).consistent
+
+
+def test_given_a_large_allowed_size_then_the_pending_deadline_leaves_time_to_send_it(user, clock_at):
+    # Given a 5 GiB upload allowance (pro_max), requested at START
+    owner = accounts.set_plan(user["email"], "pro_max")
+    ticket = uploads.request_upload(owner, "video.mov", None, None, None)
+
+    # When the sweep runs 31 minutes later (the old fixed deadline was 30)
+    clock_at(at(minutes=31))
+    report = sweeps.run()
+
+    # Then the upload is still pending, due when 5 GiB at 512 KiB/s (2 h 50 min 40 s) has had time to
+    # arrive after the 5 minutes to start the POST, plus 15 minutes for its event
+    assert report.uploads_abandoned == 0 and items.get(ticket.item.slug).state == "pending"
+    assert due_entries() == {f"ITEM#{ticket.item.slug}/ITEM": at(hours=3, minutes=10, seconds=40)}
+
+
+def test_given_an_upload_refused_for_its_size_then_its_failed_item_is_purged_after_retention(user, clock_at):
+    # Given a first upload whose object was over its policy's limit (refused: bytes deleted, item failed)
+    ticket = uploads.request_upload(user["user"], "big.bin", None, None, None)
+    s3().put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=b"x" * (ticket.version.max_size + 1))
+    assert uploads.settle(ticket.item, ticket.version).state == "failed"
+    assert due_entries() == {f"ITEM#{ticket.item.slug}/ITEM": at(days=RETENTION_DAYS)}
+
+    # When the retention period has passed
+    clock_at(at(days=RETENTION_DAYS, seconds=1))
+    report = sweeps.run()
+
+    # Then its records are gone too, not left forever
+    assert report.purged == 1 and records(ticket.item.slug) == [] and due_entries() == {}
+    assert objects() == set() and users.get_user(user["user"].user_id).storage_used == 0
 
 
 # ---------------------------------------------------------------- purge

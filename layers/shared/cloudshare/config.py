@@ -17,6 +17,7 @@ class Settings:
     public_base_url: str | None
     retention_days: int
     share_sender: str | None = None  # the SES identity that share e-mails come from
+    thumbnail_queue_url: str = ""  # where settled images ask ThumbnailFunction for their thumbnail
 
     def require_nonce_secret_id(self) -> str:
         """Only functions that sign or verify nonces, grants and tickets know the secret."""
@@ -43,4 +44,5 @@ def settings() -> Settings:
         public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
         retention_days=int(os.environ.get("RETENTION_DAYS", "30")),
         share_sender=os.environ.get("SHARE_SENDER") or None,
+        thumbnail_queue_url=os.environ.get("THUMBNAIL_QUEUE_URL", ""),
     )

@@ -131,6 +131,10 @@ class Version:
     size: int = 0
     content_type: str | None = None
     failure_reason: str | None = None
+    # Which bytes were settled (S3's ETag and object version): an event for any other bytes under the
+    # key is a replay of the presigned POST, and finalize removes them.
+    etag: str | None = None
+    object_version: str | None = None
     # Plan limits when the upload was requested: finalize settles against these without reading
     # the owner first (one read fewer), and a plan change mid-upload cannot surprise it.
     storage_quota: int = -1

@@ -13,8 +13,14 @@ from datetime import UTC, datetime, timedelta
 from cloudshare.config import settings
 from cloudshare.models import Item
 
-UPLOAD_WINDOW_SECONDS = 15 * 60
-# An upload may finish arriving a little after its policy expires (S3 checks expiry at the start).
+# How long a presigned POST may be started: clients POST right after asking (the upload page asks
+# once the file is chosen), and a shorter policy narrows the time it can be replayed.
+UPLOAD_WINDOW_SECONDS = 5 * 60
+# S3 checks a policy's expiry when a POST starts, so the bytes may still be arriving long after it:
+# the pending deadline adds the time the largest allowed file takes at a slow but real link, and
+# a margin for the S3 event and finalize's retries. Past it the sweep still asks S3 before
+# abandoning (services/sweeps.py), so a slower upload is settled, not lost.
+MIN_UPLOAD_BYTES_PER_SECOND = 512 * 1024  # ~4 Mbit/s: 5 GiB in under 3 hours
 PENDING_GRACE_SECONDS = 15 * 60
 
 
@@ -55,9 +61,11 @@ def public_state(item: Item, now: str) -> str:
     return "available"
 
 
-def upload_deadline(requested_at: str) -> str:
-    """After this, a pending upload whose bytes never came is abandoned (the sweep removes it)."""
-    return shift(requested_at, seconds=UPLOAD_WINDOW_SECONDS + PENDING_GRACE_SECONDS)
+def upload_deadline(requested_at: str, max_size: int) -> str:
+    """When the sweep looks at a pending upload of at most max_size bytes: it settles it if S3 has the
+    bytes by then, else abandons it."""
+    transfer = -(-max_size // MIN_UPLOAD_BYTES_PER_SECOND)
+    return shift(requested_at, seconds=UPLOAD_WINDOW_SECONDS + transfer + PENDING_GRACE_SECONDS)
 
 
 def purge_time(since: str) -> str:
@@ -69,7 +77,7 @@ def next_due(item: Item, now: str) -> str | None:
     if item.deleted_at is not None:
         return purge_time(item.deleted_at)
     if item.state == "pending":
-        return upload_deadline(item.created_at)
+        return upload_deadline(item.created_at, item.max_size)
     if item.state == "failed":
         return purge_time(item.updated_at)
     if item.expired_at is not None:

@@ -3,9 +3,11 @@
 - An item past its expiration_time, or at its expires_after_views, becomes expired for good
   (expired_at); reads already hide it (lifecycle.public_state), the sweep makes it permanent and
   schedules its purge after the retention period.
-- A pending upload whose presigned POST expired without a file is removed: a first upload with its
-  item, a later version on its own. Nothing was counted for it (counters move only at finalize);
-  bytes that arrived late are deleted.
+- A pending upload past its deadline (lifecycle.upload_deadline: longer for larger allowed sizes) is
+  first looked up in S3: if its bytes are there (a slow upload, or a finalize whose event was lost
+  or failed every retry) it is settled through the same idempotent settle as finalize. Otherwise it
+  is removed: a first upload with its item, a later version on its own. Nothing was counted for it
+  (counters move only at settle); bytes that arrive even later are deleted by finalize.
 - Deleted, expired and failed items past the retention period are purged: every version's object
   and thumbnail, the records, and what the item still counted against its owner (storage always;
   item and artifact counts only if it was still counted, i.e. ready and not deleted: a soft delete
@@ -27,7 +29,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from cloudshare.models import Item, Version
 from cloudshare.observability import logger, metrics
-from cloudshare.services import clock, lifecycle
+from cloudshare.services import clock, lifecycle, uploads
 from cloudshare.store import sweeps
 from cloudshare.store.items import StateChanged
 
@@ -47,6 +49,7 @@ class SweepReport:
     expired: int = 0
     purged: int = 0
     uploads_abandoned: int = 0
+    uploads_settled: int = 0  # past their deadline, but S3 had the bytes
     bytes_freed: int = 0
     rescheduled: int = 0  # due entries moved to where next_due says (not due yet, or nothing due)
     skipped: int = 0  # changed or settled by someone else since the index saw them
@@ -124,6 +127,8 @@ def _sweep_item(item: Item, seen: sweeps.DueKey, report: SweepReport) -> None:
         sweeps.reschedule(seen, due)
         report.rescheduled += 1
         _log(item.slug, "rescheduled", due_at=due)
+    elif item.state == "pending" and item.deleted_at is None and _settled_late(item.slug, 1, report, item=item):
+        return
     elif item.deleted_at is not None or item.state != "ready" or item.expired_at is not None:
         _purge(item, seen, report)
     elif lifecycle.is_expired(item, now):
@@ -168,11 +173,14 @@ def _finish_purge(tombstone: sweeps.Tombstone, report: SweepReport) -> None:
 
 def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -> None:
     now = report.now
-    deadline = lifecycle.upload_deadline(version.created_at)
+    deadline = lifecycle.upload_deadline(version.created_at, version.max_size)
     if version.state == "failed":  # abandoned by an earlier run that stopped before removing it
         sweeps.remove_version(version)
         report._gone.add((version.slug, seen.sort_key))
         _log(version.slug, "abandoned version removed", version=version.number)
+    elif version.state == "pending" and not _after(deadline, now) and _settled_late(
+            version.slug, version.number, report, version=version):
+        return
     elif version.state == "pending" and not _after(deadline, now):
         sweeps.abandon_version(version, seen, ABANDONED_REASON, now)
         if version.number > 1:  # a first upload is counted with its item
@@ -184,6 +192,16 @@ def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -
         due = deadline if version.state == "pending" else None
         sweeps.reschedule(seen, due)
         report.rescheduled += 1
+
+
+def _settled_late(slug: str, number: int, report: SweepReport, **known: Item | Version) -> bool:
+    """Whether S3 has the bytes of an upload past its deadline; if so they are settled now (its due
+    entries move with that write, as with any settle)."""
+    if not uploads.settle_late(slug, number, **known):
+        return False
+    report.uploads_settled += 1
+    _log(slug, "late upload settled", version=number)
+    return True
 
 
 def _after(moment: str, now: str) -> bool:

@@ -119,7 +119,7 @@ def request_upload(
         **(item_fields or {}),
     )
     version = _new_version(user, slug, 1, limit, now, version_name)
-    items.create_upload(item, version, lifecycle.upload_deadline(now))
+    items.create_upload(item, version, lifecycle.upload_deadline(now, limit))
     return _ticket(item, version, redirect_for, name)
 
 
@@ -139,7 +139,7 @@ def request_new_version(
     version = dataclasses.replace(_new_version(user, item.slug, item.last_version + 1, limit, now, version_name),
                                   item_changes=item_changes or None)
     try:
-        items.add_version(item, version, lifecycle.upload_deadline(now))
+        items.add_version(item, version, lifecycle.upload_deadline(now, limit))
     except items.StateChanged:
         raise InvalidInput("The artifact changed while the version was being added; try again",
                            field="file") from None
@@ -197,19 +197,58 @@ def finish_for_owner(user: User, slug: str) -> Item:
     return item
 
 
-def finalize_object(key: str) -> Item | None:
-    """Handles one S3 ObjectCreated record (keys arrive URL-encoded, '+' for spaces)."""
+def finalize_object(key: str, object_version: str | None = None) -> Item | None:
+    """Handles one S3 ObjectCreated record (keys arrive URL-encoded, '+' for spaces; object_version is
+    the record's versionId)."""
     key = unquote_plus(key)
     parsed = parse_object_key(key)
     item, version = items.get_with_version(*parsed) if parsed else (None, None)
     if item is None or version is None or version.object_key != key:
         logger.warning("object without an item; deleting it", extra={"key": key})
-        objects.delete(key)
+        _delete(key, object_version)
         return None
     if version.state == "failed":  # posted again after being rejected: the bytes have no place
-        objects.delete(key)
+        _delete(key, object_version)
         return item
-    return settle(item, version) if version.state == "pending" else item
+    if version.state == "pending":
+        stored = objects.head(key)
+        if stored is None:
+            return item  # removed meanwhile; the sweep decides at the upload's deadline
+        item, settled_here = _settle_stored(item, version, stored)
+        if settled_here and object_version is None:
+            return item  # the bytes just settled are the key's current ones: nothing to refuse
+        if settled_here:
+            version = dataclasses.replace(version, state="ready", object_version=stored.version_id)
+        else:  # whoever settled (or refused) it first decided which bytes it kept
+            version = items.get_version(*parsed)
+    if version is not None and version.state == "ready":
+        _refuse_replacement(version, object_version)
+    return item
+
+
+def _delete(key: str, object_version: str | None) -> None:
+    """Bytes that have no place: by version id, gone for good (else they stay a day as noncurrent)."""
+    if object_version:
+        objects.delete_version(key, object_version)
+    else:
+        objects.delete(key)
+
+
+def _refuse_replacement(version: Version, object_version: str | None) -> None:
+    """A presigned POST may be replayed until its policy expires, over bytes already settled and
+    counted. The bucket keeps versions, so the replay is its own object version: deleting exactly it
+    brings the settled bytes back, and what is stored stays what was counted."""
+    if version.object_version is None:  # settled before the bucket kept versions: nothing to compare
+        return
+    if object_version is None:  # an event without versionId: judge the bytes the key holds now
+        current = objects.head(version.object_key)
+        object_version = current.version_id if current else None
+    if object_version is None or object_version == version.object_version:
+        return
+    objects.delete_version(version.object_key, object_version)
+    logger.warning("bytes posted over a settled version; removed", extra={
+        "slug": version.slug, "version": version.number, "kept": version.object_version,
+        "removed": object_version})
 
 
 def settle(item: Item, version: Version) -> Item:
@@ -220,9 +259,30 @@ def settle(item: Item, version: Version) -> Item:
     stored = objects.head(version.object_key)
     if stored is None:
         return item  # the bytes have not arrived (or were removed); stay pending until they do or expire
+    return _settle_stored(item, version, stored)[0]
+
+
+def settle_late(slug: str, number: int, *, item: Item | None = None, version: Version | None = None) -> bool:
+    """The sweep's last look at an upload past its deadline: True if S3 has its bytes (then settled,
+    or refused like any other upload), False if it may be abandoned. The records the caller does not
+    hold are read only when the bytes are there."""
+    stored = objects.head(object_key(slug, number))
+    if stored is None:
+        return False
+    item = item or items.get(slug)
+    version = version or items.get_version(slug, number)
+    if item is None or version is None:
+        return False  # removed meanwhile
+    _settle_stored(item, version, stored)
+    return True
+
+
+def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -> tuple[Item, bool]:
+    """The item as it now is, and whether this call's write settled these bytes (False: refused, or
+    someone else settled the version first)."""
     if stored.size > version.max_size:
-        return _reject(item, version, f"File is {stored.size} bytes; the most this upload could take was "
-                                      f"{version.max_size}")
+        return _reject(item, version, stored, f"File is {stored.size} bytes; the most this upload could take "
+                                              f"was {version.max_size}"), False
     now, today = clock.iso(), clock.today()
     content_type = content_types.stored(stored.content_type, item.name)
     first = version.number == 1
@@ -247,20 +307,22 @@ def settle(item: Item, version: Version) -> Item:
     new_day = version.owner_uploads_day != today
     for _attempt in range(4):
         try:
-            items.complete_upload(item, version, stored.size, content_type, now, today, new_day=new_day,
+            items.complete_upload(item, version, stored, content_type, now, today, new_day=new_day,
                                   make_current=make_current, item_due=item_due,
                                   item_changes=(change_sets, change_removes))
-            thumbnails.make(version, content_type, stored.size)
-            return current if make_current else settled
         except items.StateChanged:
-            return items.get(item.slug)
+            return items.get(item.slug), False
         except items.NotCurrent:
             make_current = False
+            continue
         except items.OwnerLimit:
             if tried_other_day:
                 break
             new_day, tried_other_day = not new_day, True
-    return _reject(item, version, _limit_reason(version, stored.size))
+            continue
+        thumbnails.request(version, content_type, stored)
+        return (current if make_current else settled), True
+    return _reject(item, version, stored, _limit_reason(version, stored.size)), False
 
 
 def _limit_reason(version: Version, size: int) -> str:
@@ -272,10 +334,11 @@ def _limit_reason(version: Version, size: int) -> str:
     return "Daily upload limit reached"
 
 
-def _reject(item: Item, version: Version, reason: str) -> Item:
-    objects.delete(version.object_key)
+def _reject(item: Item, version: Version, stored: objects.StoredObject, reason: str) -> Item:
+    _delete(version.object_key, stored.version_id)
+    now = clock.iso()
     try:
-        items.mark_failed(version, reason, clock.iso())
+        items.mark_failed(version, reason, now, lifecycle.purge_time(now))
     except items.StateChanged:
         pass
     logger.info("upload rejected", extra={"slug": item.slug, "version": version.number, "reason": reason})

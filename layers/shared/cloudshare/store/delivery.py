@@ -51,8 +51,10 @@ def thumbnail_key(slug: str, version: int) -> str:
     return f"{THUMBNAIL_PREFIX}{slug}/{version}"
 
 
-def read(key: str) -> bytes:
-    return client("s3").get_object(Bucket=settings().bucket_name, Key=key)["Body"].read()
+def read(key: str, object_version: str | None = None) -> bytes:
+    """The object's bytes; with object_version, exactly those bytes even if newer ones were posted."""
+    version = {"VersionId": object_version} if object_version else {}
+    return client("s3").get_object(Bucket=settings().bucket_name, Key=key, **version)["Body"].read()
 
 
 def exists(key: str) -> bool:

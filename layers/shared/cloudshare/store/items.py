@@ -21,6 +21,7 @@ from cloudshare.config import settings
 from cloudshare.models import Item, Version
 from cloudshare.store.aws import client
 from cloudshare.store.counters import daily_count
+from cloudshare.store.objects import StoredObject
 from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
 
 DUE_INDEX = "DueIndex"
@@ -217,7 +218,7 @@ def list_versions(slug: str) -> list[Version]:
 
 
 def complete_upload(
-    item: Item, version: Version, size: int, content_type: str, now: str, today: str, *,
+    item: Item, version: Version, stored: StoredObject, content_type: str, now: str, today: str, *,
     new_day: bool, make_current: bool, item_due: str | None | _Unchanged,
     item_changes: tuple[dict, list[str]] = ({}, []),
 ) -> None:
@@ -229,18 +230,21 @@ def complete_upload(
     upload resets it); the caller tries the other form if this one fails. make_current=False keeps
     the bytes (and their cost) without making this version the item's current one; item_changes
     (attributes to set, to remove) and the due entry (item_due, unless UNCHANGED) go with a version
-    that becomes current.
+    that becomes current. The version records which bytes (ETag, S3 version) it settled.
     """
     table = settings().table_name
     first = version.number == 1
+    size = stored.size
     version_update = {
         "TableName": table,
         "Key": version_key(version.slug, version.number),
-        "UpdateExpression": "SET #state = :ready, #size = :size, content_type = :type REMOVE due_shard, due_at",
+        "UpdateExpression": "SET #state = :ready, #size = :size, content_type = :type, etag = :etag, "
+                            "object_version = :object_version REMOVE due_shard, due_at",
         "ConditionExpression": "#state = :pending",
         "ExpressionAttributeNames": {"#state": "state", "#size": "size"},
         "ExpressionAttributeValues": to_values({":ready": "ready", ":pending": "pending", ":size": size,
-                                                ":type": content_type}),
+                                                ":type": content_type, ":etag": stored.etag,
+                                                ":object_version": stored.version_id}),
     }
     item_values: dict = {":size": size, ":now": now}
     item_names: dict = {}
@@ -327,10 +331,13 @@ def complete_upload(
         raise
 
 
-def mark_failed(version: Version, reason: str, now: str) -> None:
-    """A rejected upload: the version (and, for a first upload, its item) become failed, once."""
+def mark_failed(version: Version, reason: str, now: str, purge_at: str) -> None:
+    """A rejected upload: the version (and, for a first upload, its item) become failed, once; a failed
+    item stays due, for its purge at purge_at."""
     table = settings().table_name
-    failed = {":failed": "failed", ":pending": "pending", ":reason": reason, ":now": now}
+    due = due_attributes(version.slug, purge_at)
+    failed = {":failed": "failed", ":pending": "pending", ":reason": reason, ":now": now,
+              ":shard": due["due_shard"], ":due": due["due_at"]}
     actions = [{"Update": {
         "TableName": table,
         "Key": version_key(version.slug, version.number),
@@ -343,8 +350,8 @@ def mark_failed(version: Version, reason: str, now: str) -> None:
         actions.append({"Update": {
             "TableName": table,
             "Key": key(version.slug),
-            "UpdateExpression": "SET #state = :failed, failure_reason = :reason, updated_at = :now "
-                                "REMOVE due_shard, due_at",
+            "UpdateExpression": "SET #state = :failed, failure_reason = :reason, updated_at = :now, "
+                                "due_shard = :shard, due_at = :due",
             "ConditionExpression": "#state = :pending",
             "ExpressionAttributeNames": {"#state": "state"},
             "ExpressionAttributeValues": to_values(failed),

@@ -14,6 +14,8 @@ from cloudshare.store.aws import client
 class StoredObject:
     size: int
     content_type: str
+    etag: str = ""
+    version_id: str | None = None  # S3's id of these bytes (the bucket keeps versions; see README)
 
 
 def presigned_post(key: str, max_size: int, content_type: str, redirect_url: str | None,
@@ -42,8 +44,19 @@ def head(key: str) -> StoredObject | None:
         if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
-    return StoredObject(size=response["ContentLength"], content_type=response.get("ContentType") or "")
+    return StoredObject(size=response["ContentLength"], content_type=response.get("ContentType") or "",
+                        etag=response.get("ETag", ""), version_id=_version_id(response.get("VersionId")))
+
+
+def _version_id(reported: str | None) -> str | None:
+    return None if reported in (None, "", "null") else reported  # "null": written while versioning was off
 
 
 def delete(key: str) -> None:
     client("s3").delete_object(Bucket=settings().bucket_name, Key=key)
+
+
+def delete_version(key: str, version_id: str) -> None:
+    """Removes these bytes for good; if they were the key's newest, the ones before become current
+    again (how a replayed POST over settled bytes is undone without touching them)."""
+    client("s3").delete_object(Bucket=settings().bucket_name, Key=key, VersionId=version_id)
