@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from cloudshare.services import sharing
-from cloudshare.store import delivery, items
+from cloudshare.store import delivery
 from tests.unit.public_helpers import code, counted, header, page, request, shared_file, ticket_of
 
 

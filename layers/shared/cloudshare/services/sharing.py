@@ -6,9 +6,10 @@
 - A page load (HTML or JSON) by anyone but the owner counts one view. With expires_after_views, in
   the same conditional write that checks all of the above (store/public.py): exactly N views are ever
   served. Without it, on a counter shard after checking the item as this instance read it at most
-  public.ITEM_CACHE_SECONDS ago; the fold brings shards into the item's counters (store/view_counts.py). The page's own preview and download links carry a ticket (services/share_tokens.py), so
-  they neither count again nor break when that view was the last one. content_url or remote_url
-  fetched without a ticket is a view of its own.
+  public.ITEM_CACHE_SECONDS ago; the fold brings shards into the item's counters (store/view_counts.py).
+  The page's own preview and download links carry a ticket (services/share_tokens.py), so they neither
+  count again nor break when that view was the last one. content_url or remote_url fetched without a
+  ticket is a view of its own.
 - Downloads (attachment URLs) need allow_downloads and not view_only, and count download_counter.
 - Password-protected items need a grant: unlock() checks the password against its scrypt hash,
   at most PASSWORD_ATTEMPTS times per item, client and window, and hands out a signed cookie value.

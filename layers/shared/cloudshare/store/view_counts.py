@@ -72,7 +72,8 @@ def waiting(partition: str) -> dict[str, list[str]]:
     a shard leaves the index only while it holds none, and its next view puts it back."""
     found: dict[str, list[str]] = {}
     request = {"TableName": settings().table_name, "IndexName": FOLD_INDEX,
-               "KeyConditionExpression": "fold_key = :fold", "ExpressionAttributeValues": to_values({":fold": partition})}
+               "KeyConditionExpression": "fold_key = :fold",
+               "ExpressionAttributeValues": to_values({":fold": partition})}
     while True:
         page = client("dynamodb").query(**request)
         for record in page.get("Items", []):
