@@ -18,6 +18,7 @@ writers pick a member uniformly at random: each member carries the family's load
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -329,11 +330,13 @@ class Driver:
 
     def call(self, function: str, event: dict) -> dict:
         before = sum(self.recorder.sample.calls.values())
-        response = self.runner.call(function, event)
-        calls = sum(self.recorder.sample.calls.values()) - before
-        self.recorder.sample.invocations[function] += 1
-        self.recorder.sample.lambda_ms[function] += (self.assumptions["lambda_ms_per_invocation"]
-                                                     + calls * self.assumptions["lambda_ms_per_aws_call"])
+        try:
+            response = self.runner.call(function, event)
+        finally:
+            calls = sum(self.recorder.sample.calls.values()) - before
+            self.recorder.sample.invocations[function] += 1
+            self.recorder.sample.lambda_ms[function] += (self.assumptions["lambda_ms_per_invocation"]
+                                                         + calls * self.assumptions["lambda_ms_per_aws_call"])
         if isinstance(response, dict) and response.get("statusCode", 200) >= 500:
             raise RuntimeError(f"{function} failed: {response}")
         return response
@@ -403,6 +406,10 @@ def _cache_clock_stopped():
         public._monotonic = original
 
 
+class _NextPeriod(Exception):
+    pass
+
+
 def _folds(driver: Driver) -> None:
     """Runs the counter fold, if the template has one, so its cost lands in the current sample."""
     from devtools.template import functions
@@ -410,7 +417,10 @@ def _folds(driver: Driver) -> None:
     if "FoldCountsFunction" in functions():
         from unittest.mock import patch
 
-        with patch("time.sleep"):  # its second pass, a period later, is the next sampled fold
+        from devtools.runner import FunctionFailed
+
+        # One pass is one period's fold: the run's second pass, a period later, is the next sample's.
+        with patch("time.sleep", side_effect=_NextPeriod), contextlib.suppress(FunctionFailed):
             driver.call("FoldCountsFunction", {"source": "aws.events", "detail-type": "Scheduled Event"})
 
 
@@ -535,10 +545,43 @@ def per_view(profile: Profile, rate: float, items: int) -> Sample:
     period = _fold_period()
     if period is None or not profile.fold.invocations:
         return request
-    # The sampled fold moved the sample's shards; a real pass moves every shard the period touched.
-    sampled = _counter_partitions(profile.warm.ledger.merged(profile.cold.ledger))
-    real = min(items * counter_shards(rate / items), rate * period)
-    return request.plus(profile.fold.scaled(real / max(1, sampled) / (rate * period)))
+    return request.plus(_fold_share(profile, rate, items, period))
+
+
+def _fold_share(profile: Profile, rate: float, items: int, period: float) -> Sample:
+    """One view's share of a period's fold pass. The sampled pass folded the sample's shards of the
+    sample's items; a real pass folds each shard with views in the period (per-shard costs), once
+    for each item with views (per-item costs), and takes a shard idle for a whole period out of
+    FoldIndex (at a steady rate each shard of a busy item sees many views: rarely)."""
+    fold, views = profile.fold, rate * period
+    shards = counter_shards(rate / items)
+    per_item_views = views / items
+    idle = (1 - 1 / shards) ** per_item_views  # a shard's chance to see no view in a period
+    real_items = min(items, views)
+    sampled_shards = max(1, _counter_partitions(fold.ledger))
+    sampled_items = max(1, len(profile.entity_ids))
+    removals = sum(units for (target, _, kind), units in fold.ledger.units.items()
+                   if target == view_counts_index() and kind == "write")
+    shard_factor = real_items * shards * (1 - idle) / sampled_shards / views
+    item_factor = real_items / sampled_items / views
+    removal_factor = real_items * shards * idle / max(1.0, removals) / views
+    share = fold.scaled(item_factor)  # invocations, Lambda time and per-item units
+    share.ledger = Ledger()
+    for (target, partition, kind), units in fold.ledger.units.items():
+        if target == view_counts_index() and kind == "write":
+            factor = removal_factor
+        elif partition.startswith("COUNT#"):
+            factor = shard_factor
+        else:
+            factor = item_factor
+        share.ledger.units[(target, partition, kind)] += units * factor
+    return share
+
+
+def view_counts_index() -> str:
+    from cloudshare.store import view_counts
+
+    return view_counts.FOLD_INDEX
 
 
 def _counter_partitions(ledger: Ledger) -> int:
