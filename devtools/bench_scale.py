@@ -712,7 +712,8 @@ COST_TARGETS = {"views": 1.00, "downloads": 1.00}
 def main() -> None:
     warnings.filterwarnings("ignore")
     price = prices()
-    result = model(measure(price), price)
+    with contextlib.redirect_stdout(sys.stderr):  # the handlers' logs and metrics: stdout is the result's
+        result = model(measure(price), price)
     summary = result["summary"]
     if "--json" in sys.argv[1:]:
         print(json.dumps(summary))

@@ -119,3 +119,25 @@ def test_the_price_list_says_when_it_was_read_and_prices_every_service_the_model
     assert costs["dynamodb"] * 1e6 == usd["dynamodb_on_demand_write_unit_per_million"]
     assert costs["lambda"] == usd["lambda_request_per_million"] / 1e6 + 0.01 * usd["lambda_arm64_gb_second"]
     assert "api" not in costs  # a function URL costs no API Gateway request
+
+
+def test_given_sampled_profiles_then_the_summary_has_exactly_the_fields_the_issue_names():
+    def profile(*usages: Usage, function: str = "PublicPageFunction") -> bench_scale.Profile:
+        sample = bench_scale.Sample(1, Ledger(), invocations={function: 1}, lambda_ms={function: 9})
+        sample.ledger.add(list(usages))
+        return bench_scale.Profile(sample, sample, bench_scale.Sample(), frozenset({"abc"}))
+
+    view = profile(Usage(TABLE, "COUNT#abc#1", "write", 1.0))
+    profiles = {name: view for name in ("link", "link, expires_after_views", "link, password", "owner", "download")}
+    profiles["upload"] = profile(Usage(TABLE, "ITEM#abc", "write", 2.0), function="V3CreateItemFunction")
+    profiles["list"] = profile(Usage("GSI1", "OWNER#o", "read", 2.5), function="V3ListItemsFunction")
+    summary = bench_scale.model(profiles, bench_scale.prices())["summary"]
+    assert set(summary) == {"link_views_per_s", "owner_views_per_s", "limit_hit", "usd_per_million", "wcu_per_view"}
+    assert set(summary["usd_per_million"]) == {"views", "downloads", "uploads", "lists"}
+    assert summary["wcu_per_view"] == 1.0 and isinstance(summary["limit_hit"], str)
+    # 1 WCU, a REST API request behind WAF, one 9 ms invocation at the template's memory
+    usd = bench_scale.prices()["usd"]
+    expected = (usd["dynamodb_on_demand_write_unit_per_million"] + usd["api_gateway_rest_per_million"]
+                + usd["waf_request_per_million"] + usd["lambda_request_per_million"]
+                + 0.009 * 0.5 * usd["lambda_arm64_gb_second"] * 1e6)
+    assert abs(summary["usd_per_million"]["views"] - expected) < 0.001
