@@ -177,3 +177,16 @@ def test_given_an_unpublished_item_within_the_cache_bound_then_the_cache_is_what
     later(public.ITEM_CACHE_SECONDS / 2)
     assert page(runner, item)["statusCode"] == 404
     assert public.ITEM_CACHE_SECONDS <= 5
+
+
+def test_given_views_of_an_item_purged_before_the_fold_then_the_fold_drops_them_and_recreates_nothing(
+    runner, user
+):
+    item = shared_file(user["user"], "purged.png")
+    page(runner, item)
+    client("dynamodb").delete_item(TableName="cloudshare-test", Key=items.key(item.slug))  # the sweep's purge
+    report = counting.fold_once()
+    assert report.finished and items.get(item.slug) is None
+    assert all(int(record["unfolded_views"]["N"]) == 0 for record in _shard_records(item.slug))
+    counting.fold_once()  # the emptied shards leave FoldIndex: nothing waits any more
+    assert view_counts.waiting(view_counts.fold_partition(item.slug)) == {}
