@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python -m devtools.bench_public
 	$(BIN)/python -m devtools.bench_listing
 	$(BIN)/python -m devtools.bench_sweeps
+	$(BIN)/python -m devtools.bench_scale
 
 # The OpenAPI document in the layer is generated from the handlers; the check fails when stale.
 openapi: $(STAMP)

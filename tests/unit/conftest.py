@@ -8,7 +8,8 @@ import pytest
 from moto import mock_aws
 
 from cloudshare.config import settings
-from cloudshare.services import accounts
+from cloudshare.services import accounts, counting
+from cloudshare.store import public
 from cloudshare.store.aws import client
 from devtools.moto_writes import serialize_dynamodb_writes
 from devtools.runner import InProcessRunner
@@ -31,6 +32,8 @@ def aws(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cloudshare")
     settings.cache_clear()
     client.cache_clear()
+    public.forget_cached_items()  # items a previous test's AWS held
+    monkeypatch.setattr(counting, "SECOND_PASS_AFTER_SECONDS", 0)  # a fold's second pass without the wait
     with mock_aws():
         create_table(boto3.client("dynamodb"), TABLE)
         create_bucket(boto3.client("s3"), BUCKET)

@@ -150,12 +150,15 @@ def test_the_bucket_is_private_encrypted_tls_only_and_acl_free():
                for s in statements)
 
 
-def test_the_api_is_throttled_and_binary_bodies_are_declared():
-    api = template()["Resources"]["Api"]["Properties"]
-    limits = {(setting["ResourcePath"], setting["HttpMethod"]): setting["ThrottlingRateLimit"]
-              for setting in api["MethodSettings"]}
-    everything = limits[("/*", "*")]
-    assert everything > 0
-    assert ("/~1{code}~1unlock", "POST") not in limits  # guessing is limited per client, not for all at once
-    assert limits[("/~1v3~1items~1{slug}~1share", "POST")] < everything  # outgoing mail
+def test_the_api_has_no_global_throttle_but_limits_per_client_and_declares_binary_bodies():
+    resources = template()["Resources"]
+    api = resources["Api"]["Properties"]
+    assert "MethodSettings" not in api  # a stage-wide limit is one shared by every client in the world
+    rules = {rule["Name"]: rule["Statement"]["RateBasedStatement"] for rule in
+             resources["ApiFirewall"]["Properties"]["Rules"]}
+    assert all(rule["AggregateKeyType"] == "IP" for rule in rules.values())
+    everything = rules["RequestsPerIp"]["Limit"]
+    assert rules["PasswordGuessesPerIp"]["Limit"] < everything  # password guessing
+    assert rules["EmailSharesPerIp"]["Limit"] < everything  # outgoing mail
+    assert resources["ApiFirewallAssociation"]["Properties"]["WebACLArn"] == {"Fn::GetAtt": ["ApiFirewall", "Arn"]}
     assert "multipart~1form-data" in api["BinaryMediaTypes"]

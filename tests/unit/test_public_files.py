@@ -13,7 +13,7 @@ from cloudshare.services import share_tokens, uploads
 from cloudshare.store import delivery, items
 from tests.unit.apigw import bearer, event
 from tests.unit.conftest import BUCKET
-from tests.unit.public_helpers import change, code, header, page, request, shared_file, ticket_of
+from tests.unit.public_helpers import change, code, counted, header, page, request, shared_file, ticket_of
 
 
 def fetch(runner, function, item, route, query=None):
@@ -39,7 +39,7 @@ def test_given_a_download_link_then_s3_serves_the_exact_bytes_as_an_attachment(r
     served = requests.get(location, timeout=10)  # moto answers the presigned URL in-process
     assert served.content == data
     assert served.headers["Content-Disposition"] == 'attachment; filename="report final.bin"'
-    stored = items.get(item.slug)
+    stored = counted(item.slug)
     assert (stored.download_counter, stored.view_counter) == (1, 1)  # a bare download link is a view too
 
 
@@ -48,7 +48,7 @@ def test_given_the_pages_own_links_then_they_count_no_second_view_and_outlive_th
     links = json.loads(page(runner, item, accept="application/json")["body"])
     fetch(runner, "PublicContentFunction", item, "content", ticket_of(links["content_url"]))
     fetch(runner, "PublicDownloadFunction", item, "download", ticket_of(links["remote_url"]))
-    stored = items.get(item.slug)
+    stored = counted(item.slug)
     assert (stored.view_counter, stored.download_counter) == (1, 1)
     bare = runner.call("PublicContentFunction", request(f"/{code(item)}/content/a.png"))
     assert bare["statusCode"] == 410  # without the ticket it would be an (N+1)th view

@@ -58,7 +58,16 @@ def test_table_is_on_demand_with_point_in_time_recovery():
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
 
 
-def test_api_accepts_multipart_as_binary_and_is_throttled():
+def test_api_accepts_multipart_as_binary_and_is_limited_per_client_not_globally():
     api = properties("Api")
     assert "multipart~1form-data" in api["BinaryMediaTypes"]
-    assert all(setting["ThrottlingRateLimit"] > 0 for setting in api["MethodSettings"])
+    assert "MethodSettings" not in api
+    assert properties("ApiFirewall")["Scope"] == "REGIONAL"
+
+
+def test_listing_indexes_and_counter_shards_are_what_the_capacity_model_assumes():
+    indexes = {index["IndexName"]: index for index in properties("Table")["GlobalSecondaryIndexes"]}
+    assert indexes["FoldIndex"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert [key["AttributeName"] for key in indexes["FoldIndex"]["KeySchema"]] == ["fold_key"]
+    fold = properties("FoldCountsFunction")
+    assert fold["Events"]["EveryMinute"]["Properties"]["Schedule"] == "rate(1 minute)"

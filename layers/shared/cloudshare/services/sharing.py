@@ -3,11 +3,13 @@
 - Only ready (or bookmark), published, undeleted, unexpired items are served, and only through
   their link's current form (long /<slug><secret> or short /<slug>); anything else is Unavailable
   (404, or 410 once it was there: expired or deleted), never the file.
-- A page load (HTML or JSON) by anyone but the owner counts one view, in the same conditional write
-  that checks all of the above and expires_after_views (store/public.py): exactly N views are ever
-  served. The page's own preview and download links carry a ticket (services/share_tokens.py), so
-  they neither count again nor break when that view was the last one. content_url or remote_url
-  fetched without a ticket is a view of its own.
+- A page load (HTML or JSON) by anyone but the owner counts one view. With expires_after_views, in
+  the same conditional write that checks all of the above (store/public.py): exactly N views are ever
+  served. Without it, on a counter shard after checking the item as this instance read it at most
+  public.ITEM_CACHE_SECONDS ago; the fold brings shards into the item's counters (store/view_counts.py).
+  The page's own preview and download links carry a ticket (services/share_tokens.py), so they neither
+  count again nor break when that view was the last one. content_url or remote_url fetched without a
+  ticket is a view of its own.
 - Downloads (attachment URLs) need allow_downloads and not view_only, and count download_counter.
 - Content URLs show inline only what the page previews (content_types.py: images, video, audio, PDF,
   text as text/plain); any other type they send as an attachment, so only where downloads are allowed.
@@ -32,7 +34,7 @@ from cloudshare.observability import logger
 from cloudshare.services import clock, lifecycle, links, share_tokens, throttle
 from cloudshare.services.auth import RequestCredentials, authenticate
 from cloudshare.services.passwords import verify_password
-from cloudshare.store import delivery, items, public
+from cloudshare.store import delivery, items, public, view_counts
 
 PRESIGNED_SECONDS = 5 * 60
 
@@ -238,13 +240,21 @@ def _shared(item: Item, *, counted: bool) -> SharedItem:
 
 
 def _count(access: public.Access, *, view: bool, download: bool, content: bool = False) -> Item:
+    cached = public.cached_item(access.slug)
+    # Refusals and unlimited items are decided on the cached item (at most ITEM_CACHE_SECONDS old):
+    # counters only grow, so a limit the cache sees used up is used up.
+    item = _check(cached.item, access.secret, password_granted=_granted(cached.item, access), now=access.now,
+                  views_left_needed=view, download=download, content=content)
+    if item.expires_after_views is None:
+        view_counts.count(item.slug, cached.shards, view=view, download=download)
+        # The counts as last folded, and this request: what the viewer sees counted.
+        return dataclasses.replace(item, view_counter=item.view_counter + int(view),
+                                   download_counter=item.download_counter + int(download))
     try:
         item = public.record_access(access, view=view, download=download,
                                     inline_types=content_types.PREVIEWABLE if content else frozenset())
     except public.Refused as refused:
-        granted = refused.item is not None and bool(access.granted_password) \
-            and refused.item.password_hash == access.granted_password
-        _check(refused.item, access.secret, password_granted=granted, now=access.now,
+        _check(refused.item, access.secret, password_granted=_granted(refused.item, access), now=access.now,
                views_left_needed=view, download=download, content=content)
         # The write saw a reason that the same rules in Python do not: refuse rather than serve.
         logger.warning("public access refused without a visible reason", extra={"slug": access.slug})
@@ -252,6 +262,11 @@ def _count(access: public.Access, *, view: bool, download: bool, content: bool =
     if view and lifecycle.views_exhausted(item):
         public.mark_views_exhausted(item.slug, lifecycle.next_due(item, access.now))
     return item
+
+
+def _granted(item: Item | None, access: public.Access) -> bool:
+    """Whether the grant or ticket was checked against the password the item has now."""
+    return item is not None and bool(access.granted_password) and item.password_hash == access.granted_password
 
 
 def _check(item: Item | None, secret: str, *, password_granted: bool, now: str, views_left_needed: bool,

@@ -6,19 +6,64 @@ current form, no password or a valid grant, views left — so the count and the 
 separated by a race: with expires_after_views=N exactly N views succeed however many arrive at
 once. The write returns the item (ALL_NEW) when it succeeds and as it was (ALL_OLD) when it is
 refused, so a public request costs one call either way.
+
+Items without expires_after_views are not written per view (store/view_counts.py): the service
+checks the item as cached_item() read it, at most ITEM_CACHE_SECONDS ago in this instance, and adds
+the view to a counter shard. So one link at any rate costs the item at most one strongly consistent
+read per instance every ITEM_CACHE_SECONDS, and a delete, a new password, unpublishing or an expiry
+reaches every instance within ITEM_CACHE_SECONDS (the owner's own API calls read the table itself).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
 from cloudshare.config import settings
 from cloudshare.models import Item
-from cloudshare.store import items
+from cloudshare.store import items, view_counts
 from cloudshare.store.aws import client
 from cloudshare.store.records import from_item, to_values
+
+ITEM_CACHE_SECONDS = 2.0  # the bound on how long a change takes to stop public access (README)
+_CACHE_ENTRIES = 4096  # items one instance remembers; past that it starts afresh
+
+
+@dataclass(frozen=True)
+class Cached:
+    """An item as one instance last read it (None: there is none), and its counter shard count."""
+
+    item: Item | None
+    shards: int
+
+
+_cache: dict[str, tuple[float, Cached]] = {}
+
+
+def _monotonic() -> float:
+    return time.monotonic()
+
+
+def cached_item(slug: str) -> Cached:
+    """The item as read at most ITEM_CACHE_SECONDS ago by this instance (a strongly consistent read)."""
+    now = _monotonic()
+    hit = _cache.get(slug)
+    if hit is not None and now - hit[0] < ITEM_CACHE_SECONDS:
+        return hit[1]
+    response = client("dynamodb").get_item(TableName=settings().table_name, Key=items.key(slug), ConsistentRead=True)
+    record = from_item(response["Item"]) if "Item" in response else None
+    entry = Cached(items.item_from(record) if record else None,
+                   int(record.get("count_shards", view_counts.DEFAULT_SHARDS)) if record else 0)
+    if len(_cache) >= _CACHE_ENTRIES:
+        _cache.clear()
+    _cache[slug] = (now, entry)
+    return entry
+
+
+def forget_cached_items() -> None:
+    _cache.clear()
 
 
 class Refused(Exception):
