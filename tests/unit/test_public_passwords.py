@@ -6,6 +6,7 @@ import boto3
 
 from cloudshare.services import accounts, clock, share_tokens, throttle
 from cloudshare.services.passwords import hash_password
+from cloudshare.store import public
 from tests.unit import v1client, v3_calls
 from tests.unit.public_helpers import change, code, header, page, request, shared_file, ticket_of
 
@@ -152,6 +153,7 @@ def test_given_a_page_ticket_when_the_owner_then_sets_a_password_then_the_ticket
     query = ticket_of(shown["content_url"])
     protect = v1client.update(runner, user["api_key"], item.slug, json_body={"password": PASSWORD})
     assert protect["statusCode"] == 200, protect
+    public.forget_cached_items()  # past the bound on instances' item caches (public.ITEM_CACHE_SECONDS)
     for function, path in (("PublicContentFunction", "content"), ("PublicDownloadFunction", "download")):
         response = runner.call(function, request(f"/{code(item)}/{path}/open.png", query=query))
         assert response["statusCode"] == 403 and header(response, "Location") is None, function

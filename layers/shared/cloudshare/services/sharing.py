@@ -126,7 +126,7 @@ def view(visit: Visit) -> SharedItem:
         return _shared(owned, counted=False)
     tokens = _tokens(visit, slug, secret, use_ticket=False)
     access = public.Access(slug, secret, tokens.granted_password, now)
-    return _shared(_count(access, view=True, download=False), counted=True)
+    return _shared(_count(access, view=True, download=False, fresh=tokens.item), counted=True)
 
 
 def open_file(visit: Visit, *, attachment: bool) -> str:
@@ -146,7 +146,7 @@ def open_file(visit: Visit, *, attachment: bool) -> str:
                       now=now, views_left_needed=False, content=True)
     else:
         access = public.Access(slug, secret, tokens.granted_password, now)
-        item = _count(access, view=not tokens.ticketed, download=attachment, content=content)
+        item = _count(access, view=not tokens.ticketed, download=attachment, content=content, fresh=tokens.item)
     if item.kind != "file":
         raise Unavailable("missing")
     shown_as = content_types.inline(item.content_type) if content else None
@@ -239,11 +239,14 @@ def _shared(item: Item, *, counted: bool) -> SharedItem:
                       counted=counted)
 
 
-def _count(access: public.Access, *, view: bool, download: bool, content: bool = False) -> Item:
+def _count(access: public.Access, *, view: bool, download: bool, content: bool = False,
+           fresh: Item | None = None) -> Item:
     cached = public.cached_item(access.slug)
-    # Refusals and unlimited items are decided on the cached item (at most ITEM_CACHE_SECONDS old):
-    # counters only grow, so a limit the cache sees used up is used up.
-    item = _check(cached.item, access.secret, password_granted=_granted(cached.item, access), now=access.now,
+    # Refusals and unlimited items are decided on the cached item (at most ITEM_CACHE_SECONDS old), or on
+    # the one checking a grant or ticket just read (fresh): a grant for a new password works at once.
+    # Counters only grow, so a limit the cache sees used up is used up.
+    current = fresh or cached.item
+    item = _check(current, access.secret, password_granted=_granted(current, access), now=access.now,
                   views_left_needed=view, download=download, content=content)
     if item.expires_after_views is None:
         view_counts.count(item.slug, cached.shards, view=view, download=download)
