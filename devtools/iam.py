@@ -412,7 +412,6 @@ def policy(logical_id: str) -> Policy:
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("cloudshare_iam_function", default=None)
 _recorders: list[list] = []
 _install_lock = threading.Lock()
-_installed_on: set[int] = set()
 
 # The error each service answers a denied request with.
 _DENIED = {"s3": ("AccessDenied", 403), "ses": ("AccessDenied", 403)}
@@ -461,17 +460,18 @@ def _before_sign(request, **_kwargs) -> None:
 
 
 def install() -> None:
-    """Hooks the checks onto boto3's default session (once); clients made before are dropped."""
-    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+    """Hooks the checks onto boto3's default session (once per session: moto's mock_aws starts each
+    test with a new one); clients made before are dropped, as they copied the session's hooks."""
     with _install_lock:
-        if id(session) in _installed_on:
+        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+        if getattr(session, "_cloudshare_iam", False):
             return
         session.events.register("before-parameter-build.*.*", _before_parameter_build, unique_id="cloudshare-iam")
         session.events.register("before-sign.s3.PutObject", _before_sign, unique_id="cloudshare-iam-post")
-        _installed_on.add(id(session))
+        session._cloudshare_iam = True
     from cloudshare.store.aws import client
 
-    client.cache_clear()  # cached clients copied the session's hooks before ours were there
+    client.cache_clear()
 
 
 @contextmanager

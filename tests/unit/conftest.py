@@ -10,6 +10,7 @@ from moto import mock_aws
 from cloudshare.config import settings
 from cloudshare.services import accounts
 from cloudshare.store.aws import client
+from devtools import iam
 from devtools.moto_writes import serialize_dynamodb_writes
 from devtools.runner import InProcessRunner
 from devtools.template import create_bucket, create_table
@@ -31,6 +32,9 @@ def aws(monkeypatch):
     settings.cache_clear()
     client.cache_clear()
     with mock_aws():
+        # Every handler call is authorised by its function's IAM policy (devtools.iam, entered by the
+        # runner); hooked now, on mock_aws's new session, so that no client made in a test predates it.
+        iam.install()
         create_table(boto3.client("dynamodb"), TABLE)
         create_bucket(boto3.client("s3"), BUCKET)
         yield
