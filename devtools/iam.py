@@ -1,9 +1,10 @@
 """Each function's IAM policy from template.yaml, enforced on the AWS calls it makes, as AWS would.
 
 moto grants everything, so a policy that lacks a permission passes every local test and fails on AWS.
-Within `enforce(logical_id)`, every call made through boto3 (and every presigned URL or POST signed)
-is first authorised against that function's policy; a denied one raises the ClientError AWS would
-answer with (AccessDeniedException, S3's AccessDenied) before it reaches the endpoint.
+Within `enforce(logical_id)`, every call made by a client of boto3's default session (all of the
+layer's, store/aws.py) and every presigned URL or POST it signs is first authorised against that
+function's policy; a denied one raises the ClientError AWS would answer with (AccessDeniedException,
+S3's AccessDenied) before it reaches the endpoint.
 
 What is evaluated: the function's identity policies (inline `Statement`s, `!Ref` to
 AWS::IAM::ManagedPolicy resources, SAM policy templates), Allow/Deny, Action/NotAction and
@@ -207,7 +208,9 @@ def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+@cache
 def _glob(pattern: str, flags: int = 0) -> re.Pattern:
+    """IAM's wildcards: `*` any run of characters (`/` and `:` included), `?` any one."""
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z",
                       flags | re.DOTALL)
 
