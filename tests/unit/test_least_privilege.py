@@ -35,8 +35,6 @@ OTHER_PATHS = {
     "SweepFunction": {"Inline0.ActOnDueItems dynamodb:UpdateItem table ITEM#*": "expiry (tests/unit/test_sweeps.py)",
                       "Inline0.CountDownOwners dynamodb:UpdateItem table USER#*": "a purge (test_sweeps.py)"},
     "V3ItemS3Function": {_REJECT: "an oversized upload", _THUMBNAIL: "an image"},
-    "V3CreateItemFunction": {"Inline1.CountBookmarksOnProfile dynamodb:UpdateItem table USER#*":
-                             "a bookmark (tests/unit/test_iam.py)"},
     "V3RemoveFavoriteFunction": {"ChangeItemRecordsPolicy.ChangeItems dynamodb:UpdateItem table ITEM#*":
                                  "an item that is a favorite"},
     "V1CreateArtifactFunction": {_REJECT: "an inline file over the limits", _THUMBNAIL: "an inline image",
@@ -55,6 +53,9 @@ OTHER_PATHS = {
     "V1RestoreArtifactFunction": {"Inline1.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
                                   "a ready artifact's counts"},
 }
+
+# The sample event again with another body, for a path it does not take.
+OTHER_BODIES = {"V3CreateItemFunction": '{"bookmark_url": "https://example.com/"}'}
 
 # The sample events' API keys and whose they are (devtools/samples.py); public events name none, and
 # are signed in as the owner of the item they open.
@@ -78,15 +79,17 @@ def _signed_in(event: dict, authorization: str) -> dict:
 
 
 def paths(logical_id: str) -> list[dict]:
-    """The sample event; for a function that authenticates, also by API key and by HTTP Digest."""
+    """The sample event (and OTHER_BODIES); for a function that authenticates, also by API key and by
+    HTTP Digest."""
     event = sample_event(logical_id)
+    others = [{**event, "body": OTHER_BODIES[logical_id]}] if logical_id in OTHER_BODIES else []
     if "AuthenticatePolicy" not in str(functions()[logical_id]["Properties"].get("Policies", [])):
-        return [event]
+        return [event, *others]
     by_key = event if "Authorization" in event["headers"] else _signed_in(event, OWNER_KEY)
     presented = by_key["headers"]["Authorization"]
     email = next(login for prefix, login in SAMPLE_LOGINS.items() if prefix in presented)
     answer = digest_header(auth.challenge_headers()[0], email, SAMPLE_PASSWORD, event["httpMethod"], event["path"])
-    return [event, by_key, _signed_in(event, answer)]
+    return [event, *others, by_key, _signed_in(event, answer)]
 
 
 @pytest.mark.parametrize("logical_id", sorted(functions()))
