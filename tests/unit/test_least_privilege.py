@@ -2,9 +2,9 @@
 
 Every handler runs under devtools.iam, which authorises each AWS call (and each presigned request it
 signs) against its function's own policy, as AWS would: a missing permission fails the test that
-takes that path, anywhere in the suite. Here each function runs its sample event, and each
-authenticated one again with HTTP Digest, while the authorisations are recorded; every grant
-(statement, action, resource, LeadingKeys pattern) must be used by them or by a path named below.
+takes that path, anywhere in the suite. Here each function runs its sample event (and each
+authenticated one again by API key and by HTTP Digest) while the authorisations are recorded; every
+grant (statement, action, resource, LeadingKeys pattern) must be used by them or by a path named below.
 """
 
 import copy
@@ -94,6 +94,8 @@ def paths(logical_id: str) -> list[dict]:
 
 @pytest.mark.parametrize("logical_id", sorted(functions()))
 def test_each_function_may_do_what_it_does_and_nothing_more(runner, logical_id):
+    """Given the sample data, when the function serves its paths under its policy, then no call is
+    denied and every grant is used (or named in OTHER_PATHS)."""
     seed()
     with iam.recording() as recorded:
         for event in paths(logical_id):
