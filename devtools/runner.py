@@ -19,6 +19,7 @@ from queue import Empty, SimpleQueue
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
+from devtools import iam
 from devtools.template import ROOT, TEMPLATE
 
 
@@ -104,7 +105,8 @@ class InProcessRunner:
         handler = self._acquire(function_name)
         try:
             context = LambdaContext(function_name, function.timeout or 3, function.memory or 128)
-            return handler(event, context)
+            with iam.enforce(function_name):  # its AWS calls are authorised by its own policy, as on AWS
+                return handler(event, context)
         except Exception as error:
             raise FunctionFailed(f"{function_name}: {type(error).__name__}: {error}") from error
         finally:

@@ -11,6 +11,7 @@ from cloudshare.config import settings
 from cloudshare.services import accounts, counting
 from cloudshare.store import public
 from cloudshare.store.aws import client
+from devtools import iam
 from devtools.moto_writes import serialize_dynamodb_writes
 from devtools.runner import InProcessRunner
 from devtools.template import create_bucket, create_nonce_secret, create_queues, create_table
@@ -35,6 +36,9 @@ def aws(monkeypatch):
     public.forget_cached_items()  # items a previous test's AWS held
     monkeypatch.setattr(counting, "SECOND_PASS_AFTER_SECONDS", 0)  # a fold's second pass without the wait
     with mock_aws():
+        # Every handler call is authorised by its function's IAM policy (devtools.iam, entered by the
+        # runner); hooked now, on mock_aws's new session, so that no client made in a test predates it.
+        iam.install()
         create_table(boto3.client("dynamodb"), TABLE)
         create_bucket(boto3.client("s3"), BUCKET)
         create_nonce_secret(boto3.client("secretsmanager"), NONCE_SECRET)

@@ -1,140 +1,128 @@
-"""Least privilege, read from template.yaml and checked against what each handler really does.
+"""Least privilege, read from template.yaml and proved by what each handler really does.
 
-Every function runs its sample event while every AWS call (and every presigned request it signs)
-is recorded. Each recorded call must be allowed by the function's policy (moto enforces no IAM, so
-this is what catches a missing permission before AWS does), and each allowed action must be
-recorded or named below as used on a path the sample event does not take.
+Every handler runs under devtools.iam, which authorises each AWS call (and each presigned request it
+signs) against its function's own policy, as AWS would: a missing permission fails the test that
+takes that path, anywhere in the suite. Here each function runs its sample event (and each
+authenticated one again by API key and by HTTP Digest) while the authorisations are recorded; every
+grant (statement, action, resource, LeadingKeys pattern) must be used by them or by a path named below.
 """
 
-import boto3
+import copy
+import re
+
 import pytest
 
-from cloudshare.store.aws import client
+from cloudshare.services import auth
+from devtools import iam
 from devtools.samples import sample_event, seed
 from devtools.template import functions, template
+from tests.unit.apigw import digest_header
+from tests.unit.conftest import BUCKET, TABLE
 
-# Actions a function holds for paths its sample event does not take (why, in a word or two).
+# Grants a function holds for paths its sample events do not take: "<statement> <action> <resource>
+# [<LeadingKeys pattern>]" -> why (in a word or two).
+_REJECT = "FinalizeUploadPolicy.InspectAndRejectUploadedObjects s3:DeleteObject bucket/items/*"
+_THUMBNAIL = "FinalizeUploadPolicy.StoreThumbnails s3:PutObject bucket/thumbnails/*"
+_READ_BACK = "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table ITEM#*"
 OTHER_PATHS = {
-    "S3FinalizeFunction": {"s3:DeleteObject": "reject/orphan", "s3:DeleteObjectVersion": "replayed POST",
-                           "dynamodb:GetItem": "limit reason", "sqs:SendMessage": "thumbnail of an image"},
-    "V3ItemS3Function": {"s3:DeleteObject": "reject", "s3:DeleteObjectVersion": "reject",
-                         "s3:GetObject": "head", "dynamodb:UpdateItem": "settle", "sqs:SendMessage": "thumbnail"},
-    "V1CreateArtifactFunction": {"s3:DeleteObject": "reject", "s3:DeleteObjectVersion": "reject",
-                                 "s3:GetObject": "head", "dynamodb:DeleteItem": "discard a refused inline file",
-                                 "sqs:SendMessage": "thumbnail"},
-    "V1UpdateArtifactFunction": {"s3:DeleteObject": "reject", "s3:DeleteObjectVersion": "reject",
-                                 "s3:GetObject": "head", "s3:PutObject": "inline",
-                                 "dynamodb:PutItem": "new version", "dynamodb:DeleteItem": "discard a refused file",
-                                 "sqs:SendMessage": "thumbnail"},
-    "PublicThumbnailFunction": {"s3:GetObject": "an image's thumbnail", "s3:ListBucket": "404 not 403",
-                                "secretsmanager:GetSecretValue": "ticket or grant"},
-    "PublicUnlockFunction": {"dynamodb:UpdateItem": "attempt counters", "dynamodb:BatchGetItem": "attempt counters"},
-    "PublicPageFunction": {"dynamodb:GetItem": "owner / ticketed view"},
-    "PublicContentFunction": {"dynamodb:GetItem": "ticketed preview"},
-    "PublicDownloadFunction": {"dynamodb:GetItem": "ticketed download"},
-    "SweepFunction": {"dynamodb:PutItem": "tombstone", "dynamodb:DeleteItem": "purge", "s3:DeleteObject": "purge",
-                      "dynamodb:BatchWriteItem": "purge versions", "dynamodb:UpdateItem": "expire",
-                      "s3:DeleteObjectVersion": "refuse a late upload", "sqs:SendMessage": "thumbnail"},
-    "ThumbnailFunction": {"s3:GetObject": "versions settled before the bucket kept versions"},
-    "V1RestoreArtifactFunction": {},
+    "PublicThumbnailFunction": {"Inline0.CheckAndSignThumbnailGets s3:GetObject bucket/thumbnails/*": "an image",
+                                "Inline0.TellMissingThumbnails s3:ListBucket bucket": "none made: 404, not 403"},
+    "PublicUnlockFunction": {"Inline0.CountPasswordAttempts dynamodb:UpdateItem table PWTRY#*": "a wrong password"},
+    "S3FinalizeFunction": {_REJECT: "an orphan or oversized object", _THUMBNAIL: "an image",
+                           _READ_BACK: "the item after a race or a rejection",
+                           "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*":
+                               "which owner limit rejected it"},
+    "SweepFunction": {"Inline0.ActOnDueItems dynamodb:UpdateItem table ITEM#*": "expiry (tests/unit/test_sweeps.py)",
+                      "Inline0.CountDownOwners dynamodb:UpdateItem table USER#*": "a purge (test_sweeps.py)"},
+    "V3ItemS3Function": {_REJECT: "an oversized upload", _THUMBNAIL: "an image"},
+    "V3RemoveFavoriteFunction": {"ChangeItemRecordsPolicy.ChangeItems dynamodb:UpdateItem table ITEM#*":
+                                 "an item that is a favorite"},
+    "V1CreateArtifactFunction": {_REJECT: "an inline file over the limits", _THUMBNAIL: "an inline image",
+                                 _READ_BACK: "the item after a race or a rejection",
+                                 "Inline2.CreateItemsAndVersions dynamodb:DeleteItem table ITEM#*":
+                                     "an inline file S3 refused"},
+    "V1UpdateArtifactFunction": {
+        _REJECT: "an inline version over the limits", _THUMBNAIL: "an inline image",
+        "FinalizeUploadPolicy.InspectAndRejectUploadedObjects s3:GetObject bucket/items/*": "an inline version",
+        "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:UpdateItem table USER#*": "an inline version",
+        "Inline2.AddVersions dynamodb:PutItem table ITEM#*": "a new version",
+        "Inline2.AddVersions dynamodb:DeleteItem table ITEM#*": "an inline file S3 refused",
+        "Inline2.StoreAndSignUploadsUnderItems s3:PutObject bucket/items/*": "a new version"},
+    "V1DeleteArtifactFunction": {"Inline1.DeleteItemsAndCountOwners dynamodb:UpdateItem table USER#*":
+                                 "a ready artifact's counts"},
+    "V1RestoreArtifactFunction": {"Inline1.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
+                                  "a ready artifact's counts"},
 }
-# Digest nonces: every authenticated function may record one (the sample events use API keys).
-AUTHENTICATED_EXTRA = {"dynamodb:UpdateItem": "Digest nonce counts, failed attempts",
-                       "dynamodb:BatchGetItem": "credentials and their attempt counters",
-                       "secretsmanager:GetSecretValue": "Digest nonces"}
 
-# generate_presigned_post builds its URL from the CreateBucket operation: signing, not a call.
-_SIGNING_ONLY = {"CreateBucket"}
-_S3 = {"HeadObject": "s3:GetObject", "GetObject": "s3:GetObject", "PutObject": "s3:PutObject",
-       "DeleteObject": "s3:DeleteObject", "DeleteObjects": "s3:DeleteObject", "ListObjectsV2": "s3:ListBucket",
-       "CopyObject": "s3:PutObject"}
-_TRANSACT = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem",
-             "ConditionCheck": "dynamodb:ConditionCheckItem"}
+# The sample event again with another body, for a path it does not take.
+OTHER_BODIES = {"V3CreateItemFunction": '{"bookmark_url": "https://example.com/"}'}
+
+# The sample events' API keys and whose they are (devtools/samples.py); public events name none, and
+# are signed in as the owner of the item they open.
+SAMPLE_LOGINS = {"csk_sampleevent0_": "sample@example.com", "csk_samplepro000_": "sample-pro@example.com"}
+OWNER_KEY = f"Bearer csk_sampleevent0_{'S' * 43}"
+SAMPLE_PASSWORD = "sample-password"
 
 
-def _iam_actions(service: str, operation: str, params: dict) -> set[str]:
-    if service == "s3" and "VersionId" in params:  # one version of an object, by id
-        return {"s3:DeleteObjectVersion" if operation == "DeleteObject" else "s3:GetObjectVersion"}
-    if service == "s3":
-        return set() if operation in _SIGNING_ONLY else {_S3.get(operation, f"s3:{operation}")}
-    if service == "dynamodb" and operation == "TransactWriteItems":
-        return {_TRANSACT[kind] for entry in params.get("TransactItems", []) for kind in entry}
-    if service == "dynamodb" and operation == "TransactGetItems":
-        return {"dynamodb:GetItem"}
-    return {f"{service}:{operation}"}
+def label(use: iam.Use) -> str:
+    """A grant in words, with the local table and bucket ARNs shortened to `table` and `bucket`."""
+    resource = re.sub(rf"^arn:aws:dynamodb:[^:]+:\d+:table/{TABLE}", "table", use.resource)
+    resource = resource.replace(f"arn:aws:s3:::{BUCKET}", "bucket")
+    return " ".join(part for part in (use.statement, use.action, resource, use.leading_key) if part)
 
 
-def _statements(policies: list) -> list[dict]:
-    resources = template()["Resources"]
-    found = []
-    for policy in policies:
-        if isinstance(policy, dict) and "Ref" in policy:
-            found += resources[policy["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
-        elif isinstance(policy, dict) and "Statement" in policy:
-            found += policy["Statement"]
-        else:
-            raise AssertionError(f"policy {policy!r}: only template-defined statements are reviewed here")
-    return found
+def _signed_in(event: dict, authorization: str) -> dict:
+    signed = copy.deepcopy(event)
+    signed["headers"]["Authorization"] = authorization
+    signed.setdefault("multiValueHeaders", {})["Authorization"] = [authorization]
+    return signed
 
 
-def _listed(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def allowed_actions(logical_id: str) -> set[str]:
-    policies = functions()[logical_id]["Properties"].get("Policies", [])
-    return {action for statement in _statements(policies) if statement["Effect"] == "Allow"
-            for action in _listed(statement["Action"])}
-
-
-@pytest.fixture
-def recorded(monkeypatch):
-    """(IAM action) for every AWS call made, or presigned request signed, through cloudshare's clients."""
-    actions: set[str] = set()
-
-    def record(params, model, **_kwargs):
-        actions.update(_iam_actions(model.service_model.service_name, model.name, params))
-
-    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-    session.events.register("before-parameter-build", record)
-    client.cache_clear()
-    signing = client("s3").generate_presigned_post
-
-    def presigned_post(*args, **kwargs):
-        actions.add("s3:PutObject")
-        return signing(*args, **kwargs)
-
-    monkeypatch.setattr(client("s3"), "generate_presigned_post", presigned_post)
-    yield actions
-    session.events.unregister("before-parameter-build", record)
-    client.cache_clear()
+def paths(logical_id: str) -> list[dict]:
+    """The sample event (and OTHER_BODIES); for a function that authenticates, also by API key and by
+    HTTP Digest."""
+    event = sample_event(logical_id)
+    others = [{**event, "body": OTHER_BODIES[logical_id]}] if logical_id in OTHER_BODIES else []
+    if "AuthenticatePolicy" not in str(functions()[logical_id]["Properties"].get("Policies", [])):
+        return [event, *others]
+    by_key = event if "Authorization" in event["headers"] else _signed_in(event, OWNER_KEY)
+    presented = by_key["headers"]["Authorization"]
+    email = next(login for prefix, login in SAMPLE_LOGINS.items() if prefix in presented)
+    answer = digest_header(auth.challenge_headers()[0], email, SAMPLE_PASSWORD, event["httpMethod"], event["path"])
+    return [event, *others, by_key, _signed_in(event, answer)]
 
 
 @pytest.mark.parametrize("logical_id", sorted(functions()))
-def test_each_function_may_do_what_it_does_and_nothing_more(runner, recorded, logical_id):
+def test_each_function_may_do_what_it_does_and_nothing_more(runner, logical_id):
+    """Given the sample data, when the function serves its paths under its policy, then no call is
+    denied and every grant is used (or named in OTHER_PATHS)."""
     seed()
-    recorded.clear()
-    runner.call(logical_id, sample_event(logical_id))
-    allowed = allowed_actions(logical_id)
-    assert recorded <= allowed, f"{logical_id} calls AWS without permission: {sorted(recorded - allowed)}"
+    with iam.recording() as recorded:
+        for event in paths(logical_id):
+            runner.call(logical_id, event)
+    decisions = [(request, decision) for function, request, decision in recorded if function == logical_id]
+    denied = [request for request, decision in decisions if not decision.allowed]
+    assert not denied, f"{logical_id} calls AWS without permission: {denied}"
+    used = {label(use) for _, decision in decisions for use in decision.uses}
+    granted = {label(use) for use in iam.policy(logical_id).grants()}
     explained = set(OTHER_PATHS.get(logical_id, {}))
-    authenticated = "AuthenticatePolicy" in str(functions()[logical_id]["Properties"].get("Policies", []))
-    if authenticated:
-        explained |= set(AUTHENTICATED_EXTRA)
-    assert explained <= allowed | recorded, f"stale explanations for {logical_id}: {sorted(explained - allowed)}"
-    unused = allowed - recorded - explained
-    assert not unused, f"{logical_id} holds permissions it never uses: {sorted(unused)}"
+    assert explained <= granted - used, f"stale explanations for {logical_id}: {sorted(explained - (granted - used))}"
+    unused = granted - used - explained
+    assert not unused, f"{logical_id} holds permissions no path uses: {sorted(unused)}"
 
 
 def test_no_policy_grants_wildcard_actions_or_resources():
-    for logical_id, resource in functions().items():
-        for statement in _statements(resource["Properties"].get("Policies", [])):
-            for action in _listed(statement["Action"]):
+    """Given every function's resolved policy, then actions are named and S3 grants name a key prefix."""
+    bucket = f"arn:aws:s3:::{BUCKET}"
+    for logical_id in functions():
+        for statement in iam.policy(logical_id).statements:
+            assert not statement.not_action and not statement.not_resource, (logical_id, statement.sid)
+            for action in statement.actions:
                 assert "*" not in action, (logical_id, action)
-            for target in _listed(statement["Resource"]):
-                assert target != "*", (logical_id, statement)
-                if "s3:::" in str(target) or "Bucket.Arn" in str(target):
-                    assert str(target).rstrip("\"'}").endswith(("/*", "-${AWS::Region}")) or "/" in str(target), \
+            for target in statement.resources:
+                assert target != "*", (logical_id, statement.sid)
+                if target.startswith("arn:aws:s3:::"):
+                    assert target == bucket or (target.startswith(f"{bucket}/") and target != f"{bucket}/*"), \
                         (logical_id, target)
 
 
@@ -150,15 +138,12 @@ def test_the_bucket_is_private_encrypted_tls_only_and_acl_free():
                for s in statements)
 
 
-def test_the_api_has_no_global_throttle_but_limits_per_client_and_declares_binary_bodies():
-    resources = template()["Resources"]
-    api = resources["Api"]["Properties"]
-    assert "MethodSettings" not in api  # a stage-wide limit is one shared by every client in the world
-    rules = {rule["Name"]: rule["Statement"]["RateBasedStatement"] for rule in
-             resources["ApiFirewall"]["Properties"]["Rules"]}
-    assert all(rule["AggregateKeyType"] == "IP" for rule in rules.values())
-    everything = rules["RequestsPerIp"]["Limit"]
-    assert rules["PasswordGuessesPerIp"]["Limit"] < everything  # password guessing
-    assert rules["EmailSharesPerIp"]["Limit"] < everything  # outgoing mail
-    assert resources["ApiFirewallAssociation"]["Properties"]["WebACLArn"] == {"Fn::GetAtt": ["ApiFirewall", "Arn"]}
+def test_the_api_is_throttled_and_binary_bodies_are_declared():
+    api = template()["Resources"]["Api"]["Properties"]
+    limits = {(setting["ResourcePath"], setting["HttpMethod"]): setting["ThrottlingRateLimit"]
+              for setting in api["MethodSettings"]}
+    everything = limits[("/*", "*")]
+    assert everything > 0
+    assert limits[("/~1{code}~1unlock", "POST")] < everything  # password guessing
+    assert limits[("/~1v3~1items~1{slug}~1share", "POST")] < everything  # outgoing mail
     assert "multipart~1form-data" in api["BinaryMediaTypes"]

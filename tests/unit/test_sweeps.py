@@ -1,5 +1,6 @@
 """Lifecycle sweeps: expiry made permanent, stale uploads removed, purge after retention, exactly once."""
 
+import contextvars
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,7 +15,7 @@ from cloudshare.store import items, users
 from cloudshare.store import sweeps as sweep_store
 from cloudshare.store.aws import client
 from cloudshare.store.records import to_values
-from devtools import admin
+from devtools import admin, iam
 from devtools.consistency import check
 from tests.unit.conftest import BUCKET, TABLE, load_event
 
@@ -24,6 +25,20 @@ RETENTION_DAYS = 30
 
 def at(**delta) -> str:
     return lifecycle.shift(START, **delta)
+
+
+@pytest.fixture(autouse=True)
+def as_the_sweep_function(monkeypatch):
+    """Given sweeps.run() called here, then it runs as SweepFunction would on AWS: under its IAM policy."""
+    run = sweeps.run
+
+    def enforced(*args, **kwargs):
+        if budget := kwargs.get("time_left_ms"):  # a test's clock that reads the table: not the function's call
+            kwargs["time_left_ms"] = lambda: contextvars.Context().run(budget)
+        with iam.enforce("SweepFunction"):
+            return run(*args, **kwargs)
+
+    monkeypatch.setattr(sweeps, "run", enforced)
 
 
 @pytest.fixture
