@@ -176,7 +176,7 @@ def test_given_a_server_bug_behind_a_parsed_request_then_it_stays_a_logged_500(r
 @pytest.mark.parametrize("url", ["https://example.com/a b", "https://example.com/a\r\nSet-Cookie: x=1",
                                  "https://example.com/\ta", "https://exa mple.com/", "https://example.com/\x00",
                                  "https://example.com/a\u2028b", "https://example.com/a\x85b", "https://bü.example/",
-                                 "https://example.com:port/", "javascript:alert(1)", "https://[::1/"])
+                                 "https://example.com:port/", "javascript:alert(1)", "https://[::1/", "", "  "])
 def test_given_a_bookmark_url_with_whitespace_or_controls_then_422_and_nothing_stored(runner, user, url):
     response = call(runner, "V3CreateItemFunction", "/v3/items", user["api_key"], "POST", {"bookmark_url": url})
     assert v3_error(response, 422)["name"] == "bookmark_url"
@@ -323,11 +323,12 @@ def test_given_a_cross_site_browser_request_with_remembered_digest_then_403_and_
 
 
 def test_given_the_same_origin_or_no_browser_labels_then_digest_requests_act(runner, user):
-    # Given the upload page's own fetches (same origin), and curl (no labels at all)
+    # Given the upload page's own fetches (same origin, also behind a proxy), and curl (no labels at all)
     item = bookmark(user["user"])
     same_origin = {"Origin": "https://api.example.com", "Sec-Fetch-Site": "same-origin",
                    "Content-Type": "application/json"}
-    for labels in (same_origin, {"Content-Type": "application/json"}):
+    behind_a_proxy = same_origin | {"Origin": "https://files.example.org"}  # a CDN that rewrites Host
+    for labels in (same_origin, behind_a_proxy, {"Content-Type": "application/json"}):
         built = {**event(f"/v3/items/{item.slug}/favorite", "POST", labels, json.dumps({"favorite": True})),
                  "pathParameters": {"slug": item.slug}}
         assert _digest_request(runner, user, "V3AddFavoriteFunction", built)["statusCode"] == 200

@@ -208,11 +208,12 @@ def _refuse_cross_site(headers: dict[str, str]) -> None:
     """The APIs answer only requests made by their clients, never one a browser makes on behalf of
     another site's page: such a request carries no API key (a page cannot add one without CORS,
     which the API does not grant), but would carry Digest credentials the browser remembered.
-    Browsers label such requests (Sec-Fetch-Site; Origin on every cross-origin POST); clients such
-    as curl and the CLI send neither."""
+    Browsers label such requests: Sec-Fetch-Site (every current browser, and it survives a proxy
+    that rewrites Host), else an Origin on every cross-origin POST; curl and the CLI send neither."""
     fetch_site = headers.get("sec-fetch-site", "").lower()
     origin, host = headers.get("origin", ""), headers.get("host", "").lower()
-    if fetch_site in ("cross-site", "same-site") or (origin and _host_of(origin) != host):
+    foreign_origin = bool(origin) and _host_of(origin) != host
+    if fetch_site in ("cross-site", "same-site") or (not fetch_site and foreign_origin):
         metrics.add_metric(name="CrossSiteRefused", unit=MetricUnit.Count, value=1)
         raise AccessDenied("Requests from another site's pages are not accepted", field="Origin")
 
