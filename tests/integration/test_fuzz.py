@@ -72,8 +72,9 @@ def _record(label: str, status: int) -> None:
     ANSWERS[f"{label} -> {status}"] += 1
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def report():
+    """The totals so far, after every test (a long run stopped early still tells what it did)."""
     yield
     summary = {"requests": sum(OPERATIONS.values()), "operations": len(OPERATIONS),
                "server_errors": sum(count for status, count in STATUSES.items() if status >= 500),
@@ -144,7 +145,7 @@ def test_every_operation_answers_within_its_contract(operation, stack, real_item
 def test_public_routes_answer_hostile_cookies_tickets_headers_and_queries(stack, real_items):
     codes = list(zip(real_items["code"], real_items["slug"], strict=True))
 
-    @examples(EXAMPLES * 5)
+    @examples(EXAMPLES * 6)
     @given(route=st.sampled_from(PUBLIC_PATHS), target=st.sampled_from(codes), cookie=fuzz.header_text(),
            ticket=fuzz.tokens(), query=st.dictionaries(st.text(max_size=4), fuzz.tokens(), max_size=2),
            headers=st.dictionaries(st.sampled_from(PUBLIC_HEADERS), fuzz.header_text(), max_size=4))
@@ -163,7 +164,7 @@ def test_body_routes_answer_huge_deep_and_mislabelled_bodies(stack, real_items):
     auth = {"Authorization": f"Bearer {stack['api_key']}", "Accept": "application/json"}
     bodies = st.one_of(fuzz.huge_number_json(), fuzz.deep_json(), fuzz.json_documents())
 
-    @examples(EXAMPLES * 2)
+    @examples(EXAMPLES * 3)
     @given(route=st.sampled_from(BODY_ROUTES), pick=st.integers(0, len(real_items["slug"]) - 1), text=bodies,
            content_type=fuzz.mislabelled_types())
     def answers_every_body(route, pick, text, content_type):
