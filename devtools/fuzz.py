@@ -48,9 +48,10 @@ def tokens() -> st.SearchStrategy[str]:
 
 
 def header_text() -> st.SearchStrategy[str]:
-    """What an HTTP header can carry (latin-1): tokens and text without the line breaks HTTP forbids."""
+    """What an HTTP header can carry (latin-1): tokens and text without the line breaks HTTP forbids
+    or leading whitespace (which HTTP clients refuse to send)."""
     return tokens().map(lambda text: text.encode("latin-1", "replace").decode("latin-1")
-                        .replace("\r", "").replace("\n", "").replace("\x00", ""))
+                        .replace("\r", "").replace("\n", "").replace("\x00", "").lstrip())
 
 
 def huge_number_json() -> st.SearchStrategy[str]:

@@ -30,9 +30,11 @@ from schemathesis.specs.openapi.checks import (
 
 from devtools import fuzz
 from devtools.openapi import DOCUMENT
+from tests.integration.conftest import admin
 
-pytestmark = pytest.mark.integration
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+# A long `make fuzz` test sends thousands of requests; the suite's 300 s suits a few examples.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(max(300, EXAMPLES * 12))]
 REPORT = os.environ.get("FUZZ_REPORT")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 STATUSES: Counter = Counter()
@@ -70,6 +72,13 @@ def _record(label: str, status: int) -> None:
     OPERATIONS[label] += 1
     STATUSES[status] += 1
     ANSWERS[f"{label} -> {status}"] += 1
+
+
+@pytest.fixture(scope="module", autouse=True)
+def unlimited_plan(stack):
+    """Thousands of generated creations would otherwise meet the demo plan's artifact limit, and
+    the fixtures and sequences that make items need them to succeed."""
+    admin(stack, "set-plan", stack["email"], "pro_max")
 
 
 @pytest.fixture(autouse=True)
