@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from cloudshare.dialects import forms, pages
 from cloudshare.services import accounts, management
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import items
@@ -148,6 +149,24 @@ def test_given_a_lone_surrogate_escape_in_json_then_4xx_not_a_storage_500(runner
                       '{"name": "a\\ud800.txt", "file_size": 3}', "application/json")
     assert "surrogate" in v3_error(response, 422)["message"]
     assert stored_items() == []
+
+
+def test_given_an_unforeseen_failure_while_parsing_then_a_4xx_in_the_dialect_logged_and_counted(
+        runner, user, monkeypatch, capsys, caplog):
+    # Given parsers that fail in a way nobody wrote a check for (as int('²') and compare_digest did)
+    def unforeseen(*_args, **_kwargs):
+        raise TypeError("a parser met something it did not expect")
+
+    item = shared_file(user["user"])
+    monkeypatch.setattr(forms, "_unique", unforeseen)
+    monkeypatch.setattr(pages, "_cookies", unforeseen)
+    v1_answer = v1.create(runner, user["api_key"], {"version_name": "v1", "file_name": "a.txt"})
+    public = page(runner, item, accept="application/json")
+    assert v1_error(v1_answer, 400) == "The request could not be read"
+    assert v3_error(public, 422)["message"] == "The request could not be read"
+    assert capsys.readouterr().out.count('"UnreadableInput":[1.0]') == 2
+    assert [record.getMessage() for record in caplog.records].count("unreadable client input") == 2
+    assert stored_items() == [record for record in stored_items() if item.slug in record["PK"]["S"]]
 
 
 def test_given_a_server_bug_behind_a_parsed_request_then_it_stays_a_logged_500(runner, user, monkeypatch, capsys,
