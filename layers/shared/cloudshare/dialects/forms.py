@@ -128,7 +128,8 @@ def is_json(content_type: str) -> bool:
 def load_json(raw: bytes | str) -> object:
     """A JSON document within the bounds every body here fits, or InvalidInput (PayloadTooLarge when
     longer): the checks run on the text, before the parser could recurse or convert a huge number."""
-    if len(raw) > MAX_JSON_BYTES:
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_JSON_BYTES:
         raise PayloadTooLarge(f"A JSON body is at most {MAX_JSON_BYTES} bytes")
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
