@@ -45,17 +45,21 @@ _DIALECTS = {
     # path prefix -> (tag, error schema name, error statuses)
     "/v3/": ("v3 items", "V3Error", {
         "401": "No credentials: answer the Digest challenge or send an API key",
-        "403": "Wrong credentials", "404": "No such item, or not yours", "422": "Wrong request data",
-        "429": "Too many failed attempts; retry after Retry-After", "500": "Unexpected server error",
-        "503": "A dependency is unavailable; retry (see Retry-After)"}),
+        "403": "Wrong credentials, or a request from another site's page", "404": "No such item, or not yours",
+        "413": "JSON body larger than 64 KiB", "415": "A body not labelled application/json",
+        "422": "Wrong request data", "429": "Too many failed attempts; retry after Retry-After",
+        "500": "Unexpected server error", "503": "A dependency is unavailable; retry (see Retry-After)"}),
     "/api/v1/": ("v1 artifacts", "V1Error", {
-        "400": "Wrong request data", "401": "No credentials", "403": "Wrong credentials, not yours, or a plan limit",
-        "404": "No such artifact", "413": "Inline file too large: use the presigned upload",
-        "429": "Too many failed attempts; retry after Retry-After", "500": "Unexpected server error",
-        "503": "A dependency is unavailable; retry (see Retry-After)"}),
+        "400": "Wrong request data", "401": "No credentials",
+        "403": "Wrong credentials, not yours, a plan limit, or a request from another site's page",
+        "404": "No such artifact", "413": "Inline file (or JSON body) too large: use the presigned upload",
+        "415": "JSON sent without a JSON Content-Type, or a type that is not a form or JSON",
+        "429": "Too many failed attempts; retry after Retry-After",
+        "500": "Unexpected server error", "503": "A dependency is unavailable; retry (see Retry-After)"}),
 }
 _PUBLIC = ("public", "PublicError", {
-    "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "429": "Too many attempts"})
+    "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "413": "JSON body too large",
+    "422": "A request body that cannot be read", "429": "Too many attempts"})
 _SECURITY = [{"digest": []}, {"bearer": []}, {"apiKey": []}]
 
 # Inputs that handlers read by hand (query strings and v1 forms: no pydantic validation on their

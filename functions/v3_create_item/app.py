@@ -16,7 +16,7 @@ app = v3.resolver(validate=True)
 def create_item(request: Annotated[NewItem, Body()]) -> dict:
     user, base = caller(app).user, base_url(app)
     source = app.current_event.headers.get("User-Agent")
-    if request.bookmark_url:
+    if request.bookmark_url is not None:
         return v3.item(uploads.create_bookmark(user, request.bookmark_url, request.name, source), base)
     try:
         ticket = uploads.request_upload(user, request.name, request.file_size,

@@ -50,10 +50,13 @@ def start_stack(state_dir: Path) -> tuple[subprocess.Popen, dict]:
     raise RuntimeError(f"local stack did not answer in {STARTUP_SECONDS}s:\n{(state_dir / 'stack.log').read_text()}")
 
 
+STOP_SECONDS = 60  # after thousands of requests on a loaded machine, 15 s was seen to be too short
+
+
 def stop_stack(process: subprocess.Popen) -> int:
     process.send_signal(signal.SIGINT)
     try:
-        return process.wait(timeout=15)
+        return process.wait(timeout=STOP_SECONDS)
     except subprocess.TimeoutExpired:
         process.kill()
         raise

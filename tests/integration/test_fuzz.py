@@ -1,14 +1,20 @@
-"""Schemathesis against the local stack: every operation of the OpenAPI document, as a real user.
+"""Generated requests against the local stack, over real HTTP (what `make fuzz` runs; see devtools/fuzz.py).
 
-No answer may be a 5xx, every answer must be one the document declares (status, content type,
-body schema — so every error is in its dialect's format). `make test` runs a few examples per
-operation; `make fuzz` runs many (FUZZ_EXAMPLES) and prints the totals.
+- Schemathesis: every operation of the OpenAPI document, as a real user. Every answer must be one
+  the document declares (status, content type, body schema — so every error is in its dialect's format).
+- The public routes with hostile cookies, tickets, headers and query strings.
+- Every body-taking route with huge, deep, ordinary and mislabelled bodies.
+- Stateful sequences: an item made (bookmark, presigned POST through S3, inline file), then every
+  operation applied to it in a generated order.
+
+No answer may be a 5xx. `make test` runs a few examples of each; `make fuzz` runs many
+(FUZZ_EXAMPLES) and prints the totals.
 """
 
 import json
 import os
 from collections import Counter
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -22,10 +28,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from devtools import fuzz
 from devtools.openapi import DOCUMENT
+from tests.integration.conftest import admin
 
-pytestmark = pytest.mark.integration
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+# A long `make fuzz` test sends thousands of requests; the suite's 300 s suits a few examples.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(max(300, EXAMPLES * 12))]
 REPORT = os.environ.get("FUZZ_REPORT")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 STATUSES: Counter = Counter()
@@ -35,10 +44,46 @@ ANSWERS: Counter = Counter()
 
 SCHEMA = schemathesis.openapi.from_dict(json.loads(DOCUMENT.read_text()))
 ALL_OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+FUZZ_SETTINGS = settings(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+
+
+def examples(count: int) -> settings:
+    return settings(FUZZ_SETTINGS, max_examples=count)
+
+
+PUBLIC_PATHS = [("GET", ""), ("GET", "/content/a.png"), ("GET", "/download/a.png"), ("GET", "/thumbnail"),
+                ("POST", "/unlock")]
+BODY_ROUTES = [("POST", "/v3/items"), ("PUT", "/v3/items/{slug}"), ("POST", "/v3/items/{slug}/favorite"),
+               ("POST", "/v3/items/{slug}/expiration"), ("POST", "/v3/items/{slug}/share"),
+               ("POST", "/api/v1/artifacts"), ("PUT", "/api/v1/artifacts/{slug}"), ("POST", "/{code}/unlock")]
+# Headers a public request may carry, each with generated values (cookies and tickets besides).
+PUBLIC_HEADERS = ["Accept", "Authorization", "x-api-key", "Content-Type", "Range", "If-None-Match", "User-Agent",
+                  "X-Forwarded-Proto", "Origin", "Sec-Fetch-Site", "Accept-Language"]
+
+
+def _call_and_validate(case, stack, headers: dict, label: str) -> None:
+    """One generated request, counted (5xx included) before its answer is checked."""
+    response = case.call(base_url=stack["api_url"], headers=headers, allow_redirects=False, timeout=30)
+    _record(label, response.status_code)
+    case.validate_response(response, checks=CHECKS, headers=headers)
+
+
+def _record(label: str, status: int) -> None:
+    OPERATIONS[label] += 1
+    STATUSES[status] += 1
+    ANSWERS[f"{label} -> {status}"] += 1
 
 
 @pytest.fixture(scope="module", autouse=True)
+def unlimited_plan(stack):
+    """Thousands of generated creations would otherwise meet the demo plan's artifact limit, and
+    the fixtures and sequences that make items need them to succeed."""
+    admin(stack, "set-plan", stack["email"], "pro_max")
+
+
+@pytest.fixture(autouse=True)
 def report():
+    """The totals so far, after every test (a long run stopped early still tells what it did)."""
     yield
     summary = {"requests": sum(OPERATIONS.values()), "operations": len(OPERATIONS),
                "server_errors": sum(count for status, count in STATUSES.items() if status >= 500),
@@ -52,8 +97,10 @@ def report():
 def _routable(case) -> bool:
     """SAM's local gateway (werkzeug) cannot route a path segment holding a line break, and answers
     403 "Missing Authentication Token" as API Gateway does for unknown paths; real API Gateway
-    routes such a segment to the greedy {name+}. Such paths test the emulator, not cloudshare."""
-    return not any("\n" in str(value) or "\r" in str(value) for value in (case.path_parameters or {}).values())
+    routes such a segment to the greedy {name+}. Such paths test the emulator, not cloudshare.
+    (Schemathesis holds path parameters percent-encoded already.)"""
+    values = [unquote(str(value)) for value in (case.path_parameters or {}).values()]
+    return not any("\n" in value or "\r" in value for value in values)
 
 
 # Schemathesis's own pytest plugin does not run on pytest 9 yet; Hypothesis drives its strategies.
@@ -89,6 +136,84 @@ def _with_real(strategy, operation, known: dict[str, list[str]]):
     return st.tuples(strategy, choices).map(substitute)
 
 
+def test_public_routes_answer_hostile_cookies_tickets_headers_and_queries(stack, real_items):
+    codes = list(zip(real_items["code"], real_items["slug"], strict=True))
+
+    @examples(EXAMPLES * 6)
+    @given(route=st.sampled_from(PUBLIC_PATHS), target=st.sampled_from(codes), cookie=fuzz.header_text(),
+           ticket=fuzz.tokens(), query=st.dictionaries(st.text(max_size=4), fuzz.tokens(), max_size=2),
+           headers=st.dictionaries(st.sampled_from(PUBLIC_HEADERS), fuzz.header_text(), max_size=4))
+    def answers_every_visitor(route, target, cookie, ticket, query, headers):
+        (method, suffix), (link, slug) = route, target
+        response = requests.request(method, f"{stack['api_url']}/{link}{suffix}", params={**query, "t": ticket},
+                                    headers={**headers, "Cookie": f"grant_{slug}={cookie}"}, data=cookie,
+                                    allow_redirects=False, timeout=30)
+        _record(f"{method} /{{code}}{suffix} (hostile headers)", response.status_code)
+        assert response.status_code < 500, (response.status_code, response.text[:300])
+
+    answers_every_visitor()
+
+
+def test_body_routes_answer_huge_deep_and_mislabelled_bodies(stack, real_items):
+    auth = {"Authorization": f"Bearer {stack['api_key']}", "Accept": "application/json"}
+    bodies = st.one_of(fuzz.huge_number_json(), fuzz.deep_json(), fuzz.json_documents())
+
+    @examples(EXAMPLES * 3)
+    @given(route=st.sampled_from(BODY_ROUTES), pick=st.integers(0, len(real_items["slug"]) - 1), text=bodies,
+           content_type=fuzz.mislabelled_types())
+    def answers_every_body(route, pick, text, content_type):
+        method, path = route
+        url = stack["api_url"] + path.format(slug=real_items["slug"][pick], code=real_items["code"][pick])
+        headers = {**auth, **({"Content-Type": content_type} if content_type is not None else {})}
+        response = requests.request(method, url, data=text.encode(), headers=headers, allow_redirects=False,
+                                    timeout=30)
+        _record(f"{method} {path} (hostile body)", response.status_code)
+        assert response.status_code < 500, (response.status_code, response.text[:300])
+        if response.status_code >= 400:
+            document = response.json()
+            assert "errors" in document or document.get("status") is False, document
+
+    answers_every_body()
+
+
+def _new_item(stack, session: requests.Session, kind: str) -> dict:
+    """An item made the way clients make one, ready to be used."""
+    api = stack["api_url"]
+    if kind == "bookmark":
+        return session.post(f"{api}/v3/items", json={"bookmark_url": "https://example.com/fuzz"}).json()
+    if kind == "inline":
+        made = session.post(f"{api}/api/v1/artifacts", data={"version_name": "v1"},
+                            files={"file": ("fuzz.txt", b"fuzz bytes", "text/plain")}).json()
+        return session.get(f"{api}/v3/items/{made['slug']}").json()
+    ticket = session.post(f"{api}/v3/items", json={"name": "fuzz.png", "file_size": 10}).json()
+    landed = requests.post(ticket["url"], data=ticket["s3"], files={"file": ("fuzz.png", b"\x89PNG fuzz!")},
+                           allow_redirects=False, timeout=30)
+    assert landed.status_code == 303, landed.text
+    return session.get(landed.headers["Location"]).json()
+
+
+def test_stateful_sequences_make_an_item_then_apply_every_operation_to_it(stack):
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Bearer {stack['api_key']}", "Accept": "application/json"})
+    headers = {"Authorization": f"Bearer {stack['api_key']}", "x-api-key": stack["api_key"],
+               "Accept": "application/json"}
+
+    @examples(max(2, EXAMPLES // 10))
+    @given(kind=st.sampled_from(["bookmark", "presigned", "inline"]), order=st.permutations(ALL_OPERATIONS),
+           data=st.data())
+    def sequence(kind, order, data):
+        item = _new_item(stack, session, kind)
+        known = {"slug": item["slug"], "code": urlsplit(item["share_url"]).path.strip("/")}
+        for operation in order:  # deletes may come first: later operations then meet a deleted item
+            case = data.draw(operation.as_strategy().filter(_routable), label=operation.label)
+            case.path_parameters = {**(case.path_parameters or {}),
+                                    **{name: value for name, value in known.items() if name in operation.path}}
+            _call_and_validate(case, stack, headers, f"{operation.label} (sequence)")
+
+    sequence()
+
+
+# Last: the longest part, so a run stopped early has done some of everything.
 @pytest.mark.parametrize("operation", ALL_OPERATIONS, ids=lambda operation: operation.label)
 def test_every_operation_answers_within_its_contract(operation, stack, real_items):
     # Both key headers: the document lists x-api-key as a scheme, so generated cases may carry one.
@@ -99,10 +224,6 @@ def test_every_operation_answers_within_its_contract(operation, stack, real_item
               suppress_health_check=list(HealthCheck))
     @given(case=_with_real(operation.as_strategy(), operation, real_items).filter(_routable))
     def answers_within_contract(case):
-        response = case.call_and_validate(base_url=stack["api_url"], checks=CHECKS, headers=headers,
-                                          allow_redirects=False, timeout=30)
-        OPERATIONS[operation.label] += 1
-        STATUSES[response.status_code] += 1
-        ANSWERS[f"{operation.label} -> {response.status_code}"] += 1
+        _call_and_validate(case, stack, headers, operation.label)
 
     answers_within_contract()

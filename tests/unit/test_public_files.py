@@ -154,7 +154,7 @@ def test_content_disposition_survives_quotes_newlines_and_non_ascii(name, expect
 
 
 def test_given_a_non_ascii_name_then_s3_sends_the_rfc_6266_header(runner, user):
-    item = shared_file(user["user"], 'naïve "quote"\n.txt', b"text", "text/plain")
+    item = shared_file(user["user"], 'naïve "quote"/.txt', b"text", "text/plain")
     location = fetch(runner, "PublicDownloadFunction", item, "download")
     served = requests.get(location, timeout=10)
     assert served.headers["Content-Disposition"] == (

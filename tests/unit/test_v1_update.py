@@ -191,14 +191,16 @@ def test_given_a_pending_presigned_artifact_then_get_shows_its_pending_version(r
     assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket="cloudshare-test-files")
 
 
-def test_given_json_sent_with_curls_default_form_type_then_it_is_read_as_json(runner, user):
+def test_given_json_labelled_as_a_form_then_415_naming_the_content_type_and_nothing_changes(runner, user):
+    # curl -d '{…}' without -H labels JSON as a form; a form is also what another site's page can send.
     slug = v1.create_inline(runner, user["api_key"])
     request = event(f"{v1.ARTIFACTS}/{slug}", "PUT",
                     {**bearer(user["api_key"]), "Content-Type": "application/x-www-form-urlencoded"},
                     '{"is_published": false}')
     response = runner.call("V1UpdateArtifactFunction", {**request, "pathParameters": {"slug": slug}})
-    assert response["statusCode"] == 200
-    assert management.owned(user["user"], slug).is_published is False
+    assert response["statusCode"] == 415 and body(response)["status"] is False
+    assert "application/json" in body(response)["message"]
+    assert management.owned(user["user"], slug).is_published is True
 
 
 def test_given_an_artifact_whose_first_upload_never_landed_then_no_new_version_and_nothing_counted(runner, user):

@@ -255,13 +255,12 @@ def test_given_a_second_user_then_the_listing_shows_none_of_the_first_users_item
     assert listed["data"] == [] and listed["meta"]["count"] == 0
 
 
-def test_given_json_sent_with_curls_default_form_type_then_it_is_read_as_json(runner, user):
-    # curl -X PUT -d '{"name": …}' without -H Content-Type labels the body as a form.
-    item = body(runner.call("V3CreateItemFunction", event(
+def test_given_json_labelled_as_a_form_then_415_in_the_v3_format_and_nothing_is_made(runner, user):
+    # curl -X POST -d '{…}' without -H Content-Type labels the body as a form.
+    created = runner.call("V3CreateItemFunction", event(
         "/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/x-www-form-urlencoded"},
-        json.dumps({"bookmark_url": "https://example.com/"}))))
-    renamed = runner.call("V3UpdateItemFunction", {**event(
-        f"/v3/items/{item['slug']}", "PUT", {**bearer(user["api_key"]),
-                                             "Content-Type": "application/x-www-form-urlencoded"},
-        json.dumps({"name": ""})), "pathParameters": {"slug": item["slug"]}})
-    assert renamed["statusCode"] == 422 and body(renamed)["errors"]["name"] == "name"
+        json.dumps({"bookmark_url": "https://example.com/"})))
+    assert created["statusCode"] == 415
+    assert body(created)["errors"] == {"name": "Content-Type", "type": "unsupported_media_type",
+                                       "message": "Send the body as JSON with Content-Type: application/json"}
+    assert body(call(runner, "V3ListItemsFunction", "/v3/items", user["api_key"]))["data"] == []

@@ -45,6 +45,25 @@ class ServiceUnavailable(CloudshareError):
     status = 503
 
 
+class InternalError(CloudshareError):
+    """Our fault, not the request's: logged with its traceback, answered without it."""
+
+    status = 500
+
+    def __init__(self):
+        super().__init__("Internal server error; it has been logged")
+
+
+class PayloadTooLarge(CloudshareError):
+    status = 413
+
+
+class UnsupportedMediaType(CloudshareError):
+    """A body in a form this route does not read (JSON routes read only JSON content types)."""
+
+    status = 415
+
+
 class ItemNotFound(NotFound):
     """No such item, or it is deleted (each dialect names it: 'Item not found', 'Artifact not found')."""
 

@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -17,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cloudshare.config import settings
+from cloudshare.dialects import forms
 from cloudshare.errors import (
     AccessDenied,
     AuthenticationRequired,
@@ -26,6 +28,7 @@ from cloudshare.errors import (
     LimitExceeded,
     NotOwner,
     TooManyAttempts,
+    UnsupportedMediaType,
 )
 from cloudshare.models import Caller
 from cloudshare.observability import instrumented, logger, metrics
@@ -127,13 +130,18 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
     def _no_route(_error) -> Response:
         return dialect.error(404, "Not found")
 
-    if authenticated and validate:
+    if validate:
         # Powertools runs request validation before every other middleware; a client must learn
         # it needs credentials (401) before being told its body is wrong — curl --digest probes
-        # with an empty body first. So authentication is put in front of validation itself.
+        # with an empty body first. So authentication is put in front of validation itself, and
+        # the body is checked (JSON only, bounded) before Powertools parses it.
         validation = app._request_validation_middleware
-        app._request_validation_middleware = lambda app_, next_: _authenticate(
-            app_, lambda a: validation(_json_bodies_as_json(a), next_))
+
+        def checked(app_, next_):
+            return validation(_json_body(app_), next_)
+
+        app._request_validation_middleware = (lambda app_, next_: _authenticate(app_, lambda a: checked(a, next_))) \
+            if authenticated else checked
     elif authenticated:
         app.use(middlewares=[_authenticate])
     return app
@@ -181,6 +189,7 @@ def base_url(app: APIGatewayRestResolver) -> str:
 def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
     event = app.current_event
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    _refuse_cross_site(headers)
     paths = tuple({event.path, event.request_context.path or event.path})
     source = event.request_context.identity.source_ip or ""
     authenticated = authenticate(RequestCredentials(headers, event.http_method, paths, source))
@@ -193,17 +202,48 @@ def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
     return next_middleware(app)
 
 
-def _json_bodies_as_json(app: APIGatewayRestResolver) -> APIGatewayRestResolver:
-    """`curl -d '{…}'` labels its body application/x-www-form-urlencoded unless told otherwise; a
-    body that is a JSON document is read as the JSON it is, not as a form with one odd field."""
+@forms.client_input
+def _json_body(app: APIGatewayRestResolver) -> APIGatewayRestResolver:
+    """Routes with a pydantic body read JSON only: a Content-Type, if any, must be a JSON one (a form,
+    even an empty one, is what another site's page could send), and the body must be within bounds.
+    Powertools would read a form as the model's fields, and fail with a 500 on other types."""
     event = app.current_event
-    declared = event.headers.get("content-type", "")
-    if declared.startswith("application/x-www-form-urlencoded") and not event.is_base64_encoded \
-            and (event.body or "").lstrip()[:1] in ("{", "["):
-        for headers in (event.raw_event.get("headers") or {}, event.raw_event.get("multiValueHeaders") or {}):
-            for name in [name for name in headers if name.lower() == "content-type"]:
-                headers[name] = ["application/json"] if isinstance(headers[name], list) else "application/json"
+    content_type = event.headers.get("content-type")
+    body = event.decoded_body or ""
+    if (content_type is not None or body.strip()) and not forms.is_json(content_type or ""):
+        raise UnsupportedMediaType(forms.JSON_ONLY, field="Content-Type")
+    if body.strip():
+        forms.load_json(body)
+    if content_type is not None and not content_type.strip().startswith("application/json"):
+        _label(event, "application/json")  # +json, or capitals: Powertools parses only this spelling
     return app
+
+
+def _label(event, content_type: str) -> None:
+    for headers in (event.raw_event.get("headers") or {}, event.raw_event.get("multiValueHeaders") or {}):
+        for name in [name for name in headers if name.lower() == "content-type"]:
+            headers[name] = [content_type] if isinstance(headers[name], list) else content_type
+
+
+def _refuse_cross_site(headers: dict[str, str]) -> None:
+    """The APIs answer only requests made by their clients, never one a browser makes on behalf of
+    another site's page: such a request carries no API key (a page cannot add one without CORS,
+    which the API does not grant), but would carry Digest credentials the browser remembered.
+    Browsers label such requests: Sec-Fetch-Site (every current browser, and it survives a proxy
+    that rewrites Host), else an Origin on every cross-origin POST; curl and the CLI send neither."""
+    fetch_site = headers.get("sec-fetch-site", "").lower()
+    origin, host = headers.get("origin", ""), headers.get("host", "").lower()
+    foreign_origin = bool(origin) and _host_of(origin) != host
+    if fetch_site in ("cross-site", "same-site") or (not fetch_site and foreign_origin):
+        metrics.add_metric(name="CrossSiteRefused", unit=MetricUnit.Count, value=1)
+        raise AccessDenied("Requests from another site's pages are not accepted", field="Origin")
+
+
+def _host_of(url: str) -> str | None:
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return None
 
 
 def _first_problem(problems: list[dict]) -> tuple[str, str]:

@@ -15,16 +15,20 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
 
 from cloudshare import content_types
-from cloudshare.dialects import v3
+from cloudshare.dialects import forms, v3
+from cloudshare.dialects.forms import client_input
 from cloudshare.dialects.http import base_url
-from cloudshare.errors import CloudshareError, TooManyAttempts
+from cloudshare.errors import CloudshareError, InternalError, TooManyAttempts
+from cloudshare.observability import logger, metrics
 from cloudshare.services import links, sharing
 from cloudshare.services.auth import RequestCredentials
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GRANT_COOKIE = "grant_"  # + slug; scoped by Path to the item's link
+MAX_TOKEN_LENGTH = 256  # far above any grant or ticket we sign
 _ICONS = {"image": "🖼️", "video": "🎞️", "audio": "🎵", "pdf": "📕", "text": "📄", "archive": "🗜️",
           "bookmark": "🔗"}
 
@@ -58,9 +62,16 @@ def resolver() -> APIGatewayRestResolver:
     def _no_route(_error) -> Response:
         return refusal(app, sharing.Unavailable("missing"))
 
+    @app.exception_handler(Exception)
+    def _unexpected(_error: Exception) -> Response:
+        logger.exception("unexpected error")
+        metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
+        return refusal(app, InternalError())
+
     return app
 
 
+@client_input
 def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
     """What the sharing rules need to know of this request."""
     event = app.current_event
@@ -74,21 +85,20 @@ def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
         credentials = RequestCredentials(headers, event.http_method, paths, source)
     return sharing.Visit(
         code=code,
-        grant=_cookies(headers.get("cookie", "")).get(GRANT_COOKIE + slug, ""),
-        ticket=(event.query_string_parameters or {}).get("t", ""),
+        grant=_token(_cookies(headers.get("cookie", "")).get(GRANT_COOKIE + slug, "")),
+        ticket=_token((event.query_string_parameters or {}).get("t", "")),
         client=source,
         credentials=credentials,
     )
 
 
+@client_input
 def password(app: APIGatewayRestResolver) -> str:
     """The password from an HTML form (urlencoded) or a JSON body {"password": "…"}."""
     body = app.current_event.decoded_body or ""
-    if "json" in _headers(app).get("content-type", ""):
-        try:
-            value = json.loads(body).get("password")
-        except (ValueError, AttributeError):
-            value = None
+    if forms.is_json(_headers(app).get("content-type", "")):
+        document = forms.load_json(body) if body.strip() else {}
+        value = document.get("password") if isinstance(document, dict) else None
     else:
         value = (parse_qs(body).get("password") or [None])[0]
     return value if isinstance(value, str) else ""
@@ -208,7 +218,8 @@ def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
         code = app.current_event.path.strip("/").split("/")[0]
         return _page(app, status, "password.html", unlock_url=f"{base_url(app)}/{code}/unlock",
                      wrong=isinstance(error, sharing.WrongPassword), headers=headers)
-    titles = {404: "Not found", 410: "Gone", 429: "Slow down", 403: "Not allowed"}
+    titles = {404: "Not found", 410: "Gone", 429: "Slow down", 403: "Not allowed", 413: "Too large", 422: "Bad request",
+              500: "Something went wrong"}
     return _page(app, status, "message.html", title=titles.get(status, "Unavailable"), message=error.message,
                  state=error.extra.get("state", ""), headers=headers)
 
@@ -260,6 +271,12 @@ def _json(status: int, body: dict, headers: dict | None = None) -> Response:
 
 def _headers(app: APIGatewayRestResolver) -> dict[str, str]:
     return {name.lower(): value for name, value in (app.current_event.headers or {}).items()}
+
+
+def _token(value: str) -> str:
+    """A grant or ticket as the client sent it, or "" (no token) when it cannot be one of ours: the
+    tokens we sign are short and ASCII, and a browser may hold any junk under a cookie's name."""
+    return value if value.isascii() and len(value) <= MAX_TOKEN_LENGTH else ""
 
 
 def _cookies(header: str) -> dict[str, str]:

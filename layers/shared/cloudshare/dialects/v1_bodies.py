@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cloudshare.dialects.forms import Form
+from cloudshare.dialects.forms import Form, client_input
 from cloudshare.errors import InvalidInput
 from cloudshare.services.artifacts import ArtifactUpdate, InlineFile, NewArtifact
 from cloudshare.services.management import KEEP, ItemChanges, future_time
@@ -26,6 +26,7 @@ class ArtifactListing:
     published: bool | None
 
 
+@client_input
 def new_artifact(form: Form, source: str | None) -> NewArtifact:
     expiration = form.text("expiration_date")
     return NewArtifact(
@@ -44,6 +45,7 @@ def new_artifact(form: Form, source: str | None) -> NewArtifact:
     )
 
 
+@client_input
 def artifact_update(form: Form) -> ArtifactUpdate:
     return ArtifactUpdate(
         changes=ItemChanges(
@@ -63,6 +65,7 @@ def artifact_update(form: Form) -> ArtifactUpdate:
     )
 
 
+@client_input
 def artifact_listing(query: dict[str, str] | None) -> ArtifactListing:
     params = Form(fields=dict(query or {}))
     sort_by = params.text("sort_by") or "created_at"

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from cloudshare.dialects.forms import client_input
 from cloudshare.dialects.http import Dialect, build_resolver, user_uuid
 from cloudshare.errors import InvalidInput
 from cloudshare.models import Item, UploadTicket
@@ -13,7 +14,8 @@ from cloudshare.services import clock, lifecycle, management
 from cloudshare.services.accounts import AccountSummary
 from cloudshare.services.links import content_url, download_url, share_url
 
-_ERROR_TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large", 503: "unavailable"}
+_ERROR_TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large",
+                415: "unsupported_media_type", 503: "unavailable"}
 
 
 def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
@@ -92,7 +94,8 @@ def item(entry: Item, base: str) -> dict:
 
 def upload_request(ticket: UploadTicket | None, name: str, uploads_remaining: int, max_upload_size: int) -> dict:
     """The seed's 'Request to Upload' answer; without a ticket (no uploads left) there is no s3."""
-    body = {"name": name, "uploads_remaining": uploads_remaining, "max_upload_size": max_upload_size}
+    body = {"name": ticket.item.name if ticket else name, "uploads_remaining": uploads_remaining,
+            "max_upload_size": max_upload_size}
     if ticket is not None:
         body = {"slug": ticket.item.slug, **body, "url": ticket.url, "s3": ticket.fields}
     return body
@@ -136,6 +139,7 @@ def _position(parameter: str, value: str) -> str:
     return management.cursor_position(int(second), int(micros) if micros else None, slug, after=parameter == "after")
 
 
+@client_input
 def list_query(parameters: dict | None) -> ListQuery:
     """GET /v3/items query parameters: per_page (default 20, capped) and one of before/after."""
     parameters = parameters or {}

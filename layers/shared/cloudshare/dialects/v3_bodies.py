@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from cloudshare.services.management import KEEP, ItemChanges
 
 
 class NewItem(BaseModel):
-    """POST /v3/items: a file to upload ({name, file_size}) or a bookmark ({bookmark_url})."""
+    """POST /v3/items: a file to upload ({name, file_size}) or a bookmark ({bookmark_url}); what a name
+    and a URL may hold is the uploads service's rule (services/inputs.py), the same for every route."""
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
     file_size: int | None = Field(default=None, ge=0)
     bookmark_url: str | None = Field(default=None, max_length=2048)
-
-    @field_validator("bookmark_url")
-    @classmethod
-    def _web_address(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http or https URL")
-        return value.strip()
 
     @model_validator(mode="after")
     def _file_or_bookmark(self) -> NewItem:

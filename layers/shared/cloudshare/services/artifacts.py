@@ -12,19 +12,15 @@ from dataclasses import dataclass
 from pathlib import PureWindowsPath
 
 from cloudshare import content_types
-from cloudshare.errors import CloudshareError, InvalidInput, ItemNotFound, LimitExceeded
+from cloudshare.errors import InvalidInput, ItemNotFound, LimitExceeded, PayloadTooLarge
 from cloudshare.models import Item, UploadTicket, User, Version
-from cloudshare.services import clock, management, uploads
+from cloudshare.services import clock, inputs, management, uploads
 from cloudshare.services.management import ItemChanges
 from cloudshare.store import items, users
 
 # API Gateway takes 10 MB per request and Lambda 6 MB per event; a multipart body reaches Lambda
 # base64-encoded (4/3 larger), so 4 MiB of file (5.6 MB encoded) leaves room for the rest of the event.
 INLINE_UPLOAD_CAP = 4 * 1024 * 1024
-
-
-class PayloadTooLarge(CloudshareError):
-    status = 413
 
 
 @dataclass(frozen=True)
@@ -145,10 +141,7 @@ def _file_to_come(file: InlineFile | None, file_name: str | None, file_size: int
 
 def _base_name(filename: str, field: str) -> str:
     """The file's own name: some clients send the path they read it from (C:\\Users\\…\\a.pdf)."""
-    name = PureWindowsPath(filename).name  # splits on both / and \
-    if not name.strip():
-        raise InvalidInput(f"{field} must name the file", field=field)
-    return name
+    return inputs.item_name(PureWindowsPath(filename).name, field)  # splits on both / and \
 
 
 def _content_type(file: InlineFile) -> str:

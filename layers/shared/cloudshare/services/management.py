@@ -17,12 +17,11 @@ from cloudshare.errors import (
     ServiceUnavailable,
 )
 from cloudshare.models import Item, User
-from cloudshare.services import clock, lifecycle
+from cloudshare.services import clock, inputs, lifecycle
 from cloudshare.services.passwords import hash_password
 from cloudshare.services.uploads import new_link_secret
 from cloudshare.store import items, listing
 
-MAX_NAME_LENGTH = 255
 MAX_PASSWORD_LENGTH = 1024
 MAX_PAGE_SIZE = 100
 
@@ -100,7 +99,7 @@ def _changes(user: User, item: Item, changes: ItemChanges) -> tuple[dict, list[s
     sets: dict = {}
     removes: list[str] = []
     if changes.name is not None:
-        sets["name"] = _valid_name(changes.name)
+        sets["name"] = inputs.item_name(changes.name)
     for flag in _FLAGS:
         value = getattr(changes, flag)
         if value is not None and value != getattr(item, flag):
@@ -134,28 +133,22 @@ def _changes(user: User, item: Item, changes: ItemChanges) -> tuple[dict, list[s
     return sets, removes
 
 
+# OverflowError: ISO 8601 writes times that Python's datetime cannot hold in UTC
+# (9999-12-31T23:59:59-01:00 is in the year 10000 there).
+_UNREADABLE_TIME = (ValueError, AttributeError, OverflowError)
+
+
 def future_time(text: str, field: str = "expires_at") -> str:
     """An ISO 8601 time that has not passed yet, normalised to UTC 'Z' form."""
     try:
         moment = lifecycle.parse_time(text)
-    except (ValueError, AttributeError):
+    except _UNREADABLE_TIME:
         raise InvalidInput(f"{field} must be an ISO 8601 date and time, such as 2030-03-30T18:00:00Z",
                            field=field) from None
     normalised = lifecycle.iso(moment)
     if normalised <= clock.iso():
         raise InvalidInput(f"{field} must be in the future", field=field)
     return normalised
-
-
-def _valid_name(name: str, field: str = "name") -> str:
-    cleaned = name.strip()
-    if not cleaned:
-        raise InvalidInput(f"{field} must not be empty", field=field)
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"{field} is at most {MAX_NAME_LENGTH} characters", field=field)
-    if any(ord(character) < 32 or ord(character) == 127 for character in cleaned):
-        raise InvalidInput(f"{field} must not contain control characters", field=field)
-    return cleaned
 
 
 def _require_feature(user: User, feature: str, title: str, field: str) -> None:
@@ -275,7 +268,7 @@ def list_offset(user: User, page: int, limit: int, sort_by: str = "created_at", 
 
 def valid_version_name(name: str) -> str:
     """A version's name (v1 `version_name`) follows the rules of item names."""
-    return _valid_name(name, "version_name")
+    return inputs.item_name(name, "version_name")
 
 
 def new_item_fields(user: User, changes: ItemChanges) -> dict:

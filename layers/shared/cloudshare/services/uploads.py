@@ -18,7 +18,7 @@ from cloudshare.errors import InvalidInput, ItemNotFound, LimitExceeded, NotOwne
 from cloudshare.models import Item, UploadTicket, User, Version
 from cloudshare.observability import logger
 from cloudshare.plans import UNLIMITED
-from cloudshare.services import clock, lifecycle, thumbnails
+from cloudshare.services import clock, inputs, lifecycle, thumbnails
 from cloudshare.store import items, objects, users
 
 SLUG_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -108,6 +108,7 @@ def request_upload(
     *, version_name: str | None = None, item_fields: dict | None = None,
 ) -> UploadTicket:
     """A new file item (pending) and a presigned POST for its first version."""
+    name = inputs.item_name(name)
     limit = check_upload_allowed(user, declared_size, new_item=True)
     second, micros = clock.creation_stamp()
     now = clock.iso(second)
@@ -170,10 +171,12 @@ def store_inline(ticket: UploadTicket, data: bytes, content_type: str) -> Item:
 
 
 def create_bookmark(user: User, url: str, name: str | None, source: str | None) -> Item:
+    url = inputs.web_address(url)
+    name = url if name is None else inputs.item_name(name)
     second, micros = clock.creation_stamp()
     now = clock.iso(second)
     item = Item(
-        slug=new_slug(), owner_id=user.user_id, name=name or url, kind="bookmark", state="ready",
+        slug=new_slug(), owner_id=user.user_id, name=name, kind="bookmark", state="ready",
         created_at=now, updated_at=now, created_micros=micros, redirect_url=url, source=source,
         link_secret=new_link_secret(),
     )
