@@ -14,7 +14,7 @@ from cloudshare.store.aws import client
 from devtools import iam
 from devtools.iam import Policy, Request, Statement, requests_for
 from tests.unit.apigw import bearer, body, event
-from tests.unit.conftest import BUCKET, SHARE_SENDER, TABLE
+from tests.unit.conftest import BUCKET, NONCE_SECRET, SHARE_SENDER, TABLE
 
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"
 ITEMS_ONLY = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ("ITEM#*",)}}
@@ -112,9 +112,9 @@ def test_given_a_condition_operator_it_does_not_know_then_it_refuses_to_guess():
 
 def test_given_the_template_then_arns_resolve_to_the_local_table_and_bucket():
     resources = {r for s in iam.policy("V3CreateItemFunction").statements for r in s.resources}
-    assert resources == {TABLE_ARN, f"arn:aws:s3:::{BUCKET}/items/*"}
-    finalize = {r for s in iam.policy("S3FinalizeFunction").statements for r in s.resources}
-    assert f"arn:aws:s3:::{BUCKET}/thumbnails/*" in finalize  # spelled as the bucket's name expression
+    assert resources == {TABLE_ARN, f"arn:aws:s3:::{BUCKET}/items/*", NONCE_SECRET}  # the secret as functions name it
+    thumbnails = {r for s in iam.policy("ThumbnailFunction").statements for r in s.resources}
+    assert f"arn:aws:s3:::{BUCKET}/thumbnails/*" in thumbnails  # spelled as the bucket's name expression
     sender = next(s for s in iam.policy("V3ShareItemFunction").statements if s.sid.endswith("SendAsTheShareSender"))
     assert sender.conditions["StringEquals"]["ses:FromAddress"] == (SHARE_SENDER,)  # the parameter it was given
 

@@ -86,9 +86,9 @@ def test_given_a_rotation_this_function_has_not_read_yet_then_what_the_new_key_s
     fresh = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=NONCE_SECRET)["SecretString"])
     stale_current = signing_keys.current()
     assert stale_current != fresh["current"].encode()
-    monkeypatch.setattr(signing_keys, "current", lambda: fresh["current"].encode())  # as a refreshed function signs
-    cookie = _unlock_cookie(runner, item)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # undoes only this, not the fixtures' environment
+        patch.setattr(signing_keys, "current", lambda: fresh["current"].encode())  # as a refreshed function signs
+        cookie = _unlock_cookie(runner, item)
     assert page(runner, item, headers={"Cookie": cookie})["statusCode"] == 200
     assert signing_keys.current() == fresh["current"].encode()  # and it signs with the new key from now on
 
@@ -110,10 +110,10 @@ def test_given_a_digest_challenge_from_a_function_that_saw_the_rotation_first_th
     signing_keys.current()  # this function's copy: the key before the rotation
     signing_keys.rotate(NONCE_SECRET)
     fresh = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=NONCE_SECRET)["SecretString"])
-    monkeypatch.setattr(signing_keys, "current", lambda: fresh["current"].encode())
-    challenge = next(c for c in challenges(runner.call("V3AccountFunction", event("/v3/account")))
-                     if "algorithm=SHA-256," in c)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # undoes only this, not the fixtures' environment
+        patch.setattr(signing_keys, "current", lambda: fresh["current"].encode())
+        challenge = next(c for c in challenges(runner.call("V3AccountFunction", event("/v3/account")))
+                         if "algorithm=SHA-256," in c)
     answer = digest_header(challenge, user["email"], user["password"], "GET", "/v3/account")
     response = runner.call("V3AccountFunction", event("/v3/account", headers={"Authorization": answer}))
     assert response["statusCode"] == 200
