@@ -2,9 +2,10 @@
 
 - an embedded AWS (moto server) unless --aws-endpoint points elsewhere (LocalStack, real AWS);
 - the table and bucket created from template.yaml's Properties;
-- S3 ObjectCreated -> SQS -> a poller that invokes the template's S3-event functions in-process;
+- the template's S3 events (filters included) -> a queue per function -> a poller that invokes it;
 - Schedule events run on their rate;
-- SAM CLI's own local API Gateway (routing, event construction) in front of in-process handlers.
+- SAM CLI's own local API Gateway (routing, event construction) in front of the handlers, each
+  function in its own worker processes (devtools.workers), as Lambda runs execution environments.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import threading
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_table, functions_with_event, template
+from devtools.template import ROOT, create_bucket, create_table, functions_with_event, s3_subscriptions, template
 
 LOG = logging.getLogger("cloudshare.local")
 DEMO_EMAIL = "demo@cloudshare.local"
@@ -40,6 +41,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--name", default=os.environ.get("CLOUDSHARE_LOCAL_NAME", "cloudshare-local"),
                         help="prefix of the table, bucket and queue names")
+    parser.add_argument("--max-instances", type=int, default=int(os.environ.get("CLOUDSHARE_MAX_INSTANCES", "10")),
+                        help="concurrent execution environments (worker processes) per function")
+    parser.add_argument("--idle-seconds", type=float, default=float(os.environ.get("CLOUDSHARE_IDLE_SECONDS", "300")),
+                        help="an environment idle this long is stopped, as Lambda recycles idle ones")
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CLOUDSHARE_STATE_DIR", ROOT / ".local")))
     return parser.parse_args(argv)
 
@@ -49,7 +54,7 @@ class LocalStack:
         self.options = options
         self.table_name = options.name
         self.bucket_name = f"{options.name}-files"
-        self.queue_name = f"{options.name}-s3-events"
+        self.event_queues: dict[str, str] = {}  # S3-event function -> the queue of its notifications
         self.stop_event = threading.Event()
         self._moto = None
         self.runner = None
@@ -60,9 +65,9 @@ class LocalStack:
         if options.aws_endpoint == EMBEDDED:
             from moto.server import ThreadedMotoServer
 
-            from devtools.moto_writes import serialize_dynamodb_writes
+            from devtools.moto_writes import dynamodb_guarantees
 
-            serialize_dynamodb_writes()  # concurrent requests must not undo each other's writes
+            dynamodb_guarantees()  # atomic, serializable, idempotent writes at the cost of what they touch
             self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
             self._moto.start()
             endpoint = f"http://{options.host}:{options.aws_port}"
@@ -85,27 +90,29 @@ class LocalStack:
             create_table(dynamodb, self.table_name)
         if self.bucket_name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
             create_bucket(s3, self.bucket_name)
-        if functions_with_event("S3"):
+        if s3_subscriptions():
             self._wire_bucket_notifications(s3, boto3.client("sqs"))
         if os.environ.get("AWS_ENDPOINT_URL"):  # an emulated SES (never real AWS: that would mail the address)
             boto3.client("ses").verify_email_identity(EmailAddress=_share_sender())
 
     def _wire_bucket_notifications(self, s3, sqs) -> None:
-        queue_url = sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        """One queue per S3-event function, subscribed with that function's own events and filters
+        from template.yaml, so each function gets what AWS would deliver to it and nothing else."""
+        configurations = []
+        for function, subscriptions in s3_subscriptions().items():
+            queue_url = sqs.create_queue(QueueName=f"{self.options.name}-{function}"[:80])["QueueUrl"]
+            attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+            configurations += [{"QueueArn": attributes["QueueArn"], **subscription} for subscription in subscriptions]
+            self.event_queues[function] = queue_url
         s3.put_bucket_notification_configuration(
-            Bucket=self.bucket_name,
-            NotificationConfiguration={
-                "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
-            },
+            Bucket=self.bucket_name, NotificationConfiguration={"QueueConfigurations": configurations}
         )
-        self.queue_url = queue_url
 
     # ------------------------------------------------------------------ functions
     def configure_functions(self) -> None:
-        from devtools.runner import InProcessRunner
+        from devtools.workers import ProcessRunner
 
-        self.runner = InProcessRunner()
+        self.runner = ProcessRunner(self.options.max_instances, self.options.idle_seconds)
         physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name}
         for name, value in self.runner.environment().items():
             if value.startswith("{{resolve:secretsmanager:"):
@@ -146,8 +153,8 @@ class LocalStack:
     def start_background(self) -> None:
         from devtools.background import S3EventPoller, Scheduler
 
-        for name in functions_with_event("S3"):
-            S3EventPoller(self.runner, name, self.queue_url, self.stop_event).start()
+        for name, queue_url in self.event_queues.items():
+            S3EventPoller(self.runner, name, queue_url, self.stop_event).start()
         for name, events in functions_with_event("Schedule").items():
             for event_name, event in events.items():
                 Scheduler(self.runner, name, event_name, event["Schedule"], self.stop_event).start()
@@ -165,6 +172,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self.stop_event.set()
+        if self.runner:
+            self.runner.close()
         if self._moto:
             self._moto.stop()
 

@@ -10,7 +10,7 @@ from moto import mock_aws
 from cloudshare.config import settings
 from cloudshare.services import accounts
 from cloudshare.store.aws import client
-from devtools.moto_writes import serialize_dynamodb_writes
+from devtools.moto_writes import dynamodb_guarantees
 from devtools.runner import InProcessRunner
 from devtools.template import create_bucket, create_table
 
@@ -70,4 +70,4 @@ def share_sender(aws, monkeypatch):
 @pytest.fixture
 def serializable_transactions(monkeypatch):
     """DynamoDB's atomic, serializable writes for tests that race threads (see devtools.moto_writes)."""
-    serialize_dynamodb_writes(monkeypatch.setattr)
+    dynamodb_guarantees(monkeypatch.setattr)
