@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import sys
 import threading
 import time
@@ -21,6 +22,8 @@ from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
 from devtools.template import ROOT, TEMPLATE
+
+LOG = logging.getLogger("cloudshare.local")
 
 
 @dataclass
@@ -108,12 +111,18 @@ class Runner:
 
     def invoke(self, function_identifier: str, event: str, stdout=None, stderr=None, **_ignored) -> None:
         request = json.loads(event)
+        request_id = None
+        if "requestContext" in request:
+            # SAM CLI computes its default requestId once, so every request would share one id (and
+            # every log line one correlation_id); API Gateway gives each request its own.
+            request_id = request["requestContext"]["requestId"] = str(uuid.uuid4())
         try:
             result = self.call(function_identifier, request)
         except FunctionFailed as failure:
+            LOG.error("invocation failed: %s", failure)
             result = {"errorMessage": str(failure), "errorType": failure.error_type}
-        if isinstance(result, dict) and (request_id := request.get("requestContext", {}).get("requestId")):
-            # API Gateway names each request in its answer, the same id as the handler's correlation_id.
+        if request_id and isinstance(result, dict) and "statusCode" in result:
+            # API Gateway names the request in its answer: the handler's correlation_id.
             result["headers"] = {**(result.get("headers") or {}), "x-amzn-RequestId": request_id}
         stdout.write_str(json.dumps(result))
 

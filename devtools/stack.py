@@ -16,9 +16,14 @@ import logging
 import os
 import secrets
 import signal
+import socket
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+
+import requests
 
 from devtools.template import ROOT, create_bucket, create_table, functions_with_event, s3_subscriptions, template
 
@@ -26,6 +31,7 @@ LOG = logging.getLogger("cloudshare.local")
 DEMO_EMAIL = "demo@cloudshare.local"
 DEMO_PLAN = "pro"
 EMBEDDED = "embedded"
+STARTUP_SECONDS = 60
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -187,6 +193,58 @@ def _write_private(path: Path, data: dict) -> None:
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_stack(state_dir: Path, *options: str) -> tuple[subprocess.Popen, dict]:
+    """Starts `make dev` on free ports for another program (the tests, the soak), its output in
+    state_dir/stack.log; returns once it answers, with its credentials (and state_dir)."""
+    api_port, aws_port = free_port(), free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    credentials_file = state_dir / "credentials.json"
+    credentials_file.unlink(missing_ok=True)  # a previous run's would be taken for this one's
+    with open(state_dir / "stack.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.stack", "--api-port", str(api_port), "--aws-port", str(aws_port),
+             "--state-dir", str(state_dir), *options],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        return process, _wait_until_serving(process, state_dir) | {"state_dir": state_dir}
+    except BaseException:
+        process.kill()
+        raise
+
+
+def _wait_until_serving(process: subprocess.Popen, state_dir: Path) -> dict:
+    credentials_file = state_dir / "credentials.json"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"local stack exited early:\n{(state_dir / 'stack.log').read_text()}")
+        if credentials_file.exists():
+            try:
+                credentials = json.loads(credentials_file.read_text())
+                requests.get(f"{credentials['api_url']}/v3/account", timeout=5)
+                return credentials
+            except (requests.ConnectionError, requests.Timeout, ValueError):
+                pass
+        time.sleep(0.2)  # polls for the condition above
+    raise RuntimeError(f"local stack did not answer in {STARTUP_SECONDS}s:\n{(state_dir / 'stack.log').read_text()}")
+
+
+def stop_stack(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,15 +21,20 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 
 from devtools.runner import FunctionFailed, LambdaContext, Runner
 from devtools.template import ROOT
 
 # Imported once in the fork server (never at the workers' cold starts); none of them starts a thread.
-_PRELOAD = ["boto3", "botocore.session", "aws_lambda_powertools.logging", "aws_lambda_powertools.event_handler",
-            "aws_lambda_powertools.metrics", "aws_lambda_powertools.tracing", "pydantic"]
+_PRELOAD = ["boto3", "botocore.session", "aws_xray_sdk.core", "pydantic", "aws_lambda_powertools.logging",
+            "aws_lambda_powertools.metrics", "aws_lambda_powertools.tracing", "aws_lambda_powertools.event_handler",
+            "aws_lambda_powertools.event_handler.openapi.params"]
 _GRACE_SECONDS = 2  # beyond a function's Timeout before its worker is declared hung and stopped
+# Lambda allows 10 s for a cold start, apart from the function's Timeout; on a laptop busy with
+# several cold starts at once (or a shared CI machine) imports take longer.
+_INIT_SECONDS = 60
 
 
 @dataclass
@@ -63,6 +68,7 @@ def _serve(setup: Setup, connection: Connection) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     handler = getattr(module, setup.handler_attribute)
+    connection.send("ready")
     while True:
         try:
             event = connection.recv()
@@ -151,6 +157,7 @@ class ProcessRunner(Runner):
         super().__init__()
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_PRELOAD)
+        forkserver.ensure_running()  # its imports happen now, not in the first request's cold start
         self._pools = {name: _Pool(lambda name=name: self._start(name), max_instances) for name in self.functions}
         self._idle_seconds = idle_seconds
         self._stopped = threading.Event()
@@ -202,7 +209,15 @@ class ProcessRunner(Runner):
                                         daemon=True)
         process.start()
         theirs.close()
-        return _Instance(process, ours)
+        instance = _Instance(process, ours)
+        try:
+            if not ours.poll(_INIT_SECONDS) or ours.recv() != "ready":
+                raise TimeoutError(f"no cold start within {_INIT_SECONDS} s")
+        except (OSError, EOFError, TimeoutError) as error:  # the handler failed to load (logged by the worker)
+            instance.stop()
+            raise FunctionFailed(f"{function_name}: init failed: {error or type(error).__name__}",
+                                 "Runtime.InitError") from error
+        return instance
 
     def _stop_idle_instances(self) -> None:
         while not self._stopped.wait(min(30.0, self._idle_seconds / 4)):

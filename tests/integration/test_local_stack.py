@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.integration.conftest import start_stack, stop_stack
+from devtools.stack import start_stack, stop_stack
 
 pytestmark = pytest.mark.integration
 
