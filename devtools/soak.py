@@ -28,11 +28,14 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest.mock import patch
 
 import requests
 
+from devtools.consistency import check
 from devtools.stack import start_stack, stop_stack
 from devtools.template import functions
 
@@ -85,8 +88,13 @@ class Workload:
         rng = random.Random(client.number)
         operations = [self.upload] * 3 + [self.bookmark] * 2 + [self.listing] * 3 + [self.view] * 2 + \
             [self.rename] * 2 + [self.peek]
+        # Every kind of request once first, so that warm-up starts every function of the workload.
+        first = [self.upload, self.bookmark, self.listing, self.view, self.rename, self.peek, self.delete]
         while time.monotonic() < self.deadline:
-            operation = self.delete if len(client.live) > LIVE_ITEMS else rng.choice(operations)
+            if first:
+                operation = first.pop(0)
+            else:
+                operation = self.delete if len(client.live) > LIVE_ITEMS else rng.choice(operations)
             try:
                 operation(client, session, rng)
             except (requests.RequestException, ValueError, KeyError) as error:
@@ -100,7 +108,7 @@ class Workload:
         return response
 
     def upload(self, client: Client, session: requests.Session, rng: random.Random) -> None:
-        data = rng.randbytes(rng.randint(1, 48_000))
+        data = rng.randbytes(rng.randint(1, 32_000))
         name = f"file-{rng.getrandbits(32):08x}.bin"
         ticket = self._call(client, session, "upload", "POST", f"{self.api_url}/v3/items",
                             json={"name": name, "file_size": len(data)})
@@ -157,6 +165,8 @@ class Workload:
                                        f"{shown.text[:200]}")
 
     def delete(self, client: Client, session: requests.Session, rng: random.Random) -> None:
+        if not client.live:
+            return
         slug = rng.choice(list(client.live))
         deleted = self._call(client, session, "change", "DELETE", f"{self.api_url}/v3/items/{slug}")
         gone = self._call(client, session, "get", "GET", f"{self.api_url}/v3/items/{slug}")
@@ -248,11 +258,28 @@ def check_log(log: str, answered: dict[str, tuple[str, str, str]]) -> tuple[int,
     return checked, wrong
 
 
-def create_clients(stack_file: Path, count: int) -> list[Client]:
+@contextmanager
+def pointed_at(stack_file: Path):
+    """Within the block, cloudshare's code in this process (accounts, the consistency check) works
+    on the stack's table and bucket; the environment and cached clients are restored after."""
+    from cloudshare.config import settings
+    from cloudshare.store.aws import client
+
     stack = json.loads(stack_file.read_text())
-    os.environ.update({"AWS_ENDPOINT_URL": stack["aws_endpoint"], "AWS_DEFAULT_REGION": stack["region"],
-                       "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                       "TABLE_NAME": stack["table_name"], "BUCKET_NAME": stack["bucket_name"]})
+    environment = {"AWS_ENDPOINT_URL": stack["aws_endpoint"], "AWS_DEFAULT_REGION": stack["region"],
+                   "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                   "TABLE_NAME": stack["table_name"], "BUCKET_NAME": stack["bucket_name"]}
+    with patch.dict(os.environ, environment):
+        settings.cache_clear()
+        client.cache_clear()
+        try:
+            yield stack
+        finally:
+            settings.cache_clear()
+            client.cache_clear()
+
+
+def create_clients(count: int) -> list[Client]:
     from cloudshare.services import accounts
 
     clients = []
@@ -272,22 +299,21 @@ def soak(clients: int, seconds: float, warmup: float, state_dir: Path, stack_opt
     process, credentials = start_stack(state_dir, *stack_options)
     stop_sampling, samples = threading.Event(), []
     try:
-        accounts = create_clients(state_dir / "stack.json", clients)
-        sampler = threading.Thread(target=sample_memory, args=(process.pid, stop_sampling, samples,
-                                                               max(1.0, seconds / 120)), daemon=True)
-        sampler.start()
-        results = Results()
-        workload = Workload(credentials["api_url"], results, time.monotonic() + seconds)
-        threads = [threading.Thread(target=workload.run, args=(client,)) for client in accounts]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        stop_sampling.set()
-        sampler.join()
-        from devtools.consistency import check
-
-        consistency = check(os.environ["TABLE_NAME"], os.environ["BUCKET_NAME"])
+        with pointed_at(state_dir / "stack.json") as stack:
+            accounts = create_clients(clients)
+            sampler = threading.Thread(target=sample_memory, args=(process.pid, stop_sampling, samples,
+                                                                   max(1.0, seconds / 120)), daemon=True)
+            sampler.start()
+            results = Results()
+            workload = Workload(credentials["api_url"], results, time.monotonic() + seconds)
+            threads = [threading.Thread(target=workload.run, args=(client,)) for client in accounts]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            stop_sampling.set()
+            sampler.join()
+            consistency = check(stack["table_name"], stack["bucket_name"])
     finally:
         stop_sampling.set()
         stop_stack(process)

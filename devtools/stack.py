@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--name", default=os.environ.get("CLOUDSHARE_LOCAL_NAME", "cloudshare-local"),
                         help="prefix of the table, bucket and queue names")
-    parser.add_argument("--max-instances", type=int, default=int(os.environ.get("CLOUDSHARE_MAX_INSTANCES", "10")),
+    parser.add_argument("--max-instances", type=int, default=int(os.environ.get("CLOUDSHARE_MAX_INSTANCES", "4")),
                         help="concurrent execution environments (worker processes) per function")
     parser.add_argument("--idle-seconds", type=float, default=float(os.environ.get("CLOUDSHARE_IDLE_SECONDS", "300")),
                         help="an environment idle this long is stopped, as Lambda recycles idle ones")

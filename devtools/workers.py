@@ -153,7 +153,7 @@ class _Pool:
 class ProcessRunner(Runner):
     """Invokes each function in its own worker processes (see the module's docstring)."""
 
-    def __init__(self, max_instances: int = 10, idle_seconds: float = 300) -> None:
+    def __init__(self, max_instances: int, idle_seconds: float) -> None:
         super().__init__()
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_PRELOAD)
