@@ -78,27 +78,36 @@ class Results:
 
 
 class Workload:
-    def __init__(self, api_url: str, results: Results, deadline: float):
-        self.api_url, self.results, self.deadline = api_url, results, deadline
+    def __init__(self, api_url: str, results: Results, clients: int, seconds: float):
+        self.api_url, self.results, self.seconds = api_url, results, seconds
         self.all_slugs: list[tuple[int, str]] = []  # (client, slug): for looks at another's item
+        self.started = self.deadline = 0.0  # the timed session: once every client has done each kind of request
+        self._all_warm = threading.Barrier(clients, action=self._start_session)
+
+    def _start_session(self) -> None:
+        self.started = time.monotonic()
+        self.deadline = self.started + self.seconds
 
     def run(self, client: Client) -> None:
         session = requests.Session()
         session.headers.update({"Authorization": f"Bearer {client.api_key}", "Accept": "application/json"})
         rng = random.Random(client.number)
+        # Each kind of request once before the timed session, so that every function of the workload
+        # has started before memory is judged.
+        for operation in (self.upload, self.bookmark, self.listing, self.view, self.rename, self.peek, self.delete):
+            self._do(operation, client, session, rng)
+        self._all_warm.wait()
         operations = [self.upload] * 3 + [self.bookmark] * 2 + [self.listing] * 3 + [self.view] * 2 + \
             [self.rename] * 2 + [self.peek]
-        # Every kind of request once first, so that warm-up starts every function of the workload.
-        first = [self.upload, self.bookmark, self.listing, self.view, self.rename, self.peek, self.delete]
         while time.monotonic() < self.deadline:
-            if first:
-                operation = first.pop(0)
-            else:
-                operation = self.delete if len(client.live) > LIVE_ITEMS else rng.choice(operations)
-            try:
-                operation(client, session, rng)
-            except (requests.RequestException, ValueError, KeyError) as error:
-                self.results.wrong(client, f"{operation.__name__}: {type(error).__name__}: {error}")
+            operation = self.delete if len(client.live) > LIVE_ITEMS else rng.choice(operations)
+            self._do(operation, client, session, rng)
+
+    def _do(self, operation, client: Client, session: requests.Session, rng: random.Random) -> None:
+        try:
+            operation(client, session, rng)
+        except Exception as error:  # an answer the client could not use (a timeout, a body without its fields)
+            self.results.wrong(client, f"{operation.__name__}: {type(error).__name__}: {error}")
 
     def _call(self, client: Client, session: requests.Session, operation: str, method: str, url: str,
               **kwargs) -> requests.Response:
@@ -213,9 +222,8 @@ def tree_memory(pid: int) -> int:
 
 
 def sample_memory(pid: int, stop: threading.Event, samples: list[tuple[float, int]], every: float) -> None:
-    started = time.monotonic()
     while not stop.is_set():
-        samples.append((time.monotonic() - started, tree_memory(pid)))
+        samples.append((time.monotonic(), tree_memory(pid)))
         stop.wait(every)
 
 
@@ -297,6 +305,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def soak(clients: int, seconds: float, warmup: float, state_dir: Path, stack_options: list[str]) -> dict:
     process, credentials = start_stack(state_dir, *stack_options)
+    began = time.monotonic()
     stop_sampling, samples = threading.Event(), []
     try:
         with pointed_at(state_dir / "stack.json") as stack:
@@ -305,7 +314,7 @@ def soak(clients: int, seconds: float, warmup: float, state_dir: Path, stack_opt
                                                                    max(1.0, seconds / 120)), daemon=True)
             sampler.start()
             results = Results()
-            workload = Workload(credentials["api_url"], results, time.monotonic() + seconds)
+            workload = Workload(credentials["api_url"], results, clients, seconds)
             threads = [threading.Thread(target=workload.run, args=(client,)) for client in accounts]
             for thread in threads:
                 thread.start()
@@ -319,12 +328,12 @@ def soak(clients: int, seconds: float, warmup: float, state_dir: Path, stack_opt
         stop_stack(process)
     log = (state_dir / "stack.log").read_text()
     checked, misattributed = check_log(log, results.answered)
-    after = [rss for at, rss in samples if at >= warmup]
+    after = [rss for at, rss in samples if at >= workload.started + warmup]
     baseline = after[0] if after else 0
     growth = (max(after) - baseline) / baseline if baseline else 0.0
     report = {
-        "clients": clients, "seconds": seconds, "requests": results.requests,
-        "requests_per_second": round(results.requests / seconds, 1),
+        "clients": clients, "seconds": seconds, "warm_up_seconds": round(workload.started - began + warmup),
+        "requests": results.requests, "requests_per_second": round(results.requests / (time.monotonic() - began), 1),
         "latency_ms": {name: {"count": len(values), "p50": round(percentile(values, 0.5) * 1000),
                               "p95": round(percentile(values, 0.95) * 1000)}
                        for name, values in sorted(results.latencies.items())},
@@ -347,8 +356,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="make soak", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=600)
-    parser.add_argument("--warmup", type=float, help="seconds before memory must stay flat (default: a quarter)")
+    parser.add_argument("--seconds", type=float, default=600, help="of the timed session, after each client "
+                        "has done every kind of request once")
+    parser.add_argument("--warmup", type=float, help="seconds into the session before memory must stay flat "
+                        "(default: a quarter)")
     parser.add_argument("--state-dir", type=Path, help="keeps the stack's state and log there (default: a temp dir)")
     options, stack_options = parser.parse_known_args(argv)
     warmup = options.seconds / 4 if options.warmup is None else options.warmup
