@@ -62,3 +62,12 @@ def test_api_accepts_multipart_as_binary_and_is_throttled():
     api = properties("Api")
     assert "multipart~1form-data" in api["BinaryMediaTypes"]
     assert all(setting["ThrottlingRateLimit"] > 0 for setting in api["MethodSettings"])
+
+
+def test_given_the_template_then_the_local_stack_subscribes_each_s3_function_with_its_own_filters():
+    from devtools.template import s3_subscriptions
+
+    # finalize owns items/ only: a thumbnail written under thumbnails/ must never reach it
+    assert s3_subscriptions()["S3FinalizeFunction"] == [
+        {"Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "items/"}]}}}
+    ]
