@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import boto3
 
-from devtools.runner import FunctionFailed, InProcessRunner
+from devtools.runner import FunctionFailed, Runner
 
 LOG = logging.getLogger("cloudshare.local")
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -25,7 +25,7 @@ class S3EventPoller(threading.Thread):
     delivered again after the queue's visibility timeout.
     """
 
-    def __init__(self, runner: InProcessRunner, function_name: str, queue_url: str, stop: threading.Event):
+    def __init__(self, runner: Runner, function_name: str, queue_url: str, stop: threading.Event):
         super().__init__(name=f"s3-events-{function_name}", daemon=True)
         self.runner, self.function_name, self.queue_url, self.stop = runner, function_name, queue_url, stop
         self.sqs = boto3.client("sqs")
@@ -64,7 +64,7 @@ def rate_seconds(expression: str) -> int:
 class Scheduler(threading.Thread):
     """Invokes a function with an EventBridge 'Scheduled Event' on its rate."""
 
-    def __init__(self, runner: InProcessRunner, function_name: str, rule: str, expression: str, stop: threading.Event):
+    def __init__(self, runner: Runner, function_name: str, rule: str, expression: str, stop: threading.Event):
         super().__init__(name=f"schedule-{function_name}", daemon=True)
         self.runner, self.function_name, self.rule, self.stop = runner, function_name, rule, stop
         self.period = rate_seconds(expression)

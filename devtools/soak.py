@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -325,7 +326,10 @@ def soak(clients: int, seconds: float, warmup: float, state_dir: Path, stack_opt
             consistency = check(stack["table_name"], stack["bucket_name"])
     finally:
         stop_sampling.set()
-        stop_stack(process)
+        try:
+            stopped = stop_stack(process) == 0
+        except subprocess.TimeoutExpired:
+            stopped = False
     log = (state_dir / "stack.log").read_text()
     checked, misattributed = check_log(log, results.answered)
     after = [rss for at, rss in samples if at >= workload.started + warmup]
@@ -345,10 +349,11 @@ def soak(clients: int, seconds: float, warmup: float, state_dir: Path, stack_opt
                       "last": round(samples[-1][1] / 2**20) if samples else None, "growth": round(growth, 3)},
         "log_lines_checked": checked, "log_lines_misattributed": misattributed[:20],
         "log_forbidden": {text: log.count(text) for text in FORBIDDEN_IN_LOG},
+        "stack_stopped_cleanly": stopped,
     }
     report["passed"] = (not results.server_errors and not results.wrong_answers and consistency.consistent
                         and growth <= MEMORY_GROWTH and checked > 0 and not misattributed
-                        and not any(report["log_forbidden"].values()))
+                        and not any(report["log_forbidden"].values()) and stopped)
     return report
 
 

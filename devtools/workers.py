@@ -91,11 +91,18 @@ class _Instance:
     idle_since: float = field(default_factory=time.monotonic)
 
     def stop(self) -> None:
-        self.connection.close()  # a worker waiting for an event exits on the closed pipe
-        self.process.join(timeout=2)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        _stop([self])
+
+
+def _stop(instances: list[_Instance]) -> None:
+    for instance in instances:
+        instance.connection.close()  # a worker waiting for an event exits on the closed pipe
+    deadline = time.monotonic() + 2
+    for instance in instances:  # all exit at once, each given what is left of the same 2 s
+        instance.process.join(timeout=max(0.0, deadline - time.monotonic()))
+        if instance.process.is_alive():
+            instance.process.kill()
+            instance.process.join()
 
 
 class _Pool:
@@ -135,15 +142,15 @@ class _Pool:
             self._count -= 1
             self._changed.notify()
 
-    def stop_idle(self, idle_seconds: float) -> None:
+    def take_idle(self, idle_seconds: float) -> list[_Instance]:
+        """Removes (for the caller to stop) the instances idle for longer than idle_seconds."""
         cutoff = time.monotonic() - idle_seconds
         with self._changed:
             stale = [instance for instance in self._idle if instance.idle_since < cutoff]
             self._idle = [instance for instance in self._idle if instance not in stale]
             self._count -= len(stale)
             self._changed.notify_all()
-        for instance in stale:
-            instance.stop()
+        return stale
 
     @property
     def size(self) -> int:
@@ -187,8 +194,7 @@ class ProcessRunner(Runner):
 
     def close(self) -> None:
         self._stopped.set()
-        for pool in self._pools.values():
-            pool.stop_idle(-1)
+        _stop([instance for pool in self._pools.values() for instance in pool.take_idle(-1)])
 
     def _start(self, function_name: str) -> _Instance:
         function = self.functions[function_name]
@@ -221,5 +227,4 @@ class ProcessRunner(Runner):
 
     def _stop_idle_instances(self) -> None:
         while not self._stopped.wait(min(30.0, self._idle_seconds / 4)):
-            for pool in self._pools.values():
-                pool.stop_idle(self._idle_seconds)
+            _stop([instance for pool in self._pools.values() for instance in pool.take_idle(self._idle_seconds)])
