@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -63,6 +64,7 @@ def set_up_environment(setup: Setup) -> None:
 
 def _serve(setup: Setup, connection: Connection) -> None:
     """A worker's life: cold start, then one event at a time until the stack closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the stack ends its workers
     set_up_environment(setup)
     spec = importlib.util.spec_from_file_location(f"lambda_{setup.function_name}", setup.handler_file)
     module = importlib.util.module_from_spec(spec)
@@ -72,7 +74,7 @@ def _serve(setup: Setup, connection: Connection) -> None:
     while True:
         try:
             event = connection.recv()
-        except (EOFError, KeyboardInterrupt):
+        except EOFError:
             return
         context = LambdaContext(setup.function_name, setup.timeout_seconds, setup.memory_mb)
         try:
