@@ -241,7 +241,7 @@ def _wait_until_serving(process: subprocess.Popen, state_dir: Path) -> dict:
 def stop_stack(process: subprocess.Popen) -> int:
     process.send_signal(signal.SIGINT)
     try:
-        return process.wait(timeout=15)
+        return process.wait(timeout=60)  # dozens of workers and GBs of emulated AWS on a busy machine
     except subprocess.TimeoutExpired:
         process.kill()
         raise
@@ -255,6 +255,9 @@ def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
     stack = LocalStack(options)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Started from a background job (`nohup make dev &`, a CI step), Python inherits an ignored SIGINT;
+    # the tests and the soak stop the stack with SIGINT, as Ctrl-C does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         endpoint = stack.start_aws()
         stack.create_resources()
