@@ -83,7 +83,10 @@ def _serve(setup: Setup, connection: Connection) -> None:
             traceback.print_exc()
             outcome = ("error", type(error).__name__, str(error))
         sys.stdout.flush()
-        connection.send(outcome)
+        try:
+            connection.send(outcome)
+        except BrokenPipeError:  # the stack gave up on this call (its timeout) and this environment
+            return
 
 
 @dataclass(eq=False)
