@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build needs a python3.13 on PATH; the venv's is one.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: dev test unit integration lint build bench sweep openapi openapi-check fuzz check-consistency clean
+.PHONY: dev test unit integration lint build bench soak sweep openapi openapi-check fuzz check-consistency clean
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: pyenv install 3.13.0, or make PYTHON313=/path/to/python3.13"; exit 1; }
@@ -57,6 +57,11 @@ bench: $(STAMP)
 	$(BIN)/python -m devtools.bench_listing
 	$(BIN)/python -m devtools.bench_sweeps
 	$(BIN)/python -m devtools.bench_scale
+
+# A long mixed session against a fresh local stack; fails on any 5xx, wrong answer, inconsistency,
+# memory growth or misattributed log line (`make soak CLIENTS=4 DURATION=60` for a short one).
+soak: $(STAMP)
+	$(BIN)/python -m devtools.soak --clients $(or $(CLIENTS),16) --seconds $(or $(DURATION),600)
 
 # The OpenAPI document in the layer is generated from the handlers; the check fails when stale.
 openapi: $(STAMP)

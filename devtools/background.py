@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import boto3
 
-from devtools.runner import FunctionFailed, InProcessRunner
+from devtools.runner import FunctionFailed, Runner
 
 LOG = logging.getLogger("cloudshare.local")
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -24,7 +24,7 @@ class AsyncInvoker:
     (immediately here, after 1 and 2 minutes in AWS), then its destination record goes to the function's
     on-failure queue, as the template's EventInvokeConfig says. Without a destination it is dropped."""
 
-    def __init__(self, runner: InProcessRunner, function_name: str, failure_queue_url: str | None, retries: int):
+    def __init__(self, runner: Runner, function_name: str, failure_queue_url: str | None, retries: int):
         self.runner, self.function_name = runner, function_name
         self.failure_queue_url, self.retries = failure_queue_url, retries
 
@@ -99,7 +99,7 @@ def s3_notifications(invoke: AsyncInvoker):
     return deliver
 
 
-def sqs_trigger(runner: InProcessRunner, function_name: str, queue_arn: str):
+def sqs_trigger(runner: Runner, function_name: str, queue_arn: str):
     """An SQS event source mapping with BatchSize 1: one record per invocation."""
 
     def deliver(message: dict) -> None:

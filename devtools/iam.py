@@ -496,13 +496,23 @@ def install() -> None:
     client.cache_clear()
 
 
-@contextmanager
-def enforce(logical_id: str):
-    """Within the block (this thread or task), AWS calls are authorised as `logical_id`'s role."""
+def _assume(logical_id: str) -> contextvars.Token:
     if logical_id not in functions():
         raise KeyError(f"{logical_id} is not a function in template.yaml")
     install()
-    token = _current.set(logical_id)
+    return _current.set(logical_id)
+
+
+def assume_role(logical_id: str) -> None:
+    """From now on in this process (one function's own execution environment, devtools.workers),
+    AWS calls are authorised as `logical_id`'s role."""
+    _assume(logical_id)
+
+
+@contextmanager
+def enforce(logical_id: str):
+    """Within the block (this thread or task), AWS calls are authorised as `logical_id`'s role."""
+    token = _assume(logical_id)
     try:
         yield
     finally:

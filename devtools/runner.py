@@ -1,13 +1,15 @@
-"""Runs the template's Lambda handlers in this process, the way SAM CLI's runner would in Docker.
+"""Runs the template's Lambda handlers the way SAM CLI's runner would in Docker.
 
-Each concurrent invocation of a function gets its own copy of the handler module (like a Lambda
-execution environment), because a Powertools resolver keeps the current event on its instance.
+InProcessRunner (the unit tests, with moto in-process) gives each concurrent invocation of a
+function its own copy of the handler module, because a Powertools resolver keeps the current
+event on its instance; devtools.workers.ProcessRunner (`make dev`) runs each in its own process.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import sys
 import threading
 import time
@@ -21,6 +23,8 @@ from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
 from devtools import iam
 from devtools.template import ROOT, TEMPLATE
+
+LOG = logging.getLogger("cloudshare.local")
 
 
 @dataclass
@@ -43,7 +47,9 @@ class LambdaContext:
 
 
 class FunctionFailed(Exception):
-    pass
+    def __init__(self, message: str, error_type: str):
+        super().__init__(message)
+        self.error_type = error_type
 
 
 class _PerThread:
@@ -72,35 +78,71 @@ def _one_request_per_thread() -> None:
     BaseRouter.__class__ = type("PerThreadRouterMeta", (type(BaseRouter),), slots)  # set through the class
 
 
-class InProcessRunner:
-    """What LocalApigwService needs of a runner: invoke(name, event, stdout=, stderr=) and is_debugging()."""
+class Runner:
+    """What LocalApigwService needs of a runner: invoke(name, event, stdout=, stderr=) and is_debugging();
+    what the stack's background work needs: call(name, event). Subclasses decide where handlers run."""
 
     def __init__(self) -> None:
-        _one_request_per_thread()
         stacks, _ = SamLocalStackProvider.get_stacks(str(TEMPLATE))
         self.stacks = stacks
         self.functions = {function.name: function for function in SamFunctionProvider(stacks).get_all()}
-        self._idle: dict[str, SimpleQueue] = {name: SimpleQueue() for name in self.functions}
-        self._loaded = 0
-        self._load_lock = threading.Lock()
-        for function in self.functions.values():
-            for layer in function.layers:
-                layer_path = str(ROOT / layer.codeuri)
-                if layer_path not in sys.path:
-                    sys.path.insert(0, layer_path)
+        # Function -> its environment variables as the template declares them (Globals included).
+        self.variables = {
+            name: {key: str(value) for key, value in (function.environment or {}).get("Variables", {}).items()}
+            for name, function in self.functions.items()
+        }
+
+    @staticmethod
+    def layer_paths(function) -> list[str]:
+        return [str(ROOT / layer.codeuri) for layer in function.layers]
 
     def environment(self) -> dict[str, str]:
         """The union of the functions' environment variables as the template declares them."""
         merged: dict[str, str] = {}
-        for function in self.functions.values():
-            merged.update((function.environment or {}).get("Variables", {}))
-        return {name: str(value) for name, value in merged.items()}
+        for variables in self.variables.values():
+            merged.update(variables)
+        return merged
 
     def is_debugging(self) -> bool:
         return False
 
     def call(self, function_name: str, event: dict):
         """Invokes a handler with a Python event; raises FunctionFailed if the handler raised."""
+        raise NotImplementedError
+
+    def invoke(self, function_identifier: str, event: str, stdout=None, stderr=None, **_ignored) -> None:
+        request = json.loads(event)
+        request_id = None
+        if "requestContext" in request:
+            # SAM CLI computes its default requestId once, so every request would share one id (and
+            # every log line one correlation_id); API Gateway gives each request its own.
+            request_id = request["requestContext"]["requestId"] = str(uuid.uuid4())
+        try:
+            result = self.call(function_identifier, request)
+        except FunctionFailed as failure:
+            LOG.error("invocation failed: %s", failure)
+            result = {"errorMessage": str(failure), "errorType": failure.error_type}
+        if request_id and isinstance(result, dict) and "statusCode" in result:
+            # API Gateway names the request in its answer: the handler's correlation_id.
+            result["headers"] = {**(result.get("headers") or {}), "x-amzn-RequestId": request_id}
+        stdout.write_str(json.dumps(result))
+
+
+class InProcessRunner(Runner):
+    """Runs the handlers in this process (the unit tests, with moto in-process)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _one_request_per_thread()
+        self._idle: dict[str, SimpleQueue] = {name: SimpleQueue() for name in self.functions}
+        self._loaded = 0
+        self._load_lock = threading.Lock()
+        for function in self.functions.values():
+            for layer_path in self.layer_paths(function):
+                if layer_path not in sys.path:
+                    sys.path.insert(0, layer_path)
+
+    def call(self, function_name: str, event: dict):
         function = self.functions[function_name]
         handler = self._acquire(function_name)
         try:
@@ -108,17 +150,10 @@ class InProcessRunner:
             with iam.enforce(function_name):  # its AWS calls are authorised by its own policy, as on AWS
                 return handler(event, context)
         except Exception as error:
-            raise FunctionFailed(f"{function_name}: {type(error).__name__}: {error}") from error
+            traceback.print_exc()  # as the Lambda runtime logs an unhandled error
+            raise FunctionFailed(f"{function_name}: {type(error).__name__}: {error}", type(error).__name__) from error
         finally:
             self._idle[function_name].put(handler)
-
-    def invoke(self, function_identifier: str, event: str, stdout=None, stderr=None, **_ignored) -> None:
-        try:
-            result = self.call(function_identifier, json.loads(event))
-        except FunctionFailed as failure:
-            traceback.print_exception(failure.__cause__, file=sys.stderr)
-            result = {"errorMessage": str(failure), "errorType": type(failure.__cause__).__name__}
-        stdout.write_str(json.dumps(result))
 
     def _acquire(self, function_name: str):
         try:

@@ -2,11 +2,12 @@
 
 - an embedded AWS (moto server) unless --aws-endpoint points elsewhere (LocalStack, real AWS);
 - the table and bucket created from template.yaml's Properties;
-- S3 ObjectCreated -> SQS -> a poller that invokes the template's S3-event functions in-process;
-- Schedule events run on their rate; both invoked as Lambda invokes asynchronously (retries, then the
-  on-failure queue of EventInvokeConfig);
+- the template's S3 events (filters included) -> a queue per function -> a poller that invokes it,
+  as Lambda invokes asynchronously (retries, then the on-failure queue of EventInvokeConfig);
+- Schedule events run on their rate, invoked the same way;
 - the template's SQS queues, and SQS-triggered functions fed from them;
-- SAM CLI's own local API Gateway (routing, event construction) in front of in-process handlers.
+- SAM CLI's own local API Gateway (routing, event construction) in front of the handlers, each
+  function in its own worker processes (devtools.workers), as Lambda runs execution environments.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ import logging
 import os
 import secrets
 import signal
+import socket
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+
+import requests
 
 from devtools.template import (
     ROOT,
@@ -29,6 +35,7 @@ from devtools.template import (
     create_table,
     functions_with_event,
     on_failure_queue,
+    s3_subscriptions,
     template,
 )
 
@@ -36,6 +43,7 @@ LOG = logging.getLogger("cloudshare.local")
 DEMO_EMAIL = "demo@cloudshare.local"
 DEMO_PLAN = "pro"
 EMBEDDED = "embedded"
+STARTUP_SECONDS = 60
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,6 +59,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--name", default=os.environ.get("CLOUDSHARE_LOCAL_NAME", "cloudshare-local"),
                         help="prefix of the table, bucket and queue names")
+    parser.add_argument("--max-instances", type=int, default=int(os.environ.get("CLOUDSHARE_MAX_INSTANCES", "4")),
+                        help="concurrent execution environments (worker processes) per function")
+    parser.add_argument("--idle-seconds", type=float, default=float(os.environ.get("CLOUDSHARE_IDLE_SECONDS", "300")),
+                        help="an environment idle this long is stopped, as Lambda recycles idle ones")
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CLOUDSHARE_STATE_DIR", ROOT / ".local")))
     return parser.parse_args(argv)
 
@@ -60,9 +72,9 @@ class LocalStack:
         self.options = options
         self.table_name = options.name
         self.bucket_name = f"{options.name}-files"
-        self.queue_name = f"{options.name}-s3-events"
         self.queues: dict[str, str] = {}  # the template's SQS queues: logical id -> URL
         self.environment: dict[str, str] = {}  # what the functions get, secrets left out
+        self.event_queues: dict[str, str] = {}  # S3-event function -> the queue of its notifications
         self.stop_event = threading.Event()
         self._moto = None
         self.runner = None
@@ -78,9 +90,9 @@ class LocalStack:
         if options.aws_endpoint == EMBEDDED:
             from moto.server import ThreadedMotoServer
 
-            from devtools.moto_writes import serialize_dynamodb_writes
+            from devtools.moto_writes import dynamodb_guarantees
 
-            serialize_dynamodb_writes()  # concurrent requests must not undo each other's writes
+            dynamodb_guarantees()  # atomic, serializable, idempotent writes at the cost of what they touch
             self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
             self._moto.start()
             endpoint = f"http://{options.host}:{options.aws_port}"
@@ -105,31 +117,29 @@ class LocalStack:
             create_bucket(s3, self.bucket_name)
         self.nonce_secret_arn = create_nonce_secret(boto3.client("secretsmanager"), f"{self.table_name}-nonce")
         self.queues = create_queues(boto3.client("sqs"), self.options.name)
-        if functions_with_event("S3"):
+        if s3_subscriptions():
             self._wire_bucket_notifications(s3, boto3.client("sqs"))
         if os.environ.get("AWS_ENDPOINT_URL"):  # an emulated SES (never real AWS: that would mail the address)
             boto3.client("ses").verify_email_identity(EmailAddress=_share_sender())
 
     def _wire_bucket_notifications(self, s3, sqs) -> None:
-        queue_url = sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        # The template's events and key filters (objects outside them, e.g. thumbnails/, never notify).
+        """One queue per S3-event function, subscribed with that function's own events and filters
+        from template.yaml, so each function gets what AWS would deliver to it and nothing else."""
         configurations = []
-        for events in functions_with_event("S3").values():
-            for event in events.values():
-                kinds = [event["Events"]] if isinstance(event["Events"], str) else event["Events"]
-                rules = event.get("Filter", {}).get("S3Key", {}).get("Rules")
-                configurations.append({"QueueArn": queue_arn, "Events": kinds,
-                                       **({"Filter": {"Key": {"FilterRules": rules}}} if rules else {})})
+        for function, subscriptions in s3_subscriptions().items():
+            queue_url = sqs.create_queue(QueueName=f"{self.options.name}-{function}"[:80])["QueueUrl"]
+            attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+            configurations += [{"QueueArn": attributes["QueueArn"], **subscription} for subscription in subscriptions]
+            self.event_queues[function] = queue_url
         s3.put_bucket_notification_configuration(
-            Bucket=self.bucket_name, NotificationConfiguration={"QueueConfigurations": configurations})
-        self.queue_url = queue_url
+            Bucket=self.bucket_name, NotificationConfiguration={"QueueConfigurations": configurations}
+        )
 
     # ------------------------------------------------------------------ functions
     def configure_functions(self) -> None:
-        from devtools.runner import InProcessRunner
+        from devtools.workers import ProcessRunner
 
-        self.runner = InProcessRunner()
+        self.runner = ProcessRunner(self.options.max_instances, self.options.idle_seconds)
         # Links are built from configuration or API Gateway's domainName, which SAM's local gateway
         # copies from the Host header: so the local stack configures its own address.
         physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
@@ -183,8 +193,8 @@ class LocalStack:
             retries, failure_queue = on_failure_queue(name)
             return AsyncInvoker(self.runner, name, self.queues.get(failure_queue), retries)
 
-        for name in functions_with_event("S3"):
-            QueuePoller(f"s3-events-{name}", self.queue_url, s3_notifications(invoker(name)), self.stop_event).start()
+        for name, queue_url in self.event_queues.items():
+            QueuePoller(f"s3-events-{name}", queue_url, s3_notifications(invoker(name)), self.stop_event).start()
         for name, events in functions_with_event("Schedule").items():
             for event_name, event in events.items():
                 Scheduler(invoker(name), event_name, event["Schedule"], self.stop_event).start()
@@ -209,6 +219,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self.stop_event.set()
+        if self.runner:
+            self.runner.close()
         if self._moto:
             self._moto.stop()
 
@@ -232,6 +244,58 @@ def _write_private(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_stack(state_dir: Path, *options: str) -> tuple[subprocess.Popen, dict]:
+    """Starts `make dev` on free ports for another program (the tests, the soak), its output in
+    state_dir/stack.log; returns once it answers, with its credentials (and state_dir)."""
+    api_port, aws_port = free_port(), free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    credentials_file = state_dir / "credentials.json"
+    credentials_file.unlink(missing_ok=True)  # a previous run's would be taken for this one's
+    with open(state_dir / "stack.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.stack", "--api-port", str(api_port), "--aws-port", str(aws_port),
+             "--state-dir", str(state_dir), *options],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        return process, _wait_until_serving(process, state_dir) | {"state_dir": state_dir}
+    except BaseException:
+        process.kill()
+        raise
+
+
+def _wait_until_serving(process: subprocess.Popen, state_dir: Path) -> dict:
+    credentials_file = state_dir / "credentials.json"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"local stack exited early:\n{(state_dir / 'stack.log').read_text()}")
+        if credentials_file.exists():
+            try:
+                credentials = json.loads(credentials_file.read_text())
+                requests.get(f"{credentials['api_url']}/v3/account", timeout=5)
+                return credentials
+            except (requests.ConnectionError, requests.Timeout, ValueError):
+                pass
+        time.sleep(0.2)  # polls for the condition above
+    raise RuntimeError(f"local stack did not answer in {STARTUP_SECONDS}s:\n{(state_dir / 'stack.log').read_text()}")
+
+
+def stop_stack(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=60)  # dozens of workers and GBs of emulated AWS on a busy machine
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for noisy in ("werkzeug", "samcli", "botocore", "urllib3"):
@@ -240,6 +304,9 @@ def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
     stack = LocalStack(options)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Started from a background job (`nohup make dev &`, a CI step), Python inherits an ignored SIGINT;
+    # the tests and the soak stop the stack with SIGINT, as Ctrl-C does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         endpoint = stack.start_aws()
         stack.create_resources()

@@ -47,6 +47,25 @@ def functions_with_event(event_type: str) -> dict[str, dict]:
     return found
 
 
+def s3_subscriptions(bucket: str = "Bucket") -> dict[str, list[dict]]:
+    """Function logical id -> its S3 event subscriptions on that bucket, in the form of the S3 API's
+    notification configurations (events and key filters), without a destination."""
+    found = {}
+    for name, events in functions_with_event("S3").items():
+        subscriptions = [_s3_subscription(event) for event in events.values() if event["Bucket"] == {"Ref": bucket}]
+        if subscriptions:
+            found[name] = subscriptions
+    return found
+
+
+def _s3_subscription(event: dict) -> dict:
+    kinds = event["Events"]
+    subscription = {"Events": [kinds] if isinstance(kinds, str) else list(kinds)}
+    if rules := event.get("Filter", {}).get("S3Key", {}).get("Rules"):
+        subscription["Filter"] = {"Key": {"FilterRules": rules}}
+    return subscription
+
+
 def create_table(dynamodb, table_name: str) -> None:
     props = properties("Table")
     dynamodb.create_table(

@@ -12,7 +12,7 @@ from cloudshare.services import accounts, counting
 from cloudshare.store import public
 from cloudshare.store.aws import client
 from devtools import iam
-from devtools.moto_writes import serialize_dynamodb_writes
+from devtools.moto_writes import dynamodb_guarantees
 from devtools.runner import InProcessRunner
 from devtools.template import create_bucket, create_nonce_secret, create_queues, create_table
 
@@ -81,4 +81,4 @@ def share_sender(aws, monkeypatch):
 @pytest.fixture
 def serializable_transactions(monkeypatch):
     """DynamoDB's atomic, serializable writes for tests that race threads (see devtools.moto_writes)."""
-    serialize_dynamodb_writes(monkeypatch.setattr)
+    dynamodb_guarantees(monkeypatch.setattr)

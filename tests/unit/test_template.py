@@ -71,3 +71,12 @@ def test_listing_indexes_and_counter_shards_are_what_the_capacity_model_assumes(
     assert [key["AttributeName"] for key in indexes["FoldIndex"]["KeySchema"]] == ["fold_key"]
     fold = properties("FoldCountsFunction")
     assert fold["Events"]["EveryMinute"]["Properties"]["Schedule"] == "rate(1 minute)"
+
+
+def test_given_the_template_then_the_local_stack_subscribes_each_s3_function_with_its_own_filters():
+    from devtools.template import s3_subscriptions
+
+    # finalize owns items/ only: a thumbnail written under thumbnails/ must never reach it
+    assert s3_subscriptions()["S3FinalizeFunction"] == [
+        {"Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "items/"}]}}}
+    ]

@@ -119,6 +119,16 @@ def test_given_an_object_with_no_item_then_it_is_removed(runner, user):
     assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="items/")
 
 
+def test_given_an_event_for_a_key_outside_items_then_finalize_leaves_the_object_alone(runner, user):
+    # Given a thumbnail (no upload owns it) and an event for it, as a trigger without its prefix filter sends
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="thumbnails/abcdefghijkm/1", Body=b"jpeg")
+    # When finalize runs on it
+    runner.call("S3FinalizeFunction", s3_event("thumbnails/abcdefghijkm/1"))
+    # Then the thumbnail is still there
+    listed = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="thumbnails/")
+    assert [entry["Key"] for entry in listed["Contents"]] == ["thumbnails/abcdefghijkm/1"]
+
+
 def test_given_many_uploads_finishing_at_once_near_the_quota_then_storage_never_exceeds_it(
     runner, user, serializable_transactions
 ):

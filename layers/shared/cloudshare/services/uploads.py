@@ -204,6 +204,9 @@ def finalize_object(key: str, object_version: str | None = None) -> Item | None:
     """Handles one S3 ObjectCreated record (keys arrive URL-encoded, '+' for spaces; object_version is
     the record's versionId)."""
     key = unquote_plus(key)
+    if not key.startswith(KEY_PREFIX):  # thumbnails and the like are not uploads, whatever a trigger's filter says
+        logger.warning("object outside the uploads prefix; left alone", extra={"key": key})
+        return None
     parsed = parse_object_key(key)
     item, version = items.get_with_version(*parsed) if parsed else (None, None)
     if item is None or version is None or version.object_key != key:
