@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="concurrent execution environments (worker processes) per function")
     parser.add_argument("--idle-seconds", type=float, default=float(os.environ.get("CLOUDSHARE_IDLE_SECONDS", "300")),
                         help="an environment idle this long is stopped, as Lambda recycles idle ones")
+    # Every test client is 127.0.0.1: one address for all of them, where AWS would see one per client.
+    parser.add_argument("--failures-before-backoff", type=int, default=None,
+                        help="the FailuresBeforeBackoff parameter for the functions (default: the template's)")
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CLOUDSHARE_STATE_DIR", ROOT / ".local")))
     return parser.parse_args(argv)
 
@@ -145,6 +148,8 @@ class LocalStack:
         physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
                     "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url,
                     "NONCE_SECRET_ID": self.nonce_secret_arn}
+        if self.options.failures_before_backoff is not None:
+            physical["FAILURES_BEFORE_BACKOFF"] = str(self.options.failures_before_backoff)
         for name, value in self.runner.environment().items():
             # a queue's !Ref arrives as its logical id; the functions get its local URL
             os.environ[name] = self.environment[name] = physical.get(name, self.queues.get(value, value))

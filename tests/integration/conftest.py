@@ -15,9 +15,16 @@ from devtools.stack import start_stack, stop_stack
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Every test talks from 127.0.0.1, where on AWS each client has its own address: the tests that send
+# wrong passwords on purpose (fuzzing, refusals) would hold back every later test as one guessing
+# client. The backoff itself is proved in tests/unit/test_throttle.py with a controlled clock.
+FAILURES_BEFORE_BACKOFF = "100000"
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    process, credentials = start_stack(tmp_path_factory.mktemp("stack"))
+    process, credentials = start_stack(tmp_path_factory.mktemp("stack"), "--failures-before-backoff",
+                                       FAILURES_BEFORE_BACKOFF)
     yield credentials
     stop_stack(process)
 

@@ -15,7 +15,7 @@ from cloudshare.store import items
 from cloudshare.store import public as public_store
 from tests.unit import v1client as v1
 from tests.unit.apigw import bearer, body, digest_header, event
-from tests.unit.public_helpers import code, header, page, request, shared_file
+from tests.unit.public_helpers import code, counted, header, page, request, shared_file
 from tests.unit.v1client import stored_items
 from tests.unit.v3_calls import bookmark, call, record
 
@@ -73,7 +73,7 @@ def test_given_a_ticket_with_non_ascii_digits_then_it_counts_as_no_ticket_not_a_
     thumb = runner.call("PublicThumbnailFunction", request(f"/{code(item)}/thumbnail", query={"t": "²1.x"}))
     # Then: answered as a link without a ticket (served, and counted as a view of its own)
     assert content["statusCode"] == 302 and thumb["statusCode"] in (200, 302)
-    assert items.get(item.slug).view_counter == 1
+    assert counted(item.slug).view_counter == 1
 
 
 def test_given_a_non_ascii_grant_cookie_or_ticket_then_the_item_stays_locked_not_a_500(runner, user):
@@ -179,7 +179,7 @@ def test_given_a_server_bug_behind_a_parsed_request_then_it_stays_a_logged_500(r
 
     monkeypatch.setattr(items, "get", broken)
     v3 = call(runner, "V3GetItemFunction", f"/v3/items/{item.slug}", user["api_key"])
-    monkeypatch.setattr(public_store, "record_access", lambda *_args, **_kwargs: broken(item.slug))
+    monkeypatch.setattr(public_store, "cached_item", lambda *_args, **_kwargs: broken(item.slug))
     public = page(runner, code(item), accept="application/json")
     browser = page(runner, code(item))
     assert v3["statusCode"] == 500 and body(v3)["errors"]["message"].startswith("Internal server error")

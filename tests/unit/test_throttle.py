@@ -51,7 +51,7 @@ def counters() -> list[dict]:
 def test_given_30_wrong_digest_passwords_then_429s_and_the_right_one_works_once_the_backoff_passed(
         runner, user, frozen):
     statuses = [digest(runner, user, f"guess {n}") for n in range(30)]
-    free = throttle.FREE_FAILURES + 1  # checked and refused; the last of them starts the backoff
+    free = throttle.free_failures() + 1  # checked and refused; the last of them starts the backoff
     assert [r["statusCode"] for r in statuses] == [403] * free + [429] * (30 - free)
     refused = statuses[-1]
     assert body(refused)["errors"]["message"] == "Too many failed attempts. Try again in 1 s."
@@ -66,7 +66,7 @@ def test_given_30_wrong_digest_passwords_then_429s_and_the_right_one_works_once_
 
 def test_given_an_attacker_who_waits_out_each_backoff_then_it_doubles_up_to_the_source_cap(runner, user, frozen):
     waits = []
-    for _ in range(throttle.FREE_FAILURES):
+    for _ in range(throttle.free_failures()):
         assert digest(runner, user, "guess")["statusCode"] == 403
     for _ in range(12):
         assert digest(runner, user, "guess")["statusCode"] == 403
@@ -98,7 +98,7 @@ def test_given_wrong_api_keys_from_one_source_then_429_in_the_v1_format_while_ot
         runner, user, frozen):
     wrong = user["api_key"][:-4] + "AAAA"
     statuses = [call(runner, V1, {"x-api-key": wrong}) for _ in range(10)]
-    free = throttle.FREE_FAILURES + 1
+    free = throttle.free_failures() + 1
     assert [r["statusCode"] for r in statuses] == [403] * free + [429] * (10 - free)
     assert body(statuses[-1]) == {"status": False, "message": "Too many failed attempts. Try again in 1 s."}
     assert retry_after(statuses[-1]) == 1
@@ -111,7 +111,7 @@ def test_given_wrong_api_keys_from_one_source_then_429_in_the_v1_format_while_ot
 def test_given_a_burst_of_parallel_guesses_past_the_free_ones_then_dynamodb_lets_one_through(
         runner, user, frozen, serializable_transactions):
     wrong = {"x-api-key": user["api_key"][:-4] + "AAAA"}
-    for _ in range(throttle.FREE_FAILURES):
+    for _ in range(throttle.free_failures()):
         assert call(runner, V1, wrong)["statusCode"] == 403
     with ThreadPoolExecutor(8) as pool:
         statuses = sorted(pool.map(lambda _: call(runner, V1, copy.deepcopy(wrong))["statusCode"], range(8)))

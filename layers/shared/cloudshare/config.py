@@ -18,6 +18,7 @@ class Settings:
     retention_days: int
     share_sender: str | None = None  # the SES identity that share e-mails come from
     thumbnail_queue_url: str = ""  # where settled images ask ThumbnailFunction for their thumbnail
+    failures_before_backoff: int = 5  # wrong passwords or keys a subject may send before it is held back
 
     def require_nonce_secret_id(self) -> str:
         """Only functions that sign or verify nonces, grants and tickets know the secret."""
@@ -45,4 +46,5 @@ def settings() -> Settings:
         retention_days=int(os.environ.get("RETENTION_DAYS", "30")),
         share_sender=os.environ.get("SHARE_SENDER") or None,
         thumbnail_queue_url=os.environ.get("THUMBNAIL_QUEUE_URL", ""),
+        failures_before_backoff=int(os.environ.get("FAILURES_BEFORE_BACKOFF", "5")),
     )

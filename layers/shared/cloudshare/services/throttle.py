@@ -1,14 +1,14 @@
 """How fast credentials may be guessed: backoff per target (an account, a protected item) and per
 source address, counted in the table (store/throttles.py) — never a throttle shared by all clients.
 
-- A subject may fail FREE_FAILURES times within the current and the previous one-hour window
-  without delay; each further failure holds it back 1, 2, 4, … seconds (doubling), at most
-  SOURCE_CAP_SECONDS for a source and TARGET_CAP_SECONDS for a target.
+- A subject may fail free_failures() times (the template's FailuresBeforeBackoff, 5 by default)
+  within the current and the previous one-hour window without delay; each further failure holds
+  it back 1, 2, 4, … seconds (doubling), at most SOURCE_CAP_SECONDS for a source and TARGET_CAP_SECONDS for a target.
 - A target's backoff holds a source with no failures of its own for at most CLEAN_SOURCE_SECONDS
   after the target's last failure, so an attacker elsewhere cannot lock the owner out.
 - An attempt while held is refused unchecked and uncounted (429 + Retry-After).
 - The counters are read in the same request as the credential, and a success writes nothing — as
-  long as its subjects are below FREE_FAILURES. Past that, each attempt first claims the subject's
+  long as its subjects are below free_failures(). Past that, each attempt first claims the subject's
   turn with a conditional write (DynamoDB lets one of concurrent attempts through, so a burst cannot
   outrun the count), and a success gives the turn back.
 """
@@ -18,15 +18,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from cloudshare.config import settings
 from cloudshare.errors import TooManyAttempts
 from cloudshare.services import clock
 from cloudshare.store import throttles
 
 WINDOW_SECONDS = 60 * 60
-FREE_FAILURES = 5
 SOURCE_CAP_SECONDS = 15 * 60
 TARGET_CAP_SECONDS = 60
 CLEAN_SOURCE_SECONDS = 5
+
+
+def free_failures() -> int:
+    """Failures a subject may have in the current and previous window before it is held back."""
+    return settings().failures_before_backoff
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class Subject:
 
 def backoff(failures: int, cap: int) -> int:
     """Seconds a subject is held after its `failures`-th failure."""
-    beyond = failures - FREE_FAILURES
+    beyond = failures - free_failures()
     return 0 if beyond <= 0 else min(2 ** min(beyond - 1, 30), cap)
 
 
@@ -86,13 +91,13 @@ class Attempt:
         return counter.clean_until if self._lane(subject) == throttles.CLEAN_UNTIL else counter.until
 
     def admit(self) -> None:
-        """Raises TooManyAttempts while a subject is held; past FREE_FAILURES, claims each turn."""
+        """Raises TooManyAttempts while a subject is held; past free_failures(), claims each turn."""
         held_until = max(self._held_until(subject) for subject in self._subjects())
         if held_until > self.now:
             raise TooManyAttempts(held_until - self.now)
         for subject in self._subjects():
             failures = self._counter(subject).failures
-            if failures < FREE_FAILURES:
+            if failures < free_failures():
                 continue
             lane = self._lane(subject)
             turn = CLEAN_SOURCE_SECONDS if lane == throttles.CLEAN_UNTIL else backoff(failures + 1, subject.cap)
