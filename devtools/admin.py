@@ -51,17 +51,18 @@ def _connect(options: argparse.Namespace) -> None:
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ["TABLE_NAME"] = table
     if getattr(options, "needs_bucket", False):
-        bucket = options.bucket or (options.stack and _stack_output(options.stack, "BucketName"))
-        if bucket:
-            os.environ["BUCKET_NAME"] = bucket
-        if not os.environ.get("BUCKET_NAME"):
-            sys.exit("cloudshare-admin: say --bucket or --stack, or start the local stack with `make dev`")
+        _locate(options, "BUCKET_NAME", options.bucket, "BucketName", "--bucket")
     if getattr(options, "needs_secret", False):
-        secret = options.secret_id or (options.stack and _stack_output(options.stack, "NonceSecretArn"))
-        if secret:
-            os.environ["NONCE_SECRET_ID"] = secret
-        if not os.environ.get("NONCE_SECRET_ID"):
-            sys.exit("cloudshare-admin: say --secret-id or --stack, or start the local stack with `make dev`")
+        _locate(options, "NONCE_SECRET_ID", options.secret_id, "NonceSecretArn", "--secret-id")
+
+
+def _locate(options: argparse.Namespace, variable: str, given: str | None, output: str, flag: str) -> None:
+    """A resource the command needs: its flag, else the stack's output, else the local stack's (already set)."""
+    value = given or (options.stack and _stack_output(options.stack, output))
+    if value:
+        os.environ[variable] = value
+    if not os.environ.get(variable):
+        sys.exit(f"cloudshare-admin: say {flag} or --stack, or start the local stack with `make dev`")
 
 
 def _stack_output(stack_name: str, key: str) -> str:
