@@ -53,16 +53,26 @@ def _items_in(parsed: dict) -> int:
 
 
 @contextmanager
-def counting():
-    """Within the block, every AWS call made through new clients (and cloudshare's) is counted."""
+def session_hooks(hooks: dict):
+    """Within the block, botocore events of new clients of the default session (cloudshare's are made
+    afresh) reach `hooks` (event name -> handler)."""
     from cloudshare.store.aws import client
 
     session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-    counter = CallCount()
-    session.events.register("after-call.*.*", counter._after_call)
+    for event, handler in hooks.items():
+        session.events.register(event, handler)
     client.cache_clear()
     try:
-        yield counter
+        yield
     finally:
-        session.events.unregister("after-call.*.*", counter._after_call)
+        for event, handler in hooks.items():
+            session.events.unregister(event, handler)
         client.cache_clear()
+
+
+@contextmanager
+def counting():
+    """Within the block, every AWS call made through new clients (and cloudshare's) is counted."""
+    counter = CallCount()
+    with session_hooks({"after-call.*.*": counter._after_call}):
+        yield counter

@@ -148,20 +148,10 @@ class Recorder:
 
     @contextmanager
     def recording(self):
-        import boto3
+        from devtools.awscalls import session_hooks
 
-        from cloudshare.store.aws import client
-
-        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-        session.events.register("before-parameter-build.*.*", self.before)
-        session.events.register("after-call.*.*", self.after)
-        client.cache_clear()
-        try:
+        with session_hooks({"before-parameter-build.*.*": self.before, "after-call.*.*": self.after}):
             yield self
-        finally:
-            session.events.unregister("before-parameter-build.*.*", self.before)
-            session.events.unregister("after-call.*.*", self.after)
-            client.cache_clear()
 
     def take(self) -> Sample:
         sample, self.sample = self.sample, Sample()
@@ -292,7 +282,7 @@ def peak_units(per_request: Sample, spread: Spread, rate: float) -> dict[str, fl
 
 def _environment() -> None:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(TABLE_NAME="bench-scale", BUCKET_NAME="bench-scale-files", NONCE_SECRET="bench",
+    os.environ.update(TABLE_NAME="bench-scale", BUCKET_NAME="bench-scale-files", NONCE_SECRET_ID="bench-scale-nonce",
                       AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                       POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true",
                       POWERTOOLS_METRICS_NAMESPACE="cloudshare", POWERTOOLS_SERVICE_NAME="cloudshare",
@@ -455,14 +445,17 @@ def measure(price: dict) -> dict[str, Profile]:
 
     from cloudshare.config import settings
     from cloudshare.services import accounts, links, share_tokens
-    from cloudshare.store import public
-    from devtools.template import create_bucket, create_table
+    from cloudshare.store import items, public
+    from devtools.template import create_bucket, create_nonce_secret, create_queues, create_table
 
     settings.cache_clear()
     browser = "text/html,application/xhtml+xml,*/*;q=0.8"
     with mock_aws():
         create_table(boto3.client("dynamodb"), settings().table_name)
         create_bucket(boto3.client("s3"), settings().bucket_name)
+        create_nonce_secret(boto3.client("secretsmanager"), settings().nonce_secret_id)
+        os.environ["THUMBNAIL_QUEUE_URL"] = create_queues(boto3.client("sqs"), "bench-scale")["ThumbnailQueue"]
+        settings.cache_clear()
         recorder = Recorder(schema())
         with recorder.recording(), contextlib.ExitStack() as stack:
             driver = Driver(recorder, price)
@@ -472,7 +465,7 @@ def measure(price: dict) -> dict[str, Profile]:
             limited = _share(owner, "limited.jpg", expires_after_views=10**9)
             locked = _share(owner, "locked.jpg", password_hash="x")
             locked_slug = links.split_code(locked)[0]
-            cookie = f"grant_{locked_slug}={share_tokens.grant(locked_slug)}"
+            cookie = f"grant_{locked_slug}={share_tokens.grant(items.get(locked_slug))}"
             many = [_share(owner, f"item{number}.jpg") for number in range(SAMPLES)]
             page = driver.call("PublicPageFunction", _public_event(f"/{link}", "application/json"))
             ticket = {"t": json.loads(page["body"])["remote_url"].rpartition("?t=")[2]}
