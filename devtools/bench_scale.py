@@ -352,6 +352,7 @@ def _share(owner, name: str, **changes) -> str:
     import boto3
 
     from cloudshare.config import settings
+    from cloudshare.models import KEEP
     from cloudshare.services import links, uploads
     from cloudshare.store import items
 
@@ -360,7 +361,7 @@ def _share(owner, name: str, **changes) -> str:
                                   ContentType="image/jpeg")
     item = uploads.settle(ticket.item, ticket.version)
     if changes:
-        item = items.update_fields(item, changes, [], due_at=items.UNCHANGED)
+        item = items.update_fields(item, changes, [], due_at=KEEP)
     return links.share_code(item)
 
 

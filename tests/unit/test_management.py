@@ -111,13 +111,14 @@ def test_given_an_expiry_then_a_favorite_toggle_leaves_what_is_due_in_place(user
 
 
 def test_given_two_changes_from_the_same_read_then_the_second_is_refused_by_the_database(user):
+    from cloudshare.models import KEEP
     from cloudshare.store import items
 
     owner = user["user"]
     stale = management.owned(owner, ready_file(owner).slug)
-    items.update_fields(stale, {"name": "first.txt"}, [], items.UNCHANGED)
+    items.update_fields(stale, {"name": "first.txt"}, [], KEEP)
     with pytest.raises(items.StateChanged):
-        items.update_fields(stale, {"name": "second.txt"}, [], items.UNCHANGED)
+        items.update_fields(stale, {"name": "second.txt"}, [], KEEP)
     # the service reads again and applies the change to the item as it now is
     assert management.update(owner, stale.slug, ItemChanges(name="second.txt")).name == "second.txt"
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
+from cloudshare.models import KEEP
 from cloudshare.services import counting
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import items, public, view_counts
@@ -162,7 +163,7 @@ def test_given_a_new_password_then_the_page_asks_for_it_past_the_cache_bound(run
     item = shared_file(user["user"], "secret.png")
     assert page(runner, item)["statusCode"] == 200
     items.update_fields(items.get(item.slug), {"password_hash": hash_password("new secret")}, [],
-                        due_at=items.UNCHANGED)
+                        due_at=KEEP)
     later()
     response = page(runner, item)
     assert response["statusCode"] == 403 and 'id="preview"' not in response["body"]
@@ -171,7 +172,7 @@ def test_given_a_new_password_then_the_page_asks_for_it_past_the_cache_bound(run
 def test_given_an_unpublished_item_within_the_cache_bound_then_the_cache_is_what_delays_it(runner, user, later):
     item = shared_file(user["user"], "soon.png")
     assert page(runner, item)["statusCode"] == 200
-    items.update_fields(items.get(item.slug), {"is_published": False}, [], due_at=items.UNCHANGED)
+    items.update_fields(items.get(item.slug), {"is_published": False}, [], due_at=KEEP)
     later(public.ITEM_CACHE_SECONDS / 2)
     assert page(runner, item)["statusCode"] == 200  # this instance read it less than the bound ago
     later(public.ITEM_CACHE_SECONDS / 2)

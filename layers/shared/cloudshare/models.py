@@ -7,6 +7,16 @@ from dataclasses import dataclass, field, fields, replace
 from cloudshare.plans import UNLIMITED, Plan, get_plan
 
 
+class Keep:
+    """'Leave as it is', where None means 'remove' (an owner's expiry, an item's due entry)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = Keep()
+
+
 @dataclass(frozen=True)
 class User:
     user_id: str

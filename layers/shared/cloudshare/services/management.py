@@ -16,7 +16,7 @@ from cloudshare.errors import (
     NotOwner,
     ServiceUnavailable,
 )
-from cloudshare.models import Item, User
+from cloudshare.models import KEEP, Item, Keep, User
 from cloudshare.services import clock, inputs, lifecycle
 from cloudshare.services.passwords import hash_password
 from cloudshare.services.uploads import new_link_secret
@@ -24,16 +24,6 @@ from cloudshare.store import items, listing
 
 MAX_PASSWORD_LENGTH = 1024
 MAX_PAGE_SIZE = 100
-
-
-class _Keep:
-    """'Leave as it is' for fields where None means 'remove'."""
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP = _Keep()
 
 
 @dataclass(frozen=True)
@@ -49,8 +39,8 @@ class ItemChanges:
     view_only: bool | None = None
     show_combined_comments: bool | None = None
     password: str | None = None  # "" removes the password
-    expiration_time: str | None | _Keep = KEEP  # ISO 8601; None removes
-    expires_after_views: int | None | _Keep = KEEP  # None removes
+    expiration_time: str | None | Keep = KEEP  # ISO 8601; None removes
+    expires_after_views: int | None | Keep = KEEP  # None removes
 
 
 _FLAGS = ("favorite", "is_published", "allow_comments", "allow_downloads", "view_only", "show_combined_comments")
@@ -79,7 +69,7 @@ def update(user: User, slug: str, changes: ItemChanges, action: str = "update") 
             return item
         now = clock.iso()
         sets["updated_at"] = now
-        due: str | None | object = items.UNCHANGED
+        due: str | None | Keep = KEEP
         if lifecycle.touches_expiry(sets, removes):  # only then may expiry, and what is due, move
             _, re_enabled, due = lifecycle.after_change(item, item.changed(sets, removes), now)
             removes += re_enabled

@@ -31,7 +31,7 @@ from cloudshare.models import Item, Version
 from cloudshare.observability import logger, metrics
 from cloudshare.services import clock, lifecycle, uploads
 from cloudshare.store import sweeps
-from cloudshare.store.items import StateChanged
+from cloudshare.store.writes import StateChanged
 
 ABANDONED_REASON = "The upload window closed before the file arrived"
 # Stop taking new work when less than this is left of the invocation: enough for one page's worth

@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 
 from cloudshare import content_types
 from cloudshare.errors import InvalidInput, ItemNotFound, LimitExceeded, NotOwner
-from cloudshare.models import Item, UploadTicket, User, Version
+from cloudshare.models import KEEP, Item, Keep, UploadTicket, User, Version
 from cloudshare.observability import logger
 from cloudshare.plans import UNLIMITED
 from cloudshare.services import clock, inputs, lifecycle, thumbnails
@@ -300,7 +300,7 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
                                   size=stored.size, content_type=content_type, version_name=version.name)
     change_sets = dict((version.item_changes or {}).get("sets", {}))
     change_removes = list((version.item_changes or {}).get("removes", []))
-    item_due = items.UNCHANGED
+    item_due: str | None | Keep = KEEP
     if first or lifecycle.touches_expiry(change_sets, change_removes):
         current, re_enabled, item_due = lifecycle.after_change(item, current.changed(change_sets, change_removes),
                                                                now)

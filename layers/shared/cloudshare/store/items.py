@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, fields
 
-from botocore.exceptions import ClientError
-
 from cloudshare.config import settings
-from cloudshare.models import Item, Version
+from cloudshare.models import KEEP, Item, Keep, Version
 from cloudshare.store.aws import client
 from cloudshare.store.counters import daily_count
 from cloudshare.store.objects import StoredObject
-from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.writes import OwnerLimit, StateChanged, conditional, transact, update_request
 
 DUE_INDEX = "DueIndex"
 DUE_SHARDS = 4  # sweeps query every shard: a constant cost when nothing is due
@@ -30,24 +29,8 @@ _ITEM_FIELDS = {field.name for field in fields(Item)}
 _VERSION_FIELDS = {field.name for field in fields(Version)}
 
 
-class _Unchanged:
-    def __repr__(self) -> str:
-        return "UNCHANGED"
-
-
-UNCHANGED = _Unchanged()  # update_fields: leave the due entry where it is
-
-
-class StateChanged(Exception):
-    """The record was no longer in the state the write expected (someone else settled it)."""
-
-
 class NotCurrent(Exception):
     """A newer version of the item landed first; this one is kept but does not become current."""
-
-
-class OwnerLimit(Exception):
-    """The owner's usage would pass a plan limit."""
 
 
 def key(slug: str) -> dict:
@@ -124,45 +107,30 @@ def _put_new(record: dict) -> dict:
 def create_upload(item: Item, version: Version, pending_until: str) -> None:
     """A new file item and its first, pending version, together (nothing is counted yet)."""
     # Only the item is due: abandoning a first upload removes the item and its version together.
-    _transact([{"Put": _put_new(item_record(item, pending_until))},
-               {"Put": _put_new(version_record(version, None))}])
+    transact([{"Put": _put_new(item_record(item, pending_until))},
+              {"Put": _put_new(version_record(version, None))}])
 
 
 def add_version(item: Item, version: Version, pending_until: str) -> None:
     """Hands out the next version number of an existing item: concurrent requests get distinct ones."""
-    claim = {
-        "TableName": settings().table_name,
-        "Key": key(item.slug),
-        "UpdateExpression": "SET last_version = :number",
+    claim = update_request(
+        key(item.slug), sets={"last_version": version.number},
         # only a ready item takes new versions: a pending one is still waiting for its first
-        "ConditionExpression": "last_version = :previous AND owner_id = :owner AND #state = :ready "
-                               "AND attribute_not_exists(deleted_at)",
-        "ExpressionAttributeNames": {"#state": "state"},
-        "ExpressionAttributeValues": to_values(
-            {":number": version.number, ":previous": version.number - 1, ":owner": item.owner_id, ":ready": "ready"}
-        ),
-    }
-    _transact([{"Update": claim}, {"Put": _put_new(version_record(version, pending_until))}])
+        condition="last_version = :previous AND owner_id = :owner AND #state = :ready "
+                  "AND attribute_not_exists(deleted_at)",
+        names={"#state": "state"},
+        values={":previous": version.number - 1, ":owner": item.owner_id, ":ready": "ready"},
+    )
+    transact([{"Update": claim}, {"Put": _put_new(version_record(version, pending_until))}])
 
 
 def create_bookmark(item: Item, due_at: str | None) -> None:
     """A bookmark is listed at once and counts as one of the owner's items."""
-    _transact([
+    transact([
         {"Put": _put_new(item_record(item, due_at))},
-        {"Update": {"TableName": settings().table_name, "Key": owner_key(item.owner_id),
-                    "UpdateExpression": "SET item_count = item_count + :one",
-                    "ConditionExpression": "attribute_exists(PK)",
-                    "ExpressionAttributeValues": to_values({":one": 1})}},
+        {"Update": update_request(owner_key(item.owner_id), increments={"item_count": 1},
+                                  condition="attribute_exists(PK)")},
     ])
-
-
-def _transact(actions: list[dict]) -> None:
-    try:
-        client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise StateChanged(str(error)) from error
-        raise
 
 
 def discard_pending(version: Version) -> None:
@@ -174,7 +142,7 @@ def discard_pending(version: Version) -> None:
     actions = [{"Delete": {"TableName": table, "Key": version_key(version.slug, version.number), **pending}}]
     if version.number == 1:
         actions.append({"Delete": {"TableName": table, "Key": key(version.slug), **pending}})
-    _transact(actions)
+    transact(actions)
 
 
 def get(slug: str) -> Item | None:
@@ -219,7 +187,7 @@ def list_versions(slug: str) -> list[Version]:
 
 def complete_upload(
     item: Item, version: Version, stored: StoredObject, content_type: str, now: str, today: str, *,
-    new_day: bool, make_current: bool, item_due: str | None | _Unchanged,
+    new_day: bool, make_current: bool, item_due: str | None | Keep,
     item_changes: tuple[dict, list[str]] = ({}, []),
 ) -> None:
     """pending -> ready for a version, its item and the owner's counters, in one transaction.
@@ -229,196 +197,129 @@ def complete_upload(
     many uploads finish at once. new_day picks the form of the daily counter update (a day's first
     upload resets it); the caller tries the other form if this one fails. make_current=False keeps
     the bytes (and their cost) without making this version the item's current one; item_changes
-    (attributes to set, to remove) and the due entry (item_due, unless UNCHANGED) go with a version
+    (attributes to set, to remove) and the due entry (item_due, unless KEEP) go with a version
     that becomes current. The version records which bytes (ETag, S3 version) it settled.
     """
-    table = settings().table_name
     first = version.number == 1
-    size = stored.size
-    version_update = {
-        "TableName": table,
-        "Key": version_key(version.slug, version.number),
-        "UpdateExpression": "SET #state = :ready, #size = :size, content_type = :type, etag = :etag, "
-                            "object_version = :object_version REMOVE due_shard, due_at",
-        "ConditionExpression": "#state = :pending",
-        "ExpressionAttributeNames": {"#state": "state", "#size": "size"},
-        "ExpressionAttributeValues": to_values({":ready": "ready", ":pending": "pending", ":size": size,
-                                                ":type": content_type, ":etag": stored.etag,
-                                                ":object_version": stored.version_id}),
-    }
-    item_values: dict = {":size": size, ":now": now}
-    item_names: dict = {}
-    item_sets = ["stored_bytes = stored_bytes + :size", "updated_at = :now"]
+    transact(
+        [{"Update": _version_settled(version, stored, content_type)},
+         {"Update": _item_settled(item, version, stored.size, content_type, now, make_current=make_current,
+                                  item_due=item_due, item_changes=item_changes)},
+         {"Update": _owner_charged(item.owner_id, version, stored.size, today, new_day=new_day)}],
+        # a first upload whose item changed is settled by someone else; a later one lost to a newer version
+        failures=(StateChanged, StateChanged if first else NotCurrent, OwnerLimit),
+    )
+
+
+def _version_settled(version: Version, stored: StoredObject, content_type: str) -> dict:
+    """The pending version becomes ready, recording which bytes (ETag, S3 version) it settled."""
+    return update_request(
+        version_key(version.slug, version.number),
+        sets={"state": "ready", "size": stored.size, "content_type": content_type, "etag": stored.etag,
+              "object_version": stored.version_id},
+        removes=["due_shard", "due_at"],
+        condition="#state = :pending", names={"#state": "state"}, values={":pending": "pending"},
+    )
+
+
+def _item_settled(item: Item, version: Version, size: int, content_type: str, now: str, *, make_current: bool,
+                  item_due: str | None | Keep, item_changes: tuple[dict, list[str]]) -> dict:
+    """The item pays for the version's bytes; a first upload makes it ready and listed; a version that
+    becomes current (a newer one did not land first) brings its object and the changes asked with it."""
+    sets: dict = {"updated_at": now}
+    removes: list[str] = []
+    names: dict = {}
+    values: dict = {}
+    condition = "attribute_exists(PK)"
     if make_current:
-        item_names.update({"#size": "size", "#version": "version"})
-        item_sets += ["#version = :number", "object_key = :key", "#size = :size", "content_type = :type",
-                      "version_name = :version_name"]
-        item_values.update({":number": version.number, ":key": version.object_key, ":type": content_type,
-                            ":version_name": version.name})
-        condition = "attribute_exists(PK) AND #version < :number"
-    else:
-        condition = "attribute_exists(PK)"
-    removes = []
-    if first:
-        item_names["#state"] = "state"
-        item_sets.append("#state = :ready")
-        item_values.update({":ready": "ready", ":pending": "pending"})
+        sets.update({"version": version.number, "object_key": version.object_key, "size": size,
+                     "content_type": content_type, "version_name": version.name})
+        change_sets, change_removes = item_changes
+        if item_due is not KEEP:
+            due_sets, due_removes = due_changes(item.slug, item_due)
+            change_sets, change_removes = {**change_sets, **due_sets}, [*change_removes, *due_removes]
+        sets.update(change_sets)
+        removes += change_removes
+        names["#version"] = "version"
+        values[":number"] = version.number
+        condition += " AND #version < :number"
+    if version.number == 1:
         listed = listing_attributes(item)
-        item_sets += ["GSI1PK = :listing", "GSI1SK = :listed_at"]
-        item_values.update({":listing": listed["GSI1PK"], ":listed_at": listed["GSI1SK"]})
+        sets.update({"state": "ready", "GSI1PK": listed["GSI1PK"], "GSI1SK": listed["GSI1SK"]})
+        names["#state"] = "state"
+        values[":pending"] = "pending"
         # a first upload landing on an item deleted meanwhile is not counted (the purge removes it)
         condition += " AND #state = :pending AND attribute_not_exists(deleted_at)"
-    if make_current:
-        change_sets, change_removes = item_changes
-        if item_due is not UNCHANGED:
-            due_sets, due_removes = _due_changes(item.slug, item_due)
-            change_sets, change_removes = {**change_sets, **due_sets}, [*change_removes, *due_removes]
-        for index, (name, value) in enumerate(change_sets.items()):
-            item_names[f"#c{index}"] = name
-            item_values[f":c{index}"] = value
-            item_sets.append(f"#c{index} = :c{index}")
-        for index, name in enumerate(change_removes):
-            item_names[f"#r{index}"] = name
-            removes.append(f"#r{index}")
-    item_update = {
-        "TableName": table,
-        "Key": key(item.slug),
-        "UpdateExpression": "SET " + ", ".join(item_sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": to_values(item_values),
-    }
-    if item_names:
-        item_update["ExpressionAttributeNames"] = item_names
+    return update_request(key(item.slug), sets=sets, removes=removes, increments={"stored_bytes": size},
+                          condition=condition, names=names, values=values)
 
-    owner_sets = ["storage_used = storage_used + :size"]
+
+def _owner_charged(owner_id: str, version: Version, size: int, today: str, *, new_day: bool) -> dict:
+    """The owner's storage, daily uploads and (for a new item) item and artifact counts, within the
+    plan limits recorded on the version."""
+    increments = {"storage_used": size}
     conditions = ["attribute_exists(PK)"]
-    values: dict = {":size": size}
+    values: dict = {}
     if version.storage_quota >= 0:
         conditions.append("storage_used <= :room")
         values[":room"] = version.storage_quota - size
-    if first:
-        owner_sets += ["item_count = item_count + :one", "artifact_count = artifact_count + :one"]
-        values[":one"] = 1
+    if version.number == 1:
+        increments.update({"item_count": 1, "artifact_count": 1})
         if version.artifact_limit >= 0:
             conditions.append("artifact_count < :artifacts")
             values[":artifacts"] = version.artifact_limit
     counter, counter_condition, counter_values = daily_count("uploads", today, 1, version.daily_uploads,
                                                              new_day=new_day)
-    owner_sets.append(counter)
     conditions.append(counter_condition)
     values.update(counter_values)
-    owner_update = {
-        "TableName": table,
-        "Key": owner_key(item.owner_id),
-        "UpdateExpression": "SET " + ", ".join(owner_sets),
-        "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeValues": to_values(values),
-    }
-    try:
-        client("dynamodb").transact_write_items(
-            TransactItems=[{"Update": version_update}, {"Update": item_update}, {"Update": owner_update}]
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-        if reasons[:1] == ["ConditionalCheckFailed"]:
-            raise StateChanged(version.slug) from error
-        if reasons[1:2] == ["ConditionalCheckFailed"]:
-            raise (StateChanged if first else NotCurrent)(version.slug) from error
-        if reasons[2:3] == ["ConditionalCheckFailed"]:
-            raise OwnerLimit(item.owner_id) from error
-        raise
+    return update_request(owner_key(owner_id), increments=increments, clauses=[counter],
+                          condition=" AND ".join(conditions), values=values)
 
 
 def mark_failed(version: Version, reason: str, now: str, purge_at: str) -> None:
     """A rejected upload: the version (and, for a first upload, its item) become failed, once; a failed
     item stays due, for its purge at purge_at."""
-    table = settings().table_name
-    due = due_attributes(version.slug, purge_at)
-    failed = {":failed": "failed", ":pending": "pending", ":reason": reason, ":now": now,
-              ":shard": due["due_shard"], ":due": due["due_at"]}
-    actions = [{"Update": {
-        "TableName": table,
-        "Key": version_key(version.slug, version.number),
-        "UpdateExpression": "SET #state = :failed, failure_reason = :reason REMOVE due_shard, due_at",
-        "ConditionExpression": "#state = :pending",
-        "ExpressionAttributeNames": {"#state": "state"},
-        "ExpressionAttributeValues": to_values({k: failed[k] for k in (":failed", ":pending", ":reason")}),
-    }}]
+    pending = {"condition": "#state = :pending", "names": {"#state": "state"}, "values": {":pending": "pending"}}
+    failed = {"state": "failed", "failure_reason": reason}
+    actions = [{"Update": update_request(version_key(version.slug, version.number), sets=failed,
+                                         removes=["due_shard", "due_at"], **pending)}]
     if version.number == 1:
-        actions.append({"Update": {
-            "TableName": table,
-            "Key": key(version.slug),
-            "UpdateExpression": "SET #state = :failed, failure_reason = :reason, updated_at = :now, "
-                                "due_shard = :shard, due_at = :due",
-            "ConditionExpression": "#state = :pending",
-            "ExpressionAttributeNames": {"#state": "state"},
-            "ExpressionAttributeValues": to_values(failed),
-        }})
-    _transact(actions)
+        actions.append({"Update": update_request(
+            key(version.slug), sets={**failed, "updated_at": now, **due_attributes(version.slug, purge_at)},
+            **pending)})
+    transact(actions)
 
 
-def _due_changes(slug: str, due_at: str | None) -> tuple[dict, list[str]]:
-    """SET values or REMOVE names that put an item's due attributes in line with due_at."""
-    return (due_attributes(slug, due_at), []) if due_at else ({}, ["due_shard", "due_at"])
+def due_changes(slug: str, due_at: str | None, suffix: str = "") -> tuple[dict, list[str]]:
+    """SET values or REMOVE names that move a record's due entry to due_at (None: remove it)."""
+    return (due_attributes(slug, due_at, suffix), []) if due_at else ({}, ["due_shard", "due_at"])
 
 
-def _update_expression(sets: dict, removes: list[str]) -> tuple[str, dict, dict]:
-    """An UpdateExpression with every attribute name aliased (names like `size` are reserved)."""
-    names, values, assignments = {}, {}, []
-    for index, (name, value) in enumerate(sets.items()):
-        names[f"#s{index}"] = name
-        values[f":s{index}"] = value
-        assignments.append(f"#s{index} = :s{index}")
-    removals = []
-    for index, name in enumerate(removes):
-        names[f"#r{index}"] = name
-        removals.append(f"#r{index}")
-    expression = ("SET " + ", ".join(assignments) if assignments else "") + (
-        " REMOVE " + ", ".join(removals) if removals else "")
-    return expression.strip(), names, values
-
-
-def update_fields(item: Item, sets: dict, removes: list[str], due_at: str | None | _Unchanged = None) -> Item:
+def update_fields(item: Item, sets: dict, removes: list[str], due_at: str | None | Keep = None) -> Item:
     """Changes an owner's live (not deleted) item, as it was read (its revision unchanged since), and
-    moves its due entry to due_at unless that is UNCHANGED. Returns the item as stored."""
-    if due_at is not UNCHANGED:
-        due_sets, due_removes = _due_changes(item.slug, due_at)
-        sets = {**sets, **due_sets}
-        removes = [name for name in [*removes, *due_removes] if name not in sets]
-    expression, names, values = _update_expression({**sets, "revision": item.revision + 1}, removes)
-    names.update({"#owner": "owner_id", "#deleted": "deleted_at", "#seen": "revision"})
-    values.update({":owner": item.owner_id, ":seen": item.revision, ":none": 0})
-    try:
-        response = client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=key(item.slug),
-            UpdateExpression=expression,
-            ConditionExpression="#owner = :owner AND attribute_not_exists(#deleted) "
-                                "AND (#seen = :seen OR (attribute_not_exists(#seen) AND :seen = :none))",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_values(values),
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise StateChanged(item.slug) from error
-        raise
-    return item_from(from_item(response["Attributes"]))
+    moves its due entry to due_at unless that is KEEP. Returns the item as stored."""
+    if due_at is not KEEP:
+        due_sets, due_removes = due_changes(item.slug, due_at)
+        sets, removes = {**sets, **due_sets}, [*removes, *due_removes]
+    request = update_request(
+        key(item.slug), sets={**sets, "revision": item.revision + 1}, removes=removes,
+        condition="#owner = :owner AND attribute_not_exists(#deleted) "
+                  "AND (#seen = :seen OR (attribute_not_exists(#seen) AND :seen = :none))",
+        names={"#owner": "owner_id", "#deleted": "deleted_at", "#seen": "revision"},
+        values={":owner": item.owner_id, ":seen": item.revision, ":none": 0},
+    )
+    return item_from(from_item(conditional("update_item", request, ReturnValues="ALL_NEW")["Attributes"]))
 
 
 def _owner_counts(owner_id: str, delta: int, *, files: bool, artifact_limit: int | None = None) -> dict:
     """The owner's item (and, for files, artifact) counts moved by delta; a rising artifact count
     stays within artifact_limit."""
-    sets = "item_count = item_count + :delta" + (", artifact_count = artifact_count + :delta" if files else "")
-    values = {":delta": delta}
-    condition = "attribute_exists(PK)"
+    increments = {"item_count": delta, **({"artifact_count": delta} if files else {})}
+    condition, values = "attribute_exists(PK)", {}
     if files and artifact_limit is not None and artifact_limit >= 0:
         condition += " AND artifact_count < :limit"
         values[":limit"] = artifact_limit
-    return {"TableName": settings().table_name, "Key": owner_key(owner_id), "UpdateExpression": f"SET {sets}",
-            "ConditionExpression": condition, "ExpressionAttributeValues": to_values(values)}
+    return update_request(owner_key(owner_id), increments=increments, condition=condition, values=values)
 
 
 def soft_delete(item: Item, deleted_at: str, purge_at: str) -> None:
@@ -429,71 +330,47 @@ def soft_delete(item: Item, deleted_at: str, purge_at: str) -> None:
     sets = {"deleted_at": deleted_at, "updated_at": deleted_at, **due_attributes(item.slug, purge_at)}
     if item.state == "ready":
         sets.update({"GSI1PK": listing_partition(item.owner_id, deleted=True)})
-    expression, names, values = _update_expression(sets, [])
-    names.update({"#state": "state", "#deleted": "deleted_at", "#owner": "owner_id"})
-    values.update({":state": item.state, ":owner": item.owner_id})
-    actions = [{"Update": {
-        "TableName": settings().table_name, "Key": key(item.slug), "UpdateExpression": expression,
-        "ConditionExpression": "#owner = :owner AND #state = :state AND attribute_not_exists(#deleted)",
-        "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_values(values),
-    }}]
+    actions = [{"Update": update_request(
+        key(item.slug), sets=sets,
+        condition="#owner = :owner AND #state = :state AND attribute_not_exists(#deleted)",
+        names={"#state": "state", "#deleted": "deleted_at", "#owner": "owner_id"},
+        values={":state": item.state, ":owner": item.owner_id},
+    )}]
     if item.state == "ready":
         actions.append({"Update": _owner_counts(item.owner_id, -1, files=item.kind == "file")})
-    _transact_or_owner_limit(actions)
+    transact(actions, failures=(StateChanged, OwnerLimit))
 
 
 def restore(item: Item, restored_at: str, due_at: str | None, artifact_limit: int) -> Item:
     """Undoes a soft delete (before the purge): listed and counted again, within the artifact limit."""
-    due_sets, due_removes = _due_changes(item.slug, due_at)
+    due_sets, due_removes = due_changes(item.slug, due_at)
     sets = {"updated_at": restored_at, **due_sets}
     if item.state == "ready":
         sets["GSI1PK"] = listing_partition(item.owner_id)
-    expression, names, values = _update_expression(sets, ["deleted_at", *due_removes])
-    names.update({"#state": "state", "#deleted_key": "deleted_at", "#owner": "owner_id"})
-    values.update({":state": item.state, ":owner": item.owner_id, ":deleted": item.deleted_at})
-    actions = [{"Update": {
-        "TableName": settings().table_name, "Key": key(item.slug), "UpdateExpression": expression,
-        "ConditionExpression": "#owner = :owner AND #state = :state AND #deleted_key = :deleted",
-        "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_values(values),
-    }}]
+    actions = [{"Update": update_request(
+        key(item.slug), sets=sets, removes=["deleted_at", *due_removes],
+        condition="#owner = :owner AND #state = :state AND #deleted_key = :deleted",
+        names={"#state": "state", "#deleted_key": "deleted_at", "#owner": "owner_id"},
+        values={":state": item.state, ":owner": item.owner_id, ":deleted": item.deleted_at},
+    )}]
     if item.state == "ready":
-        actions.append({"Update": _owner_counts(item.owner_id, +1, files=item.kind == "file",
-                                                artifact_limit=artifact_limit)})
-    _transact_or_owner_limit(actions)
+        # first: a full plan is what the owner is told, even when the item also changed meanwhile
+        actions.insert(0, {"Update": _owner_counts(item.owner_id, +1, files=item.kind == "file",
+                                                   artifact_limit=artifact_limit)})
+    transact(actions, failures=(OwnerLimit, StateChanged) if item.state == "ready" else ())
     return get(item.slug)
-
-
-def _transact_or_owner_limit(actions: list[dict]) -> None:
-    """StateChanged when the item's condition fails; OwnerLimit when the owner's does."""
-    try:
-        client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-        if reasons[1:2] == ["ConditionalCheckFailed"]:
-            raise OwnerLimit(actions[1]["Update"]["Key"]) from error
-        if "ConditionalCheckFailed" in reasons:
-            raise StateChanged(str(actions[0]["Update"]["Key"])) from error
-        raise
 
 
 def rename_version(item: Item, number: int, name: str, now: str) -> None:
     """Names one of a live item's versions; the item carries its current version's name, so when that
     is the one renamed both change in one transaction."""
-    table = settings().table_name
-    actions = [{"Update": {
-        "TableName": table, "Key": version_key(item.slug, number),
-        "UpdateExpression": "SET #name = :name", "ConditionExpression": "attribute_exists(PK)",
-        "ExpressionAttributeNames": {"#name": "name"}, "ExpressionAttributeValues": to_values({":name": name}),
-    }}]
+    actions = [{"Update": update_request(version_key(item.slug, number), sets={"name": name},
+                                         condition="attribute_exists(PK)")}]
     if item.version == number:
-        actions.append({"Update": {
-            "TableName": table, "Key": key(item.slug),
-            "UpdateExpression": "SET version_name = :name, updated_at = :now",
-            "ConditionExpression": "#owner = :owner AND #version = :number AND attribute_not_exists(deleted_at)",
-            "ExpressionAttributeNames": {"#owner": "owner_id", "#version": "version"},
-            "ExpressionAttributeValues": to_values({":name": name, ":now": now, ":owner": item.owner_id,
-                                                    ":number": number}),
-        }})
-    _transact(actions)
+        actions.append({"Update": update_request(
+            key(item.slug), sets={"version_name": name, "updated_at": now},
+            condition="#owner = :owner AND #version = :number AND attribute_not_exists(deleted_at)",
+            names={"#owner": "owner_id", "#version": "version"},
+            values={":owner": item.owner_id, ":number": number},
+        )})
+    transact(actions)

@@ -16,9 +16,8 @@ A purge is two steps, so that a crash in between leaves nothing unaccounted for:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
-
-from botocore.exceptions import ClientError
 
 from cloudshare.config import settings
 from cloudshare.models import Item, Version
@@ -26,15 +25,16 @@ from cloudshare.store.aws import client
 from cloudshare.store.items import (
     DUE_INDEX,
     DUE_SHARDS,
-    StateChanged,
     due_attributes,
+    due_changes,
     item_from,
     key,
     owner_key,
     version_from,
     version_key,
 )
-from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.writes import StateChanged, conditional, transact, update_request
 
 TOMBSTONE_SK = "PURGE"
 TOMBSTONE_SUFFIX = "#purge"
@@ -126,53 +126,28 @@ def _due_record(due_key: DueKey, record: dict | None) -> DueRecord:
     return DueRecord(due_key, typed, record.get("due_at"))
 
 
-def _due_update(due_at: str | None, slug: str, suffix: str = "") -> tuple[list[str], list[str], dict]:
-    """SET clauses, REMOVE names and values that move a record's due entry to due_at (None: remove)."""
-    if due_at is None:
-        return [], ["due_shard", "due_at"], {}
-    due = due_attributes(slug, due_at, suffix)
-    return ["due_shard = :next_shard", "due_at = :next_due"], [], {":next_shard": due["due_shard"],
-                                                                   ":next_due": due["due_at"]}
-
-
-def _update(table_key: dict, sets: list[str], removes: list[str], condition: str, values: dict,
-            names: dict | None = None) -> None:
-    expression = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
-    request = {"TableName": settings().table_name, "Key": table_key, "UpdateExpression": expression.strip(),
-               "ConditionExpression": condition, "ExpressionAttributeValues": to_values(values)}
-    if names:
-        request["ExpressionAttributeNames"] = names
-    try:
-        client("dynamodb").update_item(**request)
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise StateChanged(str(table_key)) from error
-        raise
-
-
 def reschedule(due_key: DueKey, due_at: str | None) -> None:
     """Moves (or removes) a record's due entry, if it is still the one the sweep saw."""
     number = due_key.version_number
-    suffix = f"#{number}" if number is not None else ""
-    sets, removes, values = _due_update(due_at, due_key.slug, suffix)
+    sets, removes = due_changes(due_key.slug, due_at, f"#{number}" if number is not None else "")
     table_key = to_item({"PK": f"ITEM#{due_key.slug}", "SK": due_key.sort_key})
-    _update(table_key, sets, removes, "due_at = :seen", {":seen": due_key.due_at, **values})
+    conditional("update_item", update_request(table_key, sets=sets, removes=removes, condition="due_at = :seen",
+                                              values={":seen": due_key.due_at}))
 
 
 def expire(item: Item, seen: DueKey, expired_at: str, purge_due: str, by_views: bool) -> None:
     """Makes an item's expiry permanent and schedules its purge, once: only while it is ready, not
     deleted, not yet expired, and still expired for the reason the sweep saw."""
-    sets, _, values = _due_update(purge_due, item.slug)
+    values = {":seen": seen.due_at, ":ready": "ready"}
     reason = "view_counter >= expires_after_views" if by_views else "expiration_time = :expiration"
     if not by_views:
         values[":expiration"] = item.expiration_time
-    _update(
-        key(item.slug), ["expired_at = :expired_at", *sets], [],
-        "due_at = :seen AND #state = :ready AND attribute_not_exists(expired_at) "
-        f"AND attribute_not_exists(deleted_at) AND {reason}",
-        {":seen": seen.due_at, ":ready": "ready", ":expired_at": expired_at, **values},
-        {"#state": "state"},
-    )
+    conditional("update_item", update_request(
+        key(item.slug), sets={"expired_at": expired_at, **due_attributes(item.slug, purge_due)},
+        condition="due_at = :seen AND #state = :ready AND attribute_not_exists(expired_at) "
+                  f"AND attribute_not_exists(deleted_at) AND {reason}",
+        names={"#state": "state"}, values=values,
+    ))
 
 
 def begin_purge(item: Item, seen: DueKey, counts: Counts, now: str) -> Tombstone:
@@ -199,20 +174,12 @@ def begin_purge(item: Item, seen: DueKey, counts: Counts, now: str) -> Tombstone
             **due_attributes(item.slug, now, TOMBSTONE_SUFFIX)})}},
     ]
     if counts:
-        actions.append({"Update": {
-            "TableName": table, "Key": owner_key(item.owner_id),
-            "UpdateExpression": "SET storage_used = storage_used - :bytes, item_count = item_count - :items, "
-                                "artifact_count = artifact_count - :artifacts",
-            "ConditionExpression": "attribute_exists(PK)",
-            "ExpressionAttributeValues": to_values(
-                {":bytes": counts.bytes, ":items": counts.items, ":artifacts": counts.artifacts}),
-        }})
-    try:
-        client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise StateChanged(item.slug) from error
-        raise
+        actions.append({"Update": update_request(
+            owner_key(item.owner_id), condition="attribute_exists(PK)",
+            increments={"storage_used": -counts.bytes, "item_count": -counts.items,
+                        "artifact_count": -counts.artifacts},
+        )})
+    transact(actions)
     return tombstone
 
 
@@ -250,21 +217,19 @@ def finish_purge(tombstone: Tombstone) -> None:
 def abandon_version(version: Version, seen: DueKey, reason: str, now: str) -> None:
     """Step 1 for an upload that never came: pending -> failed (finalize then deletes any bytes that
     still arrive), still due at once so that step 2 (remove_version) follows even after a crash."""
-    sets, _, values = _due_update(now, version.slug, f"#{version.number}")
-    _update(version_key(version.slug, version.number), ["#state = :failed", "failure_reason = :reason", *sets], [],
-            "due_at = :seen AND #state = :pending",
-            {":seen": seen.due_at, ":failed": "failed", ":pending": "pending", ":reason": reason, **values},
-            {"#state": "state"})
+    conditional("update_item", update_request(
+        version_key(version.slug, version.number),
+        sets={"state": "failed", "failure_reason": reason, **due_attributes(version.slug, now, f"#{version.number}")},
+        condition="due_at = :seen AND #state = :pending",
+        names={"#state": "state"}, values={":seen": seen.due_at, ":pending": "pending"},
+    ))
 
 
 def remove_version(version: Version) -> None:
     """Step 2: the abandoned version's objects, then its record (only while it is still failed)."""
     delete_objects([f"items/{version.slug}/{version.number}", f"thumbnails/{version.slug}/{version.number}"])
-    try:
-        client("dynamodb").delete_item(
-            TableName=settings().table_name, Key=version_key(version.slug, version.number),
-            ConditionExpression="#state = :failed", ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=to_values({":failed": "failed"}))
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
+    with suppress(StateChanged):  # settled or removed meanwhile
+        conditional("delete_item", {
+            "TableName": settings().table_name, "Key": version_key(version.slug, version.number),
+            "ConditionExpression": "#state = :failed", "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": to_values({":failed": "failed"})})
