@@ -6,7 +6,7 @@ dialect, authentication, and tags. The result is written into the layer (served 
 function at /openapi.json) and a test keeps it equal to a fresh build and to template.yaml.
 
 Run: python -m devtools.openapi            (rewrites layers/shared/cloudshare/openapi.json)
-     python -m devtools.openapi --check    (exit 1 if the committed document is stale)
+     python -m devtools.openapi --check    (exit 1 if the committed document is stale or invalid)
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ import copy
 import importlib.util
 import json
 import os
+import re
 import sys
 from pathlib import Path
+
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from devtools.template import ROOT, functions
 
@@ -153,14 +157,14 @@ def build() -> dict:
         },
     }
     for logical_id, resource in sorted(functions().items()):
-        events = resource["Properties"].get("Events", {}).values()
-        if not any(event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL for event in events):
+        names = _operation_ids(logical_id, resource)
+        if not names:
             continue
         partial = _resolver_of(resource["Properties"]["CodeUri"]).get_openapi_schema(title=TITLE, version=VERSION)
         partial = partial.model_dump(mode="json", by_alias=True, exclude_none=True)
         for path, operations in partial.get("paths", {}).items():
             for method, operation in operations.items():
-                document["paths"].setdefault(path, {})[method] = _finish(path, operation, logical_id)
+                document["paths"].setdefault(path, {})[method] = _finish(path, operation, names[method, path])
         for name, schema in partial.get("components", {}).get("schemas", {}).items():
             if name not in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
                 document["components"]["schemas"][name] = schema
@@ -168,11 +172,21 @@ def build() -> dict:
     return document
 
 
-def _finish(path: str, operation: dict, logical_id: str) -> dict:
+def _operation_ids(logical_id: str, resource: dict) -> dict[tuple[str, str], str]:
+    """(method, OpenAPI path) -> operationId of a function's routes: the function's name, followed by the
+    route's event name when the function has several routes (operationIds are unique in a document)."""
+    routes = {name: event["Properties"] for name, event in resource["Properties"].get("Events", {}).items()
+              if event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL}
+    stem = logical_id.removesuffix("Function")
+    return {(route["Method"].lower(), re.sub(r"\{(\w+)\+\}", r"{\1}", route["Path"])):
+            stem + (name if len(routes) > 1 else "") for name, route in routes.items()}
+
+
+def _finish(path: str, operation: dict, operation_id: str) -> dict:
     operation = copy.deepcopy(operation)
     tag, error_schema, statuses = _dialect_of(path)
     operation["tags"] = [tag]
-    operation["operationId"] = logical_id.removesuffix("Function")
+    operation["operationId"] = operation_id
     operation["security"] = [] if tag == "public" else _SECURITY
     described = _HAND_PARSED.get(operation["operationId"], {})
     operation["parameters"] = operation.get("parameters", []) + described.get("parameters", [])
@@ -199,6 +213,11 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         if not DOCUMENT.exists() or DOCUMENT.read_text() != document:
             print(f"{DOCUMENT} is stale: run `make openapi`", file=sys.stderr)
+            return 1
+        try:
+            validate(json.loads(document))
+        except OpenAPIValidationError as error:
+            print(f"{DOCUMENT} is not a valid OpenAPI document: {error}", file=sys.stderr)
             return 1
         return 0
     DOCUMENT.write_text(document)

@@ -1,10 +1,13 @@
 """The OpenAPI document: generated from the handlers, in step with template.yaml, served with a docs page."""
 
+import copy
 import json
 import re
 
 import pytest
+from openapi_spec_validator import validate
 
+from devtools import openapi
 from devtools.openapi import DOCUMENT, build, template_routes
 from tests.unit.apigw import event
 
@@ -29,6 +32,23 @@ def test_every_template_route_is_in_the_spec_and_every_spec_route_in_the_templat
 
 def test_the_committed_document_is_the_one_the_code_generates(fresh):
     assert json.loads(DOCUMENT.read_text()) == fresh, "stale: run `make openapi`"
+
+
+def test_given_the_document_then_it_validates_as_openapi_with_one_operation_per_id(fresh):
+    validate(fresh)  # raises on any violation, such as an operationId shared by two routes
+    ids = [operation["operationId"] for operations in fresh["paths"].values() for operation in operations.values()]
+    assert len(ids) == len(set(ids)) == len(template_routes())
+
+
+def test_given_a_document_where_two_routes_share_an_operation_id_then_make_openapi_check_fails(
+        monkeypatch, tmp_path, capsys, fresh):
+    broken = copy.deepcopy(fresh)
+    broken["paths"]["/docs"]["get"]["operationId"] = broken["paths"]["/openapi.json"]["get"]["operationId"]
+    committed = tmp_path / "openapi.json"
+    committed.write_text(json.dumps(broken, indent=1) + "\n")  # up to date, as written by `make openapi`
+    monkeypatch.setattr(openapi, "DOCUMENT", committed)
+    monkeypatch.setattr(openapi, "build", lambda: broken)
+    assert openapi.main(["--check"]) == 1 and "not a valid OpenAPI document" in capsys.readouterr().err
 
 
 def test_every_operation_documents_its_dialects_errors_and_authentication(fresh):
