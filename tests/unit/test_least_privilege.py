@@ -62,6 +62,9 @@ OTHER_PATHS = {
                                  "a ready artifact's counts"},
     "V1RestoreArtifactFunction": {"Inline1.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
                                   "a ready artifact's counts"},
+    "LoginFunction": {"Inline0.CountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password"},
+    "DashboardRestoreItemFunction": {"Inline2.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
+                                     "a ready item's counts"},
     "ThumbnailFunction": {"Inline0.ReadSettledImages s3:GetObject bucket/items/*":
                           "a version settled before the bucket kept versions"},
     **{public: {"CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":
