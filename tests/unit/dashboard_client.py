@@ -65,7 +65,10 @@ class Browser:
 
     def sign_in(self, email: str, password: str) -> dict:
         self.get("/login")
-        return self.post("/login", {"email": email, "password": password})
+        response = self.post("/login", {"email": email, "password": password})
+        if response["statusCode"] == 303:
+            self.get("/dashboard")  # as a browser follows the redirect: the session's own form token
+        return response
 
 
 def location(response: dict) -> str:
