@@ -1,14 +1,17 @@
 """Dashboard pages and forms: the owner's items from their listing partitions (search, filters,
 orders, trash, pages), the item forms, API keys; another user's items are invisible everywhere."""
 
+import json
 import re
 
+import boto3
 import pytest
 
-from cloudshare.services import accounts, clock, management
+from cloudshare.services import accounts, clock, management, uploads
 from cloudshare.services.management import ItemChanges
 from cloudshare.store import items
 from tests.unit.apigw import bearer, event
+from tests.unit.conftest import BUCKET
 from tests.unit.dashboard_client import Browser, location
 from tests.unit.test_management import ready_file
 
@@ -153,3 +156,26 @@ def test_given_the_account_page_then_plan_and_usage_against_its_limits(signed_in
     ready_file(user["user"], "a.txt", b"x" * 2048)
     page = signed_in.get("/dashboard/account")["body"]
     assert 'id="plan">Free<' in page and "Items: 1 of 50" in page and "Storage: 2.0 KB of 1.0 GB" in page
+
+
+def test_given_a_dropped_file_then_its_presigned_post_lands_and_the_item_is_ready_for_the_grid(signed_in, user):
+    """What the page's upload script does, step by step: a ticket, the POST to S3, the settled item."""
+    ticket = signed_in.post("/dashboard/uploads", {"name": "dropped.txt", "file_size": "5"},
+                            headers={"Accept": "application/json"})
+    assert ticket["statusCode"] == 200
+    answer = json.loads(ticket["body"])
+    assert answer["fields"]["key"] == uploads.object_key(answer["slug"])
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=answer["fields"]["key"], Body=b"hello")
+    finished = signed_in.get(f"/dashboard/uploads/{answer['slug']}", Accept="application/json")
+    card = json.loads(finished["body"])
+    assert finished["statusCode"] == 200 and (card["name"], card["state"]) == ("dropped.txt", "available")
+    assert card["thumbnail_url"].endswith("/thumbnail") and answer["slug"] in _slugs(signed_in.get("/dashboard"))
+
+
+@pytest.mark.parametrize("fields", [{"name": "a.txt"}, {"name": "a.txt", "file_size": "-1"},
+                                    {"name": "a.txt", "file_size": "lots"}, {"name": "", "file_size": "5"},
+                                    {"name": "a.txt", "file_size": str(10 ** 12)}])
+def test_given_a_bad_upload_request_then_a_json_refusal_and_no_item(signed_in, user, fields):
+    refused = signed_in.post("/dashboard/uploads", fields, headers={"Accept": "application/json"})
+    assert refused["statusCode"] in (403, 413, 422) and json.loads(refused["body"])["errors"]["message"]
+    assert accounts.find_user(user["email"]).item_count == 0 and _slugs(signed_in.get("/dashboard")) == []

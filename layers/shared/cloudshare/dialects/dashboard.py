@@ -8,6 +8,7 @@ token. Someone else's item looks like no item at all (404), as in the v3 API.
 
 from __future__ import annotations
 
+import json
 import secrets
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -19,7 +20,7 @@ from cloudshare.dialects import pages
 from cloudshare.dialects.forms import client_input
 from cloudshare.dialects.http import base_url
 from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotOwner, PayloadTooLarge, TooManyAttempts
-from cloudshare.models import Item
+from cloudshare.models import Item, UploadTicket
 from cloudshare.observability import logger, metrics
 from cloudshare.plans import UNLIMITED
 from cloudshare.services import accounts, clock, lifecycle, links, management, sessions
@@ -38,6 +39,8 @@ _NOTICES = {"rename": "Renamed.", "favorite": "Favorite changed.", "sharing": "S
 SIGN_IN_ANSWERS = {303: {"description": "Signed in: the session cookie, and on to /dashboard"},
                    **pages.HTML_ANSWERS}
 FORM_ANSWERS = {303: {"description": "Done: back to the page the form came from"}}
+UPLOAD_ANSWERS = {200: {"description": "JSON for the page's upload script", "content": {"application/json": {
+    "schema": {"type": "object"}}}}}
 
 
 # ---------------------------------------------------------------- requests
@@ -156,6 +159,15 @@ def item_changes(fields: dict[str, str]) -> ItemChanges:
     raise InvalidInput("Unknown action", field="action")
 
 
+@client_input
+def upload_request(fields: dict[str, str]) -> tuple[str, int]:
+    """(name, declared size) of a file the upload script is about to send."""
+    size = int(fields.get("file_size", ""))
+    if size < 0:
+        raise InvalidInput("file_size must be a size in bytes", field="file_size")
+    return _required(fields, "name"), size
+
+
 def _required(fields: dict[str, str], name: str) -> str:
     value = fields.get(name, "")
     if not value:
@@ -202,7 +214,7 @@ def items_page(app: APIGatewayRestResolver, request: Browse, found: management.B
     base, now = base_url(app), clock.iso()
     query = {"filter": request.filter, "q": request.query, "sort_by": request.sort_by,
              "order": "desc" if request.descending else "asc"}
-    return _signed_in_page(app, "dashboard_items.html", request=request, has_more=found.has_more,
+    return _signed_in_page(app, "dashboard_items.html", scripts=True, request=request, has_more=found.has_more,
                            items=[_card(item, base, now) for item in found.items], filters=management.FILTERS,
                            orders=management.SORT_FIELDS, query=query,
                            previous=urlencode({**query, "page": request.page - 1}),
@@ -233,6 +245,20 @@ def _usage(label: str, used: int, limit: int, show) -> dict:
     unlimited = limit == UNLIMITED
     return {"label": label, "used": show(used), "limit": "unlimited" if unlimited else show(limit),
             "value": used, "max": max(limit, used, 1) if not unlimited else max(used, 1), "unlimited": unlimited}
+
+
+def upload_ticket(ticket: UploadTicket) -> Response:
+    """Where and how the script posts the file: the presigned POST's URL and fields."""
+    return _json({"slug": ticket.item.slug, "url": ticket.url, "fields": ticket.fields})
+
+
+def uploaded(app: APIGatewayRestResolver, item: Item) -> Response:
+    return _json(_card(item, base_url(app), clock.iso()))
+
+
+def _json(body: dict) -> Response:
+    return Response(status_code=200, content_type="application/json", body=json.dumps(body),
+                    headers={"Cache-Control": "no-store"})
 
 
 def _signed_in_page(app: APIGatewayRestResolver, template: str, **context) -> Response:
