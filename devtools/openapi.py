@@ -64,6 +64,12 @@ _DIALECTS = {
 _PUBLIC = ("public", "PublicError", {
     "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "413": "JSON body too large",
     "422": "A request body that cannot be read", "429": "Too many attempts"})
+# The dashboard's pages and forms: HTML for browsers (JSON refusals for Accept: application/json).
+_DASHBOARD = ("dashboard", "PublicError", {
+    "303": "No session (pages: on to /login), or a form done: back to its page",
+    "403": "No session or CSRF token (forms), a wrong password, a paid feature", "404": "No such item, or not yours",
+    "413": "Form too large", "422": "Wrong form or query data", "429": "Too many failed sign-ins"})
+_DASHBOARD_PATHS = ("/dashboard", "/login", "/logout")
 _SECURITY = [{"digest": []}, {"bearer": []}, {"apiKey": []}]
 
 # Inputs that handlers read by hand (query strings and v1 forms: no pydantic validation on their
@@ -90,6 +96,12 @@ def _form(fields: dict, required: list[str] | None = None) -> dict:
                                           "application/json": {"schema": as_json}}}
 
 
+def _page_form(fields: dict) -> dict:
+    """A browser form of the dashboard (URL-encoded only; every POST carries its CSRF token)."""
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+        "type": "object", "properties": fields, "required": ["csrf"]}}}}
+
+
 def _query(name: str, schema: dict, description: str = "") -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema,
             **({"description": description} if description else {})}
@@ -108,6 +120,23 @@ _HAND_PARSED = {
     "V1CreateArtifact": {"requestBody": _form(_V1_FIELDS, ["version_name"])},
     "V1UpdateArtifact": {"requestBody": _form(_V1_UPDATE_FIELDS)},
     "PublicUnlock": {"requestBody": _form({"password": _TEXT}, ["password"])},
+    "DashboardItems": {"parameters": [
+        _query("filter", {"enum": ["all", "favorites", "published", "expired", "trash"]}),
+        _query("q", _TEXT, "Part of the name, any case"), _query("page", _WHOLE),
+        _query("sort_by", {"enum": ["created_at", "total_views", "total_downloads", "updated_at"]}),
+        _query("order", {"enum": ["asc", "desc"]})]},
+    "DashboardItem": {"parameters": [_query("done", _TEXT, "What a form just did (the page says so)")]},
+    "Login": {"requestBody": _page_form({"email": _TEXT, "password": _TEXT, "csrf": _TEXT})},
+    "Logout": {"requestBody": _page_form({"csrf": _TEXT})},
+    "DashboardUpdateItem": {"requestBody": _page_form({
+        "csrf": _TEXT, "action": {"enum": ["rename", "favorite", "sharing", "password", "expiry"]}, "name": _TEXT,
+        "favorite": _TEXT, "is_published": _TEXT, "allow_downloads": _TEXT, "view_only": _TEXT, "password": _TEXT,
+        "remove": _TEXT, "expires_at": _TEXT, "expires_after_views": _TEXT})},
+    "DashboardDeleteItem": {"requestBody": _page_form({"csrf": _TEXT})},
+    "DashboardRestoreItem": {"requestBody": _page_form({"csrf": _TEXT})},
+    "DashboardEndSessions": {"requestBody": _page_form({"csrf": _TEXT})},
+    "DashboardCreateKey": {"requestBody": _page_form({"csrf": _TEXT, "label": _TEXT})},
+    "DashboardRevokeKey": {"requestBody": _page_form({"csrf": _TEXT})},
 }
 
 
@@ -133,6 +162,8 @@ def _resolver_of(code_uri: str):
 
 
 def _dialect_of(path: str):
+    if path.startswith(_DASHBOARD_PATHS):
+        return _DASHBOARD
     for prefix, dialect in _DIALECTS.items():
         if path.startswith(prefix):
             return dialect
@@ -187,7 +218,7 @@ def _finish(path: str, operation: dict, operation_id: str) -> dict:
     tag, error_schema, statuses = _dialect_of(path)
     operation["tags"] = [tag]
     operation["operationId"] = operation_id
-    operation["security"] = [] if tag == "public" else _SECURITY
+    operation["security"] = [] if tag in ("public", "dashboard") else _SECURITY
     described = _HAND_PARSED.get(operation["operationId"], {})
     operation["parameters"] = operation.get("parameters", []) + described.get("parameters", [])
     if not operation["parameters"]:
@@ -201,7 +232,7 @@ def _finish(path: str, operation: dict, operation_id: str) -> dict:
             answer.pop("content", None)  # redirects and 204s carry no body
     error = {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}
     for code, description in statuses.items():
-        responses[code] = {"description": description, "content": error}
+        responses[code] = {"description": description, **({} if code.startswith("3") else {"content": error})}
     operation["responses"] = dict(sorted(responses.items()))
     return operation
 

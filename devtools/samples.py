@@ -14,8 +14,8 @@ import boto3
 
 from cloudshare.config import settings
 from cloudshare.models import ApiKey, Item, Version
-from cloudshare.services import accounts, uploads
-from cloudshare.store import items, users, view_counts
+from cloudshare.services import accounts, clock, uploads
+from cloudshare.store import items, sessions, users, view_counts
 from devtools.template import ROOT, functions
 
 EVENTS = ROOT / "events"
@@ -24,6 +24,8 @@ DELETED_SLUG = "restoreme234"
 READY_SLUG = "demoready234"
 SHARED_SLUG = "demoshare234"
 IMAGE_SLUG = "demoimage234"
+# The dashboard events' session cookie (cs_session) and the CSRF token its forms carry.
+SAMPLE_SESSION = "sample-dashboard-session-" + "D" * 19
 
 
 def event_name(logical_id: str) -> str:
@@ -52,6 +54,7 @@ def seed() -> None:
     _seed_pro_account_with_a_ready_item()
     _seed_shared_file(user.user_id)
     _seed_image(user.user_id)
+    _seed_session(user.user_id)
 
 
 def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
@@ -61,6 +64,13 @@ def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
     users.put_api_key(ApiKey(key_id=key_id, user_id=user.user_id, secret_hash=hashlib.sha256(key.encode()).hexdigest(),
                              created_at="2026-01-01T00:00:00Z"))
     return user
+
+
+def _seed_session(user_id: str) -> None:
+    """events/dashboard_*.json and events/logout.json are signed in with this session."""
+    sessions.put(sessions.StoredSession(token_hash=hashlib.sha256(SAMPLE_SESSION.encode()).hexdigest(),
+                                        user_id=user_id, created_at="2026-01-01T00:00:00Z",
+                                        expires_at=int(clock.now()) + 24 * 60 * 60))
 
 
 def _seed_deleted_item(owner_id: str) -> None:

@@ -42,7 +42,8 @@ OTHER_PATHS = {
     "SweepFunction": {_REJECT_VERSION: "a late upload over its limits", _THUMBNAIL: "a late image",
                       "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*":
                           "which owner limit refused a late upload"},
-    "V3ItemS3Function": {_REJECT: "an oversized upload", _THUMBNAIL: "an image", _REJECT_VERSION: "a refused upload"},
+    **{finish: {_REJECT: "an oversized upload", _THUMBNAIL: "an image", _REJECT_VERSION: "a refused upload"}
+       for finish in ("V3ItemS3Function", "DashboardFinishUploadFunction")},
     "V3RemoveFavoriteFunction": {"ChangeItemRecordsPolicy.ChangeItems dynamodb:UpdateItem table ITEM#*":
                                  "an item that is a favorite"},
     "V1CreateArtifactFunction": {_REJECT: "an inline file over the limits", _THUMBNAIL: "an inline image",
@@ -62,6 +63,9 @@ OTHER_PATHS = {
                                  "a ready artifact's counts"},
     "V1RestoreArtifactFunction": {"Inline1.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
                                   "a ready artifact's counts"},
+    "LoginFunction": {"Inline0.CountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password"},
+    "DashboardRestoreItemFunction": {"Inline2.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
+                                     "a ready item's counts"},
     "ThumbnailFunction": {"Inline0.ReadSettledImages s3:GetObject bucket/items/*":
                           "a version settled before the bucket kept versions"},
     **{public: {"CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":

@@ -10,6 +10,9 @@ from devtools.template import functions
 
 # Their whole job is a redirect (to a presigned S3 GET): 302 is their success.
 REDIRECTING_FUNCTIONS = {"PublicContentFunction", "PublicDownloadFunction"}
+# Dashboard forms: done, then "see the page" (303), as browsers expect after a POST.
+SEE_OTHER_FUNCTIONS = {"LoginFunction", "LogoutFunction", "DashboardUpdateItemFunction", "DashboardDeleteItemFunction",
+                       "DashboardRestoreItemFunction", "DashboardEndSessionsFunction", "DashboardRevokeKeyFunction"}
 # Its whole job is to say "no such route", in the path's dialect.
 NOT_FOUND_FUNCTIONS = {"NotFoundFunction"}
 
@@ -28,6 +31,9 @@ def test_given_the_sample_event_when_invoked_then_the_function_does_its_work(run
     if "Api" in event_types and logical_id in REDIRECTING_FUNCTIONS:
         location = response["multiValueHeaders"]["Location"][0]
         assert response["statusCode"] == 302 and location.startswith("https://"), response
+    elif "Api" in event_types and logical_id in SEE_OTHER_FUNCTIONS:
+        location = response["multiValueHeaders"]["Location"][0]
+        assert response["statusCode"] == 303 and location.startswith("https://"), response
     elif "Api" in event_types and logical_id in NOT_FOUND_FUNCTIONS:
         assert response["statusCode"] == 404 and json.loads(response["body"])["errors"]["message"], response
     elif "Api" in event_types:

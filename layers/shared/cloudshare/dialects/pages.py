@@ -85,7 +85,7 @@ def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
         credentials = RequestCredentials(headers, event.http_method, paths, source)
     return sharing.Visit(
         code=code,
-        grant=_token(_cookies(headers.get("cookie", "")).get(GRANT_COOKIE + slug, "")),
+        grant=_token(cookies(headers.get("cookie", "")).get(GRANT_COOKIE + slug, "")),
         ticket=_token((event.query_string_parameters or {}).get("t", "")),
         client=source,
         credentials=credentials,
@@ -119,7 +119,7 @@ def shared_item(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Resp
         return _json(200, body)
     if item.kind == "bookmark":
         return redirect(item.redirect_url)
-    return _page(app, 200, "share.html", item=item, content_url=body["content_url"], download_url=body["remote_url"],
+    return page(app, 200, "share.html", item=item, content_url=body["content_url"], download_url=body["remote_url"],
                  preview=content_types.preview(item.content_type), icon=_ICONS.get(_kind(item), "📦"),
                  size=human_size(item.size), content_type=body["content_type"])
 
@@ -176,11 +176,11 @@ def thumbnail(thumb: sharing.Thumbnail) -> Response:
 
 def landing_page(app: APIGatewayRestResolver) -> Response:
     """What `/` shows: where to upload and where the API is documented."""
-    return _page(app, 200, "landing.html", base=base_url(app))
+    return page(app, 200, "landing.html", base=base_url(app))
 
 
 def upload_page(app: APIGatewayRestResolver) -> Response:
-    return _page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
+    return page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
 
 
 @cache
@@ -204,7 +204,7 @@ def api_docs(app: APIGatewayRestResolver) -> Response:
                 "parameters": operation.get("parameters", []), "body": list(body), "fields": list(fields),
                 "statuses": list(operation.get("responses", {})),
             })
-    return _page(app, 200, "docs.html", spec=spec,
+    return page(app, 200, "docs.html", spec=spec,
                  groups=[{"tag": tag, "operations": found} for tag, found in groups.items()])
 
 
@@ -216,11 +216,11 @@ def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
         return _json(status, v3.DIALECT.error_body(status, error.message, error.field, error.extra), headers)
     if isinstance(error, (sharing.PasswordRequired, sharing.WrongPassword)):
         code = app.current_event.path.strip("/").split("/")[0]
-        return _page(app, status, "password.html", unlock_url=f"{base_url(app)}/{code}/unlock",
+        return page(app, status, "password.html", unlock_url=f"{base_url(app)}/{code}/unlock",
                      wrong=isinstance(error, sharing.WrongPassword), headers=headers)
     titles = {404: "Not found", 410: "Gone", 429: "Slow down", 403: "Not allowed", 413: "Too large", 422: "Bad request",
               500: "Something went wrong"}
-    return _page(app, status, "message.html", title=titles.get(status, "Unavailable"), message=error.message,
+    return page(app, status, "message.html", title=titles.get(status, "Unavailable"), message=error.message,
                  state=error.extra.get("state", ""), headers=headers)
 
 
@@ -243,7 +243,7 @@ def _environment():
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def _page(app: APIGatewayRestResolver, status: int, template: str, *, scripts: bool = False,
+def page(app: APIGatewayRestResolver, status: int, template: str, *, scripts: bool = False,
           headers: dict | None = None, **context) -> Response:
     nonce = secrets.token_urlsafe(16)
     # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
@@ -279,7 +279,7 @@ def _token(value: str) -> str:
     return value if value.isascii() and len(value) <= MAX_TOKEN_LENGTH else ""
 
 
-def _cookies(header: str) -> dict[str, str]:
+def cookies(header: str) -> dict[str, str]:
     jar = {}
     for pair in header.split(";"):
         name, _, value = pair.strip().partition("=")

@@ -81,7 +81,15 @@ def list_users() -> list[User]:
 
 def create_api_key(email: str, label: str = "") -> tuple[ApiKey, str]:
     """Returns the stored record and the plaintext key, which is never stored or shown again."""
-    user = find_user(email)
+    return add_api_key(find_user(email), label)
+
+
+MAX_KEY_LABEL_LENGTH = 100
+
+
+def add_api_key(user: User, label: str = "") -> tuple[ApiKey, str]:
+    if len(label) > MAX_KEY_LABEL_LENGTH:
+        raise InvalidInput(f"Key labels are at most {MAX_KEY_LABEL_LENGTH} characters", field="label")
     key_id, plaintext, secret_hash = api_keys.new_key()
     record = ApiKey(key_id=key_id, user_id=user.user_id, secret_hash=secret_hash, created_at=clock.iso(), label=label)
     users.put_api_key(record)
@@ -90,6 +98,18 @@ def create_api_key(email: str, label: str = "") -> tuple[ApiKey, str]:
 
 def list_api_keys(email: str) -> list[ApiKey]:
     return users.list_api_keys(find_user(email).user_id)
+
+
+def keys_of(user: User) -> list[ApiKey]:
+    return users.list_api_keys(user.user_id)
+
+
+def revoke_own_api_key(user: User, key_id: str) -> None:
+    """Revokes a key of this user; someone else's key is as unknown as a missing one."""
+    key = users.get_api_key(key_id) if api_keys.KEY_ID.fullmatch(key_id) else None
+    if key is None or key.user_id != user.user_id:
+        raise NotFound(f"No API key with id {key_id}")
+    revoke_api_key(key_id)
 
 
 def revoke_api_key(key_id: str) -> None:

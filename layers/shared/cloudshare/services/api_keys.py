@@ -11,6 +11,7 @@ import secrets
 
 PREFIX = "csk"
 _KEY_PATTERN = re.compile(rf"^{PREFIX}_([a-z0-9]{{12}})_[A-Za-z0-9_-]{{43}}$")
+KEY_ID = re.compile(r"[a-z0-9]{12}")
 
 
 def new_key() -> tuple[str, str, str]:

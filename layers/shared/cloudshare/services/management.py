@@ -256,6 +256,56 @@ def list_offset(user: User, page: int, limit: int, sort_by: str = "created_at", 
     return listing.by_offset(user.user_id, sort_by, descending, offset, limit, published), total
 
 
+FILTERS = ("all", "favorites", "published", "expired", "trash")
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Browse:
+    """What the dashboard's item list asks for: a filter, a search in names, an order, a page."""
+
+    filter: str = "all"
+    query: str = ""  # matched case-insensitively anywhere in the name
+    sort_by: str = "created_at"
+    descending: bool = True
+    page: int = 1
+    per_page: int = 24
+
+
+@dataclass(frozen=True)
+class BrowsePage:
+    items: list[Item]
+    has_more: bool
+
+
+def browse(user: User, request: Browse) -> BrowsePage:
+    """A page of the owner's items, from their listing partitions (the trash: the deleted one)."""
+    if request.filter not in FILTERS:
+        raise InvalidInput(f"filter must be one of {', '.join(FILTERS)}", field="filter")
+    if request.sort_by not in listing.ORDERS:
+        raise InvalidInput(f"sort_by must be one of {', '.join(SORT_FIELDS)}", field="sort_by")
+    if request.page < 1:
+        raise InvalidInput("page must be at least 1", field="page")
+    if len(request.query) > MAX_QUERY_LENGTH:
+        raise InvalidInput(f"Searches are at most {MAX_QUERY_LENGTH} characters", field="q")
+    limit, needle, now = page_size(request.per_page), request.query.strip().casefold(), clock.iso()
+
+    def keep(item: Item) -> bool:
+        if needle and needle not in item.name.casefold():
+            return False
+        if request.filter == "favorites":
+            return item.favorite
+        if request.filter == "published":
+            return item.is_published
+        if request.filter == "expired":
+            return lifecycle.is_expired(item, now)
+        return True
+
+    found = listing.matching(user.user_id, request.sort_by, request.descending, keep,
+                             (request.page - 1) * limit, limit + 1, deleted=request.filter == "trash")
+    return BrowsePage(items=found[:limit], has_more=len(found) > limit)
+
+
 def valid_version_name(name: str) -> str:
     """A version's name (v1 `version_name`) follows the rules of item names."""
     return inputs.item_name(name, "version_name")

@@ -1,0 +1,288 @@
+"""The owner's dashboard: sign-in, pages and forms under /dashboard, answered as HTML.
+
+Pages are rendered like the public ones (pages.page: Jinja, strict CSP, no external resources).
+Signed-in routes read the session cookie (services/sessions.py) in a middleware: a GET without a
+session goes to /login, a POST without one is refused; every POST must carry the session's CSRF
+token. Someone else's item looks like no item at all (404), as in the v3 API.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+
+from cloudshare import content_types
+from cloudshare.dialects import pages
+from cloudshare.dialects.forms import client_input
+from cloudshare.dialects.http import base_url
+from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotOwner, PayloadTooLarge, TooManyAttempts
+from cloudshare.models import Item, UploadTicket
+from cloudshare.observability import logger, metrics
+from cloudshare.plans import UNLIMITED
+from cloudshare.services import accounts, clock, lifecycle, links, management, sessions
+from cloudshare.services.management import Browse, ItemChanges
+
+SESSION_COOKIE = "cs_session"
+LOGIN_COOKIE = "cs_login"  # the sign-in form's own CSRF token, before there is a session
+LOGIN_COOKIE_SECONDS = 60 * 60
+MAX_FORM_BYTES = 16 * 1024  # the dashboard's forms are a few short fields
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_NOTICES = {"rename": "Renamed.", "favorite": "Favorite changed.", "sharing": "Sharing changed.",
+            "password": "Password changed.", "expiry": "Expiry changed.", "delete": "Moved to the trash.",
+            "restore": "Restored.", "revoke": "API key revoked."}
+
+# What the routes may answer, for the OpenAPI document.
+SIGN_IN_ANSWERS = {303: {"description": "Signed in: the session cookie, and on to /dashboard"},
+                   **pages.HTML_ANSWERS}
+FORM_ANSWERS = {303: {"description": "Done: back to the page the form came from"}}
+UPLOAD_ANSWERS = {200: {"description": "JSON for the page's upload script", "content": {"application/json": {
+    "schema": {"type": "object"}}}}}
+
+
+# ---------------------------------------------------------------- requests
+
+def resolver(*, signed_in: bool = True) -> APIGatewayRestResolver:
+    """A resolver for dashboard routes; `signed_in` ones need a session (and a CSRF token to POST)."""
+    app = pages.resolver()
+
+    @app.exception_handler(NotOwner)
+    def _hidden(_error: NotOwner) -> Response:
+        return pages.refusal(app, ItemNotFound())
+
+    if signed_in:
+        app.use(middlewares=[_require_session])
+    return app
+
+
+def _require_session(app: APIGatewayRestResolver, next_middleware) -> Response:
+    session = sessions.resume(pages.cookies(app.current_event.headers.get("cookie", "")).get(SESSION_COOKIE, ""))
+    if session is None:
+        if app.current_event.http_method == "GET":
+            return pages.redirect(f"{base_url(app)}/login", status=303)
+        raise AccessDenied("Your session has ended; sign in again")
+    if app.current_event.http_method != "GET":
+        _check_same_site(app)
+        sessions.check_csrf(session, form(app).get("csrf", ""))
+    logger.append_keys(user_id=session.user.user_id)
+    app.append_context(session=session)
+    return next_middleware(app)
+
+
+def _check_same_site(app: APIGatewayRestResolver) -> None:
+    """Defence in depth beside the token: browsers label a form posted from another site's page."""
+    if app.current_event.headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site"):
+        metrics.add_metric(name="CrossSiteRefused", unit=MetricUnit.Count, value=1)
+        raise AccessDenied("Forms from another site's pages are not accepted")
+
+
+def session(app: APIGatewayRestResolver) -> sessions.Session:
+    return app.context["session"]
+
+
+def source(app: APIGatewayRestResolver) -> str:
+    return app.current_event.request_context.identity.source_ip or ""
+
+
+@client_input
+def form(app: APIGatewayRestResolver) -> dict[str, str]:
+    """A URL-encoded form's fields (the first value of each); any other body is refused."""
+    event = app.current_event
+    body = event.decoded_body or ""
+    if len(body) > MAX_FORM_BYTES:
+        raise PayloadTooLarge("This form is too large")
+    content_type = event.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body and content_type != _FORM_TYPE:
+        raise InvalidInput(f"Send the form as {_FORM_TYPE}", field="Content-Type")
+    fields: dict[str, str] = {}
+    for name, value in parse_qsl(body, keep_blank_values=True):
+        fields.setdefault(name, value)
+    return fields
+
+
+def login_form(app: APIGatewayRestResolver) -> tuple[str, str]:
+    """(e-mail, password) from the sign-in form, which must carry the token its page set as a cookie
+    (so that another site cannot sign a browser in to an account of its choosing)."""
+    fields = form(app)
+    expected = pages.cookies(app.current_event.headers.get("cookie", "")).get(LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected.encode(), fields.get("csrf", "").encode()):
+        raise AccessDenied("This sign-in form has expired; reload the page and retry", field="csrf")
+    return fields.get("email", ""), fields.get("password", "")
+
+
+def notice(app: APIGatewayRestResolver) -> str:
+    """What the page says was just done (a form's redirect names it), from a fixed list."""
+    return _NOTICES.get((app.current_event.query_string_parameters or {}).get("done", ""), "")
+
+
+def key_label(fields: dict[str, str]) -> str:
+    return fields.get("label", "").strip()
+
+
+def agent(app: APIGatewayRestResolver) -> str:
+    return app.current_event.headers.get("user-agent", "")
+
+
+@client_input
+def browse_request(app: APIGatewayRestResolver) -> Browse:
+    query = app.current_event.query_string_parameters or {}
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise InvalidInput("order must be asc or desc", field="order")
+    return Browse(filter=query.get("filter", "all"), query=query.get("q", ""),
+                  sort_by=query.get("sort_by", "created_at"), descending=order == "desc",
+                  page=int(query.get("page", "1")))
+
+
+@client_input
+def item_changes(fields: dict[str, str]) -> ItemChanges:
+    """The item page's forms: each names what it changes in `action`."""
+    action = fields.get("action", "")
+    if action == "rename":
+        return ItemChanges(name=fields.get("name", ""))
+    if action == "favorite":
+        return ItemChanges(favorite=fields.get("favorite") == "on")
+    if action == "sharing":
+        return ItemChanges(is_published=fields.get("is_published") == "on",
+                           allow_downloads=fields.get("allow_downloads") == "on",
+                           view_only=fields.get("view_only") == "on")
+    if action == "password":
+        return ItemChanges(password="" if fields.get("remove") == "on" else _required(fields, "password"))
+    if action == "expiry":
+        date, views = fields.get("expires_at", "").strip(), fields.get("expires_after_views", "").strip()
+        # A datetime-local field has no zone: the page says it is UTC.
+        return ItemChanges(expiration_time=date if date else None,
+                           expires_after_views=int(views) if views else None)
+    raise InvalidInput("Unknown action", field="action")
+
+
+@client_input
+def upload_request(fields: dict[str, str]) -> tuple[str, int]:
+    """(name, declared size) of a file the upload script is about to send."""
+    size = int(fields.get("file_size", ""))
+    if size < 0:
+        raise InvalidInput("file_size must be a size in bytes", field="file_size")
+    return _required(fields, "name"), size
+
+
+def _required(fields: dict[str, str], name: str) -> str:
+    value = fields.get(name, "")
+    if not value:
+        raise InvalidInput(f"Enter a {name}", field=name)
+    return value
+
+
+# ---------------------------------------------------------------- responses
+
+def login_page(app: APIGatewayRestResolver, *, status: int = 200, error: str = "") -> Response:
+    token = secrets.token_urlsafe(24)
+    cookie = _cookie(app, LOGIN_COOKIE, token, LOGIN_COOKIE_SECONDS, path="/login")
+    return pages.page(app, status, "login.html", action=f"{base_url(app)}/login", csrf=token, error=error,
+                      headers={"Set-Cookie": cookie})
+
+
+def login_refused(app: APIGatewayRestResolver, error: AccessDenied | TooManyAttempts) -> Response:
+    """The form again, with why (the same words whether or not the e-mail has an account)."""
+    page = login_page(app, status=error.status, error=error.message)
+    if isinstance(error, TooManyAttempts):
+        page.headers["Retry-After"] = str(error.retry_after)
+    return page
+
+
+def signed_in(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> Response:
+    cookie = _cookie(app, SESSION_COOKIE, signed.token, sessions.SESSION_SECONDS)
+    return Response(status_code=303, body="", headers={"Location": f"{base_url(app)}/dashboard", "Set-Cookie": cookie,
+                                                       "Cache-Control": "no-store"})
+
+
+def signed_out(app: APIGatewayRestResolver) -> Response:
+    return Response(status_code=303, body="", headers={
+        "Location": f"{base_url(app)}/login", "Set-Cookie": _cookie(app, SESSION_COOKIE, "", 0),
+        "Cache-Control": "no-store"})
+
+
+def back_to(app: APIGatewayRestResolver, path: str, **query: str) -> Response:
+    """After a form: back to a dashboard page (303, so a reload does not post again)."""
+    suffix = f"?{urlencode(query)}" if query else ""
+    return pages.redirect(f"{base_url(app)}{path}{suffix}", status=303)
+
+
+def items_page(app: APIGatewayRestResolver, request: Browse, found: management.BrowsePage) -> Response:
+    base, now = base_url(app), clock.iso()
+    query = {"filter": request.filter, "q": request.query, "sort_by": request.sort_by,
+             "order": "desc" if request.descending else "asc"}
+    return _signed_in_page(app, "dashboard_items.html", scripts=True, request=request, has_more=found.has_more,
+                           items=[_card(item, base, now) for item in found.items], filters=management.FILTERS,
+                           orders=management.SORT_FIELDS, query=query,
+                           previous=urlencode({**query, "page": request.page - 1}),
+                           next=urlencode({**query, "page": request.page + 1}))
+
+
+def item_page(app: APIGatewayRestResolver, item: Item, done: str = "") -> Response:
+    base = base_url(app)
+    return _signed_in_page(app, "dashboard_item.html", item=_card(item, base, clock.iso()), done=done,
+                           short_url=f"{base}/{item.slug}", long_url=links.share_url(item, base))
+
+
+def account_page(app: APIGatewayRestResolver, new_key: str = "") -> Response:
+    current = session(app)
+    summary = accounts.summarize(current.user)
+    user, plan = summary.user, summary.plan
+    usage = [_usage("Storage", user.storage_used, plan.storage_quota, pages.human_size),
+             _usage("Items", user.artifact_count, plan.artifact_limit, str),
+             _usage("Uploads today", summary.uploads_today, plan.daily_uploads, str)]
+    keys = sorted(accounts.keys_of(user), key=lambda key: key.created_at, reverse=True)
+    active = [{"current": stored.token_hash == current.token_hash, "created_at": stored.created_at,
+               "source": stored.source, "agent": stored.agent} for stored in sessions.active(user)]
+    return _signed_in_page(app, "dashboard_account.html", plan=plan, usage=usage, keys=keys, sessions=active,
+                           new_key=new_key, uploads_remaining=summary.uploads_remaining, done=notice(app))
+
+
+def _usage(label: str, used: int, limit: int, show) -> dict:
+    unlimited = limit == UNLIMITED
+    return {"label": label, "used": show(used), "limit": "unlimited" if unlimited else show(limit),
+            "value": used, "max": max(limit, used, 1) if not unlimited else max(used, 1), "unlimited": unlimited}
+
+
+def upload_ticket(ticket: UploadTicket) -> Response:
+    """Where and how the script posts the file: the presigned POST's URL and fields."""
+    return _json({"slug": ticket.item.slug, "url": ticket.url, "fields": ticket.fields})
+
+
+def uploaded(app: APIGatewayRestResolver, item: Item) -> Response:
+    return _json(_card(item, base_url(app), clock.iso()))
+
+
+def _json(body: dict) -> Response:
+    return Response(status_code=200, content_type="application/json", body=json.dumps(body),
+                    headers={"Cache-Control": "no-store"})
+
+
+def _signed_in_page(app: APIGatewayRestResolver, template: str, **context) -> Response:
+    current = session(app)
+    return pages.page(app, 200, template, base=base_url(app), user=current.user, csrf=current.csrf, **context)
+
+
+def _card(item: Item, base: str, now: str) -> dict:
+    share = links.share_url(item, base)
+    return {"slug": item.slug, "name": item.name, "kind": item.kind, "size": pages.human_size(item.size),
+            "state": lifecycle.public_state(item, now), "favorite": item.favorite, "views": item.view_counter,
+            "downloads": item.download_counter, "created_at": item.created_at, "share_url": share,
+            "thumbnail_url": f"{share}/thumbnail", "preview": content_types.preview(item.content_type),
+            "is_published": item.is_published, "allow_downloads": item.allow_downloads,
+            "view_only": item.view_only, "has_password": item.password_hash is not None,
+            "expiration_time": item.expiration_time, "expires_after_views": item.expires_after_views,
+            "deleted_at": item.deleted_at, "url": f"{base}/dashboard/items/{item.slug}"}
+
+
+def _cookie(app: APIGatewayRestResolver, name: str, value: str, max_age: int, path: str = "/") -> str:
+    base = base_url(app)
+    parts = [f"{name}={value}", f"Path={urlsplit(base).path}{path}", f"Max-Age={max_age}", "HttpOnly",
+             "SameSite=Lax"]
+    if base.startswith("https://"):
+        parts.append("Secure")
+    return "; ".join(parts)
+

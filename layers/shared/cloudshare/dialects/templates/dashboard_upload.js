@@ -1,0 +1,130 @@
+// The dashboard's uploads: files dropped anywhere on the page, or pasted, go straight to S3 through
+// the presigned POST flow, three at a time, each with its progress and all of them with one overall;
+// each new item joins the grid as soon as it is settled. Rendered inside the page's nonce'd <script>.
+(() => {
+  "use strict";
+  const PARALLEL = 3;
+  const panel = document.getElementById("uploads");
+  const base = panel.dataset.base, csrf = panel.dataset.csrf;
+  const list = document.getElementById("upload-list"), overall = document.getElementById("overall");
+  const grid = document.getElementById("grid"), picker = document.getElementById("pick-files");
+  const queue = [];
+  let running = 0, total = 0, sent = 0;
+
+  async function call(path, init = {}) {
+    const response = await fetch(base + path, {...init, credentials: "same-origin",
+                                               headers: {Accept: "application/json", ...init.headers}});
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error((body.errors && body.errors.message) || "The service answered " + response.status);
+    return body;
+  }
+
+  // XMLHttpRequest, not fetch: only it reports upload progress.
+  function toStorage(ticket, file, row) {
+    return new Promise((resolve, reject) => {
+      const data = new FormData();
+      for (const [name, value] of Object.entries(ticket.fields)) data.append(name, value);
+      data.append("file", file);  // S3 ignores every field after the file
+      const xhr = new XMLHttpRequest();
+      let counted = 0;
+      xhr.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable) return;
+        const done = Math.round(file.size * event.loaded / event.total);
+        sent += done - counted;
+        counted = done;
+        row.progress.value = Math.round(100 * event.loaded / event.total);
+        overall.value = total ? Math.round(100 * sent / total) : 100;
+      });
+      xhr.addEventListener("loadend", () => { sent += file.size - counted; resolve(xhr); });
+      xhr.addEventListener("error", () => reject(new Error("The file did not reach storage.")));
+      xhr.open("POST", ticket.url);
+      xhr.send(data);
+    });
+  }
+
+  function addToGrid(item) {
+    const entry = document.createElement("li"), link = document.createElement("a");
+    const image = document.createElement("img"), caption = document.createElement("div");
+    const name = document.createElement("span");
+    entry.dataset.slug = item.slug;
+    link.href = item.url;
+    image.src = item.thumbnail_url;
+    image.alt = "";
+    caption.className = "caption";
+    name.className = "name";
+    name.textContent = item.name;
+    caption.append(name);
+    link.append(image, caption);
+    entry.append(link);
+    grid.prepend(entry);
+    const empty = document.getElementById("empty");
+    if (empty) empty.remove();
+    // The thumbnail is made just after the upload settles: until then the placeholder shows; ask again.
+    let tries = 0;
+    const retry = setInterval(() => {
+      if (++tries > 10 || image.naturalWidth > 100) { clearInterval(retry); return; }
+      image.src = item.thumbnail_url + "?again=" + tries;
+    }, 1500);
+  }
+
+  async function upload(file, row) {
+    try {
+      const ticket = await call("/dashboard/uploads", {
+        method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"},
+        body: new URLSearchParams({csrf, name: file.name || "pasted.png", file_size: String(file.size)}),
+      });
+      await toStorage(ticket, file, row);
+      const item = await call("/dashboard/uploads/" + encodeURIComponent(ticket.slug));
+      row.progress.value = 100;
+      row.status.textContent = "done";
+      row.entry.dataset.state = "done";
+      addToGrid(item);
+    } catch (error) {
+      row.status.textContent = error.message;
+      row.status.className = "error";
+      row.entry.dataset.state = "failed";
+    }
+  }
+
+  function next() {
+    while (running < PARALLEL && queue.length) {
+      const [file, row] = queue.shift();
+      running += 1;
+      upload(file, row).finally(() => {
+        running -= 1;
+        if (!running && !queue.length) overall.value = 100;
+        next();
+      });
+    }
+  }
+
+  function add(files) {
+    panel.hidden = false;
+    for (const file of files) {
+      const entry = document.createElement("li"), label = document.createElement("span");
+      const progress = document.createElement("progress"), status = document.createElement("span");
+      label.textContent = file.name || "pasted image";
+      progress.max = 100;
+      progress.value = 0;
+      entry.dataset.state = "uploading";
+      entry.append(label, progress, status);
+      list.append(entry);
+      total += file.size;
+      queue.push([file, {entry, progress, status}]);
+    }
+    next();
+  }
+
+  document.addEventListener("dragover", (event) => { event.preventDefault(); document.body.classList.add("dropping"); });
+  document.addEventListener("dragleave", () => document.body.classList.remove("dropping"));
+  document.addEventListener("drop", (event) => {
+    event.preventDefault();
+    document.body.classList.remove("dropping");
+    if (event.dataTransfer && event.dataTransfer.files.length) add(event.dataTransfer.files);
+  });
+  document.addEventListener("paste", (event) => {
+    const files = [...(event.clipboardData ? event.clipboardData.files : [])];
+    if (files.length) add(files);
+  });
+  picker.addEventListener("change", () => { add(picker.files); picker.value = ""; });
+})();

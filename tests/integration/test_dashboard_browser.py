@@ -1,0 +1,172 @@
+"""The dashboard in real headless Chromium against the local stack: sign in, see and change items,
+trash and restore, API keys that work with curl until revoked, sign out everywhere, and a form
+posted from another site's page that changes nothing."""
+
+from __future__ import annotations
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from tests.integration import test_public_browser as chromium
+from tests.integration.conftest import admin, curl
+from tests.integration.test_public_browser import element, png_bytes, upload, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+browser = chromium.browser  # the same fixture: a headless Chromium for this module
+
+
+@pytest.fixture(scope="module")
+def owner(stack):
+    """An account of its own, with a password to sign in with and a key to upload through the API."""
+    created = admin(stack, "create-user", "dashboard@example.com", "--plan", "pro", "--generate-password")
+    key = admin(stack, "create-key", "dashboard@example.com", "--label", "dashboard tests")
+    return {**stack, "email": created["email"], "password": created["password"], "api_key": key["api_key"]}
+
+
+def api(owner, path: str, key: str | None = None) -> requests.Response:
+    return requests.get(f"{owner['api_url']}{path}", timeout=chromium.HTTP_SECONDS, headers={
+        "Authorization": f"Bearer {key or owner['api_key']}", "Accept": "application/json"})
+
+
+def sign_in(driver, owner) -> None:
+    driver.delete_all_cookies()
+    driver.get(f"{owner['api_url']}/login")
+    element(driver, "email").send_keys(owner["email"])
+    element(driver, "password").send_keys(owner["password"])
+    element(driver, "sign-in").click()
+    wait_for(lambda: driver.current_url.endswith("/dashboard"), "the dashboard after signing in")
+
+
+def sign_in_with_requests(owner) -> requests.Session:
+    """A second device: the same form, through another HTTP client."""
+    session = requests.Session()
+    form = session.get(f"{owner['api_url']}/login", timeout=chromium.HTTP_SECONDS).text
+    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    signed = session.post(f"{owner['api_url']}/login", timeout=chromium.HTTP_SECONDS, data={
+        "csrf": token, "email": owner["email"], "password": owner["password"]})
+    assert signed.url.endswith("/dashboard") and signed.status_code == 200
+    return session
+
+
+def test_given_a_wrong_then_the_right_password_then_chromium_signs_in_and_sees_its_items(owner, browser):
+    item = upload(owner, "grid.png", png_bytes(320, 200), "image/png")
+    browser.delete_all_cookies()
+    browser.get(f"{owner['api_url']}/dashboard")
+    wait_for(lambda: browser.current_url.endswith("/login"), "the sign-in page")
+    element(browser, "email").send_keys(owner["email"])
+    element(browser, "password").send_keys("not the password")
+    element(browser, "sign-in").click()
+    assert element(browser, "error").text == "Wrong e-mail or password"
+    sign_in(browser, owner)
+    assert element(browser, "who").text == owner["email"]
+    thumbnail = f'li[data-slug="{item["slug"]}"] img'
+    from selenium.webdriver.common.by import By
+
+    # The thumbnail worker makes it shortly after the upload: until then the page shows a placeholder.
+    wait_for(lambda: browser.execute_script(
+        "const image = document.querySelector(arguments[0]); return image && image.complete && image.naturalWidth;",
+        thumbnail), "the item's thumbnail in the grid")
+    assert browser.find_element(By.CSS_SELECTOR, f'li[data-slug="{item["slug"]}"] .name').text == "grid.png"
+    console = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [message for message in console if "Content Security Policy" in message]
+
+
+def test_given_an_item_then_chromium_renames_expires_protects_trashes_and_restores_it(owner, browser):
+    item = upload(owner, "draft.png", png_bytes(40, 40), "image/png")
+    sign_in(browser, owner)
+    browser.get(f"{owner['api_url']}/dashboard/items/{item['slug']}")
+    name = element(browser, "rename-name")
+    name.clear()
+    name.send_keys("final.png")
+    element(browser, "rename").click()
+    assert element(browser, "notice").text == "Renamed." and element(browser, "name").text == "final.png"
+    element(browser, "expires-after-views").send_keys("7")
+    element(browser, "set-expiry").click()
+    assert element(browser, "notice").text == "Expiry changed."
+    element(browser, "item-password").send_keys("a long secret")
+    element(browser, "set-password").click()
+    assert element(browser, "password-state").text == "Protected by a password."
+    seen = api(owner, f"/v3/items/{item['slug']}").json()
+    assert (seen["name"], seen["expires_after_views"]) == ("final.png", 7)
+    protected = requests.get(item["share_url"], timeout=chromium.HTTP_SECONDS)
+    assert protected.status_code == 403 and 'name="password"' in protected.text  # the share page asks for it
+    element(browser, "delete").click()
+    assert element(browser, "notice").text == "Moved to the trash."
+    assert api(owner, f"/v3/items/{item['slug']}").status_code == 404
+    browser.get(f"{owner['api_url']}/dashboard?filter=trash")
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.CSS_SELECTOR, f'li[data-slug="{item["slug"]}"] a').click()
+    element(browser, "restore").click()
+    assert element(browser, "notice").text == "Restored."
+    assert api(owner, f"/v3/items/{item['slug']}").json()["name"] == "final.png"
+
+
+def test_given_a_new_api_key_then_curl_works_with_it_until_it_is_revoked(owner, browser):
+    sign_in(browser, owner)
+    browser.get(f"{owner['api_url']}/dashboard/account")
+    element(browser, "key-label").send_keys("curl")
+    element(browser, "create-key").click()
+    key = element(browser, "new-key").text
+    status, _, body = curl("-H", f"Authorization: Bearer {key}", f"{owner['api_url']}/api/v1/account")
+    assert status == 200 and owner["email"] in body
+    key_id = key.split("_")[1]
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.CSS_SELECTOR, f'tr[data-key="{key_id}"] .revoke').click()
+    assert element(browser, "notice").text == "API key revoked."
+    status, _, body = curl("-H", f"Authorization: Bearer {key}", f"{owner['api_url']}/api/v1/account")
+    assert status == 403 and "revoked" in body
+
+
+def test_given_two_devices_when_one_signs_out_everywhere_then_neither_is_signed_in(owner, browser):
+    phone = sign_in_with_requests(owner)
+    sign_in(browser, owner)
+    browser.get(f"{owner['api_url']}/dashboard/account")
+    element(browser, "sign-out-everywhere").click()
+    wait_for(lambda: browser.current_url.endswith("/login"), "the sign-in page")
+    browser.get(f"{owner['api_url']}/dashboard")
+    wait_for(lambda: browser.current_url.endswith("/login"), "the sign-in page again")
+    assert phone.get(f"{owner['api_url']}/dashboard", timeout=chromium.HTTP_SECONDS).url.endswith("/login")
+
+
+class _Attacker(BaseHTTPRequestHandler):
+    page = b""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(self.page)
+
+    def log_message(self, *_args):
+        pass
+
+
+def test_given_another_sites_page_when_it_posts_a_dashboard_form_then_nothing_changes(owner, browser):
+    item = upload(owner, "target.png", png_bytes(20, 20), "image/png")
+    sign_in(browser, owner)
+    target = f"{owner['api_url']}/dashboard/items/{item['slug']}"
+    _Attacker.page = (f'<form id="evil" method="post" action="{target}">'
+                      '<input name="action" value="rename"><input name="name" value="pwned.png"></form>'
+                      '<script>document.getElementById("evil").submit()</script>').encode()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Attacker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # "localhost" is another site than the stack's 127.0.0.1: the browser labels the request so
+        # (and, SameSite=Lax, sends no session cookie with it); the form has no CSRF token either way.
+        host = "localhost" if urlsplit(owner["api_url"]).hostname != "localhost" else "127.0.0.1"
+        browser.get(f"http://{host}:{server.server_address[1]}/")
+        wait_for(lambda: urlsplit(browser.current_url).path.endswith(item["slug"]), "the forged form's answer")
+        assert element(browser, "title").text in ("Not allowed", "Not found")
+    finally:
+        server.shutdown()
+    assert api(owner, f"/v3/items/{item['slug']}").json()["name"] == "target.png"
+    browser.get(target)  # still signed in: the forged request ended nothing
+    assert element(browser, "name").text == "target.png"
