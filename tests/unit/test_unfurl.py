@@ -9,10 +9,13 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cloudshare.dialects import pages
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import public
+from devtools import fuzz
 from tests.unit.public_helpers import (
     BASE,
     BROWSER,
@@ -168,3 +171,19 @@ def test_given_a_format_other_than_json_then_oembed_is_501(runner, user):
     item = shared_file(user["user"], "a.png")
     response = oembed(runner, f"{BASE}/{code(item)}", format="xml")
     assert response["statusCode"] == 501 and json.loads(response["body"])["errors"]["message"]
+
+
+
+def test_given_hostile_oembed_queries_then_every_answer_is_json_and_never_a_5xx(runner, user):
+    item = shared_file(user["user"], "a.png")
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(url=st.one_of(fuzz.tokens(), st.builds(f"{BASE}/{{}}".format, fuzz.tokens()),
+                         st.builds(f"{BASE}/{code(item)}{{}}".format, fuzz.tokens())),
+           extra=st.dictionaries(st.sampled_from(["format", "maxwidth", "maxheight", "callback"]), fuzz.tokens()))
+    def answers(url, extra):
+        response = oembed(runner, url, **extra)
+        assert response["statusCode"] in (200, 404, 501), response
+        assert ("errors" in json.loads(response["body"])) == (response["statusCode"] != 200)
+
+    answers()

@@ -53,9 +53,7 @@ THUMBNAIL_ANSWERS = {200: {"description": "A placeholder image", "content": {"im
 UNLOCK_ANSWERS = {200: {"description": "JSON clients: the grant", "content": _JSON},
                   303: {"description": "Browsers: back to the page, with the grant cookie"}}
 HTML_ANSWERS = {200: {"description": "A page", "content": _HTML}}
-OEMBED_ANSWERS = {200: {"description": "The oEmbed document (type link) of a visible item", "content": _JSON},
-                  404: {"description": "No such item, or one that is protected, unpublished, expired or deleted"},
-                  501: {"description": "A format other than json"}}
+OEMBED_ANSWERS = {200: {"description": "The oEmbed document (type link) of a shared item", "content": _JSON}}
 JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
 
 
