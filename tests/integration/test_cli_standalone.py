@@ -1,49 +1,33 @@
 """`pip install ./cli` on a machine that never ran `make`: the command alone, in a fresh venv, against
-the local stack over real HTTP. pip resolves cli/requirements.txt from its (warm) cache and the index."""
+the local stack over real HTTP."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
-import venv
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ROOT, admin
+from tests.integration.conftest import admin, install_alone, installed_packages, laptop_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """A venv of its own, holding only the CLI and its pinned dependencies: its `cloudshare` command."""
-    home = tmp_path_factory.mktemp("laptop")
-    venv.create(home / "venv", with_pip=True)
-    # Copied out of the checkout first: the installed command must not find the repo beside it.
-    source = home / "cli"
-    subprocess.run(["cp", "-r", str(ROOT / "cli"), str(source)], check=True)
-    python = home / "venv" / "bin" / "python"
-    result = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(source)],
-                            capture_output=True, text=True, timeout=600, cwd=home)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return home / "venv" / "bin" / "cloudshare"
+    """The `cloudshare` command of a venv that holds only the CLI and its pinned dependencies."""
+    return install_alone("cli", tmp_path_factory.mktemp("laptop")) / "cloudshare"
 
 
 def run(command: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
-    # A laptop's environment: no AWS or cloudshare settings, no PYTHONPATH into the checkout.
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("CLOUDSHARE_", "AWS_", "PYTHON", "VIRTUAL_ENV"))}
-    env |= {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run([str(command), *args], capture_output=True, text=True, cwd=home, env=env, timeout=120)
+    return subprocess.run([str(command), *args], capture_output=True, text=True, cwd=home, env=laptop_env(home),
+                          timeout=120)
 
 
 def test_given_a_fresh_venv_when_the_cli_is_pip_installed_then_it_runs_alone(installed, tmp_path):
-    listed = subprocess.run([str(installed.parent / "python"), "-m", "pip", "list", "--format", "json"],
-                            capture_output=True, text=True, check=True)
-    names = {package["name"].lower() for package in json.loads(listed.stdout)}
+    names = installed_packages(installed.parent)
     assert "cloudshare-cli" in names and not names & {"boto3", "botocore", "aws-lambda-powertools", "cloudshare"}
     help_text = run(installed, tmp_path, "--help")
     assert help_text.returncode == 0 and "upload" in help_text.stdout and "login" in help_text.stdout
