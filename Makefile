@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: dev test unit integration lint build bench soak sweep openapi openapi-check fuzz check-consistency clean
 
-$(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt cli/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: pyenv install 3.13.0, or make PYTHON313=/path/to/python3.13"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON313) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt

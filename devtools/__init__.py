@@ -1,1 +1,1 @@
-"""Laptop-only tooling (local stack, admin CLI, benchmarks). Never shipped to Lambda."""
+"""Laptop-only tooling (local stack, benchmarks, fuzzing). Never shipped to Lambda; the operator CLI is admin/."""

@@ -137,6 +137,13 @@ _HAND_PARSED = {
     "DashboardEndSessions": {"requestBody": _page_form({"csrf": _TEXT})},
     "DashboardCreateKey": {"requestBody": _page_form({"csrf": _TEXT, "label": _TEXT})},
     "DashboardRevokeKey": {"requestBody": _page_form({"csrf": _TEXT})},
+    # oEmbed's own errors (oembed.com), in place of the public pages' refusals.
+    "PublicOembed": {"parameters": [
+        {**_query("url", {**_TEXT, "format": "uri"}, "A share link, as share_url gives it"), "required": True},
+        _query("format", {"enum": ["json"]}, "Only json (any other: 501)"),
+        _query("maxwidth", _WHOLE, "Accepted; a link has no size"), _query("maxheight", _WHOLE)],
+        "statuses": {"404": "Not the current share link of an item a visitor could open without a password",
+                     "500": "Unexpected server error", "501": "A format other than json"}},
 }
 
 
@@ -231,7 +238,7 @@ def _finish(path: str, operation: dict, operation_id: str) -> dict:
         if code == "204" or code.startswith("3"):
             answer.pop("content", None)  # redirects and 204s carry no body
     error = {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}
-    for code, description in statuses.items():
+    for code, description in described.get("statuses", statuses).items():
         responses[code] = {"description": description, **({} if code.startswith("3") else {"content": error})}
     operation["responses"] = dict(sorted(responses.items()))
     return operation

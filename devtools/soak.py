@@ -36,7 +36,7 @@ from unittest.mock import patch
 
 import requests
 
-from devtools.consistency import check
+from cloudshare_admin.consistency import check
 from devtools.stack import start_stack, stop_stack
 from devtools.template import functions
 

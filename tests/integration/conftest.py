@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,7 @@ def stack(tmp_path_factory):
 def admin(stack: dict, *args: str) -> dict | list:
     """Runs cloudshare-admin against the test stack, as an operator would."""
     result = subprocess.run(
-        [sys.executable, "-m", "devtools.admin", "--local-state", str(stack["state_dir"] / "stack.json"), *args],
+        [sys.executable, "-m", "cloudshare_admin", "--local-state", str(stack["state_dir"] / "stack.json"), *args],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
         env={name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
     )
@@ -60,3 +62,31 @@ def header(headers: str, name: str) -> str | None:
         if field.strip().lower() == name.lower():
             found = value.strip()
     return found
+
+
+def install_alone(package: str, home: Path) -> Path:
+    """`pip install ./<package>` into a fresh venv under home, as on a laptop that never ran `make`: the
+    package is copied out of the checkout first (symlinks into the layer followed), so that nothing
+    installed can find the repository beside it. Returns the venv's bin directory. pip resolves the
+    package's pins from its warm cache and the configured index."""
+    venv.create(home / "venv", with_pip=True)
+    source = home / package
+    shutil.copytree(ROOT / package, source, symlinks=False, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    result = subprocess.run([str(home / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
+                             "--disable-pip-version-check", str(source)],
+                            capture_output=True, text=True, timeout=600, cwd=home)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return home / "venv" / "bin"
+
+
+def laptop_env(home: Path) -> dict[str, str]:
+    """A laptop's environment: its own home, no AWS or cloudshare settings, no path into the checkout."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("CLOUDSHARE_", "AWS_", "PYTHON", "VIRTUAL_ENV"))}
+    return env | {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "NO_COLOR": "1", "COLUMNS": "200"}
+
+
+def installed_packages(bin_dir: Path) -> set[str]:
+    listed = subprocess.run([str(bin_dir / "python"), "-m", "pip", "list", "--format", "json"],
+                            capture_output=True, text=True, check=True)
+    return {package["name"].lower().replace("_", "-") for package in json.loads(listed.stdout)}

@@ -94,3 +94,21 @@ def header(response: dict, name: str) -> str | None:
 def ticket_of(url: str) -> dict:
     """The query of a content/remote URL on a page, as a request's query."""
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+def meta_tags(html: str) -> dict[str, str]:
+    """A page's <meta property|name=… content=…> tags and oEmbed discovery link, as a browser parses them."""
+    from html.parser import HTMLParser
+
+    found: dict[str, str] = {}
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            named = dict(attrs)
+            if tag == "meta" and (named.get("property") or named.get("name")) and "content" in named:
+                found[named.get("property") or named["name"]] = named["content"]
+            if tag == "link" and named.get("type") == "application/json+oembed":
+                found["oembed"] = named["href"]
+
+    Tags().feed(html)
+    return found

@@ -9,9 +9,9 @@ import boto3
 from cloudshare.observability import logger
 from cloudshare.services import uploads
 from cloudshare.store import items, users
-from devtools import admin
+from cloudshare_admin import main as admin
+from cloudshare_admin.consistency import check
 from devtools.background import AsyncInvoker
-from devtools.consistency import check
 from devtools.template import ROOT, on_failure_queue, template
 from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.faults import failing

@@ -8,7 +8,7 @@ import pytest
 
 from cloudshare.services import uploads
 from cloudshare.store import items, users
-from devtools.consistency import check
+from cloudshare_admin.consistency import check
 from devtools.runner import FunctionFailed
 from tests.unit.apigw import bearer, body, event
 from tests.unit.conftest import BUCKET, TABLE

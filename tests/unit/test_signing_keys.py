@@ -9,7 +9,7 @@ from cloudshare.services import clock, digest
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import signing_keys
 from cloudshare.store.aws import client
-from devtools import admin
+from cloudshare_admin import main as admin
 from devtools.template import functions, template
 from tests.unit.apigw import challenges, digest_header, event
 from tests.unit.conftest import NONCE_SECRET, TABLE

@@ -15,8 +15,9 @@ from cloudshare.store import items, users
 from cloudshare.store import sweeps as sweep_store
 from cloudshare.store.aws import client
 from cloudshare.store.records import to_values
-from devtools import admin, iam
-from devtools.consistency import check
+from cloudshare_admin import main as admin
+from cloudshare_admin.consistency import check
+from devtools import iam
 from tests.unit.conftest import BUCKET, TABLE, load_event
 
 START = "2026-03-01T12:00:00Z"

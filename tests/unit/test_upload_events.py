@@ -6,7 +6,7 @@ import requests
 
 from cloudshare.services import uploads
 from cloudshare.store import users
-from devtools.consistency import check
+from cloudshare_admin.consistency import check
 from tests.unit.conftest import BUCKET, TABLE
 
 

@@ -1,5 +1,6 @@
 """The public face: share pages for browsers (HTML) and API clients (JSON, the v3 item shape), the
-password form, refusal pages, redirects to presigned GETs, thumbnail placeholders, the upload page.
+password form, refusal pages, redirects to presigned GETs, thumbnail placeholders, the upload page,
+and link previews: Open Graph / Twitter card tags on share pages and the oEmbed document.
 
 HTML comes from Jinja2 templates (templates/, autoescaping on), imported only when a page is
 rendered: JSON answers and redirects do not pay for it. Pages run no script except the upload page,
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,7 +23,8 @@ from cloudshare import content_types
 from cloudshare.dialects import forms, v3
 from cloudshare.dialects.forms import client_input
 from cloudshare.dialects.http import base_url
-from cloudshare.errors import CloudshareError, InternalError, TooManyAttempts
+from cloudshare.errors import CloudshareError, InternalError, NotFound, TooManyAttempts
+from cloudshare.models import Item
 from cloudshare.observability import logger, metrics
 from cloudshare.services import links, sharing
 from cloudshare.services.auth import RequestCredentials
@@ -31,6 +34,11 @@ GRANT_COOKIE = "grant_"  # + slug; scoped by Path to the item's link
 MAX_TOKEN_LENGTH = 256  # far above any grant or ticket we sign
 _ICONS = {"image": "🖼️", "video": "🎞️", "audio": "🎵", "pdf": "📕", "text": "📄", "archive": "🗜️",
           "bookmark": "🔗"}
+# Link previewers, by what their User-Agent contains (lower case). iMessage sends
+# "facebookexternalhit/1.1 Facebot Twitterbot/1.0"; Teams sends SkypeUriPreview (MicrosoftPreview for Office).
+UNFURLERS = ("slackbot", "slack-imgproxy", "discordbot", "twitterbot", "facebookexternalhit", "facebot", "whatsapp",
+             "telegrambot", "skypeuripreview", "microsoftpreview", "linkedinbot")
+OEMBED_CACHE_SECONDS = 60  # cache_age: a preview may lag a change of the item by this much
 
 
 # What each public route may answer, for the OpenAPI document (routes pass these to their decorator).
@@ -45,28 +53,31 @@ THUMBNAIL_ANSWERS = {200: {"description": "A placeholder image", "content": {"im
 UNLOCK_ANSWERS = {200: {"description": "JSON clients: the grant", "content": _JSON},
                   303: {"description": "Browsers: back to the page, with the grant cookie"}}
 HTML_ANSWERS = {200: {"description": "A page", "content": _HTML}}
+OEMBED_ANSWERS = {200: {"description": "The oEmbed document (type link) of a shared item", "content": _JSON}}
 JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
 
 
 # ---------------------------------------------------------------- requests
 
-def resolver() -> APIGatewayRestResolver:
-    """A resolver for public routes: no authentication; refusals as pages or JSON, as asked."""
+def resolver(refuse: Callable[[APIGatewayRestResolver, CloudshareError], Response] | None = None
+             ) -> APIGatewayRestResolver:
+    """A resolver for public routes: no authentication; refusals as pages or JSON, as asked (or by refuse)."""
     app = APIGatewayRestResolver()
+    refuse = refuse or refusal
 
     @app.exception_handler(CloudshareError)
     def _refused(error: CloudshareError) -> Response:
-        return refusal(app, error)
+        return refuse(app, error)
 
     @app.not_found
     def _no_route(_error) -> Response:
-        return refusal(app, sharing.Unavailable("missing"))
+        return refuse(app, sharing.Unavailable("missing"))
 
     @app.exception_handler(Exception)
     def _unexpected(_error: Exception) -> Response:
         logger.exception("unexpected error")
         metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
-        return refusal(app, InternalError())
+        return refuse(app, InternalError())
 
     return app
 
@@ -89,7 +100,34 @@ def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
         ticket=_token((event.query_string_parameters or {}).get("t", "")),
         client=source,
         credentials=credentials,
+        unfurl=is_unfurler(headers.get("user-agent", "")) and not wants_json(app),
     )
+
+
+def is_unfurler(user_agent: str) -> bool:
+    agent = user_agent.lower()
+    return any(name in agent for name in UNFURLERS)
+
+
+class FormatNotImplemented(CloudshareError):
+    status = 501  # what the oEmbed spec asks for a format the provider does not offer
+
+    def __init__(self):
+        super().__init__("Only format=json is offered.", field="format")
+
+
+@client_input
+def oembed_visit(app: APIGatewayRestResolver) -> sharing.Visit:
+    """The unfurl that GET /oembed?url=<share url>[&format=json] asks for; maxwidth and maxheight
+    are accepted and change nothing (a link has no size). Any other URL is unknown."""
+    query = app.current_event.query_string_parameters or {}
+    if query.get("format", "json") != "json":
+        raise FormatNotImplemented()
+    prefix, url = base_url(app) + "/", query.get("url", "")
+    code = url[len(prefix):] if url.startswith(prefix) else ""
+    if not code or any(mark in code for mark in "/?#"):
+        raise sharing.Unavailable("missing")
+    return sharing.Visit(code=code, unfurl=True)
 
 
 @client_input
@@ -114,14 +152,63 @@ def wants_json(app: APIGatewayRestResolver) -> bool:
 def shared_item(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Response:
     """The share page, the item as JSON, or (a bookmark in a browser) a redirect to its URL."""
     item, base = shared.item, base_url(app)
-    body = item_json(shared, base)
     if wants_json(app):
-        return _json(200, body)
+        return _json(200, item_json(shared, base))
     if item.kind == "bookmark":
-        return redirect(item.redirect_url)
-    return page(app, 200, "share.html", item=item, content_url=body["content_url"], download_url=body["remote_url"],
-                 preview=content_types.preview(item.content_type), icon=_ICONS.get(_kind(item), "📦"),
-                 size=human_size(item.size), content_type=body["content_type"])
+        return redirect(item.redirect_url)  # an unfurler then previews the bookmark's own page
+    shown = {"item": item, "icon": _ICONS.get(_kind(item), "📦"), "size": human_size(item.size),
+            "content_type": content_types.served(item.content_type), "tags": preview_tags(item, base),
+            "oembed_url": f"{base}/oembed?url={quote(links.share_url(item, base), safe='')}&format=json"}
+    if shared.unfurl:
+        # Not a view (sharing.view): no preview or download link, which would need this view's ticket.
+        metrics.add_metric(name="Unfurl", unit=MetricUnit.Count, value=1)
+        return page(app, 200, "share.html", content_url=None, download_url=None, preview=None, **shown)
+    body = item_json(shared, base)
+    return page(app, 200, "share.html", content_url=body["content_url"], download_url=body["remote_url"],
+                 preview=content_types.preview(item.content_type), **shown)
+
+
+def preview_tags(item: Item, base: str) -> list[tuple[str, str, str]]:
+    """The Open Graph and Twitter card tags of an item that may be shown, as (attribute, name, content).
+
+    The image is the thumbnail route (public, counts nothing, a JPEG for images; other types have none
+    worth showing: its placeholder is SVG, which unfurlers do not render). og:video is the content link
+    without a ticket, so a chat app that plays it counts a view; an item that ends after N views has
+    none, so that no unfurler's prefetch uses one up."""
+    share, kind = links.share_url(item, base), _kind(item)
+    described = f"{human_size(item.size)} · {content_types.served(item.content_type)}" if item.kind == "file" else ""
+    tags = [("property", "og:site_name", "cloudshare"), ("property", "og:title", item.name),
+            ("property", "og:type", "video.other" if kind == "video" else "website"), ("property", "og:url", share),
+            ("name", "twitter:card", "summary_large_image" if kind == "image" else "summary"),
+            ("name", "twitter:title", item.name)]
+    if described:
+        tags += [("property", "og:description", described), ("name", "twitter:description", described)]
+    if kind == "image":
+        tags += [("property", "og:image", f"{share}/thumbnail"), ("property", "og:image:type", "image/jpeg"),
+                 ("property", "og:image:alt", item.name), ("name", "twitter:image", f"{share}/thumbnail")]
+    if kind == "video" and item.expires_after_views is None:
+        video = links.content_url(item, base)
+        tags += [("property", "og:video", video),
+                 ("property", "og:video:type", content_types.served(item.content_type))]
+        if video.startswith("https://"):
+            tags.append(("property", "og:video:secure_url", video))
+    return tags
+
+
+def oembed(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Response:
+    """The oEmbed document (oembed.com, type link: a title and who provides it) of an item that may be shown."""
+    metrics.add_metric(name="Unfurl", unit=MetricUnit.Count, value=1)
+    base = base_url(app)
+    return _json(200, {"version": "1.0", "type": "link", "title": shared.item.name, "provider_name": "cloudshare",
+                       "provider_url": base + "/", "cache_age": OEMBED_CACHE_SECONDS})
+
+
+def oembed_refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
+    """Always JSON. Every refusal of the item is a 404 that says nothing of why: a protected, unpublished,
+    expired or deleted item is as unknown as a missing one."""
+    if error.status < 500:
+        error = NotFound("There is nothing to embed at this URL.", field="url")
+    return _json(error.status, v3.DIALECT.error_body(error.status, error.message, error.field, error.extra))
 
 
 def item_json(shared: sharing.SharedItem, base: str) -> dict:

@@ -20,6 +20,10 @@
   password or link ends them at once.
 - The owner is recognised by an API key sent with the public request (Authorization: Bearer or
   x-api-key; browsers send none): the owner passes the password and counts nothing.
+- An unfurl (a chat app's link preview, or an oEmbed fetch) counts nothing either, so it gets only
+  what a preview shows of an available item: no password is passed and no ticket handed out, so
+  nothing it gets fetches the file without counting. Anyone can claim to be an unfurler; that buys
+  no more than the thumbnail route gives everyone.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ class Visit:
     ticket: str = ""  # ?t= of a link on a page just served
     client: str = ""  # the client's address: wrong passwords are counted per client
     credentials: RequestCredentials | None = None  # sent only by API clients; recognises the owner
+    unfurl: bool = False  # a link preview: shown nothing a view would count
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,8 @@ class SharedItem:
     item: Item
     ticket: str  # lets this view's preview and download links work without counting again
     downloads_allowed: bool
-    counted: bool  # False when the owner looked
+    counted: bool  # False when the owner looked, or for an unfurl
+    unfurl: bool = False  # no ticket: its links would count a view of their own
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,14 @@ def content_allowed(item: Item) -> bool:
 
 
 def view(visit: Visit) -> SharedItem:
-    """The item behind a link, for its page or JSON: counts a view unless the owner is looking."""
+    """The item behind a link, for its page or JSON: counts a view unless the owner is looking or it is an
+    unfurl (then it is refused as protected when it has a password, whatever the request carries)."""
     slug, secret = _parse(visit.code)
     now = clock.iso()
+    if visit.unfurl:
+        # As a visitor without a grant would find it, at most public.ITEM_CACHE_SECONDS old.
+        item = _check(public.cached_item(slug).item, secret, password_granted=False, now=now, views_left_needed=True)
+        return SharedItem(item=item, ticket="", downloads_allowed=False, counted=False, unfurl=True)
     owned = _owned_item(visit, slug)
     if owned is not None:
         _check(owned, secret, password_granted=True, now=now, views_left_needed=True)

@@ -7,6 +7,9 @@ the nonce/grant key secret (`rotate-secret`): --secret-id, the stack output Nonc
 and the failed-events queue (for `replay-failed`): --queue-url, the stack output FailedEventsQueueUrl,
 or the local stack's.
 AWS credentials and region come from boto3's usual chain.
+
+Installed alone (`pipx install ./admin`), it needs only boto3 and the service's layer at run time;
+the local stack's runner (devtools) is imported only to replay failed events on the local stack.
 """
 
 from __future__ import annotations
@@ -22,9 +25,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from devtools.template import ROOT
+LOCAL_STACK_FILE = Path(".local") / "stack.json"  # written by `make dev` in its checkout
 
-LOCAL_STACK_FILE = ROOT / ".local" / "stack.json"
+
+def _local_stack_file() -> Path:
+    """`make dev`'s state file, in the current directory or the nearest parent (inside a checkout)."""
+    for directory in (Path.cwd(), *Path.cwd().parents):
+        if (directory / LOCAL_STACK_FILE).exists():
+            return directory / LOCAL_STACK_FILE
+    return LOCAL_STACK_FILE
 
 
 def _connect(options: argparse.Namespace) -> None:
@@ -36,7 +45,7 @@ def _connect(options: argparse.Namespace) -> None:
     if not table and options.stack:
         table = _stack_output(options.stack, "TableName")
     if not table:
-        local = Path(options.local_state)
+        local = Path(options.local_state) if options.local_state else _local_stack_file()
         if not local.exists():
             sys.exit("cloudshare-admin: say --table or --stack, or start the local stack with `make dev`")
         stack = json.loads(local.read_text())
@@ -176,7 +185,7 @@ def _logs_to_stderr(logger) -> None:
 
 
 def check_consistency(options) -> None:
-    from devtools.consistency import check
+    from cloudshare_admin.consistency import check
 
     report = check(os.environ["TABLE_NAME"], os.environ["BUCKET_NAME"])
     _print(report.summary())
@@ -241,7 +250,8 @@ def _lambda_invoke(function: str, event: dict) -> str | None:
 
 
 def _local_invoke(stack: dict) -> Invoke:
-    """The local stack's way: its handlers, in this process, with the environment it gives them."""
+    """The local stack's way: its handlers, in this process, with the environment it gives them (the
+    checkout's devtools: only the local stack runs functions this way)."""
     from cloudshare.observability import logger
     from devtools.runner import InProcessRunner
 
@@ -276,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--bucket", help="S3 bucket name (for sweep; else the stack's BucketName output)")
     parser.add_argument("--endpoint-url", help="AWS endpoint (LocalStack, moto); default: AWS itself")
     parser.add_argument("--region")
-    parser.add_argument("--local-state", default=str(LOCAL_STACK_FILE), help=argparse.SUPPRESS)
+    parser.add_argument("--local-state", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name, function, help_text):

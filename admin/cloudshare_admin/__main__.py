@@ -1,0 +1,3 @@
+from cloudshare_admin.main import main
+
+main()

@@ -1,0 +1,76 @@
+"""Link previews over real HTTP, as an unfurler does them: the share page's tags parsed from the local
+stack's answer, the og:image fetched without a browser, the oEmbed document found by discovery."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.integration.conftest import admin
+from tests.unit.public_helpers import meta_tags, png
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+SLACKBOT = {"User-Agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}
+
+
+@pytest.fixture(scope="module")
+def sharer(stack):
+    """An account of its own (pro: passwords), so that no other test's listing sees these items."""
+    email = f"unfurl-{uuid.uuid4().hex[:8]}@example.com"
+    admin(stack, "create-user", email, "--plan", "pro", "--generate-password")
+    return {**stack, "api_key": admin(stack, "create-key", email, "--label", "unfurl tests")["api_key"]}
+
+
+def upload(account, name: str, data: bytes) -> dict:
+    """The seed's three steps over HTTP: a presigned POST asked for, sent to S3, its redirect followed."""
+    key = {"Authorization": f"Bearer {account['api_key']}", "Accept": "application/json"}
+    ticket = requests.post(f"{account['api_url']}/v3/items", json={"name": name, "file_size": len(data)},
+                           headers=key, timeout=10).json()
+    posted = requests.post(ticket["url"], data={**ticket["s3"], "Content-Type": "image/png"},
+                           files={"file": (name, data, "image/png")}, allow_redirects=False, timeout=10)
+    assert posted.status_code == 303
+    return requests.get(posted.headers["Location"], headers=key, timeout=10).json()
+
+
+def wait_for(condition, what: str, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_given_a_shared_image_when_slack_unfurls_it_then_tags_image_and_oembed_work_over_http(sharer):
+    item = upload(sharer, "Harbour at dusk.png", png(1200, 800))
+    page = requests.get(item["share_url"], headers=SLACKBOT, timeout=10)
+    assert page.status_code == 200
+    tags = meta_tags(page.text)
+    assert tags["og:title"] == "Harbour at dusk.png" and tags["og:url"] == item["share_url"]
+    assert tags["twitter:card"] == "summary_large_image"
+
+    def thumbnail():  # made off the request path by ThumbnailFunction: wait until it is there
+        answer = requests.get(tags["og:image"], headers=SLACKBOT, timeout=10)  # follows the presigned redirect
+        return answer if answer.headers.get("Content-Type") == "image/jpeg" else None
+
+    image = wait_for(thumbnail, "the og:image thumbnail")
+    assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"  # a JPEG, not the PNG original
+    embedded = requests.get(tags["oembed"], headers=SLACKBOT, timeout=10)
+    assert embedded.status_code == 200 and embedded.headers["Content-Type"] == "application/json"
+    assert embedded.json()["title"] == "Harbour at dusk.png" and embedded.json()["type"] == "link"
+
+
+def test_given_a_password_when_slack_unfurls_it_then_nothing_of_the_item_is_told(sharer):
+    key = {"Authorization": f"Bearer {sharer['api_key']}", "Accept": "application/json"}
+    item = upload(sharer, "Salaries 2026.png", png())
+    changed = requests.put(f"{sharer['api_url']}/api/v1/artifacts/{item['slug']}", json={"password": "hunter2!"},
+                           headers=key, timeout=10)
+    assert changed.status_code == 200, changed.text
+    page = wait_for(lambda: (answer := requests.get(item["share_url"], headers=SLACKBOT, timeout=10))
+                    .status_code == 403 and answer, "the password to reach the public side")
+    assert "Salaries" not in page.text and not [name for name in meta_tags(page.text) if ":" in name]
+    embedded = requests.get(f"{sharer['api_url']}/oembed", params={"url": item["share_url"]}, timeout=10)
+    assert embedded.status_code == 404 and "Salaries" not in embedded.text
