@@ -13,9 +13,9 @@ from pathlib import Path
 import boto3
 
 from cloudshare.config import settings
-from cloudshare.models import ApiKey, Item, Version
+from cloudshare.models import ApiKey, Comment, Item, Version
 from cloudshare.services import accounts, clock, uploads
-from cloudshare.store import items, sessions, users, view_counts
+from cloudshare.store import comments, items, sessions, users, view_counts
 from devtools.template import ROOT, functions
 
 EVENTS = ROOT / "events"
@@ -26,6 +26,7 @@ SHARED_SLUG = "demoshare234"
 IMAGE_SLUG = "demoimage234"
 # The dashboard events' session cookie (cs_session) and the CSRF token its forms carry.
 SAMPLE_SESSION = "sample-dashboard-session-" + "D" * 19
+COMMENT_ID = "0000000000000100000001"  # on SHARED_SLUG; events/v1_delete_comment.json deletes it
 
 
 def event_name(logical_id: str) -> str:
@@ -107,6 +108,8 @@ def _seed_shared_file(owner_id: str) -> None:
     boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=item.object_key, Body=b"shared bytes",
                                   ContentType="text/plain")
     uploads.settle(item, version)
+    comments.add(Comment(slug=SHARED_SLUG, comment_id=COMMENT_ID, version=1, author="Sam", body="Nice file!",
+                         created_at="2026-01-01T01:00:00Z"), owner_id=None)
     # One counted view waiting in its counter shard: the fold's sample event (events/fold_counts.json) moves it.
     view_counts.count(SHARED_SLUG, 1, view=True, download=False)
 

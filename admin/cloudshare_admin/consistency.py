@@ -7,7 +7,7 @@ check-consistency`); the fault tests run it after every injected failure. It rea
 - each owner's item_count = their listed items; artifact_count = their listed files;
   storage_used = the bytes of every ready version they still have (deleted-but-unpurged included);
 - every ready version's object exists with the recorded size (and ETag, when recorded: the bytes
-  settled, not a replayed POST's); every object under items/ belongs
+  settled, not a replayed POST's); each item's total_comments = its comments; every object under items/ belongs
   to a version that is ready or still pending; no object belongs to a failed version.
 """
 
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
+
+from cloudshare.store.sweeps import TOMBSTONE_SK
 
 _deserializer = TypeDeserializer()
 
@@ -55,7 +57,7 @@ def _objects(bucket: str) -> dict[str, tuple[int, str]]:
 
 def check(table: str, bucket: str) -> Report:
     report = Report()
-    profiles, items, versions = {}, {}, {}
+    profiles, items, versions, comments, purging = {}, {}, {}, defaultdict(int), set()
     for record in _records(table):
         pk, sk = record["PK"], record["SK"]
         if sk == "PROFILE":
@@ -64,6 +66,10 @@ def check(table: str, bucket: str) -> Report:
             items[record["slug"]] = record
         elif pk.startswith("ITEM#") and sk.startswith("VERSION#"):
             versions[record["object_key"]] = record
+        elif pk.startswith("ITEM#") and sk.startswith("COMMENT#"):
+            comments[pk.removeprefix("ITEM#")] += 1
+        elif pk.startswith("ITEM#") and sk == TOMBSTONE_SK:
+            purging.add(pk.removeprefix("ITEM#"))
     report.users, report.items, report.versions = len(profiles), len(items), len(versions)
 
     listed, files, stored = defaultdict(int), defaultdict(int), defaultdict(int)
@@ -85,6 +91,11 @@ def check(table: str, bucket: str) -> Report:
                           if v["slug"] == item["slug"] and v["state"] == "ready")
         if int(item.get("stored_bytes", 0)) != ready_bytes:
             report.problems.append(f"item {item['slug']}: stored_bytes {item.get('stored_bytes')} != {ready_bytes}")
+        if int(item.get("total_comments", 0)) != comments[item["slug"]]:
+            report.problems.append(f"item {item['slug']}: total_comments {item.get('total_comments', 0)} "
+                                   f"!= {comments[item['slug']]} comments")
+    for slug in comments.keys() - items.keys() - purging:  # a purge removes them in its second step
+        report.problems.append(f"item {slug}: {comments[slug]} comments without their item")
 
     objects = _objects(bucket)
     report.objects = len(objects)

@@ -113,6 +113,7 @@ class Item:
     allow_downloads: bool = True
     view_only: bool = False
     show_combined_comments: bool = False
+    total_comments: int = 0  # moved with each comment in one transaction (store/comments.py)
     password_hash: str | None = None
     expiration_time: str | None = None  # ISO 8601 UTC; named so it never meets the table's TTL attribute
     expires_after_views: int | None = None
@@ -156,6 +157,19 @@ class Version:
     # validated when requested, applied in the same write that makes the version current, so a version
     # that never lands (or is refused) changes nothing, and a password goes only when the new bytes come.
     item_changes: dict | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment on an item: a visitor's, or the owner's reply (by_owner)."""
+
+    slug: str
+    comment_id: str  # time-ordered (services/comments.py)
+    version: int  # the item's version it was written on
+    author: str
+    body: str
+    created_at: str
+    by_owner: bool = False
 
 
 @dataclass(frozen=True)

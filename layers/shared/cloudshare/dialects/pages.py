@@ -23,10 +23,10 @@ from cloudshare import content_types
 from cloudshare.dialects import forms, v3
 from cloudshare.dialects.forms import client_input
 from cloudshare.dialects.http import base_url
-from cloudshare.errors import CloudshareError, InternalError, NotFound, TooManyAttempts
+from cloudshare.errors import CloudshareError, InternalError, NotFound, PayloadTooLarge, TooManyAttempts
 from cloudshare.models import Item
 from cloudshare.observability import logger, metrics
-from cloudshare.services import links, sharing
+from cloudshare.services import comments, links, sharing
 from cloudshare.services.auth import RequestCredentials
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -52,6 +52,11 @@ THUMBNAIL_ANSWERS = {200: {"description": "A placeholder image", "content": {"im
     "type": "string"}}}}, 302: {"description": "A presigned S3 GET of the thumbnail"}}
 UNLOCK_ANSWERS = {200: {"description": "JSON clients: the grant", "content": _JSON},
                   303: {"description": "Browsers: back to the page, with the grant cookie"}}
+COMMENTS_ANSWERS = {200: {"description": "The comments (HTML), or JSON for Accept: application/json",
+                           "content": {**_HTML, **_JSON}}}
+COMMENT_POSTED_ANSWERS = {201: {"description": "JSON clients: the comment", "content": _JSON},
+                          303: {"description": "Browsers: back to the page's comments"},
+                          429: {"description": "Too many comments lately (Retry-After)", "content": _JSON}}
 HTML_ANSWERS = {200: {"description": "A page", "content": _HTML}}
 OEMBED_ANSWERS = {200: {"description": "The oEmbed document (type link) of a shared item", "content": _JSON}}
 JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
@@ -142,6 +147,25 @@ def password(app: APIGatewayRestResolver) -> str:
     return value if isinstance(value, str) else ""
 
 
+@client_input
+def comment_sent(app: APIGatewayRestResolver) -> comments.VisitorComment:
+    """The comment form (URL-encoded, multipart) or a JSON object: name, text, form_token, and the
+    honeypot `website`. The body's size is checked before it is parsed."""
+    event = app.current_event
+    if len(event.body or "") > comments.MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"A comment is at most {comments.MAX_BODY_BYTES} bytes of request", field="text")
+    form = forms.of_request(event)
+    return comments.VisitorComment(author=form.text("name"), text=form.text("text"),
+                                   form_token=form.text("form_token"), honeypot=form.text("website"))
+
+
+@client_input
+def comment_query(app: APIGatewayRestResolver) -> tuple[str | None, int | None]:
+    """?before=<comment id>&limit=<n>: where a page of comments starts, and its size."""
+    params = forms.Form(fields=dict(app.current_event.query_string_parameters or {}))
+    return params.text("before"), params.integer("limit", minimum=1)
+
+
 def wants_json(app: APIGatewayRestResolver) -> bool:
     accept = _headers(app).get("accept", "").lower()
     return "application/json" in accept and "text/html" not in accept
@@ -158,7 +182,8 @@ def shared_item(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Resp
         return redirect(item.redirect_url)  # an unfurler then previews the bookmark's own page
     shown = {"item": item, "icon": _ICONS.get(_kind(item), "📦"), "size": human_size(item.size),
             "content_type": content_types.served(item.content_type), "tags": preview_tags(item, base),
-            "oembed_url": f"{base}/oembed?url={quote(links.share_url(item, base), safe='')}&format=json"}
+            "oembed_url": f"{base}/oembed?url={quote(links.share_url(item, base), safe='')}&format=json",
+             "thread": comments.thread(item), "comments_url": f"{links.share_url(item, base)}/comments"}
     if shared.unfurl:
         # Not a view (sharing.view): no preview or download link, which would need this view's ticket.
         metrics.add_metric(name="Unfurl", unit=MetricUnit.Count, value=1)
@@ -209,6 +234,35 @@ def oembed_refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Respo
     if error.status < 500:
         error = NotFound("There is nothing to embed at this URL.", field="url")
     return _json(error.status, v3.DIALECT.error_body(error.status, error.message, error.field, error.extra))
+
+
+def comment_thread(app: APIGatewayRestResolver, thread: comments.Thread) -> Response:
+    """The comments as JSON, or as a page of their own (with the form) for browsers."""
+    if wants_json(app):
+        return _json(200, thread_json(thread))
+    share = links.share_url(thread.item, base_url(app))
+    return page(app, 200, "comments.html", item=thread.item, thread=thread, share_url=share,
+                 comments_url=f"{share}/comments")
+
+
+def thread_json(thread: comments.Thread) -> dict:
+    item = thread.item
+    return {"allow_comments": item.allow_comments, "combined": thread.combined, "current_version": item.version,
+            "comments": [comment_json(entry) for entry in thread.comments], "next_before": thread.next_before,
+            "form_token": thread.form_token or None}
+
+
+def comment_json(entry) -> dict:
+    return {"id": entry.comment_id, "version": entry.version, "name": entry.author, "text": entry.body,
+            "by_owner": entry.by_owner, "created_at": entry.created_at}
+
+
+def comment_posted(app: APIGatewayRestResolver, code: str, entry) -> Response:
+    """201 and the comment for JSON clients; browsers go back to the page's comments (a plain form POST)."""
+    if wants_json(app) or forms.is_json(_headers(app).get("content-type", "")):
+        return _json(201, comment_json(entry))
+    return Response(status_code=303, body="", headers={"Location": f"{base_url(app)}/{code}#comments",
+                                                        "Cache-Control": "no-store"})
 
 
 def item_json(shared: sharing.SharedItem, base: str) -> dict:

@@ -9,12 +9,13 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from cloudshare.dialects.http import Dialect, build_resolver, user_uuid
-from cloudshare.models import Item, UploadTicket, Version
+from cloudshare.models import Comment, Item, UploadTicket, Version
 from cloudshare.services.accounts import AccountSummary
 from cloudshare.services.links import content_url, share_url
 
 if TYPE_CHECKING:  # the account route need not load the artifacts service
     from cloudshare.services.artifacts import Outcome
+    from cloudshare.services.comments import Thread
 
 
 def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
@@ -53,7 +54,6 @@ def account(summary: AccountSummary) -> dict:
 # ---------------------------------------------------------------- artifacts
 # An artifact is an item seen through v1. Bookmarks are listed items too, so they appear (with
 # version 0 and no file type) rather than making the list disagree with the owner's counts.
-# total_comments is always 0: comments are not part of this service.
 
 # The seed shows `id` and `user_id` as UUIDs: the account's id in its canonical form, and for an
 # artifact a name-based UUID of its slug (stable and unique without storing another identifier).
@@ -75,7 +75,7 @@ def artifact(entry: Item, base: str) -> dict:
         "show_combined_comments": entry.show_combined_comments,
         "total_views": entry.view_counter,
         "total_downloads": entry.download_counter,
-        "total_comments": 0,
+        "total_comments": entry.total_comments,
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
         "current_version_number": entry.version,
@@ -138,3 +138,20 @@ def artifact_updated(outcome: Outcome) -> dict:
 
 def done(message: str) -> dict:
     return {"status": True, "message": message}
+
+
+# ---------------------------------------------------------------- comments
+
+def comment(entry: Comment) -> dict:
+    return {"id": entry.comment_id, "version_number": entry.version, "name": entry.author, "text": entry.body,
+            "by_owner": entry.by_owner, "created_at": entry.created_at}
+
+
+def comment_page(thread: Thread, limit: int) -> dict:
+    """A page of comments, newest first; `next_before` continues with older ones (null: none left)."""
+    return {"status": True, "comments": [comment(entry) for entry in thread.comments],
+            "pagination": {"total": thread.item.total_comments, "limit": limit, "next_before": thread.next_before}}
+
+
+def comment_added(entry: Comment) -> dict:
+    return {"status": True, "message": "Comment added successfully", "comment": comment(entry)}

@@ -83,6 +83,26 @@ def artifact_listing(query: dict[str, str] | None) -> ArtifactListing:
     )
 
 
+@dataclass(frozen=True)
+class CommentListing:
+    before: str | None
+    limit: int | None
+    version: int | None
+
+
+@client_input
+def comment_listing(query: dict[str, str] | None) -> CommentListing:
+    params = Form(fields=dict(query or {}))
+    return CommentListing(before=params.text("before"), limit=params.integer("limit", minimum=1),
+                          version=params.integer("version"))
+
+
+@client_input
+def owner_comment(form: Form) -> tuple[str | None, int | None]:
+    """The owner's reply: its text, and the version it is about (None: the current one)."""
+    return form.text("text"), form.integer("version_number", minimum=1)
+
+
 def _inline_file(form: Form) -> InlineFile | None:
     if "file" in form.fields and form.fields["file"] not in (None, ""):
         raise InvalidInput("file must be the file itself (curl -F file=@path), or use file_name for a "

@@ -3,7 +3,9 @@
 - a *grant* (cookie) says "this browser gave the right password for this item";
 - a *ticket* (?t= on content/download URLs) says "this page view was counted a moment ago", so the
   preview and the download button of a view do not count again, and still work when that view was
-  the item's last one (expires_after_views).
+  the item's last one (expires_after_views);
+- a *comment form* token says when its form was handed out (services/comments.py: a minimum time on
+  the page before posting).
 
 Both are `<expiry epoch>.<HMAC>` bound to the item's slug, their purpose and the item's *generation*:
 a digest of its password hash and its link's current form. Setting, changing or removing the
@@ -78,3 +80,26 @@ def ticket(item: Item) -> str:
 def valid_ticket(token: str | None, slug: str, item_generation: str, *, reread: bool = True) -> bool:
     """reread=False: a guess at the generation, so a mismatch is no sign of a key rotation."""
     return _valid("ticket", token, slug, item_generation, reread)
+
+
+COMMENT_FORM_SECONDS = 24 * 60 * 60
+
+
+def comment_form(item: Item) -> str:
+    """`<issued epoch>.<HMAC>`: when the comment form was handed out (it stays valid a day)."""
+    issued = int(clock.now())
+    return f"{issued}.{_mac(signing_keys.current(), 'comment-form', item.slug, issued, generation_of(item))}"
+
+
+def comment_form_age(token: str | None, item: Item) -> float | None:
+    """Seconds since a comment form token was handed out for this item; None if it is not one, or too old."""
+    issued, _, mac = (token or "").partition(".")
+    if not issued.isdigit():
+        return None
+    age = clock.now() - int(issued)
+    if age > COMMENT_FORM_SECONDS:
+        return None
+    if not any(hmac.compare_digest(mac, _mac(key, "comment-form", item.slug, int(issued), generation_of(item)))
+               for key in signing_keys.accepted()):
+        return None
+    return age

@@ -140,6 +140,18 @@ def view(visit: Visit) -> SharedItem:
     return _shared(_count(access, view=True, download=False, fresh=tokens.item), counted=True)
 
 
+def readable(visit: Visit) -> tuple[Item, bool]:
+    """The item behind a link, checked as its page is (a grant for a password) but counting nothing,
+    and whether its owner is asking (an API key on the request passes the password): what comments need."""
+    slug, secret = _parse(visit.code)
+    owned = _owned_item(visit, slug)
+    if owned is not None:
+        return _check(owned, secret, password_granted=True, now=clock.iso(), views_left_needed=True), True
+    item = items.get(slug)
+    granted = item is not None and share_tokens.valid_grant(visit.grant, slug, share_tokens.generation_of(item))
+    return _check(item, secret, password_granted=granted, now=clock.iso(), views_left_needed=True), False
+
+
 def open_file(visit: Visit, *, attachment: bool) -> str:
     """A presigned GET for the file behind a content or download (attachment) link. Content is shown
     inline when the page previews its type, and is otherwise an attachment like a download."""

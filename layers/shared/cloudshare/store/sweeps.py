@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from cloudshare.config import settings
 from cloudshare.models import Item, Version
+from cloudshare.store import comments
 from cloudshare.store.aws import client
 from cloudshare.store.items import (
     DUE_INDEX,
@@ -202,8 +203,9 @@ def delete_objects(keys: list[str]) -> None:
 
 
 def finish_purge(tombstone: Tombstone) -> None:
-    """Step 2: objects, then version records, then the tombstone (the proof that work remains) last."""
+    """Step 2: objects, then version records and comments, then the tombstone (the proof that work remains) last."""
     delete_objects(object_keys(tombstone.slug, tombstone.last_version))
+    comments.delete_all(tombstone.slug)
     table = settings().table_name
     deletes = [{"DeleteRequest": {"Key": version_key(tombstone.slug, n)}}
                for n in range(1, tombstone.last_version + 1)]

@@ -1,0 +1,212 @@
+"""Comments on shared items: visitors post on the share page (or its JSON API), owners read, reply, delete.
+
+- A comment belongs to the version it was written on. The page shows the current version's comments,
+  or every version's (labelled) when the item has show_combined_comments.
+- Visitors see and post comments only where the page itself is served (published, not expired or
+  deleted; a password needs its grant) and the owner allows comments; turning comments off hides
+  them and refuses new ones, turning them on shows them again (nothing is removed).
+- Abuse: posts per source and per item are limited per window (429 + Retry-After), counted in the
+  transaction that stores the comment (store/comments.py); the form carries a hidden field that
+  people leave empty (a honeypot) and a signed time it was handed out, and a post must come at
+  least MIN_FORM_SECONDS after it. Bodies are size-limited before they are parsed (dialects/pages.py).
+- total_comments on the item is a counter moved with each comment, so it is exact (store/comments.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotFound, TooManyAttempts
+from cloudshare.models import Comment, Item, User
+from cloudshare.observability import logger
+from cloudshare.services import clock, management, share_tokens, sharing, throttle
+from cloudshare.store import comments as store
+
+MAX_TEXT = 2000
+MAX_AUTHOR = 80
+MAX_BODY_BYTES = 16 * 1024  # a form of a name and 2,000 characters (each up to 4 bytes, escaped) fits
+MIN_FORM_SECONDS = 3  # people read before they write; naive bots post the moment they load the form
+WINDOW_SECONDS = 10 * 60
+POSTS_PER_SOURCE = 10  # per window
+POSTS_PER_ITEM = 60  # per window
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+OWNER_NAME = "Owner"
+
+
+class CommentsOff(AccessDenied):
+    def __init__(self):
+        super().__init__("The owner does not take comments on this item.", field="comments")
+
+
+class CommentNotFound(NotFound):
+    def __init__(self):
+        super().__init__("Comment not found", field="comment_id")
+
+
+class TooManyComments(TooManyAttempts):
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after, field="comments")
+        self.message = f"Too many comments lately. Try again in {retry_after} s."
+
+
+@dataclass(frozen=True)
+class VisitorComment:
+    """What a visitor sends: a name, the text, and the form's hidden fields."""
+
+    author: str | None
+    text: str | None
+    form_token: str | None
+    honeypot: str | None  # a field hidden from people; only a bot fills it in
+
+
+@dataclass(frozen=True)
+class Thread:
+    """The comments a visitor (or the owner) sees, newest first, and where the next page starts."""
+
+    item: Item
+    comments: list[Comment]
+    next_before: str | None
+    combined: bool  # every version's comments (labelled) rather than the current one's
+    form_token: str  # for the form that posts the next one ("" where posting is not possible)
+
+
+def _new_id() -> str:
+    """Time-ordered: the creation time in microseconds (hex, fixed width), then 32 random bits."""
+    second, micros = clock.creation_stamp()
+    return f"{second * 1_000_000 + micros:014x}{secrets.token_hex(4)}"
+
+
+def _text(value: str | None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput("text must not be empty", field="text")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"text is at most {MAX_TEXT} characters", field="text")
+    return text
+
+
+def _author(value: str | None) -> str:
+    author = " ".join((value or "").split())
+    if not author:
+        raise InvalidInput("name must not be empty", field="name")
+    if len(author) > MAX_AUTHOR:
+        raise InvalidInput(f"name is at most {MAX_AUTHOR} characters", field="name")
+    return author
+
+
+def _page_size(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_PAGE
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    return limit
+
+
+def _is_id(text: str) -> bool:
+    return len(text) == 22 and all(character in "0123456789abcdef" for character in text)
+
+
+def _cursor(before: str | None) -> str | None:
+    if before is not None and not _is_id(before):
+        raise InvalidInput("before must be a comment id", field="before")
+    return before
+
+
+def _shown_versions(item: Item) -> tuple[int, ...] | None:
+    return None if item.show_combined_comments else (item.version,)
+
+
+# ---------------------------------------------------------------- visitors
+
+def visible(visit: sharing.Visit, before: str | None = None, limit: int | None = None) -> Thread:
+    """What a visitor may read of the comments behind a link (GET /{code}/comments)."""
+    return thread(sharing.readable(visit)[0], before, limit)
+
+
+def thread(item: Item, before: str | None = None, limit: int | None = None) -> Thread:
+    """The comments visitors see on an item its page is showing (the caller checked that it may), and a
+    form token; none while comments are off. No read at all while it has none."""
+    size, cursor = _page_size(limit), _cursor(before)
+    if not item.allow_comments:
+        return Thread(item=item, comments=[], next_before=None, combined=False, form_token="")
+    found, more = ([], False) if not item.total_comments else store.page(
+        item.slug, size, before=cursor, versions=_shown_versions(item))
+    return Thread(item=item, comments=found, next_before=found[-1].comment_id if more else None,
+                  combined=item.show_combined_comments, form_token=share_tokens.comment_form(item))
+
+
+def post(visit: sharing.Visit, sent: VisitorComment) -> Comment:
+    """A visitor's comment on the item's current version, within the limits; from the owner (an API key
+    on the request), their reply."""
+    item, owned = sharing.readable(visit)
+    if owned:
+        return _store_reply(item, sent.text, None)
+    if not item.allow_comments:
+        raise CommentsOff()
+    if sent.honeypot:
+        logger.info("comment honeypot filled", extra={"slug": item.slug})
+        raise InvalidInput("This form was filled in by a program, not a person.", field="website")
+    age = share_tokens.comment_form_age(sent.form_token, item)
+    if age is None:
+        raise InvalidInput("The form is out of date: reload the page and write again.", field="form_token")
+    if age < MIN_FORM_SECONDS:
+        raise InvalidInput("That was quick: take a moment before posting.", field="form_token")
+    comment = Comment(slug=item.slug, comment_id=_new_id(), version=item.version, author=_author(sent.author),
+                      body=_text(sent.text), created_at=clock.iso())
+    now = int(clock.now())
+    window = now // WINDOW_SECONDS
+    expires = (window + 2) * WINDOW_SECONDS
+    limits = (
+        store.RateLimit(throttle.Subject("source", visit.client).id, window, POSTS_PER_SOURCE, expires),
+        store.RateLimit(throttle.Subject("item", item.slug).id, window, POSTS_PER_ITEM, expires),
+    )
+    try:
+        store.add(comment, owner_id=None, limits=limits)
+    except store.RateExceeded:
+        logger.info("comments throttled", extra={"slug": item.slug})
+        raise TooManyComments(max((window + 1) * WINDOW_SECONDS - now, 1)) from None
+    except store.CommentsClosed:
+        raise CommentsOff() from None  # turned off, or the item went, since it was read
+    logger.info("comment posted", extra={"slug": item.slug, "comment_id": comment.comment_id})
+    return comment
+
+
+# ---------------------------------------------------------------- owners
+
+def owner_thread(user: User, slug: str, before: str | None = None, limit: int | None = None,
+                 version: int | None = None) -> Thread:
+    """Every comment of the owner's item (whether or not visitors may see them now), newest first."""
+    item = management.owned(user, slug, "view comments on")
+    size, cursor = _page_size(limit), _cursor(before)
+    found, more = store.page(item.slug, size, before=cursor, versions=None if version is None else (version,))
+    return Thread(item=item, comments=found, next_before=found[-1].comment_id if more else None,
+                  combined=version is None, form_token="")
+
+
+def reply(user: User, slug: str, text: str | None, version: int | None = None) -> Comment:
+    """The owner's comment, marked as theirs; on the current version unless another is named."""
+    return _store_reply(management.owned(user, slug, "comment on"), text, version)
+
+
+def _store_reply(item: Item, text: str | None, version: int | None) -> Comment:
+    if version is not None and version != item.version and not 1 <= version <= item.version:
+        raise InvalidInput(f"version must be one of the artifact's versions (1 to {item.version})", field="version")
+    comment = Comment(slug=item.slug, comment_id=_new_id(), version=item.version if version is None else version,
+                      author=OWNER_NAME, body=_text(text), created_at=clock.iso(), by_owner=True)
+    try:
+        store.add(comment, owner_id=item.owner_id)
+    except store.CommentsClosed:
+        raise ItemNotFound() from None  # deleted or purged since it was read
+    return comment
+
+
+def remove(user: User, slug: str, comment_id: str) -> None:
+    item = management.owned(user, slug, "delete comments on")
+    try:
+        removed = _is_id(comment_id) and store.delete(item.slug, comment_id, user.user_id)
+    except store.CommentsClosed:
+        raise ItemNotFound() from None  # deleted or purged since it was read
+    if not removed:
+        raise CommentNotFound()

@@ -1,0 +1,169 @@
+"""Comments on an item, in the item's own partition, and the counter that keeps their number.
+
+- ITEM#<slug> / COMMENT#<id>    one comment; <id> starts with its creation time in microseconds (hex,
+                                fixed width), so the partition's sort order is the comments' order
+                                and a page is one Query (newest first: ScanIndexForward=False)
+- ITEM#<slug> / ITEM            total_comments: moved in the same transaction as each put or delete,
+                                so it is exact under any concurrency (never a count query)
+- THROTTLE#<subject>#comments#<window> / THROTTLE
+                                posts per source and per item in a window (TTL'd), raised in the same
+                                transaction: a refused post leaves nothing, and a burst cannot pass the limit
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from botocore.exceptions import ClientError
+
+from cloudshare.config import settings
+from cloudshare.models import Comment
+from cloudshare.store.aws import client
+from cloudshare.store.items import StateChanged, key
+from cloudshare.store.records import from_item, to_item, to_values
+
+PREFIX = "COMMENT#"
+
+
+_FIELDS = {field.name for field in fields(Comment)}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` posts by `subject` (a hashed throttle subject id) in the window numbered `window`."""
+
+    subject: str
+    window: int
+    limit: int
+    expires_at: int
+
+
+class RateExceeded(Exception):
+    def __init__(self, limit: RateLimit):
+        super().__init__(limit.subject)
+        self.limit = limit
+
+
+class CommentsClosed(Exception):
+    """The item is gone, deleted or not the owner's, or (for visitors) no longer takes comments."""
+
+
+def comment_key(slug: str, comment_id: str) -> dict:
+    return to_item({"PK": f"ITEM#{slug}", "SK": PREFIX + comment_id})
+
+
+def _rate_key(limit: RateLimit) -> dict:
+    return to_item({"PK": f"THROTTLE#{limit.subject}#comments#{limit.window}", "SK": "THROTTLE"})
+
+
+def comment_from(record: dict) -> Comment:
+    return Comment(**{name: value for name, value in record.items() if name in _FIELDS})
+
+
+def add(comment: Comment, *, owner_id: str | None, limits: tuple[RateLimit, ...] = ()) -> None:
+    """Stores a comment and counts it on its item, in one transaction. owner_id: the owner's reply (the
+    item must be theirs); None: a visitor's, which needs the item to take comments and every limit to
+    have room."""
+    table = settings().table_name
+    condition = "attribute_exists(PK) AND attribute_not_exists(deleted_at)"
+    values: dict = {":one": 1}
+    if owner_id is None:
+        condition += " AND allow_comments = :yes"
+        values[":yes"] = True
+    else:
+        condition += " AND owner_id = :owner"
+        values[":owner"] = owner_id
+    actions = [
+        {"Update": {"TableName": table, "Key": key(comment.slug),
+                    "UpdateExpression": "ADD total_comments :one", "ConditionExpression": condition,
+                    "ExpressionAttributeValues": to_values(values)}},
+        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(PK)",
+                 "Item": to_item({"PK": f"ITEM#{comment.slug}", "SK": PREFIX + comment.comment_id,
+                                  **asdict(comment)})}},
+    ]
+    for limit in limits:
+        actions.append({"Update": {
+            "TableName": table, "Key": _rate_key(limit),
+            "UpdateExpression": "ADD posts :one SET expires_at = :expires",
+            "ConditionExpression": "attribute_not_exists(posts) OR posts < :limit",
+            "ExpressionAttributeValues": to_values({":one": 1, ":limit": limit.limit, ":expires": limit.expires_at}),
+        }})
+    try:
+        client("dynamodb").transact_write_items(TransactItems=actions)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            raise CommentsClosed(comment.slug) from error
+        for limit, reason in zip(limits, reasons[2:], strict=False):
+            if reason == "ConditionalCheckFailed":
+                raise RateExceeded(limit) from error
+        if reasons[1:2] == ["ConditionalCheckFailed"]:
+            raise StateChanged(comment.comment_id) from error  # the same id twice: never, with 32 random bits
+        raise
+
+
+def delete(slug: str, comment_id: str, owner_id: str) -> bool:
+    """Removes one comment of the owner's item and counts it off, together; False if there was none."""
+    table = settings().table_name
+    try:
+        client("dynamodb").transact_write_items(TransactItems=[
+            {"Delete": {"TableName": table, "Key": comment_key(slug, comment_id),
+                        "ConditionExpression": "attribute_exists(PK)"}},
+            {"Update": {"TableName": table, "Key": key(slug), "UpdateExpression": "ADD total_comments :minus",
+                        "ConditionExpression": "owner_id = :owner AND attribute_not_exists(deleted_at)",
+                        "ExpressionAttributeValues": to_values({":minus": -1, ":owner": owner_id})}},
+        ])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        if "ConditionalCheckFailed" in reasons:
+            raise CommentsClosed(slug) from error
+        raise
+    return True
+
+
+def page(slug: str, limit: int, *, before: str | None = None, versions: tuple[int, ...] | None = None
+         ) -> tuple[list[Comment], bool]:
+    """Up to `limit` comments, newest first, older than the comment id `before`; only those written on
+    one of `versions` when given (a filter: the Query reads past the others). Also: whether more exist."""
+    condition = "PK = :pk AND begins_with(SK, :prefix)"
+    values: dict = {":pk": f"ITEM#{slug}", ":prefix": PREFIX}
+    if before:
+        condition = "PK = :pk AND SK BETWEEN :prefix AND :before"
+        values[":before"] = PREFIX + before
+    request: dict = {"TableName": settings().table_name, "KeyConditionExpression": condition,
+                     "ScanIndexForward": False, "ConsistentRead": True, "Limit": limit + 1}
+    if versions is not None:
+        request["FilterExpression"] = "#version IN (" + ", ".join(f":v{i}" for i in range(len(versions))) + ")"
+        request["ExpressionAttributeNames"] = {"#version": "version"}
+        values.update({f":v{i}": number for i, number in enumerate(versions)})
+    request["ExpressionAttributeValues"] = to_values(values)
+    found: list[Comment] = []
+    while True:
+        response = client("dynamodb").query(**request)
+        found.extend(comment_from(from_item(raw)) for raw in response["Items"]
+                     if from_item(raw)["SK"] != PREFIX + (before or ""))
+        if len(found) > limit or "LastEvaluatedKey" not in response:
+            return found[:limit], len(found) > limit
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def delete_all(slug: str) -> None:
+    """Every comment of an item (its purge): one Query of their keys, then batches of deletes."""
+    table = settings().table_name
+    paginator = client("dynamodb").get_paginator("query")
+    for result in paginator.paginate(
+        TableName=table, KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues=to_values({":pk": f"ITEM#{slug}", ":prefix": PREFIX}),
+        ProjectionExpression="PK, SK", ConsistentRead=True,
+    ):
+        deletes = [{"DeleteRequest": {"Key": raw}} for raw in result["Items"]]
+        for start in range(0, len(deletes), 25):
+            request = {table: deletes[start:start + 25]}
+            while request:
+                request = client("dynamodb").batch_write_item(RequestItems=request).get("UnprocessedItems") or None
