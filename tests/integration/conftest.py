@@ -71,7 +71,8 @@ def install_alone(package: str, home: Path) -> Path:
     package's pins from its warm cache and the configured index."""
     venv.create(home / "venv", with_pip=True)
     source = home / package
-    shutil.copytree(ROOT / package, source, symlinks=False, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    leftovers = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")  # of an earlier in-tree install
+    shutil.copytree(ROOT / package, source, symlinks=False, ignore=leftovers)
     result = subprocess.run([str(home / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
                              "--disable-pip-version-check", str(source)],
                             capture_output=True, text=True, timeout=600, cwd=home)

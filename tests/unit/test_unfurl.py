@@ -62,7 +62,7 @@ def test_given_a_shared_image_when_an_unfurler_fetches_the_link_then_tags_and_no
     assert tags["og:title"] == tags["twitter:title"] == "Sky & sea.png"
     assert tags["og:type"] == "website" and tags["og:url"] == share and tags["og:site_name"] == "cloudshare"
     assert tags["og:image"] == tags["twitter:image"] == f"{share}/thumbnail"
-    assert tags["twitter:card"] == "summary_large_image"
+    assert tags["twitter:card"] == "summary_large_image" and tags["og:description"].endswith(" · image/png")
     discovery = urlsplit(tags["oembed"])
     assert f"{discovery.scheme}://{discovery.netloc}{discovery.path}" == f"{BASE}/oembed"
     assert parse_qs(discovery.query) == {"url": [share], "format": ["json"]}

@@ -194,20 +194,19 @@ def shared_item(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Resp
 
 
 def preview_tags(item: Item, base: str) -> list[tuple[str, str, str]]:
-    """The Open Graph and Twitter card tags of an item that may be shown, as (attribute, name, content).
+    """The Open Graph and Twitter card tags of a file that may be shown, as (attribute, name, content).
 
     The image is the thumbnail route (public, counts nothing, a JPEG for images; other types have none
     worth showing: its placeholder is SVG, which unfurlers do not render). og:video is the content link
     without a ticket, so a chat app that plays it counts a view; an item that ends after N views has
     none, so that no unfurler's prefetch uses one up."""
     share, kind = links.share_url(item, base), _kind(item)
-    described = f"{human_size(item.size)} · {content_types.served(item.content_type)}" if item.kind == "file" else ""
+    described = f"{human_size(item.size)} · {content_types.served(item.content_type)}"  # a file: bookmarks redirect
     tags = [("property", "og:site_name", "cloudshare"), ("property", "og:title", item.name),
             ("property", "og:type", "video.other" if kind == "video" else "website"), ("property", "og:url", share),
+            ("property", "og:description", described),
             ("name", "twitter:card", "summary_large_image" if kind == "image" else "summary"),
-            ("name", "twitter:title", item.name)]
-    if described:
-        tags += [("property", "og:description", described), ("name", "twitter:description", described)]
+            ("name", "twitter:title", item.name), ("name", "twitter:description", described)]
     if kind == "image":
         tags += [("property", "og:image", f"{share}/thumbnail"), ("property", "og:image:type", "image/jpeg"),
                  ("property", "og:image:alt", item.name), ("name", "twitter:image", f"{share}/thumbnail")]
