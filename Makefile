@@ -91,4 +91,4 @@ sweep: $(STAMP)
 	$(BIN)/cloudshare-admin sweep $(if $(NOW),--now $(NOW))
 
 clean:
-	rm -rf $(VENV) .aws-sam .local .pytest_cache
+	rm -rf $(VENV) .aws-sam .local .pytest_cache .mypy_cache .coverage
