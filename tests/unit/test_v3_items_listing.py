@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from cloudshare.models import KEEP
 from cloudshare.services import accounts, clock, management
 from cloudshare.store import items
 from tests.unit.apigw import body
@@ -138,7 +139,7 @@ def test_given_items_listed_before_microseconds_were_kept_then_they_sort_with_ne
     monkeypatch.setattr(clock, "now", lambda: START + 5)
     old_forms = [bookmark(owner["user"], n) for n in range(2)]
     for old in old_forms:  # what an item made by the previous release has: GSI1SK = created_at#slug
-        items.update_fields(old, {"GSI1SK": f"{old.created_at}#{old.slug}"}, ["created_micros"], items.UNCHANGED)
+        items.update_fields(old, {"GSI1SK": f"{old.created_at}#{old.slug}"}, ["created_micros"], KEEP)
     older = make(owner, monkeypatch, 1, first_second=START)
     newer = make(owner, monkeypatch, 2, first_second=START + 5, same_second=True)  # the same second, made later
     listed = slugs_of(page(runner, owner))

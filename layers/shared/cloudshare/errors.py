@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CloudshareError(Exception):
     status = 400
 
-    def __init__(self, message: str, *, field: str = "", extra: dict | None = None):
+    def __init__(self, message: str, *, field: str = "", extra: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
@@ -50,7 +52,7 @@ class InternalError(CloudshareError):
 
     status = 500
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("Internal server error; it has been logged")
 
 

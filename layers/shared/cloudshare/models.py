@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from cloudshare.plans import UNLIMITED, Plan, get_plan
 
@@ -121,11 +122,12 @@ class Item:
     deleted_at: str | None = None  # soft delete; purged after the retention period
     revision: int = 0  # owner changes: each one is conditional on the revision it read, and raises it
 
-    def changed(self, sets: dict, removes: list[str]) -> Item:
+    def changed(self, sets: dict[str, Any], removes: list[str]) -> Item:
         """The item as it will be once these attributes are set and removed (others are the store's)."""
         known = {field.name for field in fields(Item)}
-        return replace(self, **{name: value for name, value in sets.items() if name in known},
-                       **{name: None for name in removes if name in known})
+        values: dict[str, Any] = {name: value for name, value in sets.items() if name in known}
+        values.update({name: None for name in removes if name in known})
+        return replace(self, **values)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ class Version:
     # Changes to the item that come with this version (v1 PUT with a file): {"sets": {…}, "removes": […]},
     # validated when requested, applied in the same write that makes the version current, so a version
     # that never lands (or is refused) changes nothing, and a password goes only when the new bytes come.
-    item_changes: dict | None = None
+    item_changes: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from cloudshare.errors import InvalidInput, ItemNotFound, LimitExceeded, Payload
 from cloudshare.models import Item, UploadTicket, User, Version
 from cloudshare.services import clock, inputs, management, uploads
 from cloudshare.services.management import ItemChanges
-from cloudshare.store import items, users
+from cloudshare.store import items, users, writes
 
 # API Gateway takes 10 MB per request and Lambda 6 MB per event; a multipart body reaches Lambda
 # base64-encoded (4/3 larger), so 4 MiB of file (5.6 MB encoded) leaves room for the rest of the event.
@@ -165,7 +165,7 @@ def _rename_current_version(item: Item, version_name: str) -> Item:
     number = item.version or 1  # before the first upload lands, version 1 is the one to name
     try:
         items.rename_version(item, number, version_name, clock.iso())
-    except items.StateChanged:
+    except writes.StateChanged:
         raise ItemNotFound() from None  # deleted, or a newer version became current meanwhile
     return items.get(item.slug)
 

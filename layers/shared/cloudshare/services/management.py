@@ -20,7 +20,7 @@ from cloudshare.models import KEEP, Item, Keep, User
 from cloudshare.services import clock, inputs, lifecycle
 from cloudshare.services.passwords import hash_password
 from cloudshare.services.uploads import new_link_secret
-from cloudshare.store import items, listing
+from cloudshare.store import items, listing, writes
 
 MAX_PASSWORD_LENGTH = 1024
 MAX_PAGE_SIZE = 100
@@ -75,7 +75,7 @@ def update(user: User, slug: str, changes: ItemChanges, action: str = "update") 
             removes += re_enabled
         try:
             return items.update_fields(item, sets, removes, due)
-        except items.StateChanged:
+        except writes.StateChanged:
             continue  # changed, deleted or purged meanwhile: owned() on the next round tells which
     raise ServiceUnavailable("The item kept changing while it was being updated; try again")
 
@@ -106,13 +106,13 @@ def _changes(user: User, item: Item, changes: ItemChanges) -> tuple[dict, list[s
             if len(changes.password) > MAX_PASSWORD_LENGTH:
                 raise InvalidInput(f"Passwords are at most {MAX_PASSWORD_LENGTH} characters", field="password")
             sets["password_hash"] = hash_password(changes.password)
-    if changes.expiration_time is not KEEP:
+    if not isinstance(changes.expiration_time, Keep):
         if changes.expiration_time is None:
             removes.append("expiration_time")
         else:
             _require_feature(user, "expiration", "Expiration", "expires_at")
             sets["expiration_time"] = future_time(changes.expiration_time)
-    if changes.expires_after_views is not KEEP:
+    if not isinstance(changes.expires_after_views, Keep):
         if changes.expires_after_views is None:
             removes.append("expires_after_views")
         else:
@@ -155,7 +155,7 @@ def soft_delete(user: User, slug: str) -> Item:
     now = clock.iso()
     try:
         items.soft_delete(item, now, lifecycle.purge_time(now))
-    except (items.StateChanged, items.OwnerLimit):
+    except (writes.StateChanged, writes.OwnerLimit):
         raise ItemNotFound() from None  # deleted by a concurrent request, or its state changed
     return dataclasses.replace(item, deleted_at=now, updated_at=now)
 
@@ -170,10 +170,10 @@ def restore(user: User, slug: str) -> Item:
     limit = user.plan.artifact_limit
     try:
         return items.restore(item, now, lifecycle.next_due(restored, now), limit)
-    except items.OwnerLimit:
+    except writes.OwnerLimit:
         raise LimitExceeded("Artifact limit reached", field="artifact_limit",
                             extra={"current": user.artifact_count, "limit": limit}) from None
-    except items.StateChanged:
+    except writes.StateChanged:
         raise ItemNotFound() from None
 
 
@@ -225,7 +225,7 @@ def list_page(user: User, per_page: int, *, before: str | None = None, after: st
     else:
         more_older, page = len(found) > per_page, found[:per_page]
     if page:
-        newer = listing.created_position(page[0])
+        newer: str | None = listing.created_position(page[0])
     elif before is None and after is None:
         newer = listing.second_position(clock.iso(clock.now() - 1), after=True)
     else:

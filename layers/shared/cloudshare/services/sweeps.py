@@ -194,10 +194,11 @@ def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -
         report.rescheduled += 1
 
 
-def _settled_late(slug: str, number: int, report: SweepReport, **known: Item | Version) -> bool:
+def _settled_late(slug: str, number: int, report: SweepReport, *, item: Item | None = None,
+                  version: Version | None = None) -> bool:
     """Whether S3 has the bytes of an upload past its deadline; if so they are settled now (its due
     entries move with that write, as with any settle)."""
-    if not uploads.settle_late(slug, number, **known):
+    if not uploads.settle_late(slug, number, item=item, version=version):
         return False
     report.uploads_settled += 1
     _log(slug, "late upload settled", version=number)

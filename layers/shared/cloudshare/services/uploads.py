@@ -19,7 +19,7 @@ from cloudshare.models import KEEP, Item, Keep, UploadTicket, User, Version
 from cloudshare.observability import logger
 from cloudshare.plans import UNLIMITED
 from cloudshare.services import clock, inputs, lifecycle, thumbnails
-from cloudshare.store import items, objects, users
+from cloudshare.store import items, objects, users, writes
 
 SLUG_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SLUG_LENGTH = 12
@@ -141,7 +141,7 @@ def request_new_version(
                                   item_changes=item_changes or None)
     try:
         items.add_version(item, version, lifecycle.upload_deadline(now, limit))
-    except items.StateChanged:
+    except writes.StateChanged:
         raise InvalidInput("The artifact changed while the version was being added; try again",
                            field="file") from None
     return _ticket(item, version, redirect_for, file_name or item.name)
@@ -316,12 +316,12 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
             items.complete_upload(item, version, stored, content_type, now, today, new_day=new_day,
                                   make_current=make_current, item_due=item_due,
                                   item_changes=(change_sets, change_removes))
-        except items.StateChanged:
+        except writes.StateChanged:
             return items.get(item.slug), False
         except items.NotCurrent:
             make_current = False
             continue
-        except items.OwnerLimit:
+        except writes.OwnerLimit:
             if tried_other_day:
                 break
             new_day, tried_other_day = not new_day, True
@@ -345,7 +345,7 @@ def _reject(item: Item, version: Version, stored: objects.StoredObject, reason: 
     now = clock.iso()
     try:
         items.mark_failed(version, reason, now, lifecycle.purge_time(now))
-    except items.StateChanged:
+    except writes.StateChanged:
         pass
     logger.info("upload rejected", extra={"slug": item.slug, "version": version.number, "reason": reason})
     return items.get(item.slug)

@@ -6,6 +6,7 @@ AWS_ENDPOINT_URL (honoured by botocore itself) points every client at the local 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -24,5 +25,6 @@ _SERVICE_CONFIG = {
 
 
 @cache
-def client(service: str):
-    return boto3.client(service, config=_SERVICE_CONFIG.get(service, _CLIENT_CONFIG))
+def client(service: str) -> Any:
+    # Any: boto3's stubs type a client only by a literal service name, and this one is a value.
+    return boto3.client(service, config=_SERVICE_CONFIG.get(service, _CLIENT_CONFIG))  # type: ignore[call-overload]

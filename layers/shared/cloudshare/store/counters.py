@@ -6,8 +6,10 @@ caller tries the likelier form and, when its condition fails, the other. Both fo
 
 from __future__ import annotations
 
+from typing import Any
 
-def daily_count(name: str, today: str, amount: int, limit: int, *, new_day: bool) -> tuple[str, str, dict]:
+
+def daily_count(name: str, today: str, amount: int, limit: int, *, new_day: bool) -> tuple[str, str, dict[str, Any]]:
     """(SET clause, condition, expression values) adding `amount` to today's `name` counter within
     `limit` (-1: unlimited). Placeholders carry the counter's name, so the parts join other updates."""
     day, total = f"{name}_day", f"{name}_today"

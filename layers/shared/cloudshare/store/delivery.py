@@ -35,7 +35,7 @@ def content_disposition(filename: str, *, attachment: bool) -> str:
 
 def presigned_get(key: str, *, filename: str, attachment: bool, content_type: str, expires_in: int) -> str:
     """A URL that serves this object for expires_in seconds, with the given type and disposition."""
-    return client("s3").generate_presigned_url(
+    url: str = client("s3").generate_presigned_url(
         "get_object",
         Params={
             "Bucket": settings().bucket_name, "Key": key,
@@ -45,6 +45,7 @@ def presigned_get(key: str, *, filename: str, attachment: bool, content_type: st
         },
         ExpiresIn=expires_in,
     )
+    return url
 
 
 def thumbnail_key(slug: str, version: int) -> str:
@@ -54,7 +55,8 @@ def thumbnail_key(slug: str, version: int) -> str:
 def read(key: str, object_version: str | None = None) -> bytes:
     """The object's bytes; with object_version, exactly those bytes even if newer ones were posted."""
     version = {"VersionId": object_version} if object_version else {}
-    return client("s3").get_object(Bucket=settings().bucket_name, Key=key, **version)["Body"].read()
+    body: bytes = client("s3").get_object(Bucket=settings().bucket_name, Key=key, **version)["Body"].read()
+    return body
 
 
 def exists(key: str) -> bool:

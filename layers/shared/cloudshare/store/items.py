@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, fields
+from typing import Any
 
 from cloudshare.config import settings
-from cloudshare.models import KEEP, Item, Keep, Version
+from cloudshare.models import Item, Keep, Version
 from cloudshare.store.aws import client
 from cloudshare.store.counters import daily_count
 from cloudshare.store.objects import StoredObject
@@ -33,15 +34,15 @@ class NotCurrent(Exception):
     """A newer version of the item landed first; this one is kept but does not become current."""
 
 
-def key(slug: str) -> dict:
+def key(slug: str) -> dict[str, Any]:
     return to_item({"PK": f"ITEM#{slug}", "SK": "ITEM"})
 
 
-def version_key(slug: str, number: int) -> dict:
+def version_key(slug: str, number: int) -> dict[str, Any]:
     return to_item({"PK": f"ITEM#{slug}", "SK": f"VERSION#{number:06d}"})
 
 
-def owner_key(owner_id: str) -> dict:
+def owner_key(owner_id: str) -> dict[str, Any]:
     return to_item({"PK": f"USER#{owner_id}", "SK": "PROFILE"})
 
 
@@ -63,27 +64,27 @@ def sort_key(created_at: str, micros: int | None, slug: str) -> str:
     return f"{created_at}#{slug}" if micros is None else f"{created_at}.{micros:06d}#{slug}"
 
 
-def listing_attributes(item: Item) -> dict:
+def listing_attributes(item: Item) -> dict[str, Any]:
     """The owner-listing index keys of an item that is listed (ready or a bookmark)."""
     return {"GSI1PK": listing_partition(item.owner_id, item.deleted_at is not None),
             "GSI1SK": listing_sort_key(item)}
 
 
-def due_attributes(slug: str, due_at: str, suffix: str = "") -> dict:
+def due_attributes(slug: str, due_at: str, suffix: str = "") -> dict[str, Any]:
     """DueIndex keys: the shard spreads load; due_at sorts by time, the slug keeps keys unique."""
     shard = int(hashlib.sha256(slug.encode()).hexdigest(), 16) % DUE_SHARDS
     return {"due_shard": f"DUE#{shard}", "due_at": f"{due_at}#{slug}{suffix}"}
 
 
-def item_from(record: dict) -> Item:
+def item_from(record: dict[str, Any]) -> Item:
     return Item(**{name: value for name, value in record.items() if name in _ITEM_FIELDS})
 
 
-def version_from(record: dict) -> Version:
+def version_from(record: dict[str, Any]) -> Version:
     return Version(**{name: value for name, value in record.items() if name in _VERSION_FIELDS})
 
 
-def item_record(item: Item, due_at: str | None) -> dict:
+def item_record(item: Item, due_at: str | None) -> dict[str, Any]:
     record = {"PK": f"ITEM#{item.slug}", "SK": "ITEM", **asdict(item)}
     if item.state == "ready":
         record.update(listing_attributes(item))
@@ -92,14 +93,14 @@ def item_record(item: Item, due_at: str | None) -> dict:
     return record
 
 
-def version_record(version: Version, due_at: str | None) -> dict:
+def version_record(version: Version, due_at: str | None) -> dict[str, Any]:
     record = {"PK": f"ITEM#{version.slug}", "SK": f"VERSION#{version.number:06d}", **asdict(version)}
     if due_at:
         record.update(due_attributes(version.slug, due_at, f"#{version.number}"))
     return record
 
 
-def _put_new(record: dict) -> dict:
+def _put_new(record: dict[str, Any]) -> dict[str, Any]:
     return {"TableName": settings().table_name, "Item": to_item(record),
             "ConditionExpression": "attribute_not_exists(PK)"}
 
@@ -160,8 +161,8 @@ def get_version(slug: str, number: int) -> Version | None:
 def get_with_version(slug: str, number: int) -> tuple[Item | None, Version | None]:
     """The item and one of its versions in one request."""
     table = settings().table_name
-    request = {table: {"Keys": [key(slug), version_key(slug, number)], "ConsistentRead": True}}
-    found: list[dict] = []
+    request: dict[str, Any] | None = {table: {"Keys": [key(slug), version_key(slug, number)], "ConsistentRead": True}}
+    found: list[dict[str, Any]] = []
     while request:
         response = client("dynamodb").batch_get_item(RequestItems=request)
         found.extend(response["Responses"].get(table, []))
@@ -174,7 +175,7 @@ def get_with_version(slug: str, number: int) -> tuple[Item | None, Version | Non
 
 def list_versions(slug: str) -> list[Version]:
     paginator = client("dynamodb").get_paginator("query")
-    versions = []
+    versions: list[Version] = []
     for page in paginator.paginate(
         TableName=settings().table_name,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :versions)",
@@ -188,7 +189,7 @@ def list_versions(slug: str) -> list[Version]:
 def complete_upload(
     item: Item, version: Version, stored: StoredObject, content_type: str, now: str, today: str, *,
     new_day: bool, make_current: bool, item_due: str | None | Keep,
-    item_changes: tuple[dict, list[str]] = ({}, []),
+    item_changes: tuple[dict[str, Any], list[str]] = ({}, []),
 ) -> None:
     """pending -> ready for a version, its item and the owner's counters, in one transaction.
 
@@ -211,7 +212,7 @@ def complete_upload(
     )
 
 
-def _version_settled(version: Version, stored: StoredObject, content_type: str) -> dict:
+def _version_settled(version: Version, stored: StoredObject, content_type: str) -> dict[str, Any]:
     """The pending version becomes ready, recording which bytes (ETag, S3 version) it settled."""
     return update_request(
         version_key(version.slug, version.number),
@@ -223,19 +224,19 @@ def _version_settled(version: Version, stored: StoredObject, content_type: str) 
 
 
 def _item_settled(item: Item, version: Version, size: int, content_type: str, now: str, *, make_current: bool,
-                  item_due: str | None | Keep, item_changes: tuple[dict, list[str]]) -> dict:
+                  item_due: str | None | Keep, item_changes: tuple[dict[str, Any], list[str]]) -> dict[str, Any]:
     """The item pays for the version's bytes; a first upload makes it ready and listed; a version that
     becomes current (a newer one did not land first) brings its object and the changes asked with it."""
-    sets: dict = {"updated_at": now}
+    sets: dict[str, Any] = {"updated_at": now}
     removes: list[str] = []
-    names: dict = {}
-    values: dict = {}
+    names: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     condition = "attribute_exists(PK)"
     if make_current:
         sets.update({"version": version.number, "object_key": version.object_key, "size": size,
                      "content_type": content_type, "version_name": version.name})
         change_sets, change_removes = item_changes
-        if item_due is not KEEP:
+        if not isinstance(item_due, Keep):
             due_sets, due_removes = due_changes(item.slug, item_due)
             change_sets, change_removes = {**change_sets, **due_sets}, [*change_removes, *due_removes]
         sets.update(change_sets)
@@ -254,12 +255,12 @@ def _item_settled(item: Item, version: Version, size: int, content_type: str, no
                           condition=condition, names=names, values=values)
 
 
-def _owner_charged(owner_id: str, version: Version, size: int, today: str, *, new_day: bool) -> dict:
+def _owner_charged(owner_id: str, version: Version, size: int, today: str, *, new_day: bool) -> dict[str, Any]:
     """The owner's storage, daily uploads and (for a new item) item and artifact counts, within the
     plan limits recorded on the version."""
     increments = {"storage_used": size}
     conditions = ["attribute_exists(PK)"]
-    values: dict = {}
+    values: dict[str, Any] = {}
     if version.storage_quota >= 0:
         conditions.append("storage_used <= :room")
         values[":room"] = version.storage_quota - size
@@ -279,7 +280,8 @@ def _owner_charged(owner_id: str, version: Version, size: int, today: str, *, ne
 def mark_failed(version: Version, reason: str, now: str, purge_at: str) -> None:
     """A rejected upload: the version (and, for a first upload, its item) become failed, once; a failed
     item stays due, for its purge at purge_at."""
-    pending = {"condition": "#state = :pending", "names": {"#state": "state"}, "values": {":pending": "pending"}}
+    pending: dict[str, Any] = {"condition": "#state = :pending", "names": {"#state": "state"},
+                               "values": {":pending": "pending"}}
     failed = {"state": "failed", "failure_reason": reason}
     actions = [{"Update": update_request(version_key(version.slug, version.number), sets=failed,
                                          removes=["due_shard", "due_at"], **pending)}]
@@ -290,15 +292,15 @@ def mark_failed(version: Version, reason: str, now: str, purge_at: str) -> None:
     transact(actions)
 
 
-def due_changes(slug: str, due_at: str | None, suffix: str = "") -> tuple[dict, list[str]]:
+def due_changes(slug: str, due_at: str | None, suffix: str = "") -> tuple[dict[str, Any], list[str]]:
     """SET values or REMOVE names that move a record's due entry to due_at (None: remove it)."""
     return (due_attributes(slug, due_at, suffix), []) if due_at else ({}, ["due_shard", "due_at"])
 
 
-def update_fields(item: Item, sets: dict, removes: list[str], due_at: str | None | Keep = None) -> Item:
+def update_fields(item: Item, sets: dict[str, Any], removes: list[str], due_at: str | None | Keep = None) -> Item:
     """Changes an owner's live (not deleted) item, as it was read (its revision unchanged since), and
     moves its due entry to due_at unless that is KEEP. Returns the item as stored."""
-    if due_at is not KEEP:
+    if not isinstance(due_at, Keep):
         due_sets, due_removes = due_changes(item.slug, due_at)
         sets, removes = {**sets, **due_sets}, [*removes, *due_removes]
     request = update_request(
@@ -311,7 +313,7 @@ def update_fields(item: Item, sets: dict, removes: list[str], due_at: str | None
     return item_from(from_item(conditional("update_item", request, ReturnValues="ALL_NEW")["Attributes"]))
 
 
-def _owner_counts(owner_id: str, delta: int, *, files: bool, artifact_limit: int | None = None) -> dict:
+def _owner_counts(owner_id: str, delta: int, *, files: bool, artifact_limit: int | None = None) -> dict[str, Any]:
     """The owner's item (and, for files, artifact) counts moved by delta; a rising artifact count
     stays within artifact_limit."""
     increments = {"item_count": delta, **({"artifact_count": delta} if files else {})}
@@ -358,7 +360,10 @@ def restore(item: Item, restored_at: str, due_at: str | None, artifact_limit: in
         actions.insert(0, {"Update": _owner_counts(item.owner_id, +1, files=item.kind == "file",
                                                    artifact_limit=artifact_limit)})
     transact(actions, failures=(OwnerLimit, StateChanged) if item.state == "ready" else ())
-    return get(item.slug)
+    restored = get(item.slug)
+    if restored is None:  # purged the moment after
+        raise StateChanged(item.slug)
+    return restored
 
 
 def rename_version(item: Item, number: int, name: str, now: str) -> None:

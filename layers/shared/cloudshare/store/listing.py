@@ -7,6 +7,7 @@ skip without reading). Soft-deleted and pending items are not in these partition
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from cloudshare.config import settings
 from cloudshare.models import Item
@@ -79,7 +80,7 @@ def by_offset(owner_id: str, order: str, descending: bool, offset: int, limit: i
               published: bool | None = None) -> list[Item]:
     """The items at [offset, offset + limit) in one of ORDERS, optionally only (un)published ones."""
     index, _ = ORDERS[order]
-    query = {
+    query: dict[str, Any] = {
         "TableName": settings().table_name, "IndexName": index, "KeyConditionExpression": "GSI1PK = :owner",
         "ExpressionAttributeValues": {":owner": listing_partition(owner_id)}, "ScanIndexForward": not descending,
     }
@@ -87,7 +88,7 @@ def by_offset(owner_id: str, order: str, descending: bool, offset: int, limit: i
         query["FilterExpression"] = "is_published = :published"
         query["ExpressionAttributeValues"][":published"] = published
     query["ExpressionAttributeValues"] = to_values(query["ExpressionAttributeValues"])
-    wanted, found = offset + limit, []
+    wanted, found = offset + limit, list[dict[str, Any]]()
     while len(found) < wanted:
         response = client("dynamodb").query(**query, Limit=min(wanted - len(found), _MAX_QUERY_LIMIT))
         found.extend(response["Items"])
@@ -100,12 +101,12 @@ def by_offset(owner_id: str, order: str, descending: bool, offset: int, limit: i
 def count_published(owner_id: str, published: bool) -> int:
     """How many listed items are (un)published: a COUNT query (only with the is_published filter;
     unfiltered totals come from the owner's counter)."""
-    query = {
+    query: dict[str, Any] = {
         "TableName": settings().table_name, "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :owner",
         "FilterExpression": "is_published = :published", "Select": "COUNT",
         "ExpressionAttributeValues": to_values({":owner": listing_partition(owner_id), ":published": published}),
     }
-    total = 0
+    total: int = 0
     while True:
         response = client("dynamodb").query(**query)
         total += response["Count"]

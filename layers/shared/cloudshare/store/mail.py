@@ -41,4 +41,5 @@ def send(mail: Mail) -> str:
         raise NotSent(error.response["Error"]["Code"]) from error
     except BotoCoreError as error:
         raise NotSent(type(error).__name__) from error
-    return response["MessageId"]
+    message_id: str = response["MessageId"]
+    return message_id

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -97,7 +98,7 @@ def record_access(access: Access, *, view: bool, download: bool, inline_types: f
         "attribute_exists(PK)", "#state = :ready", "is_published = :true", "attribute_not_exists(deleted_at)",
         "attribute_not_exists(expired_at)", "(attribute_not_exists(expiration_time) OR expiration_time > :now)",
     ]
-    values: dict = {":ready": "ready", ":true": True, ":now": access.now, ":one": 1, ":zero": 0}
+    values: dict[str, Any] = {":ready": "ready", ":true": True, ":now": access.now, ":one": 1, ":zero": 0}
     if access.secret:
         conditions.append("long_link = :true AND link_secret = :secret")
         values[":secret"] = access.secret
@@ -139,7 +140,7 @@ def record_access(access: Access, *, view: bool, download: bool, inline_types: f
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
-        old = error.response.get("Item")
+        old = cast("dict[str, Any] | None", error.response.get("Item"))  # asked for: ALL_OLD
         raise Refused(items.item_from(from_item(old)) if old else None) from None
     return items.item_from(from_item(response["Attributes"]))
 

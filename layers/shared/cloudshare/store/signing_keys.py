@@ -13,6 +13,7 @@ import json
 import secrets
 import time
 from functools import cache
+from typing import Any
 
 from cloudshare.config import settings
 from cloudshare.store.aws import client
@@ -25,7 +26,7 @@ REREAD_SECONDS = 60
 
 
 @cache
-def _provider(secrets_client):
+def _provider(secrets_client: Any) -> Any:
     # Imported (and the client made) on first use: requests with an API key never need the key, so
     # they do not pay for it at cold start. Keyed by the client, so a new client (tests, another
     # endpoint) starts with an empty cache.

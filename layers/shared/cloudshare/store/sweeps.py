@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import Any
 
 from cloudshare.config import settings
 from cloudshare.models import Item, Version
@@ -52,7 +53,7 @@ class DueKey:
     slug: str
     sort_key: str
     due_at: str
-    seen: dict = field(default_factory=dict, compare=False, repr=False)  # the record as the index held it
+    seen: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the record as the index held it
 
     @property
     def version_number(self) -> int | None:
@@ -114,9 +115,10 @@ def read(keys: list[DueKey]) -> list[DueRecord]:
     return [_due_record(k, k.seen or None) for k in keys]
 
 
-def _due_record(due_key: DueKey, record: dict | None) -> DueRecord:
+def _due_record(due_key: DueKey, record: dict[str, Any] | None) -> DueRecord:
     if record is None:
         return DueRecord(due_key, None, None)
+    typed: Item | Version | Tombstone
     if due_key.sort_key == "ITEM":
         typed = item_from(record)
     elif due_key.sort_key == TOMBSTONE_SK:
@@ -136,15 +138,16 @@ def reschedule(due_key: DueKey, due_at: str | None) -> None:
                                               values={":seen": due_key.due_at}))
 
 
-def expire(item: Item, seen: DueKey, expired_at: str, purge_due: str, by_views: bool) -> None:
+def expire(item: Item, seen: DueKey, expired_at: str, purge_due: str | None, by_views: bool) -> None:
     """Makes an item's expiry permanent and schedules its purge, once: only while it is ready, not
     deleted, not yet expired, and still expired for the reason the sweep saw."""
-    values = {":seen": seen.due_at, ":ready": "ready"}
+    values: dict[str, Any] = {":seen": seen.due_at, ":ready": "ready"}
     reason = "view_counter >= expires_after_views" if by_views else "expiration_time = :expiration"
     if not by_views:
         values[":expiration"] = item.expiration_time
+    due_sets, due_removes = due_changes(item.slug, purge_due)
     conditional("update_item", update_request(
-        key(item.slug), sets={"expired_at": expired_at, **due_attributes(item.slug, purge_due)},
+        key(item.slug), sets={"expired_at": expired_at, **due_sets}, removes=due_removes,
         condition="due_at = :seen AND #state = :ready AND attribute_not_exists(expired_at) "
                   f"AND attribute_not_exists(deleted_at) AND {reason}",
         names={"#state": "state"}, values=values,
@@ -210,7 +213,7 @@ def finish_purge(tombstone: Tombstone) -> None:
     deletes = [{"DeleteRequest": {"Key": version_key(tombstone.slug, n)}}
                for n in range(1, tombstone.last_version + 1)]
     for start in range(0, len(deletes), _BATCH_WRITE_LIMIT):
-        request = {table: deletes[start:start + _BATCH_WRITE_LIMIT]}
+        request: dict[str, Any] | None = {table: deletes[start:start + _BATCH_WRITE_LIMIT]}
         while request:
             request = client("dynamodb").batch_write_item(RequestItems=request).get("UnprocessedItems") or None
     client("dynamodb").delete_item(TableName=table, Key=to_item({"PK": f"ITEM#{tombstone.slug}", "SK": TOMBSTONE_SK}))

@@ -13,6 +13,7 @@ Both times only grow (conditional writes), except that an attempt that claimed o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -30,18 +31,18 @@ class Counter:
     clean_until: int = 0
 
 
-def key(subject: str, window: int) -> dict:
+def key(subject: str, window: int) -> dict[str, Any]:
     return to_item({"PK": f"THROTTLE#{subject}#{window}", "SK": "THROTTLE"})
 
 
-def read(subjects: list[str], windows: tuple[int, ...], with_key: dict | None = None
-         ) -> tuple[dict | None, dict[tuple[str, int], Counter]]:
+def read(subjects: list[str], windows: tuple[int, ...], with_key: dict[str, Any] | None = None
+         ) -> tuple[dict[str, Any] | None, dict[tuple[str, int], Counter]]:
     """The counters of these subjects in these windows, and, in the same request, the record at
     `with_key` (the credential being checked): an attempt costs no extra call to read them."""
     table = settings().table_name
     keys = [key(subject, window) for subject in subjects for window in windows]
-    request = {table: {"Keys": keys + ([with_key] if with_key else [])}}
-    found: list[dict] = []
+    request: dict[str, Any] | None = {table: {"Keys": keys + ([with_key] if with_key else [])}}
+    found: list[dict[str, Any]] = []
     while request:
         response = client("dynamodb").batch_get_item(RequestItems=request)
         found.extend(response["Responses"].get(table, []))
@@ -98,7 +99,8 @@ def claim(subject: str, window: int, field: str, until: int, now: int, expires_a
     except ClientError as error:
         if not is_condition_failure(error):
             raise
-        return int(from_item(error.response.get("Item") or {}).get(field, until))
+        old = cast("dict[str, Any]", error.response.get("Item") or {})  # asked for: ALL_OLD
+        return int(from_item(old).get(field, until))
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -23,19 +24,19 @@ class Missing(Exception):
     pass
 
 
-def _profile_key(user_id: str) -> dict:
+def _profile_key(user_id: str) -> dict[str, Any]:
     return to_item({"PK": f"USER#{user_id}", "SK": "PROFILE"})
 
 
-def login_key(email: str) -> dict:
+def login_key(email: str) -> dict[str, Any]:
     return to_item({"PK": f"EMAIL#{email}", "SK": "LOGIN"})
 
 
-def api_key_key(key_id: str) -> dict:
+def api_key_key(key_id: str) -> dict[str, Any]:
     return to_item({"PK": f"APIKEY#{key_id}", "SK": "APIKEY"})
 
 
-def _user_from(record: dict) -> User:
+def _user_from(record: dict[str, Any]) -> User:
     return User(
         user_id=record["user_id"],
         email=record["email"],
@@ -75,7 +76,7 @@ def create_user(user: User, login: Login, password_hash: str) -> None:
         raise
 
 
-def _conditional_new(record: dict) -> dict:
+def _conditional_new(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "TableName": settings().table_name,
         "Item": to_item(record),
@@ -88,7 +89,7 @@ def get_login(email: str) -> Login | None:
     return login_from(from_item(response["Item"])) if "Item" in response else None
 
 
-def login_from(record: dict) -> Login:
+def login_from(record: dict[str, Any]) -> Login:
     return Login(user_id=record["user_id"], email=record["email"], ha1=record.get("ha1", {}))
 
 
@@ -170,8 +171,9 @@ def get_api_key(key_id: str) -> ApiKey | None:
     return api_key_from(from_item(response["Item"])) if "Item" in response else None
 
 
-def api_key_from(record: dict) -> ApiKey:
-    return ApiKey(**{name: record.get(name) for name in ApiKey.__dataclass_fields__ if name in record})
+def api_key_from(record: dict[str, Any]) -> ApiKey:
+    values: dict[str, Any] = {name: record.get(name) for name in ApiKey.__dataclass_fields__ if name in record}
+    return ApiKey(**values)
 
 
 def list_api_keys(user_id: str) -> list[ApiKey]:
@@ -197,7 +199,8 @@ def revoke_api_key(key_id: str, revoked_at: str) -> None:
         raise Missing(key_id) from None
 
 
-def _update_existing(key: dict, expression: str, names: dict | None, values: dict) -> None:
+def _update_existing(key: dict[str, Any], expression: str, names: dict[str, Any] | None,
+                     values: dict[str, Any]) -> None:
     extra = {"ExpressionAttributeNames": names} if names else {}
     try:
         client("dynamodb").update_item(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -50,7 +51,7 @@ class Shard:
     folds: int
 
 
-def shard_key(slug: str, number: int) -> dict:
+def shard_key(slug: str, number: int) -> dict[str, Any]:
     return to_item({"PK": f"COUNT#{slug}#{number}", "SK": "COUNT"})
 
 
@@ -91,7 +92,7 @@ def read_shards(keys: list[str]) -> list[Shard]:
     found: list[Shard] = []
     for start in range(0, len(keys), 100):
         batch = [to_item({"PK": pk, "SK": "COUNT"}) for pk in keys[start:start + 100]]
-        request = {settings().table_name: {"Keys": batch, "ConsistentRead": True}}
+        request: dict[str, Any] | None = {settings().table_name: {"Keys": batch, "ConsistentRead": True}}
         while request:
             response = client("dynamodb").batch_get_item(RequestItems=request)
             for record in response["Responses"].get(settings().table_name, []):
@@ -108,7 +109,8 @@ def item_shards(slug: str) -> int | None:
                                            ProjectionExpression="count_shards, PK", ConsistentRead=True)
     if "Item" not in response:
         return None
-    return from_item(response["Item"]).get("count_shards", DEFAULT_SHARDS)
+    shards: int = from_item(response["Item"]).get("count_shards", DEFAULT_SHARDS)
+    return shards
 
 
 def fold_item(slug: str, shards: list[Shard], count_shards: int | None) -> tuple[int, int]:
@@ -142,7 +144,7 @@ def fold_item(slug: str, shards: list[Shard], count_shards: int | None) -> tuple
     return moved_views, moved_downloads
 
 
-def _shard_subtraction(shard: Shard) -> dict:
+def _shard_subtraction(shard: Shard) -> dict[str, Any]:
     return {"Update": {
         "TableName": settings().table_name, "Key": to_item({"PK": shard.pk, "SK": "COUNT"}),
         "UpdateExpression": "ADD unfolded_views :minus_views, unfolded_downloads :minus_downloads SET folds = :next",

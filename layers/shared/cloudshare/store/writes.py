@@ -7,6 +7,7 @@ caller never reads a botocore error: `conditional` for one request, `transact` f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ from botocore.exceptions import ClientError
 from cloudshare.config import settings
 from cloudshare.store.aws import client
 from cloudshare.store.records import to_values
+
+_ALIAS = re.compile(r"[#:][sri]\d+")
 
 
 class StateChanged(Exception):
@@ -34,10 +37,12 @@ def update_request(
 
     sets, removes and increments (`a = a + n`) name attributes, aliased here; a name both set and
     removed is set. clauses are further SET clauses that, like the condition, use the caller's own
-    `names` and `values` (their placeholders must not start with #s, #r, #i, :s or :i).
+    `names` and `values`, whose placeholders must differ from the aliases made here (#s0, :s0, #i0, ...).
     """
     sets = dict(sets or {})
     all_names, all_values = dict(names or {}), dict(values or {})
+    if any(_ALIAS.fullmatch(placeholder) for placeholder in [*all_names, *all_values]):
+        raise ValueError(f"placeholders that update_request makes itself: {sorted([*all_names, *all_values])}")
     assignments = list(clauses)
     for index, (name, value) in enumerate(sets.items()):
         all_names[f"#s{index}"], all_values[f":s{index}"] = name, value
