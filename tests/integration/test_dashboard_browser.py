@@ -18,6 +18,9 @@ from tests.integration.conftest import admin, curl
 from tests.integration.test_public_browser import element, png_bytes, upload, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Three uploads in parallel, each waking functions' workers, then the thumbnail worker: on a loaded
+# machine this takes far longer than one page's wait.
+UPLOAD_SECONDS = 120
 
 browser = chromium.browser  # the same fixture: a headless Chromium for this module
 
@@ -68,7 +71,7 @@ def test_given_a_wrong_then_the_right_password_then_chromium_signs_in_and_sees_i
     assert element(browser, "who").text == owner["email"]
     # The thumbnail worker makes it shortly after the upload (until then the route answers a placeholder).
     wait_for(lambda: requests.get(f"{item['share_url']}/thumbnail", allow_redirects=False,
-                                  timeout=chromium.HTTP_SECONDS).status_code == 302, "the thumbnail")
+                                  timeout=chromium.HTTP_SECONDS).status_code == 302, "the thumbnail", UPLOAD_SECONDS)
     browser.refresh()
     assert wait_for(lambda: _thumbnail_width(browser, item["slug"]), "the thumbnail in the grid") == 320
     from selenium.webdriver.common.by import By
@@ -100,7 +103,7 @@ def test_given_three_files_dropped_on_the_dashboard_then_each_uploads_with_progr
     from selenium.webdriver.common.by import By
 
     wait_for(lambda: [row.get_attribute("data-state") for row in browser.find_elements(By.CSS_SELECTOR, rows)]
-             == ["done"] * 3, "three finished uploads")
+             == ["done"] * 3, "three finished uploads", UPLOAD_SECONDS)
     assert [bar.get_attribute("value") for bar in browser.find_elements(By.CSS_SELECTOR, f"{rows} progress")] == \
         ["100"] * 3
     assert element(browser, "overall").get_attribute("value") == "100"
@@ -108,7 +111,8 @@ def test_given_three_files_dropped_on_the_dashboard_then_each_uploads_with_progr
     assert sorted(names[:3]) == ["dropped-0.png", "dropped-1.png", "dropped-2.png"]  # no reload
     listed = {entry["name"]: entry["slug"] for entry in api(owner, "/v3/items?per_page=20").json()["data"]}
     for n in range(3):  # the script shows each thumbnail once the worker has made it
-        assert wait_for(lambda n=n: _thumbnail_width(browser, listed[f"dropped-{n}.png"]), "a thumbnail") == 320
+        assert wait_for(lambda n=n: _thumbnail_width(browser, listed[f"dropped-{n}.png"]), "a thumbnail",
+                        UPLOAD_SECONDS) == 320
 
 
 def test_given_an_item_then_chromium_renames_expires_protects_trashes_and_restores_it(owner, browser):
