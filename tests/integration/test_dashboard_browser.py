@@ -4,6 +4,7 @@ posted from another site's page that changes nothing."""
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,9 @@ from tests.integration.conftest import admin, curl
 from tests.integration.test_public_browser import element, png_bytes, upload, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Three uploads in parallel, each waking functions' workers, then the thumbnail worker: on a loaded
+# machine this takes far longer than one page's wait.
+UPLOAD_SECONDS = 120
 
 browser = chromium.browser  # the same fixture: a headless Chromium for this module
 
@@ -65,16 +69,50 @@ def test_given_a_wrong_then_the_right_password_then_chromium_signs_in_and_sees_i
     assert element(browser, "error").text == "Wrong e-mail or password"
     sign_in(browser, owner)
     assert element(browser, "who").text == owner["email"]
-    thumbnail = f'li[data-slug="{item["slug"]}"] img'
+    # The thumbnail worker makes it shortly after the upload (until then the route answers a placeholder).
+    wait_for(lambda: requests.get(f"{item['share_url']}/thumbnail", allow_redirects=False,
+                                  timeout=chromium.HTTP_SECONDS).status_code == 302, "the thumbnail", UPLOAD_SECONDS)
+    browser.refresh()
+    assert wait_for(lambda: _thumbnail_width(browser, item["slug"]), "the thumbnail in the grid") == 320
     from selenium.webdriver.common.by import By
 
-    # The thumbnail worker makes it shortly after the upload: until then the page shows a placeholder.
-    wait_for(lambda: browser.execute_script(
-        "const image = document.querySelector(arguments[0]); return image && image.complete && image.naturalWidth;",
-        thumbnail), "the item's thumbnail in the grid")
     assert browser.find_element(By.CSS_SELECTOR, f'li[data-slug="{item["slug"]}"] .name').text == "grid.png"
     console = [entry["message"] for entry in browser.get_log("browser")]
     assert not [message for message in console if "Content Security Policy" in message]
+
+
+def _thumbnail_width(driver, slug: str) -> int:
+    return driver.execute_script(
+        "const image = document.querySelector(`li[data-slug='${arguments[0]}'] img`);"
+        "return image && image.complete ? image.naturalWidth : 0;", slug)
+
+
+def test_given_three_files_dropped_on_the_dashboard_then_each_uploads_with_progress_and_joins_the_grid(
+        owner, browser):
+    sign_in(browser, owner)
+    images = [base64.b64encode(png_bytes(320, 200 + n)).decode() for n in range(3)]
+    browser.execute_script("""
+        const transfer = new DataTransfer();
+        arguments[0].forEach((data, n) => {
+          const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+          transfer.items.add(new File([bytes], `dropped-${n}.png`, {type: "image/png"}));
+        });
+        document.body.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}));
+    """, images)
+    rows = "#upload-list li"
+    from selenium.webdriver.common.by import By
+
+    wait_for(lambda: [row.get_attribute("data-state") for row in browser.find_elements(By.CSS_SELECTOR, rows)]
+             == ["done"] * 3, "three finished uploads", UPLOAD_SECONDS)
+    assert [bar.get_attribute("value") for bar in browser.find_elements(By.CSS_SELECTOR, f"{rows} progress")] == \
+        ["100"] * 3
+    assert element(browser, "overall").get_attribute("value") == "100"
+    names = [name.text for name in browser.find_elements(By.CSS_SELECTOR, "#grid .name")]
+    assert sorted(names[:3]) == ["dropped-0.png", "dropped-1.png", "dropped-2.png"]  # no reload
+    listed = {entry["name"]: entry["slug"] for entry in api(owner, "/v3/items?per_page=20").json()["data"]}
+    for n in range(3):  # the script shows each thumbnail once the worker has made it
+        assert wait_for(lambda n=n: _thumbnail_width(browser, listed[f"dropped-{n}.png"]), "a thumbnail",
+                        UPLOAD_SECONDS) == 320
 
 
 def test_given_an_item_then_chromium_renames_expires_protects_trashes_and_restores_it(owner, browser):

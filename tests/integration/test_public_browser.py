@@ -96,8 +96,8 @@ def upload(account, name: str, data: bytes, content_type: str) -> dict:
     return item
 
 
-def wait_for(condition, what: str):
-    deadline = time.monotonic() + WAIT_SECONDS
+def wait_for(condition, what: str, seconds: float = WAIT_SECONDS):
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
         if value:

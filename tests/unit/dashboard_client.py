@@ -12,14 +12,14 @@ from tests.unit.apigw import event
 _TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def _routes() -> list[tuple[str, str, re.Pattern]]:
+def _routes() -> list[tuple[str, str, re.Pattern, str]]:
     found = []
     for logical_id, resource in functions().items():
         for spec in resource["Properties"].get("Events", {}).values():
             path = spec["Properties"].get("Path", "") if spec["Type"] == "Api" else ""
             if path.startswith(("/login", "/logout", "/dashboard")):
                 pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
-                found.append((spec["Properties"]["Method"].upper(), logical_id, pattern))
+                found.append((spec["Properties"]["Method"].upper(), logical_id, pattern, path))
     return found
 
 
@@ -30,7 +30,7 @@ class Browser:
 
     def request(self, method: str, path: str, fields: dict | None = None, headers: dict | None = None) -> dict:
         split = urlsplit(path)
-        function, parameters = next((logical_id, match.groupdict()) for verb, logical_id, pattern in self.routes
+        function, parameters = next((logical_id, match.groupdict()) for verb, logical_id, pattern, _path in self.routes
                                     if verb == method and (match := pattern.match(split.path)))
         sent = {"Accept": "text/html", **(headers or {})}
         if self.cookies:

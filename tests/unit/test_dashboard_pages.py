@@ -179,3 +179,37 @@ def test_given_a_bad_upload_request_then_a_json_refusal_and_no_item(signed_in, u
     refused = signed_in.post("/dashboard/uploads", fields, headers={"Accept": "application/json"})
     assert refused["statusCode"] in (403, 413, 422) and json.loads(refused["body"])["errors"]["message"]
     assert accounts.find_user(user["email"]).item_count == 0 and _slugs(signed_in.get("/dashboard")) == []
+
+
+def test_given_hostile_cookies_tokens_forms_and_queries_then_no_dashboard_route_answers_5xx(runner, signed_in, pro):
+    """The fuzzer's hostile inputs (devtools/fuzz.py) against every dashboard route, signed in or not."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    from devtools import fuzz
+
+    slug = ready_file(pro, "fuzzed.txt").slug
+    routes = [(method, re.sub(r"\{\w+\}", slug, path)) for method, _, _, path in signed_in.routes]
+    keep = dict(signed_in.cookies)
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    @given(route=st.sampled_from(routes), session=st.one_of(st.just(keep["cs_session"]), fuzz.tokens()),
+           csrf=st.one_of(st.just(signed_in.csrf), fuzz.tokens()), field=fuzz.header_text(),
+           query=fuzz.header_text(), json_client=st.booleans())
+    def answers_every_request(route, session, csrf, field, query, json_client):
+        method, path = route
+        signed_in.cookies = {**keep, "cs_session": session, "cs_login": csrf}
+        headers = {"Accept": "application/json"} if json_client else {}
+        if method == "GET":
+            response = signed_in.request("GET", f"{path}?q={field}&page={query}&filter={query}", headers=headers)
+        else:
+            fields = {"csrf": csrf, "action": query, "name": field, "expires_at": field, "expires_after_views": query,
+                      "password": field, "email": field, "label": field, "file_size": query}
+            response = signed_in.request("POST", path, fields, headers)
+        assert response["statusCode"] < 500, (route, response)
+
+    try:
+        answers_every_request()
+    finally:
+        signed_in.cookies = keep

@@ -18,6 +18,7 @@ from cloudshare.services.passwords import hash_password
 from devtools.runner import InProcessRunner
 from tests.unit import public_helpers as public
 from tests.unit.apigw import bearer, body, challenges, digest_header, event
+from tests.unit.dashboard_client import Browser
 
 PASSWORD = "correct horse battery"
 ITEM_PASSWORD = "item-password-7d1f"
@@ -50,7 +51,16 @@ def exercise_every_kind_of_secret(runner, user) -> dict[str, str]:
     download = runner.call("PublicDownloadFunction", public.request(
         f"/{code}/download/{quote(item.name)}", headers={"Cookie": f"{body(unlocked)['cookie']}={grant}"}))
     location = download["multiValueHeaders"]["Location"][0]
-    return {"account password": PASSWORD, "api key": key, "api key secret": key.rsplit("_", 1)[1],
+    # The dashboard: a wrong then the right password through the form, the session cookie, its CSRF
+    # token, a new API key shown once.
+    browser = Browser(runner)
+    browser.sign_in(user["email"], "wrong-dashboard-password")
+    browser.sign_in(user["email"], PASSWORD)
+    shown = browser.post("/dashboard/keys", {"label": "hygiene"})["body"]
+    dashboard_key = shown.split('id="new-key">')[1].split("<")[0]
+    return {"dashboard password guess": "wrong-dashboard-password", "session cookie": browser.cookies["cs_session"],
+            "csrf token": browser.csrf, "dashboard api key": dashboard_key,
+"account password": PASSWORD, "api key": key, "api key secret": key.rsplit("_", 1)[1],
             "digest answer": answer.split('response="')[1].split('"')[0], "item password": ITEM_PASSWORD,
             "grant": grant, "presigned GET": location.split("?")[1], "presigned POST policy": created["s3"]["policy"],
             "long link secret": item.link_secret}

@@ -59,12 +59,20 @@
     grid.prepend(entry);
     const empty = document.getElementById("empty");
     if (empty) empty.remove();
-    // The thumbnail is made just after the upload settles: until then the placeholder shows; ask again.
-    let tries = 0;
-    const retry = setInterval(() => {
-      if (++tries > 10 || image.naturalWidth > 100) { clearInterval(retry); return; }
-      image.src = item.thumbnail_url + "?again=" + tries;
-    }, 1500);
+    if (item.preview === "image") showThumbnailWhenMade(image, item.thumbnail_url);
+  }
+
+  // An image's thumbnail is made just after its upload settles; until then the route answers a
+  // placeholder (200) where it will redirect to the thumbnail (a redirect fetch sees only as opaque).
+  async function showThumbnailWhenMade(image, url) {
+    for (let tries = 0; tries < 60; tries += 1) {
+      const answer = await fetch(url, {redirect: "manual", credentials: "omit", cache: "no-store"}).catch(() => null);
+      if (answer && answer.type === "opaqueredirect") {
+        image.src = url + "?made=1";  // not the placeholder the browser may have cached
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 
   async function upload(file, row) {
