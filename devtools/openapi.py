@@ -75,7 +75,8 @@ _V1_FIELDS = {
     "allow_comments": _FLAG, "allow_downloads": _FLAG, "view_only": _FLAG,
     "expiration_date": {"type": ["string", "null"], "format": "date-time", "description": "null/empty removes it"},
 }
-_V1_UPDATE_FIELDS = {**_V1_FIELDS, "is_published": _FLAG, "keep_password": _FLAG, "show_combined_comments": _FLAG}
+_V1_UPDATE_FIELDS = {**_V1_FIELDS, "is_published": _FLAG, "keep_password": _FLAG, "show_combined_comments": _FLAG,
+                     "comment_emails": _FLAG}
 
 
 def _form(fields: dict, required: list[str] | None = None) -> dict:
@@ -104,6 +105,19 @@ _HAND_PARSED = {
     "V1CreateArtifact": {"requestBody": _form(_V1_FIELDS, ["version_name"])},
     "V1UpdateArtifact": {"requestBody": _form(_V1_UPDATE_FIELDS)},
     "PublicUnlock": {"requestBody": _form({"password": _TEXT}, ["password"])},
+    "V1ListComments": {"parameters": [
+        _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
+        _query("before", _TEXT, "A comment id (pagination.next_before): older comments"),
+        _query("version", {"type": "integer", "minimum": 0}, "Only the comments written on this version")]},
+    "V1AddComment": {"requestBody": _form({"text": {**_TEXT, "maxLength": 2000}, "version_number": _WHOLE},
+                                          ["text"])},
+    "PublicComments": {"parameters": [
+        _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
+        _query("before", _TEXT, "A comment id (next_before): older comments")]},
+    "PublicPostComment": {"requestBody": _form({
+        "name": {**_TEXT, "maxLength": 80}, "text": {**_TEXT, "maxLength": 2000},
+        "form_token": {**_TEXT, "description": "From the page's form (or GET /{code}/comments), a few seconds old"},
+        "website": {**_TEXT, "description": "Leave empty (people never see it)"}}, ["name", "text", "form_token"])},
 }
 
 

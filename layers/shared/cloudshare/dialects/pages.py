@@ -47,8 +47,7 @@ UNLOCK_ANSWERS = {200: {"description": "JSON clients: the grant", "content": _JS
 COMMENTS_ANSWERS = {200: {"description": "The comments (HTML), or JSON for Accept: application/json",
                            "content": {**_HTML, **_JSON}}}
 COMMENT_POSTED_ANSWERS = {201: {"description": "JSON clients: the comment", "content": _JSON},
-                          303: {"description": "Browsers: back to the page's comments"},
-                          429: {"description": "Too many comments lately (Retry-After)", "content": _JSON}}
+                          303: {"description": "Browsers: back to the page's comments"}}
 HTML_ANSWERS = {200: {"description": "A page", "content": _HTML}}
 JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
 
