@@ -148,8 +148,8 @@ def page(slug: str, limit: int, *, before: str | None = None, versions: tuple[in
     found: list[Comment] = []
     while True:
         response = client("dynamodb").query(**request)
-        found.extend(comment_from(from_item(raw)) for raw in response["Items"]
-                     if from_item(raw)["SK"] != PREFIX + (before or ""))
+        records = (from_item(raw) for raw in response["Items"])
+        found.extend(comment_from(record) for record in records if record["comment_id"] != before)
         if len(found) > limit or "LastEvaluatedKey" not in response:
             return found[:limit], len(found) > limit
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
