@@ -22,6 +22,7 @@ from cloudshare.dialects import forms, v3
 from cloudshare.dialects.forms import client_input
 from cloudshare.dialects.http import base_url
 from cloudshare.errors import CloudshareError, InternalError, PayloadTooLarge, TooManyAttempts
+from cloudshare.models import Comment
 from cloudshare.observability import logger, metrics
 from cloudshare.services import comments, links, sharing
 from cloudshare.services.auth import RequestCredentials
@@ -164,12 +165,12 @@ def thread_json(thread: comments.Thread) -> dict:
             "form_token": thread.form_token or None}
 
 
-def comment_json(entry) -> dict:
+def comment_json(entry: Comment) -> dict:
     return {"id": entry.comment_id, "version": entry.version, "name": entry.author, "text": entry.body,
             "by_owner": entry.by_owner, "created_at": entry.created_at}
 
 
-def comment_posted(app: APIGatewayRestResolver, code: str, entry) -> Response:
+def comment_posted(app: APIGatewayRestResolver, code: str, entry: Comment) -> Response:
     """201 and the comment for JSON clients; browsers go back to the page's comments (a plain form POST)."""
     if wants_json(app) or forms.is_json(_headers(app).get("content-type", "")):
         return _json(201, comment_json(entry))
