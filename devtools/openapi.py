@@ -59,7 +59,8 @@ _DIALECTS = {
 }
 _PUBLIC = ("public", "PublicError", {
     "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "413": "JSON body too large",
-    "422": "A request body that cannot be read", "429": "Too many attempts"})
+    "422": "A request body that cannot be read", "429": "Too many attempts",
+    "503": "A dependency is unavailable; retry (see Retry-After)"})
 _SECURITY = [{"digest": []}, {"bearer": []}, {"apiKey": []}]
 
 # Inputs that handlers read by hand (query strings and v1 forms: no pydantic validation on their

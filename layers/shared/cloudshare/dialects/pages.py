@@ -16,12 +16,19 @@ from urllib.parse import parse_qs, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
 
 from cloudshare import content_types
 from cloudshare.dialects import forms, v3
 from cloudshare.dialects.forms import client_input
-from cloudshare.dialects.http import base_url
-from cloudshare.errors import CloudshareError, InternalError, PayloadTooLarge, TooManyAttempts
+from cloudshare.dialects.http import RETRY_AFTER_SECONDS, base_url, is_transient
+from cloudshare.errors import (
+    CloudshareError,
+    InternalError,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TooManyAttempts,
+)
 from cloudshare.models import Comment
 from cloudshare.observability import logger, metrics
 from cloudshare.services import comments, links, sharing
@@ -72,6 +79,15 @@ def resolver() -> APIGatewayRestResolver:
         logger.exception("unexpected error")
         metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
         return refusal(app, InternalError())
+
+    @app.exception_handler(ClientError)
+    def _aws_error(error: ClientError) -> Response:
+        if not is_transient(error):
+            return _unexpected(error)
+        # Every public write is one conditional write or transaction: nothing is half-written, retry.
+        metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
+        logger.warning("AWS dependency unavailable after retries", extra={"code": error.response["Error"]["Code"]})
+        return refusal(app, ServiceUnavailable("Service temporarily unavailable; retry shortly"))
 
     return app
 
@@ -266,6 +282,8 @@ def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
     """A refusal as the client asked: JSON in the v3 error shape, or a page (the form, for passwords)."""
     status = error.status
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else {}
+    if isinstance(error, ServiceUnavailable):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if wants_json(app):
         return _json(status, v3.DIALECT.error_body(status, error.message, error.field, error.extra), headers)
     if isinstance(error, (sharing.PasswordRequired, sharing.WrongPassword)):
@@ -273,7 +291,7 @@ def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
         return _page(app, status, "password.html", unlock_url=f"{base_url(app)}/{code}/unlock",
                      wrong=isinstance(error, sharing.WrongPassword), headers=headers)
     titles = {404: "Not found", 410: "Gone", 429: "Slow down", 403: "Not allowed", 413: "Too large", 422: "Bad request",
-              500: "Something went wrong"}
+              500: "Something went wrong", 503: "Try again"}
     return _page(app, status, "message.html", title=titles.get(status, "Unavailable"), message=error.message,
                  state=error.extra.get("state", ""), headers=headers)
 

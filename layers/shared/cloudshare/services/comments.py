@@ -187,6 +187,13 @@ def _tell_owner(item: Item, comment: Comment, base: str) -> None:
     sender = settings().share_sender
     if not item.comment_emails or not sender:
         return
+    try:
+        _send_digest(item, comment, base, sender)
+    except Exception:  # noqa: BLE001 - the comment is stored: a retry would post it twice; log and carry on
+        logger.exception("comment e-mail failed", extra={"slug": item.slug})
+
+
+def _send_digest(item: Item, comment: Comment, base: str, sender: str) -> None:
     now = clock.now()
     claimed, previous = store.claim_digest(item.slug, comment.comment_id, clock.iso(now),
                                            clock.iso(now - DIGEST_SECONDS))
@@ -195,12 +202,8 @@ def _tell_owner(item: Item, comment: Comment, base: str) -> None:
     recent, _ = store.page(item.slug, DIGEST_COMMENTS)
     news = [entry for entry in recent if (previous or "") < entry.comment_id <= comment.comment_id]
     owner = users.get_user(item.owner_id)
-    if owner is None or not news:
-        return
-    try:
+    if owner is not None and news:
         mail.send(_digest(item, news, links.share_url(item, base), sender, owner.email))
-    except mail.NotSent as failure:
-        logger.warning("comment e-mail not sent", extra={"slug": item.slug, "reason": str(failure)})
 
 
 # Autoescaped: names, texts and the item's name are visitors' and owners' text.
