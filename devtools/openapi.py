@@ -63,7 +63,8 @@ _DIALECTS = {
 }
 _PUBLIC = ("public", "PublicError", {
     "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "413": "JSON body too large",
-    "422": "A request body that cannot be read", "429": "Too many attempts"})
+    "422": "A request body that cannot be read", "429": "Too many attempts",
+    "503": "A dependency is unavailable; retry (see Retry-After)"})
 # The dashboard's pages and forms: HTML for browsers (JSON refusals for Accept: application/json).
 _DASHBOARD = ("dashboard", "PublicError", {
     "303": "No session (pages: on to /login), or a form done: back to its page",
@@ -85,7 +86,8 @@ _V1_FIELDS = {
     "allow_comments": _FLAG, "allow_downloads": _FLAG, "view_only": _FLAG,
     "expiration_date": {"type": ["string", "null"], "format": "date-time", "description": "null/empty removes it"},
 }
-_V1_UPDATE_FIELDS = {**_V1_FIELDS, "is_published": _FLAG, "keep_password": _FLAG, "show_combined_comments": _FLAG}
+_V1_UPDATE_FIELDS = {**_V1_FIELDS, "is_published": _FLAG, "keep_password": _FLAG, "show_combined_comments": _FLAG,
+                     "comment_emails": _FLAG}
 
 
 def _form(fields: dict, required: list[str] | None = None) -> dict:
@@ -144,6 +146,19 @@ _HAND_PARSED = {
         _query("maxwidth", _WHOLE, "Accepted; a link has no size"), _query("maxheight", _WHOLE)],
         "statuses": {"404": "Not the current share link of an item a visitor could open without a password",
                      "500": "Unexpected server error", "501": "A format other than json"}},
+    "V1ListComments": {"parameters": [
+        _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
+        _query("before", _TEXT, "A comment id (pagination.next_before): older comments"),
+        _query("version", {"type": "integer", "minimum": 0}, "Only the comments written on this version")]},
+    "V1AddComment": {"requestBody": _form({"text": {**_TEXT, "maxLength": 2000}, "version_number": _WHOLE},
+                                          ["text"])},
+    "PublicComments": {"parameters": [
+        _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
+        _query("before", _TEXT, "A comment id (next_before): older comments")]},
+    "PublicPostComment": {"requestBody": _form({
+        "name": {**_TEXT, "maxLength": 80}, "text": {**_TEXT, "maxLength": 2000},
+        "form_token": {**_TEXT, "description": "From the page's form (or GET /{code}/comments), a few seconds old"},
+        "website": {**_TEXT, "description": "Leave empty (people never see it)"}}, ["name", "text", "form_token"])},
 }
 
 

@@ -52,10 +52,11 @@ def examples(count: int) -> settings:
 
 
 PUBLIC_PATHS = [("GET", ""), ("GET", "/content/a.png"), ("GET", "/download/a.png"), ("GET", "/thumbnail"),
-                ("POST", "/unlock")]
+                ("POST", "/unlock"), ("GET", "/comments"), ("POST", "/comments")]
 BODY_ROUTES = [("POST", "/v3/items"), ("PUT", "/v3/items/{slug}"), ("POST", "/v3/items/{slug}/favorite"),
                ("POST", "/v3/items/{slug}/expiration"), ("POST", "/v3/items/{slug}/share"),
-               ("POST", "/api/v1/artifacts"), ("PUT", "/api/v1/artifacts/{slug}"), ("POST", "/{code}/unlock")]
+               ("POST", "/api/v1/artifacts"), ("PUT", "/api/v1/artifacts/{slug}"), ("POST", "/{code}/unlock"),
+               ("POST", "/api/v1/artifacts/{slug}/comments"), ("POST", "/{code}/comments")]
 # Headers a public request may carry, each with generated values (cookies and tickets besides).
 PUBLIC_HEADERS = ["Accept", "Authorization", "x-api-key", "Content-Type", "Range", "If-None-Match", "User-Agent",
                   "X-Forwarded-Proto", "Origin", "Sec-Fetch-Site", "Accept-Language"]

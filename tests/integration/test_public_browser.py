@@ -215,3 +215,58 @@ def test_given_a_hostile_content_type_then_chromium_opening_the_file_runs_no_scr
     assert not browser.find_elements("id", "ran")
     if opened_as == "inline":
         assert browser.execute_script("return document.contentType") == "video/mp4"  # a media page, not HTML
+
+
+def _shown_comments(driver, url: str) -> list[str]:
+    """The comment texts the page shows now (a fresh load: pages cache their item for 2 s per instance)."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    return [entry.text for entry in driver.find_elements(By.CSS_SELECTOR, "#comments .comment .text")]
+
+
+def _post_comment(driver, url: str, name: str, text: str) -> None:
+    """What a person does: open the page, read a moment (the form's minimum time), fill in and send the form."""
+    driver.get(url)
+    opened = time.monotonic()
+    element(driver, "comment-name").send_keys(name)
+    element(driver, "comment-text").send_keys(text)
+    wait_for(lambda: time.monotonic() - opened > 3.5, "the form's minimum time on the page")
+    element(driver, "comment-post").click()
+    wait_for(lambda: driver.current_url.endswith("#comments"), "the page after posting")
+
+
+def test_given_comments_then_chromium_posts_sees_versions_combined_deleted_and_turned_off(sharer, browser):
+    key = {"Authorization": f"Bearer {sharer['api_key']}"}
+    item = upload(sharer, "draft.txt", b"first draft", "text/plain")
+    url, artifact = item["share_url"], f"{sharer['api_url']}/api/v1/artifacts/{item['slug']}"
+
+    _post_comment(browser, url, "Ann", "Looks good <b>so far</b> https://example.com/x")
+    assert _shown_comments(browser, url) == ["Looks good <b>so far</b> https://example.com/x"]  # text, not markup
+    assert not browser.find_elements("css selector", "#comments .text a, #comments .text b")
+
+    second = requests.put(artifact, headers=key, files={"file": ("draft.txt", b"second draft", "text/plain")},
+                          data={"version_name": "v2"}, timeout=10)
+    assert second.status_code == 200, second.text
+    wait_for(lambda: _shown_comments(browser, url) == [], "the new version's page, without version 1's comment")
+    _post_comment(browser, url, "Bob", "Better now")
+    assert _shown_comments(browser, url) == ["Better now"]
+
+    assert requests.put(artifact, headers=key, data={"show_combined_comments": "true"}, timeout=10).ok
+    wait_for(lambda: _shown_comments(browser, url) == ["Better now", "Looks good <b>so far</b> "
+                                                       "https://example.com/x"], "every version's comments")
+    labels = [entry.text for entry in browser.find_elements("css selector", "#comments .version")]
+    assert labels == ["version 2", "version 1"]
+
+    listed = requests.get(f"{artifact}/comments", headers=key, timeout=10).json()
+    assert listed["pagination"]["total"] == 2
+    first = next(entry for entry in listed["comments"] if entry["name"] == "Ann")
+    assert requests.delete(f"{artifact}/comments/{first['id']}", headers=key, timeout=10).json()["status"] is True
+    wait_for(lambda: _shown_comments(browser, url) == ["Better now"], "the page without the deleted comment")
+    assert requests.get(artifact, headers=key, timeout=10).json()["artifact"]["total_comments"] == 1
+
+    assert requests.put(artifact, headers=key, data={"allow_comments": "false"}, timeout=10).ok
+    wait_for(lambda: _shown_comments(browser, url) == [] and not browser.find_elements("id", "comments"),
+             "the page without comments")
+    console = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [message for message in console if "Content Security Policy" in message]

@@ -13,7 +13,7 @@ from cloudshare.services.passwords import hash_password
 from cloudshare.store import items
 from devtools import consistency, iam
 from tests.unit import v1client
-from tests.unit.apigw import bearer, body
+from tests.unit.apigw import body
 from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.public_helpers import change, code, header, page, request, shared_file
 from tests.unit.test_public_passwords import PASSWORD, cookie_of, unlock
@@ -324,3 +324,38 @@ def test_given_the_artifact_deleted_restored_then_purged_then_its_comments_follo
                                           ExpressionAttributeValues={":pk": {"S": f"ITEM#{item.slug}"}})["Items"]
     assert left == []
     check_consistency()
+
+
+def sent_mail() -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+def test_given_comments_then_the_owner_gets_at_most_one_digest_an_hour_and_can_switch_it_off(runner, user, now):
+    item = shared_file(user["user"], "notes <1>.txt", b"hello", "text/plain")
+    token = form_token(runner, item, now)
+    assert post(runner, item, "first <i>one</i>", token=token)["statusCode"] == 201
+    first = sent_mail()
+    assert len(first) == 1 and first[0].destinations["ToAddresses"] == [user["email"]]
+    assert "first &lt;i&gt;one&lt;/i&gt;" in first[0].body and f"/{code(item)}" in first[0].body
+    assert "notes &lt;1&gt;.txt" in first[0].body
+
+    assert post(runner, item, "second", token=token)["statusCode"] == 201
+    assert len(sent_mail()) == 1  # within the hour: it waits for the next digest
+
+    now.move(comments.DIGEST_SECONDS)
+    assert post(runner, item, "third", token=token, client_ip="203.0.113.5")["statusCode"] == 201
+    digests = sent_mail()
+    assert len(digests) == 2 and "2 new comments" in digests[1].subject
+    assert "second" in digests[1].body and "third" in digests[1].body and "first" not in digests[1].body
+
+    v1client.update(runner, user["api_key"], item.slug, form={"comment_emails": "false"})
+    change(items.get(item.slug))
+    now.move(comments.DIGEST_SECONDS)
+    assert post(runner, item, "fourth", token=token, client_ip="203.0.113.6")["statusCode"] == 201
+    assert len(sent_mail()) == 2
+    reply = v1client.call(runner, "V1AddCommentFunction", user["api_key"], "POST",
+                          f"{v1client.ARTIFACTS}/{item.slug}/comments", json_body={"text": "mine"}, slug=item.slug)
+    assert reply["statusCode"] == 201 and len(sent_mail()) == 2  # the owner's own reply is no news to them

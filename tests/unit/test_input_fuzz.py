@@ -26,13 +26,15 @@ from tests.unit.v3_calls import bookmark
 EXAMPLES = 30
 PUBLIC_ROUTES = [("PublicPageFunction", "GET", ""), ("PublicContentFunction", "GET", "/content/a.png"),
                  ("PublicDownloadFunction", "GET", "/download/a.png"), ("PublicThumbnailFunction", "GET", "/thumbnail"),
-                 ("PublicUnlockFunction", "POST", "/unlock")]
+                 ("PublicUnlockFunction", "POST", "/unlock"), ("PublicCommentsFunction", "GET", "/comments"),
+                 ("PublicPostCommentFunction", "POST", "/comments")]
 BODY_ROUTES = [("V3CreateItemFunction", "POST", "/v3/items"), ("V3UpdateItemFunction", "PUT", "/v3/items/{slug}"),
                ("V3AddFavoriteFunction", "POST", "/v3/items/{slug}/favorite"),
                ("V3SetExpirationFunction", "POST", "/v3/items/{slug}/expiration"),
                ("V3ShareItemFunction", "POST", "/v3/items/{slug}/share"),
                ("V1CreateArtifactFunction", "POST", "/api/v1/artifacts"),
-               ("V1UpdateArtifactFunction", "PUT", "/api/v1/artifacts/{slug}")]
+               ("V1UpdateArtifactFunction", "PUT", "/api/v1/artifacts/{slug}"),
+               ("V1AddCommentFunction", "POST", "/api/v1/artifacts/{slug}/comments")]
 
 
 def _run(test, examples: int = EXAMPLES) -> None:

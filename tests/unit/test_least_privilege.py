@@ -66,6 +66,11 @@ OTHER_PATHS = {
     "LoginFunction": {"Inline0.CountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password"},
     "DashboardRestoreItemFunction": {"Inline2.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
                                      "a ready item's counts"},
+    "PublicPostCommentFunction": {
+        "Inline1.CountCommentPosts dynamodb:UpdateItem table THROTTLE#*": "a visitor's comment (test_comments.py)",
+        "Inline1.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*":
+            "a visitor's comment: the owner's digest",
+        "Inline1.AddCommentsAndCountThem dynamodb:Query table ITEM#*": "a visitor's comment: the owner's digest"},
     "ThumbnailFunction": {"Inline0.ReadSettledImages s3:GetObject bucket/items/*":
                           "a version settled before the bucket kept versions"},
     **{public: {"CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":

@@ -16,7 +16,7 @@ SEED_FIELDS = {"id", "slug", "user_id", "is_published", "allow_comments", "allow
                "total_views", "total_downloads", "total_comments", "created_at", "updated_at",
                "current_version_number", "current_version_name", "current_file_url", "current_file_type",
                "current_file_extension"}
-BEYOND_THE_SEED = {"show_combined_comments"}  # the seed's PUT sets it; a client must be able to read it back
+BEYOND_THE_SEED = {"show_combined_comments", "comment_emails"}  # PUT sets them; clients read them back
 
 
 @pytest.fixture

@@ -115,6 +115,7 @@ class Item:
     view_only: bool = False
     show_combined_comments: bool = False
     total_comments: int = 0  # moved with each comment in one transaction (store/comments.py)
+    comment_emails: bool = True  # the owner is e-mailed about new comments (at most one digest an hour)
     password_hash: str | None = None
     expiration_time: str | None = None  # ISO 8601 UTC; named so it never meets the table's TTL attribute
     expires_after_views: int | None = None

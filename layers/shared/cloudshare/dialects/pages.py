@@ -18,13 +18,21 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
 
 from cloudshare import content_types
 from cloudshare.dialects import forms, v3
 from cloudshare.dialects.forms import client_input
-from cloudshare.dialects.http import base_url
-from cloudshare.errors import CloudshareError, InternalError, NotFound, PayloadTooLarge, TooManyAttempts
-from cloudshare.models import Item
+from cloudshare.dialects.http import RETRY_AFTER_SECONDS, base_url, is_transient
+from cloudshare.errors import (
+    CloudshareError,
+    InternalError,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TooManyAttempts,
+)
+from cloudshare.models import Comment, Item
 from cloudshare.observability import logger, metrics
 from cloudshare.services import comments, links, sharing
 from cloudshare.services.auth import RequestCredentials
@@ -55,8 +63,7 @@ UNLOCK_ANSWERS = {200: {"description": "JSON clients: the grant", "content": _JS
 COMMENTS_ANSWERS = {200: {"description": "The comments (HTML), or JSON for Accept: application/json",
                            "content": {**_HTML, **_JSON}}}
 COMMENT_POSTED_ANSWERS = {201: {"description": "JSON clients: the comment", "content": _JSON},
-                          303: {"description": "Browsers: back to the page's comments"},
-                          429: {"description": "Too many comments lately (Retry-After)", "content": _JSON}}
+                          303: {"description": "Browsers: back to the page's comments"}}
 HTML_ANSWERS = {200: {"description": "A page", "content": _HTML}}
 OEMBED_ANSWERS = {200: {"description": "The oEmbed document (type link) of a shared item", "content": _JSON}}
 JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
@@ -83,6 +90,15 @@ def resolver(refuse: Callable[[APIGatewayRestResolver, CloudshareError], Respons
         logger.exception("unexpected error")
         metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
         return refuse(app, InternalError())
+
+    @app.exception_handler(ClientError)
+    def _aws_error(error: ClientError) -> Response:
+        if not is_transient(error):
+            return _unexpected(error)
+        # Every public write is one conditional write or transaction: nothing is half-written, retry.
+        metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
+        logger.warning("AWS dependency unavailable after retries", extra={"code": error.response["Error"]["Code"]})
+        return refuse(app, ServiceUnavailable("Service temporarily unavailable; retry shortly"))
 
     return app
 
@@ -251,12 +267,12 @@ def thread_json(thread: comments.Thread) -> dict:
             "form_token": thread.form_token or None}
 
 
-def comment_json(entry) -> dict:
+def comment_json(entry: Comment) -> dict:
     return {"id": entry.comment_id, "version": entry.version, "name": entry.author, "text": entry.body,
             "by_owner": entry.by_owner, "created_at": entry.created_at}
 
 
-def comment_posted(app: APIGatewayRestResolver, code: str, entry) -> Response:
+def comment_posted(app: APIGatewayRestResolver, code: str, entry: Comment) -> Response:
     """201 and the comment for JSON clients; browsers go back to the page's comments (a plain form POST)."""
     if wants_json(app) or forms.is_json(_headers(app).get("content-type", "")):
         return _json(201, comment_json(entry))
@@ -352,6 +368,8 @@ def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
     """A refusal as the client asked: JSON in the v3 error shape, or a page (the form, for passwords)."""
     status = error.status
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else {}
+    if isinstance(error, ServiceUnavailable):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if wants_json(app):
         return _json(status, v3.DIALECT.error_body(status, error.message, error.field, error.extra), headers)
     if isinstance(error, (sharing.PasswordRequired, sharing.WrongPassword)):
@@ -359,7 +377,7 @@ def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
         return page(app, status, "password.html", unlock_url=f"{base_url(app)}/{code}/unlock",
                      wrong=isinstance(error, sharing.WrongPassword), headers=headers)
     titles = {404: "Not found", 410: "Gone", 429: "Slow down", 403: "Not allowed", 413: "Too large", 422: "Bad request",
-              500: "Something went wrong"}
+              500: "Something went wrong", 503: "Try again"}
     return page(app, status, "message.html", title=titles.get(status, "Unavailable"), message=error.message,
                  state=error.extra.get("state", ""), headers=headers)
 

@@ -73,6 +73,7 @@ def artifact(entry: Item, base: str) -> dict:
         "allow_downloads": entry.allow_downloads,
         "view_only": entry.view_only,
         "show_combined_comments": entry.show_combined_comments,
+        "comment_emails": entry.comment_emails,
         "total_views": entry.view_counter,
         "total_downloads": entry.download_counter,
         "total_comments": entry.total_comments,

@@ -54,6 +54,7 @@ def artifact_update(form: Form) -> ArtifactUpdate:
             allow_downloads=form.flag("allow_downloads"),
             view_only=form.flag("view_only"),
             show_combined_comments=form.flag("show_combined_comments"),
+            comment_emails=form.flag("comment_emails"),
             password=_password(form),
             expiration_time=_expiration_change(form),
         ),

@@ -10,6 +10,9 @@
   people leave empty (a honeypot) and a signed time it was handed out, and a post must come at
   least MIN_FORM_SECONDS after it. Bodies are size-limited before they are parsed (dialects/pages.py).
 - total_comments on the item is a counter moved with each comment, so it is exact (store/comments.py).
+- The owner is e-mailed (SES, from the share sender) about a visitor's comment, at most once an hour per
+  item: the e-mail lists every comment since the previous one (a digest). Comments held back by the hour
+  go into the e-mail of the next comment after it. comment_emails=false on the item switches this off.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from cloudshare.config import settings
 from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotFound, TooManyAttempts
 from cloudshare.models import Comment, Item, User
 from cloudshare.observability import logger
-from cloudshare.services import clock, management, share_tokens, sharing, throttle
+from cloudshare.services import clock, links, management, share_tokens, sharing, throttle
 from cloudshare.store import comments as store
+from cloudshare.store import mail, users
 
 MAX_TEXT = 2000
 MAX_AUTHOR = 80
@@ -33,6 +38,8 @@ POSTS_PER_ITEM = 60  # per window
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 OWNER_NAME = "Owner"
+DIGEST_SECONDS = 60 * 60  # at most one e-mail an hour per item
+DIGEST_COMMENTS = 20  # the newest ones an e-mail shows
 
 
 class CommentsOff(AccessDenied):
@@ -137,7 +144,7 @@ def thread(item: Item, before: str | None = None, limit: int | None = None) -> T
                   combined=item.show_combined_comments, form_token=share_tokens.comment_form(item))
 
 
-def post(visit: sharing.Visit, sent: VisitorComment) -> Comment:
+def post(visit: sharing.Visit, sent: VisitorComment, base: str) -> Comment:
     """A visitor's comment on the item's current version, within the limits; from the owner (an API key
     on the request), their reply."""
     item, owned = sharing.readable(visit)
@@ -170,7 +177,57 @@ def post(visit: sharing.Visit, sent: VisitorComment) -> Comment:
     except store.CommentsClosed:
         raise CommentsOff() from None  # turned off, or the item went, since it was read
     logger.info("comment posted", extra={"slug": item.slug, "comment_id": comment.comment_id})
+    _tell_owner(item, comment, base)
     return comment
+
+
+def _tell_owner(item: Item, comment: Comment, base: str) -> None:
+    """The owner's e-mail about new comments, unless one went out within the hour (then this comment waits
+    for the next). The comment is stored whatever happens here: a failed e-mail is logged, not an error."""
+    sender = settings().share_sender
+    if not item.comment_emails or not sender:
+        return
+    try:
+        _send_digest(item, comment, base, sender)
+    except Exception:  # noqa: BLE001 - the comment is stored: a retry would post it twice; log and carry on
+        logger.exception("comment e-mail failed", extra={"slug": item.slug})
+
+
+def _send_digest(item: Item, comment: Comment, base: str, sender: str) -> None:
+    now = clock.now()
+    claimed, previous = store.claim_digest(item.slug, comment.comment_id, clock.iso(now),
+                                           clock.iso(now - DIGEST_SECONDS))
+    if not claimed:
+        return
+    recent, _ = store.page(item.slug, DIGEST_COMMENTS)
+    news = [entry for entry in recent if (previous or "") < entry.comment_id <= comment.comment_id]
+    owner = users.get_user(item.owner_id)
+    if owner is not None and news:
+        mail.send(_digest(item, news, links.share_url(item, base), sender, owner.email))
+
+
+# Autoescaped: names, texts and the item's name are visitors' and owners' text.
+_DIGEST_HTML = """<!doctype html>
+<html><body style="font-family: sans-serif">
+<p>New comments on <a href="{{ url }}">{{ name }}</a>:</p>
+{% for comment in comments %}<p><strong>{{ comment.author }}</strong> (version {{ comment.version }}, {{
+comment.created_at }})</p><blockquote style="white-space: pre-wrap">{{ comment.body }}</blockquote>
+{% endfor %}<p style="color: #6b7280">At most one e-mail an hour per item. Turn these off with
+comment_emails=false on the artifact.</p>
+</body></html>
+"""
+
+
+def _digest(item: Item, news: list[Comment], url: str, sender: str, recipient: str) -> mail.Mail:
+    from jinja2 import Environment
+
+    lines = [f"New comments on {item.name} ({url}):", ""]
+    for entry in news:
+        lines += [f"{entry.author} (version {entry.version}, {entry.created_at}):", entry.body, ""]
+    subject = "".join(c for c in f'{len(news)} new comment{"s" if len(news) > 1 else ""} on "{item.name}"'
+                      if c.isprintable())
+    html = Environment(autoescape=True).from_string(_DIGEST_HTML).render(url=url, name=item.name, comments=news)
+    return mail.Mail(sender=sender, recipient=recipient, subject=subject, text="\n".join(lines), html=html)
 
 
 # ---------------------------------------------------------------- owners

@@ -38,12 +38,14 @@ class ItemChanges:
     allow_downloads: bool | None = None
     view_only: bool | None = None
     show_combined_comments: bool | None = None
+    comment_emails: bool | None = None
     password: str | None = None  # "" removes the password
     expiration_time: str | None | Keep = KEEP  # ISO 8601; None removes
     expires_after_views: int | None | Keep = KEEP  # None removes
 
 
-_FLAGS = ("favorite", "is_published", "allow_comments", "allow_downloads", "view_only", "show_combined_comments")
+_FLAGS = ("favorite", "is_published", "allow_comments", "allow_downloads", "view_only", "show_combined_comments",
+          "comment_emails")
 
 
 def owned(user: User, slug: str, action: str = "access", *, include_deleted: bool = False) -> Item:

@@ -5,6 +5,8 @@
                                 and a page is one Query (newest first: ScanIndexForward=False)
 - ITEM#<slug> / ITEM            total_comments: moved in the same transaction as each put or delete,
                                 so it is exact under any concurrency (never a count query)
+- ITEM#<slug> / ITEM            comments_mailed_at, comments_mailed_through: the owner's last e-mail about
+                                comments (when, and the newest comment it told of)
 - THROTTLE#<subject>#comments#<window> / THROTTLE
                                 posts per source and per item in a window (TTL'd), raised in the same
                                 transaction: a refused post leaves nothing, and a burst cannot pass the limit
@@ -20,7 +22,7 @@ from cloudshare.config import settings
 from cloudshare.models import Comment
 from cloudshare.store.aws import client
 from cloudshare.store.items import StateChanged, key
-from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
 
 PREFIX = "COMMENT#"
 
@@ -146,11 +148,30 @@ def page(slug: str, limit: int, *, before: str | None = None, versions: tuple[in
     found: list[Comment] = []
     while True:
         response = client("dynamodb").query(**request)
-        found.extend(comment_from(from_item(raw)) for raw in response["Items"]
-                     if from_item(raw)["SK"] != PREFIX + (before or ""))
+        records = (from_item(raw) for raw in response["Items"])
+        found.extend(comment_from(record) for record in records if record["comment_id"] != before)
         if len(found) > limit or "LastEvaluatedKey" not in response:
             return found[:limit], len(found) > limit
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def claim_digest(slug: str, through: str, now: str, since: str) -> tuple[bool, str | None]:
+    """Marks an owner's e-mail about the item's comments up to the comment id `through` as sent now,
+    unless one was sent after `since`. (claimed, the id the previous e-mail went up to)."""
+    try:
+        response = client("dynamodb").update_item(
+            TableName=settings().table_name, Key=key(slug),
+            UpdateExpression="SET comments_mailed_at = :now, comments_mailed_through = :through",
+            ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(comments_mailed_at) "
+                                "OR comments_mailed_at <= :since)",
+            ExpressionAttributeValues=to_values({":now": now, ":through": through, ":since": since}),
+            ReturnValues="UPDATED_OLD",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False, None
+        raise
+    return True, from_item(response.get("Attributes", {})).get("comments_mailed_through")
 
 
 def delete_all(slug: str) -> None:
