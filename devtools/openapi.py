@@ -183,6 +183,20 @@ def _resolver_of(code_uri: str):
     return module.app
 
 
+def _request_body(app, schemas: dict) -> dict | None:
+    """The JSON body a route reads, from the very model that parses it (its schema among the components)."""
+    from cloudshare.dialects.http import declared_body
+
+    declared = declared_body(app)
+    if declared is None:
+        return None
+    schema = declared.model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[declared.model.__name__] = schema
+    reference = {"$ref": f"#/components/schemas/{declared.model.__name__}"}
+    return {"required": declared.required, "content": {"application/json": {"schema": reference}}}
+
+
 def _dialect_of(path: str):
     if path.startswith(_DASHBOARD_PATHS):
         return _DASHBOARD
@@ -213,10 +227,14 @@ def build() -> dict:
         names = _operation_ids(logical_id, resource)
         if not names:
             continue
-        partial = _resolver_of(resource["Properties"]["CodeUri"]).get_openapi_schema(title=TITLE, version=VERSION)
+        app = _resolver_of(resource["Properties"]["CodeUri"])
+        partial = app.get_openapi_schema(title=TITLE, version=VERSION)
         partial = partial.model_dump(mode="json", by_alias=True, exclude_none=True)
+        request_body = _request_body(app, document["components"]["schemas"])
         for path, operations in partial.get("paths", {}).items():
             for method, operation in operations.items():
+                if request_body is not None:
+                    operation["requestBody"] = request_body
                 document["paths"].setdefault(path, {})[method] = _finish(path, operation, names[method, path])
         for name, schema in partial.get("components", {}).get("schemas", {}).items():
             if name not in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):

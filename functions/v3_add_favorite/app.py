@@ -1,21 +1,17 @@
 """POST /v3/items/{slug}/favorite — {"favorite": true} (or no body) marks it, {"favorite": false} unmarks."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from cloudshare.dialects import v3
-from cloudshare.dialects.http import caller, entrypoint
+from cloudshare.dialects.http import JsonBody, body, caller, entrypoint
 from cloudshare.dialects.v3_bodies import FavoriteChange
 from cloudshare.services import management
 
-app = v3.resolver(validate=True)
+app = v3.resolver(body=JsonBody(FavoriteChange, required=False))
 
 
 @app.post("/v3/items/<slug>/favorite")
-def add_favorite(slug: str, request: Annotated[FavoriteChange | None, Body()] = None) -> dict:
-    wanted = request.favorite if request is not None else True
-    return v3.favorite(management.set_favorite(caller(app).user, slug, wanted))
+def add_favorite(slug: str) -> dict:
+    request: FavoriteChange = body(app)
+    return v3.favorite(management.set_favorite(caller(app).user, slug, request.favorite))
 
 
 lambda_handler = entrypoint(app)

@@ -1,19 +1,16 @@
 """POST /v3/items — a bookmark, or a presigned POST for uploading a file straight to S3."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from cloudshare.dialects import v3
-from cloudshare.dialects.http import base_url, caller, entrypoint
+from cloudshare.dialects.http import JsonBody, base_url, body, caller, entrypoint
 from cloudshare.dialects.v3_bodies import NewItem
 from cloudshare.services import accounts, uploads
 
-app = v3.resolver(validate=True)
+app = v3.resolver(body=JsonBody(NewItem))
 
 
 @app.post("/v3/items")
-def create_item(request: Annotated[NewItem, Body()]) -> dict:
+def create_item() -> dict:
+    request: NewItem = body(app)
     user, base = caller(app).user, base_url(app)
     source = app.current_event.headers.get("User-Agent")
     if request.bookmark_url is not None:

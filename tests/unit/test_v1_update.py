@@ -247,3 +247,17 @@ def test_given_s3_refusing_a_new_version_then_its_metadata_changes_nothing_eithe
     assert response["statusCode"] == 503
     item = items.get(slug)
     assert (item.version, item.is_published) == (1, True) and verify_password("old pass", item.password_hash)
+
+
+def test_given_a_metadata_change_then_the_artifact_is_read_once(runner, user):
+    from devtools.awscalls import counting
+
+    key = user["api_key"]
+    slug = v1.create_inline(runner, key, b"first", "report.pdf")
+    with counting() as count:
+        response = v1.update(runner, key, slug, {"is_published": "false"})
+    assert response["statusCode"] == 200 and listed(runner, key, slug)["is_published"] is False
+    # Authentication takes one batch and one read; then the artifact is read once (it used to be read
+    # a second time, by the update) and written once.
+    assert (count.calls["dynamodb.BatchGetItem"], count.calls["dynamodb.GetItem"],
+            count.calls["dynamodb.UpdateItem"]) == (1, 2, 1), count.summary()

@@ -10,7 +10,9 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -33,6 +35,9 @@ from cloudshare.errors import (
 from cloudshare.models import Caller
 from cloudshare.observability import instrumented, logger, metrics
 from cloudshare.services.auth import RequestCredentials, authenticate, challenge_headers
+
+if TYPE_CHECKING:  # pydantic is loaded by the functions that read a body (their models), not by this module
+    from pydantic import BaseModel
 
 RETRY_AFTER_SECONDS = 2
 _TRANSIENT_CODES = {
@@ -69,10 +74,25 @@ class Dialect:
         )
 
 
-def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bool = False) -> APIGatewayRestResolver:
-    """validate=True parses bodies and parameters into pydantic models; it costs ~70 ms of cold
-    start, so routes that take no input leave it off."""
-    app = APIGatewayRestResolver(enable_validation=validate)
+@dataclass(frozen=True)
+class JsonBody:
+    """What a route reads from its JSON body: one pydantic model, which also describes the body in the
+    OpenAPI document (devtools/openapi.py). No body (or JSON null) is refused when the body is
+    required, else it is the model's defaults."""
+
+    model: type[BaseModel]
+    required: bool = True
+
+
+_BODIES: WeakKeyDictionary[APIGatewayRestResolver, JsonBody] = WeakKeyDictionary()
+
+
+def build_resolver(dialect: Dialect, *, authenticated: bool = True, body: JsonBody | None = None) \
+        -> APIGatewayRestResolver:
+    """A resolver whose every answer, errors included, is in the dialect's format. Middlewares run in
+    order: authentication first (a client learns it needs credentials before being told its body is
+    wrong: curl --digest probes with an empty body), then the body, read into `body`'s model."""
+    app = APIGatewayRestResolver()
 
     @app.exception_handler(AuthenticationRequired)
     def _challenge(error: AuthenticationRequired) -> Response:
@@ -118,33 +138,26 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, validate: bo
         return dialect.error(503, "Service temporarily unavailable; retry shortly",
                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
-    if validate:
-        from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-
-        @app.exception_handler(RequestValidationError)
-        def _validation_error(error: RequestValidationError) -> Response:
-            field, message = _first_problem(error.errors())
-            return dialect.error(dialect.validation_status, message, field)
-
     @app.not_found
     def _no_route(_error) -> Response:
         return dialect.error(404, "Not found")
 
-    if validate:
-        # Powertools runs request validation before every other middleware; a client must learn
-        # it needs credentials (401) before being told its body is wrong — curl --digest probes
-        # with an empty body first. So authentication is put in front of validation itself, and
-        # the body is checked (JSON only, bounded) before Powertools parses it.
-        validation = app._request_validation_middleware
-
-        def checked(app_, next_):
-            return validation(_json_body(app_), next_)
-
-        app._request_validation_middleware = (lambda app_, next_: _authenticate(app_, lambda a: checked(a, next_))) \
-            if authenticated else checked
-    elif authenticated:
-        app.use(middlewares=[_authenticate])
+    middlewares = [_authenticate] if authenticated else []
+    if body is not None:
+        _BODIES[app] = body
+        middlewares.append(_read_body)
+    app.use(middlewares=middlewares)
     return app
+
+
+def declared_body(app: APIGatewayRestResolver) -> JsonBody | None:
+    """The JSON body a resolver's routes read, if any (for the OpenAPI document)."""
+    return _BODIES.get(app)
+
+
+def body(app: APIGatewayRestResolver):
+    """The request's body as its route's model, read before the route ran."""
+    return app.context["body"]
 
 
 def is_transient(error: ClientError) -> bool:
@@ -202,27 +215,29 @@ def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
     return next_middleware(app)
 
 
+def _read_body(app: APIGatewayRestResolver, next_middleware) -> Response:
+    app.append_context(body=_json_body(app.current_event, _BODIES[app]))
+    return next_middleware(app)
+
+
 @forms.client_input
-def _json_body(app: APIGatewayRestResolver) -> APIGatewayRestResolver:
-    """Routes with a pydantic body read JSON only: a Content-Type, if any, must be a JSON one (a form,
-    even an empty one, is what another site's page could send), and the body must be within bounds.
-    Powertools would read a form as the model's fields, and fail with a 500 on other types."""
-    event = app.current_event
+def _json_body(event, declared: JsonBody) -> BaseModel:
+    """Routes with a body read JSON only: a Content-Type, if any, must be a JSON one (a form, even an
+    empty one, is what another site's page could send), and the body must be within bounds."""
+    from pydantic import ValidationError
+
     content_type = event.headers.get("content-type")
-    body = event.decoded_body or ""
-    if (content_type is not None or body.strip()) and not forms.is_json(content_type or ""):
+    text = event.decoded_body or ""
+    if (content_type is not None or text.strip()) and not forms.is_json(content_type or ""):
         raise UnsupportedMediaType(forms.JSON_ONLY, field="Content-Type")
-    if body.strip():
-        forms.load_json(body)
-    if content_type is not None and not content_type.strip().startswith("application/json"):
-        _label(event, "application/json")  # +json, or capitals: Powertools parses only this spelling
-    return app
-
-
-def _label(event, content_type: str) -> None:
-    for headers in (event.raw_event.get("headers") or {}, event.raw_event.get("multiValueHeaders") or {}):
-        for name in [name for name in headers if name.lower() == "content-type"]:
-            headers[name] = [content_type] if isinstance(headers[name], list) else content_type
+    document = forms.load_json(text) if text.strip() else None
+    if document is None and declared.required:
+        raise InvalidInput("Field required")
+    try:
+        return declared.model.model_validate({} if document is None else document)
+    except ValidationError as error:
+        field, message = _first_problem(error.errors(include_url=False))
+        raise InvalidInput(message, field=field) from None
 
 
 def _refuse_cross_site(headers: dict[str, str]) -> None:
@@ -250,9 +265,7 @@ def _first_problem(problems: list[dict]) -> tuple[str, str]:
     if not problems:
         return "", "Invalid request"
     problem = problems[0]
-    if problem.get("type") == "json_invalid":  # its location is a character offset, not a field
-        return "", f"The request body is not valid JSON: {problem.get('msg', '')}".rstrip(": ")
-    location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    location = [str(part) for part in problem.get("loc", ())]
     field = ".".join(location)
     message = problem.get("msg", "Invalid value")
     return field, f"{field}: {message}" if field else message

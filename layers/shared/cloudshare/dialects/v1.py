@@ -8,7 +8,7 @@ import uuid
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from cloudshare.dialects.http import Dialect, build_resolver, user_uuid
+from cloudshare.dialects.http import Dialect, JsonBody, build_resolver, user_uuid
 from cloudshare.models import Comment, Item, UploadTicket, Version
 from cloudshare.services.accounts import AccountSummary
 from cloudshare.services.links import content_url, share_url
@@ -26,8 +26,8 @@ DIALECT = Dialect(name="v1", error_body=_error_body, validation_status=400, limi
                   item_noun="Artifact", hides_other_owners=False)
 
 
-def resolver(*, authenticated: bool = True, validate: bool = False):
-    return build_resolver(DIALECT, authenticated=authenticated, validate=validate)
+def resolver(*, authenticated: bool = True, body: JsonBody | None = None):
+    return build_resolver(DIALECT, authenticated=authenticated, body=body)
 
 
 def account(summary: AccountSummary) -> dict:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from cloudshare.dialects.forms import client_input
-from cloudshare.dialects.http import Dialect, build_resolver, user_uuid
+from cloudshare.dialects.http import Dialect, JsonBody, build_resolver, user_uuid
 from cloudshare.errors import InvalidInput
 from cloudshare.models import Item, UploadTicket
 from cloudshare.services import clock, lifecycle, management
@@ -26,8 +26,8 @@ DIALECT = Dialect(name="v3", error_body=_error_body, validation_status=422, limi
                   item_noun="Item", hides_other_owners=True)
 
 
-def resolver(*, authenticated: bool = True, validate: bool = False):
-    return build_resolver(DIALECT, authenticated=authenticated, validate=validate)
+def resolver(*, authenticated: bool = True, body: JsonBody | None = None):
+    return build_resolver(DIALECT, authenticated=authenticated, body=body)
 
 
 def account(summary: AccountSummary) -> dict:

@@ -1,13 +1,20 @@
-"""Request bodies of the v3 dialect (pydantic: loaded only by the functions that take a body)."""
+"""Request bodies of the v3 dialect (pydantic: loaded only by the functions that take a body).
+
+Each model also describes its route's body in the OpenAPI document. Their validators are built when
+first used (defer_build): a function reads one of these models, not all of them."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from cloudshare.services.management import KEEP, ItemChanges
 
 
-class NewItem(BaseModel):
+class _Body(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class NewItem(_Body):
     """POST /v3/items: a file to upload ({name, file_size}) or a bookmark ({bookmark_url}); what a name
     and a URL may hold is the uploads service's rule (services/inputs.py), the same for every route."""
 
@@ -22,27 +29,27 @@ class NewItem(BaseModel):
         return self
 
 
-class ItemUpdate(BaseModel):
+class ItemUpdate(_Body):
     """PUT /v3/items/{slug}: a new name and/or link form (the name's rules live in the management service)."""
 
     name: StrictStr | None = None
     long_link: StrictBool | None = None
 
 
-class FavoriteChange(BaseModel):
+class FavoriteChange(_Body):
     """POST /v3/items/{slug}/favorite: the seed sends {"favorite": true}; no body means true."""
 
     favorite: StrictBool = True
 
 
-class ExpirationChange(BaseModel):
+class ExpirationChange(_Body):
     """POST /v3/items/{slug}/expiration: fields present are set (null removes one); absent ones stay."""
 
     expires_at: StrictStr | None = None
     expires_after_views: StrictInt | None = None
 
 
-class EmailShare(BaseModel):
+class EmailShare(_Body):
     """POST /v3/items/{slug}/share: counts, lengths and address rules live in the sharing service."""
 
     recipients: list[StrictStr]

@@ -90,7 +90,7 @@ def update_artifact(user: User, slug: str, request: ArtifactUpdate) -> Outcome:
     if item.kind != "file" and (uploading or version_name is not None):
         raise InvalidInput("Bookmarks have no file versions", field="file" if uploading else "version_name")
     if not uploading:
-        item = management.update(user, slug, request.changes)
+        item = management.update(user, slug, request.changes, read=item)
         if version_name is not None:
             item = _rename_current_version(item, version_name)
         return Outcome(item, item.version)

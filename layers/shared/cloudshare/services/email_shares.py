@@ -7,8 +7,7 @@ requests cannot pass the allowance together) and the unsent part is given back i
 from __future__ import annotations
 
 import re
-
-from jinja2 import Environment
+from functools import cache
 
 from cloudshare.config import settings
 from cloudshare.errors import InvalidInput, LimitExceeded, ServiceUnavailable
@@ -83,19 +82,27 @@ def _printable(text: str) -> str:
 
 
 # Autoescaped: the owner's e-mail, the item's name and the message are user text.
-_HTML = Environment(autoescape=True).from_string("""<!doctype html>
+_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif">
 <p>{{ sharer }} shared <strong>{{ name }}</strong> with you.</p>
 {% if note %}<blockquote style="white-space: pre-wrap">{{ note }}</blockquote>
 {% endif %}<p><a href="{{ url }}">{{ url }}</a></p>
 </body></html>
-""")
+"""
+
+
+@cache
+def _html_template():
+    """Compiled on the first e-mail, not at import: a share that is refused never pays for Jinja."""
+    from jinja2 import Environment
+
+    return Environment(autoescape=True).from_string(_HTML)
 
 
 def compose(user: User, item: Item, url: str, note: str, sender: str, recipient: str) -> mail.Mail:
     """The message: plain text and HTML (escaped); one per recipient."""
     text = f'{user.email} shared "{item.name}" with you:\n\n{url}\n' + (f"\n{note}\n" if note else "")
-    html = _HTML.render(sharer=user.email, name=item.name, url=url, note=note)
+    html = _html_template().render(sharer=user.email, name=item.name, url=url, note=note)
     return mail.Mail(sender=sender, recipient=recipient,
                      subject=_printable(f'{user.email} shared "{item.name}" with you'),
                      text=text, html=html, reply_to=user.email)

@@ -61,11 +61,12 @@ def owned(user: User, slug: str, action: str = "access", *, include_deleted: boo
 _UPDATE_ATTEMPTS = 3
 
 
-def update(user: User, slug: str, changes: ItemChanges, action: str = "update") -> Item:
+def update(user: User, slug: str, changes: ItemChanges, action: str = "update", read: Item | None = None) -> Item:
     """Applies the changes to the item as it is: the write is conditional on the item read, and a
-    change made meanwhile by someone else means reading it again and deciding again."""
-    for _attempt in range(_UPDATE_ATTEMPTS):
-        item = owned(user, slug, action)
+    change made meanwhile by someone else means reading it again and deciding again. `read` is the
+    item as the caller has just read it through owned(): the first round decides on it."""
+    for attempt in range(_UPDATE_ATTEMPTS):
+        item = read if attempt == 0 and read is not None else owned(user, slug, action)
         sets, removes = _changes(user, item, changes)
         if not sets and not removes:
             return item
