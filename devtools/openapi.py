@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from devtools.template import ROOT, functions
+from devtools.template import ROOT, functions, http_routes
 
 DOCUMENT = ROOT / "layers" / "shared" / "cloudshare" / "openapi.json"
 TITLE = "cloudshare"
@@ -107,17 +107,13 @@ _HAND_PARSED = {
 }
 
 
+_MANY = {function for function, _, _, front in http_routes() if front == "url"}
 CATCH_ALL = "/{proxy+}"  # answers paths no route knows (a 404 in their dialect): not an operation
 
 
 def template_routes() -> set[tuple[str, str]]:
-    """(METHOD, path) of every Api event in template.yaml but the catch-all."""
-    routes = set()
-    for resource in functions().values():
-        for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL:
-                routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
-    return routes
+    """(METHOD, path) of every route in template.yaml (API Gateway's and function URLs') but the catch-all."""
+    return {(method, path) for _, method, path, _ in http_routes() if path != CATCH_ALL}
 
 
 def _resolver_of(code_uri: str):
@@ -152,9 +148,9 @@ def build() -> dict:
             },
         },
     }
+    routed = {function for function, _, path, _ in http_routes() if path != CATCH_ALL}
     for logical_id, resource in sorted(functions().items()):
-        events = resource["Properties"].get("Events", {}).values()
-        if not any(event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL for event in events):
+        if logical_id not in routed:
             continue
         partial = _resolver_of(resource["Properties"]["CodeUri"]).get_openapi_schema(title=TITLE, version=VERSION)
         partial = partial.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -172,7 +168,9 @@ def _finish(path: str, operation: dict, logical_id: str) -> dict:
     operation = copy.deepcopy(operation)
     tag, error_schema, statuses = _dialect_of(path)
     operation["tags"] = [tag]
-    operation["operationId"] = logical_id.removesuffix("Function")
+    # One function serves one operation, except the function URL's, named by handler (page -> PublicPage).
+    handler = operation["operationId"].partition("__")[0].title().replace("_", "")
+    operation["operationId"] = logical_id.removesuffix("Function") + (handler if logical_id in _MANY else "")
     operation["security"] = [] if tag == "public" else _SECURITY
     described = _HAND_PARSED.get(operation["operationId"], {})
     operation["parameters"] = operation.get("parameters", []) + described.get("parameters", [])

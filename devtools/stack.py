@@ -34,6 +34,7 @@ from devtools.template import (
     create_queues,
     create_table,
     functions_with_event,
+    http_routes,
     on_failure_queue,
     s3_subscriptions,
     template,
@@ -213,8 +214,13 @@ class LocalStack:
     def serve_api(self) -> None:
         from samcli.lib.providers.api_provider import ApiProvider
         from samcli.local.apigw.local_apigw_service import LocalApigwService
+        from samcli.local.apigw.route import Route
 
         api = ApiProvider(self.runner.stacks, cwd=str(ROOT)).api
+        # A function URL's routes, on the same port: SAM builds their events in payload format 2.0, as
+        # a function URL does (AWS serves them on the URL's own host; PUBLIC_BASE_URL names it there).
+        api.routes += [Route(function, path, [method], event_type=Route.HTTP, payload_format_version="2.0")
+                       for function, method, path, front in http_routes() if front == "url"]
         service = LocalApigwService(api, self.runner, port=self.options.api_port, host=self.options.host)
         service.create()
         service._app.after_request(_no_content_type_on_204)

@@ -14,8 +14,10 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from cloudshare import content_types
 from cloudshare.dialects import forms, v3
@@ -51,9 +53,18 @@ JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
 # ---------------------------------------------------------------- requests
 
 def resolver() -> APIGatewayRestResolver:
-    """A resolver for public routes: no authentication; refusals as pages or JSON, as asked."""
-    app = APIGatewayRestResolver()
+    """A resolver for the pages API Gateway serves (upload page, docs, unknown paths): no
+    authentication; refusals as pages or JSON, as asked."""
+    return _answering_refusals(APIGatewayRestResolver())
 
+
+def share_resolver() -> LambdaFunctionUrlResolver:
+    """The resolver of the share links' function URL (payload format 2.0), which takes every path
+    of its host: what no route matches is the public not-found."""
+    return _answering_refusals(LambdaFunctionUrlResolver())
+
+
+def _answering_refusals[Resolver: ApiGatewayResolver](app: Resolver) -> Resolver:
     @app.exception_handler(CloudshareError)
     def _refused(error: CloudshareError) -> Response:
         return refusal(app, error)
@@ -72,20 +83,20 @@ def resolver() -> APIGatewayRestResolver:
 
 
 @client_input
-def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
-    """What the sharing rules need to know of this request."""
+def visit(app: LambdaFunctionUrlResolver, code: str) -> sharing.Visit:
+    """What the sharing rules need to know of this request (a function URL's: cookies arrive in a
+    list of their own, the client's address in requestContext.http)."""
     event = app.current_event
     headers = _headers(app)
     parts = links.split_code(code)
     slug = parts[0] if parts else ""
-    source = event.request_context.identity.source_ip or ""
+    source = event.request_context.http.source_ip or ""
     credentials = None
     if "authorization" in headers or "x-api-key" in headers:
-        paths = tuple({event.path, event.request_context.path or event.path})
-        credentials = RequestCredentials(headers, event.http_method, paths, source)
+        credentials = RequestCredentials(headers, event.http_method, (event.path,), source)
     return sharing.Visit(
         code=code,
-        grant=_token(_cookies(headers.get("cookie", "")).get(GRANT_COOKIE + slug, "")),
+        grant=_token(_cookies("; ".join(event.cookies)).get(GRANT_COOKIE + slug, "")),
         ticket=_token((event.query_string_parameters or {}).get("t", "")),
         client=source,
         credentials=credentials,
@@ -93,7 +104,7 @@ def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
 
 
 @client_input
-def password(app: APIGatewayRestResolver) -> str:
+def password(app: LambdaFunctionUrlResolver) -> str:
     """The password from an HTML form (urlencoded) or a JSON body {"password": "…"}."""
     body = app.current_event.decoded_body or ""
     if forms.is_json(_headers(app).get("content-type", "")):
@@ -104,14 +115,14 @@ def password(app: APIGatewayRestResolver) -> str:
     return value if isinstance(value, str) else ""
 
 
-def wants_json(app: APIGatewayRestResolver) -> bool:
+def wants_json(app: ApiGatewayResolver) -> bool:
     accept = _headers(app).get("accept", "").lower()
     return "application/json" in accept and "text/html" not in accept
 
 
 # ---------------------------------------------------------------- responses
 
-def shared_item(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Response:
+def shared_item(app: LambdaFunctionUrlResolver, shared: sharing.SharedItem) -> Response:
     """The share page, the item as JSON, or (a bookmark in a browser) a redirect to its URL."""
     item, base = shared.item, base_url(app)
     body = item_json(shared, base)
@@ -149,19 +160,19 @@ def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Respon
                                                           "Referrer-Policy": "no-referrer"})
 
 
-def unlocked(app: APIGatewayRestResolver, grant: sharing.Grant) -> Response:
+def unlocked(app: LambdaFunctionUrlResolver, grant: sharing.Grant) -> Response:
     """The grant as a cookie scoped to the item's link; browsers go back to the page."""
     base = base_url(app)
-    parts = [f"{GRANT_COOKIE}{grant.slug}={grant.token}", f"Path={urlsplit(base).path}/{grant.code}",
-             f"Max-Age={grant.max_age}", "HttpOnly", "SameSite=Lax"]
-    if base.startswith("https://"):
-        parts.append("Secure")
-    headers = {"Set-Cookie": "; ".join(parts), "Cache-Control": "no-store"}
+    cookies = [Cookie(f"{GRANT_COOKIE}{grant.slug}", grant.token, path=f"{urlsplit(base).path}/{grant.code}",
+                      max_age=grant.max_age, http_only=True, same_site=SameSite.LAX_MODE,
+                      secure=base.startswith("https://"))]
+    headers = {"Cache-Control": "no-store"}
     if wants_json(app):
-        return Response(status_code=200, content_type="application/json", headers=headers, body=json.dumps(
-            {"unlocked": True, "cookie": f"{GRANT_COOKIE}{grant.slug}", "grant": grant.token,
-             "expires_in": grant.max_age}))
-    return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"})
+        return Response(status_code=200, content_type="application/json", headers=headers, cookies=cookies,
+                        body=json.dumps({"unlocked": True, "cookie": f"{GRANT_COOKIE}{grant.slug}",
+                                         "grant": grant.token, "expires_in": grant.max_age}))
+    return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"},
+                    cookies=cookies)
 
 
 def thumbnail(thumb: sharing.Thumbnail) -> Response:
@@ -174,12 +185,12 @@ def thumbnail(thumb: sharing.Thumbnail) -> Response:
                              "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
 
 
-def landing_page(app: APIGatewayRestResolver) -> Response:
+def landing_page(app: ApiGatewayResolver) -> Response:
     """What `/` shows: where to upload and where the API is documented."""
     return _page(app, 200, "landing.html", base=base_url(app))
 
 
-def upload_page(app: APIGatewayRestResolver) -> Response:
+def upload_page(app: ApiGatewayResolver) -> Response:
     return _page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
 
 
@@ -189,7 +200,7 @@ def openapi_document() -> dict:
     return json.loads((Path(__file__).resolve().parent.parent / "openapi.json").read_text())
 
 
-def api_docs(app: APIGatewayRestResolver) -> Response:
+def api_docs(app: ApiGatewayResolver) -> Response:
     """A human-readable page of every route, from the same document (no script, no CDN)."""
     spec = openapi_document()
     groups: dict[str, list[dict]] = {}
@@ -208,7 +219,7 @@ def api_docs(app: APIGatewayRestResolver) -> Response:
                  groups=[{"tag": tag, "operations": found} for tag, found in groups.items()])
 
 
-def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
+def refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
     """A refusal as the client asked: JSON in the v3 error shape, or a page (the form, for passwords)."""
     status = error.status
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else {}
@@ -243,7 +254,7 @@ def _environment():
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def _page(app: APIGatewayRestResolver, status: int, template: str, *, scripts: bool = False,
+def _page(app: ApiGatewayResolver, status: int, template: str, *, scripts: bool = False,
           headers: dict | None = None, **context) -> Response:
     nonce = secrets.token_urlsafe(16)
     # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
@@ -269,7 +280,7 @@ def _json(status: int, body: dict, headers: dict | None = None) -> Response:
                     headers={"Cache-Control": "no-store", **(headers or {})})
 
 
-def _headers(app: APIGatewayRestResolver) -> dict[str, str]:
+def _headers(app: ApiGatewayResolver) -> dict[str, str]:
     return {name.lower(): value for name, value in (app.current_event.headers or {}).items()}
 
 
