@@ -24,9 +24,9 @@ from tests.unit.public_helpers import code, request, shared_file
 from tests.unit.v3_calls import bookmark
 
 EXAMPLES = 30
-PUBLIC_ROUTES = [("PublicPageFunction", "GET", ""), ("PublicContentFunction", "GET", "/content/a.png"),
-                 ("PublicDownloadFunction", "GET", "/download/a.png"), ("PublicThumbnailFunction", "GET", "/thumbnail"),
-                 ("PublicUnlockFunction", "POST", "/unlock")]
+PUBLIC_ROUTES = [("PublicFunction", "GET", ""), ("PublicFunction", "GET", "/content/a.png"),
+                 ("PublicFunction", "GET", "/download/a.png"), ("PublicFunction", "GET", "/thumbnail"),
+                 ("PublicFunction", "POST", "/unlock")]
 BODY_ROUTES = [("V3CreateItemFunction", "POST", "/v3/items"), ("V3UpdateItemFunction", "PUT", "/v3/items/{slug}"),
                ("V3AddFavoriteFunction", "POST", "/v3/items/{slug}/favorite"),
                ("V3SetExpirationFunction", "POST", "/v3/items/{slug}/expiration"),

@@ -22,7 +22,7 @@ def unlock(runner, item, password, *, as_json=False, client_ip="198.51.100.7"):
         body, headers = json.dumps({"password": password}), {"Content-Type": "application/json"}
     else:
         body, headers = f"password={password.replace(' ', '+')}", {"Content-Type": "application/x-www-form-urlencoded"}
-    return runner.call("PublicUnlockFunction", request(
+    return runner.call("PublicFunction", request(
         f"/{code(item)}/unlock", method="POST", body=body, headers=headers, client_ip=client_ip,
         accept="application/json" if as_json else "text/html"))
 
@@ -39,7 +39,7 @@ def test_given_a_protected_item_then_the_page_is_a_form_and_nothing_is_counted(r
     assert 'type="password"' in response["body"] and 'id="preview"' not in response["body"]
     as_json = json.loads(page(runner, item, accept="application/json")["body"])
     assert as_json["errors"]["name"] == "password" and "content_url" not in as_json
-    content = runner.call("PublicContentFunction", request(f"/{code(item)}/content/secret.png"))
+    content = runner.call("PublicFunction", request(f"/{code(item)}/content/secret.png"))
     assert content["statusCode"] == 403 and header(content, "Location") is None
 
 
@@ -124,7 +124,7 @@ def test_given_a_grant_when_the_owner_changes_the_password_then_the_grant_ends_a
     assert changed["statusCode"] == 200, changed
     refused = page(runner, item, headers={"Cookie": cookie}, accept="application/json")
     assert refused["statusCode"] == 403 and json.loads(refused["body"])["errors"]["name"] == "password"
-    content = runner.call("PublicContentFunction", request(f"/{code(item)}/content/secret.png",
+    content = runner.call("PublicFunction", request(f"/{code(item)}/content/secret.png",
                                                            headers={"Cookie": cookie}))
     assert content["statusCode"] == 403 and header(content, "Location") is None
     assert page(runner, item, headers={"Cookie": cookie_of(unlock(runner, item, "a new one"))})["statusCode"] == 200
@@ -154,7 +154,7 @@ def test_given_a_page_ticket_when_the_owner_then_sets_a_password_then_the_ticket
     protect = v1client.update(runner, user["api_key"], item.slug, json_body={"password": PASSWORD})
     assert protect["statusCode"] == 200, protect
     public.forget_cached_items()  # past the bound on instances' item caches (public.ITEM_CACHE_SECONDS)
-    for function, path in (("PublicContentFunction", "content"), ("PublicDownloadFunction", "download")):
+    for function, path in (("PublicFunction", "content"), ("PublicFunction", "download")):
         response = runner.call(function, request(f"/{code(item)}/{path}/open.png", query=query))
         assert response["statusCode"] == 403 and header(response, "Location") is None, function
     assert int(v3_calls.record(item.slug)["download_counter"]["N"]) == 0
@@ -166,6 +166,6 @@ def test_given_a_ticket_of_a_protected_item_then_it_works_until_the_password_cha
     shown = json.loads(page(runner, item, accept="application/json", headers={"Cookie": cookie})["body"])
     query = ticket_of(shown["remote_url"])
     download = f"/{code(item)}/download/secret.png"
-    assert runner.call("PublicDownloadFunction", request(download, query=query))["statusCode"] == 302
+    assert runner.call("PublicFunction", request(download, query=query))["statusCode"] == 302
     change(item, password_hash=hash_password(PASSWORD))  # the same password, set again: a new generation
-    assert runner.call("PublicDownloadFunction", request(download, query=query))["statusCode"] == 403
+    assert runner.call("PublicFunction", request(download, query=query))["statusCode"] == 403
