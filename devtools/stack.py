@@ -148,6 +148,8 @@ class LocalStack:
         # copies from the Host header: so the local stack configures its own address.
         physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
                     "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url,
+                    # the public function URL's routes are served on the API's port (serve_api)
+                    "SHARE_BASE_URL": os.environ.get("SHARE_BASE_URL") or self.api_url,
                     "NONCE_SECRET_ID": self.nonce_secret_arn}
         if self.options.failures_before_backoff is not None:
             physical["FAILURES_BEFORE_BACKOFF"] = str(self.options.failures_before_backoff)

@@ -89,6 +89,27 @@ def test_given_a_forged_host_then_api_links_come_only_from_configuration_or_api_
     assert answer["s3"]["success_action_redirect"] == f"{expected}/v3/items/{answer['slug']}/s3"
 
 
+def test_given_a_share_host_then_the_api_links_items_there_and_itself_on_its_own_host(runner, user, monkeypatch):
+    """Share links live on the public function URL (SHARE_BASE_URL, from the template), while the
+    API's own links (S3 redirect, list cursors) stay on the API's host."""
+    monkeypatch.setenv("SHARE_BASE_URL", "https://abc123xyz.lambda-url.us-east-1.on.aws/")
+    settings.cache_clear()
+    key = bearer(user["api_key"])
+    made = [json.loads(runner.call("V3CreateItemFunction", event("/v3/items", "POST", {
+        **key, "Content-Type": "application/json"}, json.dumps({"bookmark_url": f"https://example.com/{n}"})))["body"])
+        for n in range(2)][-1]
+    assert made["share_url"].startswith(f"https://abc123xyz.lambda-url.us-east-1.on.aws/{made['slug']}")
+    upload = json.loads(runner.call("V3CreateItemFunction", event("/v3/items", "POST", {
+        **key, "Content-Type": "application/json"}, json.dumps({"name": "b.png"})))["body"])
+    assert upload["s3"]["success_action_redirect"] == f"https://api.example.com/v3/items/{upload['slug']}/s3"
+    listing = event("/v3/items", headers=key)
+    listing.update(queryStringParameters={"per_page": "1"}, multiValueQueryStringParameters={"per_page": ["1"]})
+    listed = json.loads(runner.call("V3ListItemsFunction", listing)["body"])
+    assert listed["links"]["next_url"]["href"].startswith("https://api.example.com/v3/items?")
+    assert {item["share_url"].rpartition("/")[0] for item in listed["data"]} == {
+        "https://abc123xyz.lambda-url.us-east-1.on.aws"}
+
+
 @pytest.mark.parametrize("configured, expected", [
     (None, "https://abc123xyz.lambda-url.us-east-1.on.aws"),  # the function URL's own host
     ("https://share.example.com/", "https://share.example.com"),  # a domain in front of it
