@@ -43,7 +43,10 @@ def _run(test, examples: int = EXAMPLES) -> None:
 
 def _within_contract(response: dict) -> None:
     assert response["statusCode"] < 500, response
-    if response["statusCode"] >= 400 and "json" in str(response.get("multiValueHeaders", {}).get("Content-Type")):
+    # API Gateway's answers carry multiValueHeaders, the function URL's plain headers.
+    content_type = (response.get("multiValueHeaders") or {}).get("Content-Type") or (
+        response.get("headers") or {}).get("Content-Type")
+    if response["statusCode"] >= 400 and "json" in str(content_type):
         document = json.loads(response["body"])
         assert "errors" in document or document.get("status") is False, document
 
