@@ -137,9 +137,8 @@ def test_given_sampled_profiles_then_the_summary_has_exactly_the_fields_the_issu
     assert set(summary) == {"link_views_per_s", "owner_views_per_s", "limit_hit", "usd_per_million", "wcu_per_view"}
     assert set(summary["usd_per_million"]) == {"views", "downloads", "uploads", "lists"}
     assert summary["wcu_per_view"] == 1.0 and isinstance(summary["limit_hit"], str)
-    # 1 WCU, a REST API request behind WAF, one 9 ms invocation at the template's memory
+    # 1 WCU and one 9 ms invocation at the template's memory, behind the function URL: no API Gateway, no WAF
     usd = bench_scale.prices()["usd"]
-    expected = (usd["dynamodb_on_demand_write_unit_per_million"] + usd["api_gateway_rest_per_million"]
-                + usd["waf_request_per_million"] + usd["lambda_request_per_million"]
+    expected = (usd["dynamodb_on_demand_write_unit_per_million"] + usd["lambda_request_per_million"]
                 + 0.009 * 0.5 * usd["lambda_arm64_gb_second"] * 1e6)
     assert abs(summary["usd_per_million"]["views"] - expected) < 0.001
