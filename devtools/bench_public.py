@@ -16,19 +16,20 @@ import os
 import sys
 import warnings
 from collections import Counter
+from urllib.parse import urlencode
 
 from devtools.template import ROOT
 
 TARGETS = {"share page view": 2, "download redirect": 2}
 
 
-def _event(path: str, accept: str, query: dict | None = None) -> dict:
-    event = json.loads((ROOT / "events" / "public_page.json").read_text())
-    event = copy.deepcopy(event)
-    event.update(path=path, queryStringParameters=query,
-                 multiValueQueryStringParameters={k: [v] for k, v in (query or {}).items()} or None)
-    event["headers"]["Accept"] = event["multiValueHeaders"]["Accept"][0] = accept
-    event["requestContext"]["path"] = f"/prod{path}"
+def _event(path: str, accept: str, query: dict | None = None, cookie: str | None = None) -> dict:
+    """PublicFunction's function URL event (payload format 2.0) for a GET of `path`."""
+    event = copy.deepcopy(json.loads((ROOT / "events" / "public.json").read_text()))
+    event.update(rawPath=path, rawQueryString=urlencode(query or {}), queryStringParameters=query,
+                 cookies=[cookie] if cookie else [])
+    event["headers"]["accept"] = accept
+    event["requestContext"]["http"]["path"] = path
     return event
 
 
@@ -105,13 +106,13 @@ def calls_per_request(runner) -> dict[str, int]:
     browser = "text/html,application/xhtml+xml,*/*;q=0.8"
     download, content = f"/{code}/download/photo.jpg", f"/{code}/content/photo.jpg"
     results = {}
-    results["share page view"], _ = measure("PublicPageFunction", _event(f"/{code}", browser))
-    results["share page view (JSON)"], shown = measure("PublicPageFunction", _event(f"/{code}", "application/json"))
+    results["share page view"], _ = measure("PublicFunction", _event(f"/{code}", browser))
+    results["share page view (JSON)"], shown = measure("PublicFunction", _event(f"/{code}", "application/json"))
     page_ticket = {"t": json.loads(shown["body"])["remote_url"].rpartition("?t=")[2]}
-    results["download redirect"], _ = measure("PublicDownloadFunction", _event(download, browser, page_ticket))
-    results["download redirect (bare link: a view too)"], _ = measure("PublicDownloadFunction",
+    results["download redirect"], _ = measure("PublicFunction", _event(download, browser, page_ticket))
+    results["download redirect (bare link: a view too)"], _ = measure("PublicFunction",
                                                                        _event(download, browser))
-    results["content redirect (page preview)"], _ = measure("PublicContentFunction",
+    results["content redirect (page preview)"], _ = measure("PublicFunction",
                                                              _event(content, browser, page_ticket))
     for service in ("dynamodb", "s3"):
         client(service).meta.events.unregister("before-call.*.*", count)

@@ -294,11 +294,7 @@ def _environment() -> None:
 def _public_event(path: str, accept: str, query: dict | None = None, cookie: str | None = None) -> dict:
     from devtools.bench_public import _event
 
-    event = _event(path, accept, query)
-    if cookie:
-        event["headers"]["Cookie"] = cookie
-        event["multiValueHeaders"]["Cookie"] = [cookie]
-    return event
+    return _event(path, accept, query, cookie)
 
 
 def _api_event(path: str, method: str, api_key: str, body: str | None = None) -> dict:
@@ -468,7 +464,7 @@ def measure(price: dict) -> dict[str, Profile]:
             locked_slug = links.split_code(locked)[0]
             cookie = f"grant_{locked_slug}={share_tokens.grant(items.get(locked_slug))}"
             many = [_share(owner, f"item{number}.jpg") for number in range(SAMPLES)]
-            page = driver.call("PublicPageFunction", _public_event(f"/{link}", "application/json"))
+            page = driver.call("PublicFunction", _public_event(f"/{link}", "application/json"))
             ticket = {"t": json.loads(page["body"])["remote_url"].rpartition("?t=")[2]}
 
             def slugs(*codes: str) -> frozenset[str]:
@@ -478,17 +474,17 @@ def measure(price: dict) -> dict[str, Profile]:
             forget = getattr(public, "forget_cached_items", lambda: None)
             stack.enter_context(_shards_cycled())
             for name, (each, entities) in {
-                "link": (lambda n: driver.call("PublicPageFunction", _public_event(f"/{link}", browser)),
+                "link": (lambda n: driver.call("PublicFunction", _public_event(f"/{link}", browser)),
                          slugs(link)),
-                "link, expires_after_views": (lambda n: driver.call("PublicPageFunction",
+                "link, expires_after_views": (lambda n: driver.call("PublicFunction",
                                                                     _public_event(f"/{limited}", browser)),
                                               slugs(limited)),
-                "link, password": (lambda n: driver.call("PublicPageFunction",
+                "link, password": (lambda n: driver.call("PublicFunction",
                                                          _public_event(f"/{locked}", browser, cookie=cookie)),
                                    slugs(locked)),
-                "owner": (lambda n: driver.call("PublicPageFunction", _public_event(f"/{many[n]}", browser)),
+                "owner": (lambda n: driver.call("PublicFunction", _public_event(f"/{many[n]}", browser)),
                           slugs(*many)),
-                "download": (lambda n: driver.call("PublicDownloadFunction",
+                "download": (lambda n: driver.call("PublicFunction",
                                                    _public_event(f"/{link}/download/viral.jpg", browser, ticket)),
                              slugs(link)),
             }.items():
@@ -663,11 +659,11 @@ def model(profiles: dict[str, Profile], price: dict) -> dict:
     }, "topology": topology}
 
 
-_PUBLIC = ("PublicPageFunction", "PublicDownloadFunction", "PublicContentFunction", "PublicThumbnailFunction")
+_PUBLIC = ("PublicFunction",)
 
 
 def _fronted(topology: Topology, front: str) -> Topology:
-    """The same topology with the public functions behind `front`, and no WAF on them."""
+    """The same topology with the public function behind `front`, and no WAF on it."""
     fronts = {**topology.front, **{name: front for name in _PUBLIC}}
     return Topology(fronts, topology.memory_mb, topology.waf_on_api and front == "rest", topology.cdn)
 
@@ -684,7 +680,7 @@ def report(result: dict, price: dict, detail: bool = False) -> list[str]:
     for name, row in result["rows"].items():
         lines.append(f"  {name:30} " + ", ".join(f"{service} {usd:.3f}" for service, usd in
                                                   sorted(row["by_service"].items()) if usd))
-    lines.append("what-if, the public functions (page, download, content, thumbnail) behind another front, $/million:")
+    lines.append("what-if, the public function (page, download, content, thumbnail) behind another front, $/million:")
     for name in ("one link", "one owner, 1,000 items", "downloads of one link"):
         lines.append(f"  {name:30} " + ", ".join(f"{label} {usd:.3f}" for label, usd in
                                                   result["rows"][name]["what_if"].items()))
@@ -694,7 +690,7 @@ def report(result: dict, price: dict, detail: bool = False) -> list[str]:
             lines.append(f"  {name:30} " + "; ".join(f"{target} {partition} {kind}s {units:,.1f}"
                                                       for units, target, partition, kind in row["busiest"]))
     topology = result["topology"]
-    lines.append(f"topology (template.yaml): public page via {topology.front['PublicPageFunction']}, "
+    lines.append(f"topology (template.yaml): public page via {topology.front['PublicFunction']}, "
                  f"WAF on the API: {topology.waf_on_api}, CDN: {topology.cdn}; steady rates for {DURATION_S} s")
     return lines
 

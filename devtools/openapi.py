@@ -22,7 +22,7 @@ from pathlib import Path
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from devtools.template import ROOT, functions
+from devtools.template import ROOT, functions, http_routes
 
 DOCUMENT = ROOT / "layers" / "shared" / "cloudshare" / "openapi.json"
 TITLE = "cloudshare"
@@ -162,17 +162,13 @@ _HAND_PARSED = {
 }
 
 
+_MANY = {function for function, _, _, front in http_routes() if front == "url"}
 CATCH_ALL = "/{proxy+}"  # answers paths no route knows (a 404 in their dialect): not an operation
 
 
 def template_routes() -> set[tuple[str, str]]:
-    """(METHOD, path) of every Api event in template.yaml but the catch-all."""
-    routes = set()
-    for resource in functions().values():
-        for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL:
-                routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
-    return routes
+    """(METHOD, path) of every route in template.yaml (API Gateway's and function URLs') but the catch-all."""
+    return {(method, path) for _, method, path, _ in http_routes() if path != CATCH_ALL}
 
 
 def _resolver_of(code_uri: str):
@@ -223,9 +219,10 @@ def build() -> dict:
             },
         },
     }
+    routed = {function for function, _, path, _ in http_routes() if path != CATCH_ALL}
     for logical_id, resource in sorted(functions().items()):
         names = _operation_ids(logical_id, resource)
-        if not names:
+        if logical_id not in routed:
             continue
         app = _resolver_of(resource["Properties"]["CodeUri"])
         partial = app.get_openapi_schema(title=TITLE, version=VERSION)
@@ -235,7 +232,8 @@ def build() -> dict:
             for method, operation in operations.items():
                 if request_body is not None:
                     operation["requestBody"] = request_body
-                document["paths"].setdefault(path, {})[method] = _finish(path, operation, names[method, path])
+                operation_id = names.get((method, path)) or _named_by_handler(logical_id, operation)
+                document["paths"].setdefault(path, {})[method] = _finish(path, operation, operation_id)
         for name, schema in partial.get("components", {}).get("schemas", {}).items():
             if name not in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
                 document["components"]["schemas"][name] = schema
@@ -251,6 +249,13 @@ def _operation_ids(logical_id: str, resource: dict) -> dict[tuple[str, str], str
     stem = logical_id.removesuffix("Function")
     return {(route["Method"].lower(), re.sub(r"\{(\w+)\+\}", r"{\1}", route["Path"])):
             stem + (name if len(routes) > 1 else "") for name, route in routes.items()}
+
+
+def _named_by_handler(logical_id: str, operation: dict) -> str:
+    """The function URL's function serves many routes without Api events: each is named by its handler
+    (page -> PublicPage), from the operationId Powertools made of the handler's name."""
+    handler = operation["operationId"].partition("__")[0].title().replace("_", "")
+    return logical_id.removesuffix("Function") + handler
 
 
 def _finish(path: str, operation: dict, operation_id: str) -> dict:

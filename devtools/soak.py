@@ -38,7 +38,7 @@ import requests
 
 from cloudshare_admin.consistency import check
 from devtools.stack import start_stack, stop_stack
-from devtools.template import functions
+from devtools.template import http_routes
 
 FORBIDDEN_IN_LOG = ("dictionary changed size during iteration", "Connection pool is full")
 MEMORY_GROWTH = 0.20
@@ -232,12 +232,9 @@ def route_functions() -> list[tuple[str, re.Pattern, str]]:
     """(method, path pattern, function) for the template's API routes, the most specific first, as
     API Gateway matches them (literal segments before {parameters}, the {proxy+} catch-all last)."""
     found = []
-    for name, resource in functions().items():
-        for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] == "Api":
-                path = event["Properties"]["Path"]
-                pattern = re.sub(r"\{[^}]+\+\}", ".+", re.sub(r"\{[^}+]+\}", "[^/]+", path))
-                found.append((event["Properties"]["Method"].upper(), re.compile(f"^{pattern}$"), name))
+    for name, method, path, _ in http_routes():
+        pattern = re.sub(r"\{[^}]+\+\}", ".+", re.sub(r"\{[^}+]+\}", "[^/]+", path))
+        found.append((method, re.compile(f"^{pattern}$"), name))
     return sorted(found, key=lambda route: (".+" in route[1].pattern, route[1].pattern.count("[^/]+")))
 
 

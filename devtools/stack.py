@@ -34,6 +34,7 @@ from devtools.template import (
     create_queues,
     create_table,
     functions_with_event,
+    http_routes,
     on_failure_queue,
     s3_subscriptions,
     template,
@@ -147,6 +148,8 @@ class LocalStack:
         # copies from the Host header: so the local stack configures its own address.
         physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
                     "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url,
+                    # the public function URL's routes are served on the API's port (serve_api)
+                    "SHARE_BASE_URL": os.environ.get("SHARE_BASE_URL") or self.api_url,
                     "NONCE_SECRET_ID": self.nonce_secret_arn}
         if self.options.failures_before_backoff is not None:
             physical["FAILURES_BEFORE_BACKOFF"] = str(self.options.failures_before_backoff)
@@ -213,9 +216,16 @@ class LocalStack:
     def serve_api(self) -> None:
         from samcli.lib.providers.api_provider import ApiProvider
         from samcli.local.apigw.local_apigw_service import LocalApigwService
+        from samcli.local.apigw.route import Route
 
         api = ApiProvider(self.runner.stacks, cwd=str(ROOT)).api
-        service = LocalApigwService(api, self.runner, port=self.options.api_port, host=self.options.host)
+        # A function URL's routes, on the same port: SAM builds their events in payload format 2.0, as
+        # a function URL does (AWS serves them on the URL's own host; PUBLIC_BASE_URL names it there).
+        urls = [(function, method, path) for function, method, path, front in http_routes() if front == "url"]
+        api.routes += [Route(function, path, [method], event_type=Route.HTTP, payload_format_version="2.0")
+                       for function, method, path in urls]
+        runner = _FunctionUrls(self.runner, {function for function, _, _ in urls})
+        service = LocalApigwService(api, runner, port=self.options.api_port, host=self.options.host)
         service.create()
         service._app.after_request(_no_content_type_on_204)
         routes = sorted(f"{method:6} {route.path}" for route in api.routes for method in route.methods)
@@ -228,6 +238,27 @@ class LocalStack:
             self.runner.close()
         if self._moto:
             self._moto.stop()
+
+
+class _FunctionUrls:
+    """The runner as SAM's gateway sees it, with a function URL's events made what AWS sends: SAM builds
+    them as an HTTP API stage's (its stage name, a route key, path parameters); a function URL's stage
+    and route key are "$default", and it names no path parameters (the function routes)."""
+
+    def __init__(self, runner, functions: set[str]) -> None:
+        self.runner, self.functions = runner, functions
+
+    def invoke(self, function_identifier: str, event: str, **kwargs) -> None:
+        if function_identifier in self.functions:
+            request = json.loads(event)
+            context = request["requestContext"]
+            request["routeKey"] = context["routeKey"] = context["stage"] = "$default"
+            request.pop("pathParameters", None)
+            event = json.dumps(request)
+        return self.runner.invoke(function_identifier, event, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.runner, name)
 
 
 def _no_content_type_on_204(response):

@@ -47,6 +47,21 @@ def functions_with_event(event_type: str) -> dict[str, dict]:
     return found
 
 
+def http_routes() -> list[tuple[str, str, str, str]]:
+    """(function, METHOD, path, front) of every HTTP route: API Gateway's Api events ("rest") and the
+    routes a function behind a function URL answers ("url", listed in its Metadata.FunctionUrlRoutes:
+    the URL hands the function every path, and its resolver routes them)."""
+    found = []
+    for name, resource in functions().items():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "Api":
+                found.append((name, event["Properties"]["Method"].upper(), event["Properties"]["Path"], "rest"))
+        if "FunctionUrlConfig" in resource["Properties"]:
+            found += [(name, route["Method"].upper(), route["Path"], "url")
+                      for route in resource.get("Metadata", {}).get("FunctionUrlRoutes", [])]
+    return found
+
+
 def s3_subscriptions(bucket: str = "Bucket") -> dict[str, list[dict]]:
     """Function logical id -> its S3 event subscriptions on that bucket, in the form of the S3 API's
     notification configurations (events and key filters), without a destination."""

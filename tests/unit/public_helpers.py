@@ -14,7 +14,7 @@ from cloudshare.services import counting, links, uploads
 from cloudshare.store import items, public
 from cloudshare.store.aws import client
 from cloudshare.store.records import to_item
-from tests.unit.apigw import event
+from tests.unit.apigw import url_event
 from tests.unit.conftest import BUCKET
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -74,19 +74,18 @@ def code(item: Item) -> str:
 
 def request(path: str, *, method: str = "GET", accept: str = BROWSER, headers: dict | None = None,
             body: str | None = None, query: dict | None = None, client_ip: str = "198.51.100.7") -> dict:
-    built = event(path, method, {"Accept": accept, **(headers or {})}, body)
-    built["queryStringParameters"] = query
-    built["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()} if query else None
-    built["requestContext"]["identity"]["sourceIp"] = client_ip
-    return built
+    return url_event(path, method, {"Accept": accept, **(headers or {})}, body, query, client_ip)
 
 
 def page(runner, item_or_code, **kwargs) -> dict:
     path_code = item_or_code if isinstance(item_or_code, str) else code(item_or_code)
-    return runner.call("PublicPageFunction", request(f"/{path_code}", **kwargs))
+    return runner.call("PublicFunction", request(f"/{path_code}", **kwargs))
 
 
 def header(response: dict, name: str) -> str | None:
+    """A response header (a function URL's cookies count as Set-Cookie headers)."""
+    if name.lower() == "set-cookie" and response.get("cookies"):
+        return response["cookies"][0]
     values = (response.get("multiValueHeaders") or {}).get(name) or []
     return values[0] if values else (response.get("headers") or {}).get(name)
 

@@ -103,17 +103,19 @@ def test_the_model_reads_index_projections_and_the_front_door_from_the_template(
         index["IndexName"]: index["Projection"]["ProjectionType"] for index in indexes}
     assert schema.indexes["FoldIndex"].projection == "KEYS_ONLY"  # a view adds to a shard: no index write
     topology = bench_scale.Topology.from_template()
-    assert topology.waf_on_api and topology.front["PublicPageFunction"] == "rest"
+    # The public routes behind a function URL (no API Gateway request per view), the API behind WAF.
+    assert topology.front["PublicFunction"] == "url" and not topology.cdn
+    assert topology.waf_on_api and topology.front["V3ListItemsFunction"] == "rest"
     assert topology.front["FoldCountsFunction"] == "event"
 
 
 def test_the_price_list_says_when_it_was_read_and_prices_every_service_the_model_counts():
     price = bench_scale.prices()
     assert price["read_on"] and price["region"]
-    sample = bench_scale.Sample(1, Ledger(), invocations={"PublicPageFunction": 1},
-                                lambda_ms={"PublicPageFunction": 10})
+    sample = bench_scale.Sample(1, Ledger(), invocations={"PublicFunction": 1},
+                                lambda_ms={"PublicFunction": 10})
     sample.ledger.add([Usage(TABLE, "COUNT#a#1", "write", 1.0)])
-    topology = bench_scale.Topology({"PublicPageFunction": "url"}, {"PublicPageFunction": 1024}, False, False)
+    topology = bench_scale.Topology({"PublicFunction": "url"}, {"PublicFunction": 1024}, False, False)
     costs = bench_scale.usd_per_request(sample, topology, price)
     usd = price["usd"]
     assert costs["dynamodb"] * 1e6 == usd["dynamodb_on_demand_write_unit_per_million"]
@@ -122,7 +124,7 @@ def test_the_price_list_says_when_it_was_read_and_prices_every_service_the_model
 
 
 def test_given_sampled_profiles_then_the_summary_has_exactly_the_fields_the_issue_names():
-    def profile(*usages: Usage, function: str = "PublicPageFunction") -> bench_scale.Profile:
+    def profile(*usages: Usage, function: str = "PublicFunction") -> bench_scale.Profile:
         sample = bench_scale.Sample(1, Ledger(), invocations={function: 1}, lambda_ms={function: 9})
         sample.ledger.add(list(usages))
         return bench_scale.Profile(sample, sample, bench_scale.Sample(), frozenset({"abc"}))
@@ -135,9 +137,8 @@ def test_given_sampled_profiles_then_the_summary_has_exactly_the_fields_the_issu
     assert set(summary) == {"link_views_per_s", "owner_views_per_s", "limit_hit", "usd_per_million", "wcu_per_view"}
     assert set(summary["usd_per_million"]) == {"views", "downloads", "uploads", "lists"}
     assert summary["wcu_per_view"] == 1.0 and isinstance(summary["limit_hit"], str)
-    # 1 WCU, a REST API request behind WAF, one 9 ms invocation at the template's memory
+    # 1 WCU and one 9 ms invocation at the template's memory, behind the function URL: no API Gateway, no WAF
     usd = bench_scale.prices()["usd"]
-    expected = (usd["dynamodb_on_demand_write_unit_per_million"] + usd["api_gateway_rest_per_million"]
-                + usd["waf_request_per_million"] + usd["lambda_request_per_million"]
+    expected = (usd["dynamodb_on_demand_write_unit_per_million"] + usd["lambda_request_per_million"]
                 + 0.009 * 0.5 * usd["lambda_arm64_gb_second"] * 1e6)
     assert abs(summary["usd_per_million"]["views"] - expected) < 0.001

@@ -86,7 +86,7 @@ def _write_routes() -> list[str]:
 
     found = []
     for logical_id, resource in sorted(functions().items()):
-        for event_spec in resource["Properties"]["Events"].values():
+        for event_spec in resource["Properties"].get("Events", {}).values():
             method = event_spec["Properties"].get("Method", "").upper()
             if event_spec["Type"] != "Api" or method in ("POST", "PUT", "DELETE"):
                 found.append(logical_id)

@@ -69,8 +69,8 @@ def v1_error(response: dict, status: int) -> str:
 def test_given_a_ticket_with_non_ascii_digits_then_it_counts_as_no_ticket_not_a_500(runner, user):
     # Given ?t=%C2%B2.x ('²'.isdigit() is True, int('²') fails) on the content and thumbnail links
     item = shared_file(user["user"])
-    content = runner.call("PublicContentFunction", request(f"/{code(item)}/content/photo.png", query={"t": "².x"}))
-    thumb = runner.call("PublicThumbnailFunction", request(f"/{code(item)}/thumbnail", query={"t": "²1.x"}))
+    content = runner.call("PublicFunction", request(f"/{code(item)}/content/photo.png", query={"t": "².x"}))
+    thumb = runner.call("PublicFunction", request(f"/{code(item)}/thumbnail", query={"t": "²1.x"}))
     # Then: answered as a link without a ticket (served, and counted as a view of its own)
     assert content["statusCode"] == 302 and thumb["statusCode"] in (200, 302)
     assert counted(item.slug).view_counter == 1
@@ -83,7 +83,7 @@ def test_given_a_non_ascii_grant_cookie_or_ticket_then_the_item_stays_locked_not
     assert locked["statusCode"] == 403 and body(locked)["errors"]["name"] == "password"
     browser = page(runner, item, headers=cookie)
     assert browser["statusCode"] == 403 and 'type="password"' in browser["body"]
-    content = runner.call("PublicContentFunction", request(f"/{code(item)}/content/secret.png",
+    content = runner.call("PublicFunction", request(f"/{code(item)}/content/secret.png",
                                                            query={"t": "1999999999.é"}, headers=cookie))
     assert content["statusCode"] == 403
     assert items.get(item.slug).view_counter == 0
@@ -116,7 +116,7 @@ def test_given_deeply_nested_json_then_4xx_in_each_dialect(runner, user, documen
 def test_given_deep_or_huge_json_to_the_public_unlock_then_4xx_json_not_a_500(runner, user):
     item = shared_file(user["user"], "secret.png", password_hash=hash_password("open sesame"))
     for document in ('{"password": ' + "[" * 10_000 + "]" * 10_000 + "}", '{"password": ' + "7" * 5000 + "}"):
-        response = runner.call("PublicUnlockFunction", request(
+        response = runner.call("PublicFunction", request(
             f"/{code(item)}/unlock", method="POST", body=document, accept="application/json",
             headers={"Content-Type": "application/json"}))
         assert response["statusCode"] == 422 and body(response)["errors"]["message"]

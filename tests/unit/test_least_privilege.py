@@ -27,13 +27,17 @@ _THUMBNAIL = "FinalizeUploadPolicy.RequestThumbnails sqs:SendMessage ThumbnailQu
 _REJECT_VERSION = "FinalizeUploadPolicy.InspectAndRejectUploadedObjects s3:DeleteObjectVersion bucket/items/*"
 _READ_BACK = "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table ITEM#*"
 OTHER_PATHS = {
-    "PublicThumbnailFunction": {"Inline0.CheckAndSignThumbnailGets s3:GetObject bucket/thumbnails/*": "an image",
-                                "Inline0.ReadNonceKey secretsmanager:GetSecretValue cloudshare-test-nonce":
-                                    "a protected image's ticket or grant",
-                                "Inline0.TellMissingThumbnails s3:ListBucket bucket": "none made: 404, not 403"},
-    "PublicUnlockFunction": {
+    # Its sample event is a share page view; the other public routes take the rest.
+    "PublicFunction": {
+        "Inline0.SignFileAndThumbnailGets s3:GetObject bucket/thumbnails/*": "an image's thumbnail",
+        "Inline0.SignFileAndThumbnailGets s3:GetObject bucket/items/*": "a file's content or download",
+        "Inline0.ReadNonceKey secretsmanager:GetSecretValue cloudshare-test-nonce":
+            "a protected item's ticket or grant",
+        "Inline0.TellMissingThumbnails s3:ListBucket bucket": "no thumbnail made: 404, not 403",
         "Inline0.CountFailedPasswordAttempts dynamodb:BatchGetItem table THROTTLE#*": "a wrong password",
-        "Inline0.CountFailedPasswordAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password"},
+        "Inline0.CountFailedPasswordAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password",
+        "CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":
+            "an item with expires_after_views (test_public_views_race.py)"},
     "S3FinalizeFunction": {_REJECT: "an orphan or oversized object", _THUMBNAIL: "an image",
                            _REJECT_VERSION: "a replayed presigned POST (test_upload_events.py)",
                            _READ_BACK: "the item after a race or a rejection",
@@ -73,9 +77,6 @@ OTHER_PATHS = {
         "Inline1.AddCommentsAndCountThem dynamodb:Query table ITEM#*": "a visitor's comment: the owner's digest"},
     "ThumbnailFunction": {"Inline0.ReadSettledImages s3:GetObject bucket/items/*":
                           "a version settled before the bucket kept versions"},
-    **{public: {"CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":
-                "an item with expires_after_views (test_public_views_race.py)"}
-       for public in ("PublicPageFunction", "PublicContentFunction", "PublicDownloadFunction")},
 }
 # Every function that authenticates counts wrong passwords and keys (tests/unit/test_throttle.py).
 AUTHENTICATED_OTHER_PATHS = {

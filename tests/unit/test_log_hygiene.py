@@ -44,11 +44,11 @@ def exercise_every_kind_of_secret(runner, user) -> dict[str, str]:
     item = public.change(item, password_hash=hash_password(ITEM_PASSWORD))
     code = public.code(item)
     for attempt in ("wrong-password", ITEM_PASSWORD):
-        unlocked = runner.call("PublicUnlockFunction", public.request(
+        unlocked = runner.call("PublicFunction", public.request(
             f"/{code}/unlock", method="POST", accept="application/json",
             headers={"Content-Type": "application/json"}, body=json.dumps({"password": attempt})))
     grant = body(unlocked)["grant"]
-    download = runner.call("PublicDownloadFunction", public.request(
+    download = runner.call("PublicFunction", public.request(
         f"/{code}/download/{quote(item.name)}", headers={"Cookie": f"{body(unlocked)['cookie']}={grant}"}))
     location = download["multiValueHeaders"]["Location"][0]
     # The dashboard: a wrong then the right password through the form, the session cookie, its CSRF

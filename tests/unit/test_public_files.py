@@ -30,7 +30,7 @@ def presigned_headers(location: str) -> dict:
 def test_given_a_download_link_then_s3_serves_the_exact_bytes_as_an_attachment(runner, user):
     data = bytes(range(256)) * 40
     item = shared_file(user["user"], "report final.bin", data, "application/octet-stream")
-    location = fetch(runner, "PublicDownloadFunction", item, "download")
+    location = fetch(runner, "PublicFunction", item, "download")
     params = presigned_headers(location)
     assert params["response-content-disposition"] == 'attachment; filename="report final.bin"'
     assert params["response-content-type"] == "application/octet-stream"
@@ -46,13 +46,13 @@ def test_given_a_download_link_then_s3_serves_the_exact_bytes_as_an_attachment(r
 def test_given_the_pages_own_links_then_they_count_no_second_view_and_outlive_the_last_view(runner, user):
     item = shared_file(user["user"], "a.png", expires_after_views=1)
     links = json.loads(page(runner, item, accept="application/json")["body"])
-    fetch(runner, "PublicContentFunction", item, "content", ticket_of(links["content_url"]))
-    fetch(runner, "PublicDownloadFunction", item, "download", ticket_of(links["remote_url"]))
+    fetch(runner, "PublicFunction", item, "content", ticket_of(links["content_url"]))
+    fetch(runner, "PublicFunction", item, "download", ticket_of(links["remote_url"]))
     stored = counted(item.slug)
     assert (stored.view_counter, stored.download_counter) == (1, 1)
-    bare = runner.call("PublicContentFunction", request(f"/{code(item)}/content/a.png"))
+    bare = runner.call("PublicFunction", request(f"/{code(item)}/content/a.png"))
     assert bare["statusCode"] == 410  # without the ticket it would be an (N+1)th view
-    forged = runner.call("PublicContentFunction", request(f"/{code(item)}/content/a.png", query={"t": "9999999999.x"}))
+    forged = runner.call("PublicFunction", request(f"/{code(item)}/content/a.png", query={"t": "9999999999.x"}))
     assert forged["statusCode"] == 410
 
 
@@ -84,7 +84,7 @@ def test_given_a_hostile_content_type_on_upload_then_only_an_allow_listed_type_i
 ):
     item = hostile_upload(runner, user, name, label)
     assert item.content_type == stored
-    for route, function in (("content", "PublicContentFunction"), ("download", "PublicDownloadFunction")):
+    for route, function in (("content", "PublicFunction"), ("download", "PublicFunction")):
         location = fetch(runner, function, item, route)
         answer = requests.get(location, timeout=10)  # what S3 itself sends the browser
         expected = (disposition, served) if route == "content" else ("attachment", content_types.served(stored))
@@ -97,7 +97,7 @@ def test_given_a_record_from_before_the_allow_list_then_it_is_served_only_as_an_
 ):
     item = change(shared_file(user["user"], "f", b"<script>alert(1)</script>", "text/plain"),
                   content_type=recorded_type)
-    params = presigned_headers(fetch(runner, "PublicContentFunction", item, "content"))
+    params = presigned_headers(fetch(runner, "PublicFunction", item, "content"))
     assert params["response-content-type"] == "application/octet-stream"
     assert params["response-content-disposition"] == 'attachment; filename="f"'
     assert 'id="preview" class="icon"' in page(runner, item)["body"]  # and the page previews nothing
@@ -107,14 +107,14 @@ def test_given_a_record_from_before_the_allow_list_then_it_is_served_only_as_an_
 def test_given_downloads_off_then_content_shows_previewable_files_inline_and_refuses_the_rest(runner, user, fields):
     image = shared_file(user["user"], "a.png", **fields)
     archive = shared_file(user["user"], "a.zip", b"PK\x03\x04", "application/zip", **fields)
-    params = presigned_headers(fetch(runner, "PublicContentFunction", image, "content"))
+    params = presigned_headers(fetch(runner, "PublicFunction", image, "content"))
     assert (params["response-content-disposition"], params["response-content-type"]) == (
         'inline; filename="a.png"', "image/png")
     shown = json.loads(page(runner, archive, accept="application/json")["body"])
     assert (shown["content_url"], shown["remote_url"]) == (None, None)  # no link the visitor cannot use
     before = items.get(archive.slug)
     for query in (None, {"t": share_tokens.ticket(before)}):  # a bare link, and one with a page's ticket
-        refused = runner.call("PublicContentFunction", request(f"/{code(archive)}/content/a.zip", query=query))
+        refused = runner.call("PublicFunction", request(f"/{code(archive)}/content/a.zip", query=query))
         assert refused["statusCode"] == 403 and header(refused, "Location") is None
     after = items.get(archive.slug)  # a refusal counts nothing
     assert (after.view_counter, after.download_counter) == (before.view_counter, before.download_counter)
@@ -122,13 +122,13 @@ def test_given_downloads_off_then_content_shows_previewable_files_inline_and_ref
 
 def test_given_a_bookmark_then_its_content_link_is_404_and_counts_nothing(runner, user):
     bookmark = uploads.create_bookmark(user["user"], "https://example.org/", None, None)
-    response = runner.call("PublicContentFunction", request(f"/{code(bookmark)}/content/x"))
+    response = runner.call("PublicFunction", request(f"/{code(bookmark)}/content/x"))
     assert response["statusCode"] == 404 and items.get(bookmark.slug).view_counter == 0
 
 
 def test_given_downloads_allowed_then_content_of_a_type_not_previewed_comes_as_an_attachment(runner, user):
     archive = shared_file(user["user"], "a.zip", b"PK\x03\x04", "application/zip")
-    params = presigned_headers(fetch(runner, "PublicContentFunction", archive, "content"))
+    params = presigned_headers(fetch(runner, "PublicFunction", archive, "content"))
     assert (params["response-content-disposition"], params["response-content-type"]) == (
         'attachment; filename="a.zip"', "application/zip")
 
@@ -155,7 +155,7 @@ def test_content_disposition_survives_quotes_newlines_and_non_ascii(name, expect
 
 def test_given_a_non_ascii_name_then_s3_sends_the_rfc_6266_header(runner, user):
     item = shared_file(user["user"], 'naïve "quote"/.txt', b"text", "text/plain")
-    location = fetch(runner, "PublicDownloadFunction", item, "download")
+    location = fetch(runner, "PublicFunction", item, "download")
     served = requests.get(location, timeout=10)
     assert served.headers["Content-Disposition"] == (
         "attachment; filename=\"naive _quote__.txt\"; filename*=UTF-8''na%C3%AFve%20_quote__.txt")

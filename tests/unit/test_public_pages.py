@@ -2,7 +2,6 @@
 
 import json
 import re
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -64,6 +63,10 @@ def test_given_owner_only_facts_then_a_visitor_gets_only_the_public_shape(runner
     assert uploader not in page(runner, item)["body"]  # nor on the page
 
 
+FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http",
+          "Forwarded": "host=evil.example;proto=http"}
+
+
 @pytest.mark.parametrize("configured, context, expected", [
     (None, {"domainName": "api.example.com"}, "https://api.example.com"),  # a custom domain: no stage in paths
     (None, {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "prod"},
@@ -72,34 +75,66 @@ def test_given_owner_only_facts_then_a_visitor_gets_only_the_public_shape(runner
      "https://abc123.execute-api.us-east-1.amazonaws.com/prod"),  # the API's own stage URL
     ("https://share.example.com/", {"domainName": "api.example.com"}, "https://share.example.com"),
 ])
-def test_given_a_forged_host_then_links_come_only_from_configuration_or_api_gateway(
+def test_given_a_forged_host_then_api_links_come_only_from_configuration_or_api_gateway(
     runner, user, monkeypatch, configured, context, expected
 ):
     if configured:
         monkeypatch.setenv("PUBLIC_BASE_URL", configured)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     settings.cache_clear()
-    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http",
-              "Forwarded": "host=evil.example;proto=http"}
+    built = event("/v3/items", "POST", {**bearer(user["api_key"]), **FORGED, "Content-Type": "application/json"},
+                  json.dumps({"name": "b.png"}))
+    built["requestContext"].update(context)
+    answer = json.loads(runner.call("V3CreateItemFunction", built)["body"])
+    assert answer["s3"]["success_action_redirect"] == f"{expected}/v3/items/{answer['slug']}/s3"
 
-    def sent(function, built):
-        built["requestContext"].update(context)
-        return runner.call(function, built)
+
+def test_given_a_share_host_then_the_api_links_items_there_and_itself_on_its_own_host(runner, user, monkeypatch):
+    """Share links live on the public function URL (SHARE_BASE_URL, from the template), while the
+    API's own links (S3 redirect, list cursors) stay on the API's host."""
+    monkeypatch.setenv("SHARE_BASE_URL", "https://abc123xyz.lambda-url.us-east-1.on.aws/")
+    settings.cache_clear()
+    key = bearer(user["api_key"])
+    made = [json.loads(runner.call("V3CreateItemFunction", event("/v3/items", "POST", {
+        **key, "Content-Type": "application/json"}, json.dumps({"bookmark_url": f"https://example.com/{n}"})))["body"])
+        for n in range(2)][-1]
+    assert made["share_url"].startswith(f"https://abc123xyz.lambda-url.us-east-1.on.aws/{made['slug']}")
+    upload = json.loads(runner.call("V3CreateItemFunction", event("/v3/items", "POST", {
+        **key, "Content-Type": "application/json"}, json.dumps({"name": "b.png"})))["body"])
+    assert upload["s3"]["success_action_redirect"] == f"https://api.example.com/v3/items/{upload['slug']}/s3"
+    listing = event("/v3/items", headers=key)
+    listing.update(queryStringParameters={"per_page": "1"}, multiValueQueryStringParameters={"per_page": ["1"]})
+    listed = json.loads(runner.call("V3ListItemsFunction", listing)["body"])
+    assert listed["links"]["next_url"]["href"].startswith("https://api.example.com/v3/items?")
+    assert {item["share_url"].rpartition("/")[0] for item in listed["data"]} == {
+        "https://abc123xyz.lambda-url.us-east-1.on.aws"}
+
+
+@pytest.mark.parametrize("configured, expected", [
+    (None, "https://abc123xyz.lambda-url.us-east-1.on.aws"),  # the function URL's own host
+    ("https://share.example.com/", "https://share.example.com"),  # a domain in front of it
+])
+def test_given_a_forged_host_then_share_links_come_only_from_configuration_or_the_function_url(
+    runner, user, monkeypatch, configured, expected
+):
+    if configured:
+        monkeypatch.setenv("PUBLIC_BASE_URL", configured)
+    settings.cache_clear()
+
+    def sent(built):
+        built["requestContext"].update(domainName="abc123xyz.lambda-url.us-east-1.on.aws", domainPrefix="abc123xyz")
+        return runner.call("PublicFunction", built)
 
     item = shared_file(user["user"], "a.png", password_hash=hash_password("open sesame"))
-    unlocked = sent("PublicUnlockFunction", request(f"/{code(item)}/unlock", method="POST", headers={
-        **forged, "Content-Type": "application/x-www-form-urlencoded"}, body="password=open+sesame"))
+    unlocked = sent(request(f"/{code(item)}/unlock", method="POST", headers={
+        **FORGED, "Content-Type": "application/x-www-form-urlencoded"}, body="password=open+sesame"))
     assert header(unlocked, "Location") == f"{expected}/{code(item)}"
     cookie = header(unlocked, "Set-Cookie")
-    assert f"Path={urlsplit(expected).path}/{code(item)};" in cookie and "Secure" in cookie
-    shown = json.loads(sent("PublicPageFunction", request(f"/{code(item)}", accept="application/json", headers={
-        **forged, "Cookie": cookie.split(";")[0]}))["body"])
+    assert f"Path=/{code(item)};" in cookie and "Secure" in cookie and "HttpOnly" in cookie, cookie
+    shown = json.loads(sent(request(f"/{code(item)}", accept="application/json", headers={
+        **FORGED, "Cookie": cookie.split(";")[0]}))["body"])
     assert [shown[name].split(f"/{code(item)}")[0] for name in ("share_url", "content_url", "remote_url",
                                                                   "thumbnail_url")] == [expected] * 4
-    created = sent("V3CreateItemFunction", event("/v3/items", "POST", {
-        **bearer(user["api_key"]), **forged, "Content-Type": "application/json"}, json.dumps({"name": "b.png"})))
-    answer = json.loads(created["body"])
-    assert answer["s3"]["success_action_redirect"] == f"{expected}/v3/items/{answer['slug']}/s3"
 
 
 def test_given_a_hostile_file_name_then_the_page_escapes_it_everywhere(runner, user):
@@ -137,7 +172,7 @@ def test_given_an_item_not_to_be_served_then_a_clear_refusal_and_never_the_file(
     assert html["statusCode"] == status and f'data-state="{state}"' in html["body"]
     as_json = json.loads(page(runner, item, accept="application/json")["body"])
     assert as_json["errors"]["state"] == state
-    for route, function in (("content", "PublicContentFunction"), ("download", "PublicDownloadFunction")):
+    for route, function in (("content", "PublicFunction"), ("download", "PublicFunction")):
         response = runner.call(function, request(f"/{code(item)}/{route}/x.png"))
         assert response["statusCode"] == status and header(response, "Location") is None
     assert counted(item.slug).view_counter == fields.get("view_counter", 0)  # nothing counted
@@ -179,10 +214,10 @@ def test_given_downloads_not_allowed_then_no_download_link_and_no_attachment(run
     html = page(runner, item)["body"]
     assert 'id="preview"' in html and 'id="download"' not in html
     assert json.loads(page(runner, item, accept="application/json")["body"])["remote_url"] is None
-    refused = runner.call("PublicDownloadFunction", request(f"/{code(item)}/download/a.png"))
+    refused = runner.call("PublicFunction", request(f"/{code(item)}/download/a.png"))
     assert refused["statusCode"] == 403 and header(refused, "Location") is None
     assert counted(item.slug).download_counter == 0
-    inline = runner.call("PublicContentFunction", request(f"/{code(item)}/content/a.png"))
+    inline = runner.call("PublicFunction", request(f"/{code(item)}/content/a.png"))
     assert inline["statusCode"] == 302  # viewing is what view-only allows
 
 
@@ -198,7 +233,7 @@ def test_given_views_run_out_then_the_last_view_is_served_and_puts_the_item_on_t
 def test_given_an_image_then_its_thumbnail_is_made_after_settling_and_served_by_redirect(runner, user):
     item = shared_file(user["user"], "big.png", png(1600, 900))
     assert deliver_thumbnail_requests(runner) == 1
-    response = runner.call("PublicThumbnailFunction", request(f"/{code(item)}/thumbnail", accept="image/*"))
+    response = runner.call("PublicFunction", request(f"/{code(item)}/thumbnail", accept="image/*"))
     assert response["statusCode"] == 302
     assert f"/thumbnails/{item.slug}/1?" in header(response, "Location")
     assert counted(item.slug).view_counter == 0  # thumbnails are not views
@@ -206,16 +241,16 @@ def test_given_an_image_then_its_thumbnail_is_made_after_settling_and_served_by_
 
 def test_given_a_text_file_or_a_locked_item_then_the_thumbnail_is_a_placeholder(runner, user):
     text = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
-    response = runner.call("PublicThumbnailFunction", request(f"/{code(text)}/thumbnail", accept="image/*"))
+    response = runner.call("PublicFunction", request(f"/{code(text)}/thumbnail", accept="image/*"))
     assert response["statusCode"] == 200 and header(response, "Content-Type") == "image/svg+xml"
     assert ">TEXT</text>" in response["body"]
     locked = shared_file(user["user"], "secret.png", password_hash=hash_password("pw"))
-    response = runner.call("PublicThumbnailFunction", request(f"/{code(locked)}/thumbnail", accept="image/*"))
+    response = runner.call("PublicFunction", request(f"/{code(locked)}/thumbnail", accept="image/*"))
     assert response["statusCode"] == 200 and ">LOCKED</text>" in response["body"]
 
 
 def test_the_upload_page_is_served_with_its_script_under_a_nonce(runner):
-    response = runner.call("UploadPageFunction", request("/upload", accept=BROWSER))
+    response = runner.call("UploadPageFunction", event("/upload", headers={"Accept": BROWSER}))
     assert response["statusCode"] == 200
     nonce = re.search(r'<script nonce="([^"]+)">', response["body"]).group(1)
     assert f"script-src 'nonce-{nonce}'" in header(response, "Content-Security-Policy")
@@ -223,7 +258,7 @@ def test_the_upload_page_is_served_with_its_script_under_a_nonce(runner):
 
 
 def test_given_the_root_then_a_landing_page_linking_to_upload_and_docs(runner):
-    response = runner.call("ApiDocsFunction", request("/", accept=BROWSER))
+    response = runner.call("ApiDocsFunction", event("/", headers={"Accept": BROWSER}))
     assert response["statusCode"] == 200 and header(response, "Content-Type").startswith("text/html")
     assert 'href="https://api.example.com/upload"' in response["body"]
     assert 'href="https://api.example.com/docs"' in response["body"]

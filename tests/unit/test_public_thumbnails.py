@@ -69,7 +69,7 @@ def test_given_a_9000_by_9000_png_then_it_settles_without_decoding_and_gets_the_
 
     # Then the image was refused from its header, never decoded, and the route serves the placeholder
     assert decoded == [] and thumbnail_count() == 0
-    response = runner.call("PublicThumbnailFunction",
+    response = runner.call("PublicFunction",
                            request(f"/{code(items.get(ticket.item.slug))}/thumbnail", accept="image/*"))
     assert response["statusCode"] == 200 and header(response, "Content-Type") == "image/svg+xml"
 

@@ -8,8 +8,6 @@ from cloudshare.store import delivery, items
 from devtools.samples import EVENTS, IMAGE_SLUG, SAMPLE_SLUG, event_name, sample_event, seed
 from devtools.template import functions
 
-# Their whole job is a redirect (to a presigned S3 GET): 302 is their success.
-REDIRECTING_FUNCTIONS = {"PublicContentFunction", "PublicDownloadFunction"}
 # Dashboard forms: done, then "see the page" (303), as browsers expect after a POST.
 SEE_OTHER_FUNCTIONS = {"LoginFunction", "LogoutFunction", "DashboardUpdateItemFunction", "DashboardDeleteItemFunction",
                        "DashboardRestoreItemFunction", "DashboardEndSessionsFunction", "DashboardRevokeKeyFunction"}

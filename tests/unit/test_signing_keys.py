@@ -19,7 +19,7 @@ PASSWORD = "open sesame"
 
 
 def _unlock_cookie(runner, item) -> str:
-    response = runner.call("PublicUnlockFunction", request(
+    response = runner.call("PublicFunction", request(
         f"/{item.slug}{item.link_secret}/unlock", method="POST", body=f"password={PASSWORD.replace(' ', '+')}",
         headers={"Content-Type": "application/x-www-form-urlencoded"}))
     assert response["statusCode"] == 303, response
@@ -75,7 +75,7 @@ def test_no_function_environment_holds_the_key_and_only_signing_functions_may_re
                     readers.add(logical_id)
     assert {"SweepFunction", "S3FinalizeFunction", "UploadPageFunction", "ApiDocsFunction",
             "NotFoundFunction"}.isdisjoint(readers)
-    assert {"V3AccountFunction", "PublicUnlockFunction", "PublicPageFunction", "PublicThumbnailFunction"} <= readers
+    assert {"V3AccountFunction", "PublicFunction"} <= readers
 
 
 def test_given_a_rotation_this_function_has_not_read_yet_then_what_the_new_key_signed_verifies_at_once(

@@ -73,6 +73,27 @@ def test_listing_indexes_and_counter_shards_are_what_the_capacity_model_assumes(
     assert fold["Events"]["EveryMinute"]["Properties"]["Schedule"] == "rate(1 minute)"
 
 
+def test_the_public_routes_are_one_function_url_whose_listed_routes_are_its_resolvers():
+    """The share links' host is PublicFunction's function URL (no API Gateway request per view); the
+    routes its Metadata lists (which the local stack and the API document read) are exactly those its
+    resolver answers, and share links are built from that URL unless a domain is configured."""
+    from devtools.openapi import _resolver_of
+
+    public = template()["Resources"]["PublicFunction"]
+    assert public["Properties"]["FunctionUrlConfig"] == {"AuthType": "NONE"} and "Events" not in public["Properties"]
+    listed = {(route["Method"].upper(), route["Path"].replace("+", ""))
+              for route in public["Metadata"]["FunctionUrlRoutes"]}
+    document = _resolver_of("functions/public").get_openapi_schema(title="t", version="1")
+    served = {(method.upper(), path) for path, item in document.paths.items()
+              for method in ("get", "post") if getattr(item, method)}
+    assert listed == served
+    base = template()["Globals"]["Function"]["Environment"]["Variables"]["SHARE_BASE_URL"]
+    assert base == {"Fn::If": ["HasShareBaseUrl", {"Ref": "ShareBaseUrl"},
+                               {"Fn::GetAtt": ["PublicFunctionUrl", "FunctionUrl"]}]}
+    assert not any(event["Properties"].get("Path", "").endswith("/unlock")  # no route left on API Gateway
+                   for function in functions().values() for event in function["Properties"].get("Events", {}).values())
+
+
 def test_given_the_template_then_the_local_stack_subscribes_each_s3_function_with_its_own_filters():
     from devtools.template import s3_subscriptions
 

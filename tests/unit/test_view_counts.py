@@ -48,7 +48,7 @@ def test_given_a_burst_of_parallel_views_then_after_the_fold_the_counters_equal_
     ticket = ticket_of(json.loads(page(runner, item, accept="application/json")["body"])["remote_url"])
     with ThreadPoolExecutor(16) as pool:
         views = list(pool.map(lambda _: page(runner, item)["statusCode"], range(60)))
-        downloads = list(pool.map(lambda _: runner.call("PublicDownloadFunction", request(
+        downloads = list(pool.map(lambda _: runner.call("PublicFunction", request(
             f"/{code(item)}/download/burst.png", query=ticket))["statusCode"], range(20)))
     assert views.count(200) == 60 and downloads.count(302) == 20
     stored = counted(item.slug)
@@ -153,7 +153,7 @@ def test_given_a_deleted_item_then_no_page_and_no_bytes_past_the_cache_bound(run
         "statusCode"] == 404
     later()
     assert page(runner, item)["statusCode"] == 410
-    for route, function in (("content", "PublicContentFunction"), ("download", "PublicDownloadFunction")):
+    for route, function in (("content", "PublicFunction"), ("download", "PublicFunction")):
         response = runner.call(function, request(f"/{code(item)}/{route}/gone.png",
                                                  query=ticket_of(shown["remote_url"])))
         assert response["statusCode"] == 410 and "Location" not in (response.get("headers") or {})

@@ -16,6 +16,8 @@ class Settings:
     nonce_ttl_seconds: int
     public_base_url: str | None
     retention_days: int
+    # Where share links live when not on the API's host: the public function URL (or a domain before it).
+    share_base_url: str | None = None
     share_sender: str | None = None  # the SES identity that share e-mails come from
     thumbnail_queue_url: str = ""  # where settled images ask ThumbnailFunction for their thumbnail
     failures_before_backoff: int = 5  # wrong passwords or keys a subject may send before it is held back
@@ -44,6 +46,7 @@ def settings() -> Settings:
         nonce_ttl_seconds=int(os.environ.get("NONCE_TTL_SECONDS", "300")),
         public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
         retention_days=int(os.environ.get("RETENTION_DAYS", "30")),
+        share_base_url=os.environ.get("SHARE_BASE_URL") or None,
         share_sender=os.environ.get("SHARE_SENDER") or None,
         thumbnail_queue_url=os.environ.get("THUMBNAIL_QUEUE_URL", ""),
         failures_before_backoff=int(os.environ.get("FAILURES_BEFORE_BACKOFF", "5")),

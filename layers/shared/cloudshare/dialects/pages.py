@@ -16,9 +16,11 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from cloudshare import content_types
 from cloudshare.dialects import forms, v3
@@ -71,25 +73,32 @@ JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
 
 # ---------------------------------------------------------------- requests
 
-def resolver(refuse: Callable[[APIGatewayRestResolver, CloudshareError], Response] | None = None
-             ) -> APIGatewayRestResolver:
-    """A resolver for public routes: no authentication; refusals as pages or JSON, as asked (or by refuse)."""
-    app = APIGatewayRestResolver()
-    refuse = refuse or refusal
+def resolver() -> APIGatewayRestResolver:
+    """A resolver for the pages API Gateway serves (upload page, docs, unknown paths): no
+    authentication; refusals as pages or JSON, as asked."""
+    return _answering_refusals(APIGatewayRestResolver())
 
+
+def share_resolver() -> LambdaFunctionUrlResolver:
+    """The resolver of the share links' function URL (payload format 2.0), which takes every path
+    of its host: what no route matches is the public not-found."""
+    return _answering_refusals(LambdaFunctionUrlResolver())
+
+
+def _answering_refusals[Resolver: ApiGatewayResolver](app: Resolver) -> Resolver:
     @app.exception_handler(CloudshareError)
     def _refused(error: CloudshareError) -> Response:
-        return refuse(app, error)
+        return refusal(app, error)
 
     @app.not_found
     def _no_route(_error) -> Response:
-        return refuse(app, sharing.Unavailable("missing"))
+        return refusal(app, sharing.Unavailable("missing"))
 
     @app.exception_handler(Exception)
     def _unexpected(_error: Exception) -> Response:
         logger.exception("unexpected error")
         metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
-        return refuse(app, InternalError())
+        return refusal(app, InternalError())
 
     @app.exception_handler(ClientError)
     def _aws_error(error: ClientError) -> Response:
@@ -98,26 +107,26 @@ def resolver(refuse: Callable[[APIGatewayRestResolver, CloudshareError], Respons
         # Every public write is one conditional write or transaction: nothing is half-written, retry.
         metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
         logger.warning("AWS dependency unavailable after retries", extra={"code": error.response["Error"]["Code"]})
-        return refuse(app, ServiceUnavailable("Service temporarily unavailable; retry shortly"))
+        return refusal(app, ServiceUnavailable("Service temporarily unavailable; retry shortly"))
 
     return app
 
 
 @client_input
-def visit(app: APIGatewayRestResolver, code: str) -> sharing.Visit:
-    """What the sharing rules need to know of this request."""
+def visit(app: LambdaFunctionUrlResolver, code: str) -> sharing.Visit:
+    """What the sharing rules need to know of this request (a function URL's: cookies arrive in a
+    list of their own, the client's address in requestContext.http)."""
     event = app.current_event
     headers = _headers(app)
     parts = links.split_code(code)
     slug = parts[0] if parts else ""
-    source = event.request_context.identity.source_ip or ""
+    source = event.request_context.http.source_ip or ""
     credentials = None
     if "authorization" in headers or "x-api-key" in headers:
-        paths = tuple({event.path, event.request_context.path or event.path})
-        credentials = RequestCredentials(headers, event.http_method, paths, source)
+        credentials = RequestCredentials(headers, event.http_method, (event.path,), source)
     return sharing.Visit(
         code=code,
-        grant=_token(cookies(headers.get("cookie", "")).get(GRANT_COOKIE + slug, "")),
+        grant=_token(cookies("; ".join(event.cookies)).get(GRANT_COOKIE + slug, "")),
         ticket=_token((event.query_string_parameters or {}).get("t", "")),
         client=source,
         credentials=credentials,
@@ -138,7 +147,7 @@ class FormatNotImplemented(CloudshareError):
 
 
 @client_input
-def oembed_visit(app: APIGatewayRestResolver) -> sharing.Visit:
+def oembed_visit(app: ApiGatewayResolver) -> sharing.Visit:
     """The unfurl that GET /oembed?url=<share url>[&format=json] asks for; maxwidth and maxheight
     are accepted and change nothing (a link has no size). Any other URL is unknown."""
     query = app.current_event.query_string_parameters or {}
@@ -152,7 +161,7 @@ def oembed_visit(app: APIGatewayRestResolver) -> sharing.Visit:
 
 
 @client_input
-def password(app: APIGatewayRestResolver) -> str:
+def password(app: LambdaFunctionUrlResolver) -> str:
     """The password from an HTML form (urlencoded) or a JSON body {"password": "…"}."""
     body = app.current_event.decoded_body or ""
     if forms.is_json(_headers(app).get("content-type", "")):
@@ -164,7 +173,7 @@ def password(app: APIGatewayRestResolver) -> str:
 
 
 @client_input
-def comment_sent(app: APIGatewayRestResolver) -> comments.VisitorComment:
+def comment_sent(app: ApiGatewayResolver) -> comments.VisitorComment:
     """The comment form (URL-encoded, multipart) or a JSON object: name, text, form_token, and the
     honeypot `website`. The body's size is checked before it is parsed."""
     event = app.current_event
@@ -176,20 +185,20 @@ def comment_sent(app: APIGatewayRestResolver) -> comments.VisitorComment:
 
 
 @client_input
-def comment_query(app: APIGatewayRestResolver) -> tuple[str | None, int | None]:
+def comment_query(app: ApiGatewayResolver) -> tuple[str | None, int | None]:
     """?before=<comment id>&limit=<n>: where a page of comments starts, and its size."""
     params = forms.Form(fields=dict(app.current_event.query_string_parameters or {}))
     return params.text("before"), params.integer("limit", minimum=1)
 
 
-def wants_json(app: APIGatewayRestResolver) -> bool:
+def wants_json(app: ApiGatewayResolver) -> bool:
     accept = _headers(app).get("accept", "").lower()
     return "application/json" in accept and "text/html" not in accept
 
 
 # ---------------------------------------------------------------- responses
 
-def shared_item(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Response:
+def shared_item(app: LambdaFunctionUrlResolver, shared: sharing.SharedItem) -> Response:
     """The share page, the item as JSON, or (a bookmark in a browser) a redirect to its URL."""
     item, base = shared.item, base_url(app)
     if wants_json(app):
@@ -235,7 +244,7 @@ def preview_tags(item: Item, base: str) -> list[tuple[str, str, str]]:
     return tags
 
 
-def oembed(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Response:
+def oembed(app: ApiGatewayResolver, shared: sharing.SharedItem) -> Response:
     """The oEmbed document (oembed.com, type link: a title and who provides it) of an item that may be shown."""
     metrics.add_metric(name="Unfurl", unit=MetricUnit.Count, value=1)
     base = base_url(app)
@@ -243,7 +252,7 @@ def oembed(app: APIGatewayRestResolver, shared: sharing.SharedItem) -> Response:
                        "provider_url": base + "/", "cache_age": OEMBED_CACHE_SECONDS})
 
 
-def oembed_refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
+def oembed_refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
     """Always JSON. Every refusal of the item is a 404 that says nothing of why: a protected, unpublished,
     expired or deleted item is as unknown as a missing one."""
     if error.status < 500:
@@ -251,7 +260,7 @@ def oembed_refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Respo
     return _json(error.status, v3.DIALECT.error_body(error.status, error.message, error.field, error.extra))
 
 
-def comment_thread(app: APIGatewayRestResolver, thread: comments.Thread) -> Response:
+def comment_thread(app: ApiGatewayResolver, thread: comments.Thread) -> Response:
     """The comments as JSON, or as a page of their own (with the form) for browsers."""
     if wants_json(app):
         return _json(200, thread_json(thread))
@@ -272,7 +281,7 @@ def comment_json(entry: Comment) -> dict:
             "by_owner": entry.by_owner, "created_at": entry.created_at}
 
 
-def comment_posted(app: APIGatewayRestResolver, code: str, entry: Comment) -> Response:
+def comment_posted(app: ApiGatewayResolver, code: str, entry: Comment) -> Response:
     """201 and the comment for JSON clients; browsers go back to the page's comments (a plain form POST)."""
     if wants_json(app) or forms.is_json(_headers(app).get("content-type", "")):
         return _json(201, comment_json(entry))
@@ -305,19 +314,19 @@ def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Respon
                                                           "Referrer-Policy": "no-referrer"})
 
 
-def unlocked(app: APIGatewayRestResolver, grant: sharing.Grant) -> Response:
+def unlocked(app: LambdaFunctionUrlResolver, grant: sharing.Grant) -> Response:
     """The grant as a cookie scoped to the item's link; browsers go back to the page."""
     base = base_url(app)
-    parts = [f"{GRANT_COOKIE}{grant.slug}={grant.token}", f"Path={urlsplit(base).path}/{grant.code}",
-             f"Max-Age={grant.max_age}", "HttpOnly", "SameSite=Lax"]
-    if base.startswith("https://"):
-        parts.append("Secure")
-    headers = {"Set-Cookie": "; ".join(parts), "Cache-Control": "no-store"}
+    cookies = [Cookie(f"{GRANT_COOKIE}{grant.slug}", grant.token, path=f"{urlsplit(base).path}/{grant.code}",
+                      max_age=grant.max_age, http_only=True, same_site=SameSite.LAX_MODE,
+                      secure=base.startswith("https://"))]
+    headers = {"Cache-Control": "no-store"}
     if wants_json(app):
-        return Response(status_code=200, content_type="application/json", headers=headers, body=json.dumps(
-            {"unlocked": True, "cookie": f"{GRANT_COOKIE}{grant.slug}", "grant": grant.token,
-             "expires_in": grant.max_age}))
-    return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"})
+        return Response(status_code=200, content_type="application/json", headers=headers, cookies=cookies,
+                        body=json.dumps({"unlocked": True, "cookie": f"{GRANT_COOKIE}{grant.slug}",
+                                         "grant": grant.token, "expires_in": grant.max_age}))
+    return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"},
+                    cookies=cookies)
 
 
 def thumbnail(thumb: sharing.Thumbnail) -> Response:
@@ -330,12 +339,12 @@ def thumbnail(thumb: sharing.Thumbnail) -> Response:
                              "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
 
 
-def landing_page(app: APIGatewayRestResolver) -> Response:
+def landing_page(app: ApiGatewayResolver) -> Response:
     """What `/` shows: where to upload and where the API is documented."""
     return page(app, 200, "landing.html", base=base_url(app))
 
 
-def upload_page(app: APIGatewayRestResolver) -> Response:
+def upload_page(app: ApiGatewayResolver) -> Response:
     return page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
 
 
@@ -345,7 +354,7 @@ def openapi_document() -> dict:
     return json.loads((Path(__file__).resolve().parent.parent / "openapi.json").read_text())
 
 
-def api_docs(app: APIGatewayRestResolver) -> Response:
+def api_docs(app: ApiGatewayResolver) -> Response:
     """A human-readable page of every route, from the same document (no script, no CDN)."""
     spec = openapi_document()
     groups: dict[str, list[dict]] = {}
@@ -364,7 +373,7 @@ def api_docs(app: APIGatewayRestResolver) -> Response:
                  groups=[{"tag": tag, "operations": found} for tag, found in groups.items()])
 
 
-def refusal(app: APIGatewayRestResolver, error: CloudshareError) -> Response:
+def refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
     """A refusal as the client asked: JSON in the v3 error shape, or a page (the form, for passwords)."""
     status = error.status
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else {}
@@ -401,7 +410,7 @@ def _environment():
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def page(app: APIGatewayRestResolver, status: int, template: str, *, scripts: bool = False,
+def page(app: ApiGatewayResolver, status: int, template: str, *, scripts: bool = False,
           headers: dict | None = None, **context) -> Response:
     nonce = secrets.token_urlsafe(16)
     # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
@@ -427,7 +436,7 @@ def _json(status: int, body: dict, headers: dict | None = None) -> Response:
                     headers={"Cache-Control": "no-store", **(headers or {})})
 
 
-def _headers(app: APIGatewayRestResolver) -> dict[str, str]:
+def _headers(app: ApiGatewayResolver) -> dict[str, str]:
     return {name.lower(): value for name, value in (app.current_event.headers or {}).items()}
 
 

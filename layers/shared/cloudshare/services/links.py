@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from cloudshare.config import settings
 from cloudshare.models import Item
 from cloudshare.services.uploads import LINK_SECRET_LENGTH, SLUG_LENGTH
 
@@ -32,8 +33,10 @@ def matches(item: Item, secret: str) -> bool:
 
 
 def share_url(item: Item, base: str) -> str:
-    """The item's public page, under the API's (or the configured public) base URL."""
-    return f"{base}/{share_code(item)}"
+    """The item's public page: on the share links' host when it is configured (the public function
+    URL: every function but that one), else under `base`, the request's own (or configured) address."""
+    configured = settings().share_base_url
+    return f"{configured.rstrip('/') if configured else base}/{share_code(item)}"
 
 
 def content_url(item: Item, base: str) -> str:

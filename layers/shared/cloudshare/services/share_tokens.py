@@ -69,8 +69,9 @@ def grant(item: Item) -> str:
     return _sign("grant", item, GRANT_SECONDS)
 
 
-def valid_grant(token: str | None, slug: str, item_generation: str) -> bool:
-    return _valid("grant", token, slug, item_generation, reread=True)
+def valid_grant(token: str | None, slug: str, item_generation: str, *, reread: bool = True) -> bool:
+    """reread=False: checked against a cached item, so a mismatch is no sign of a key rotation."""
+    return _valid("grant", token, slug, item_generation, reread)
 
 
 def ticket(item: Item) -> str:

@@ -235,18 +235,31 @@ def _tokens(visit: Visit, slug: str, secret: str, *, use_ticket: bool) -> _Token
 
     A ticket for an item without a password is checked against the link alone, with no read: the
     write that follows requires that no password was set since. Anything else needs the item's
-    password hash, so requests that carry a grant or another ticket cost one read more."""
+    password hash: the instance's cached item (at most ITEM_CACHE_SECONDS old, the bound on a new
+    password stopping old grants) accepts a token without a read, so a protected link's views scale
+    as an open link's do. A token the cached item does not accept may be newer than it (a grant for a
+    password set a moment ago): the item as it is now decides, at one read more."""
     open_link = share_tokens.generation(None, secret)
     if use_ticket and share_tokens.valid_ticket(visit.ticket, slug, open_link, reread=False):
         return _Tokens(ticketed=True, granted_password=None, item=None)
     if not (visit.grant or (use_ticket and visit.ticket)):
         return _Tokens(ticketed=False, granted_password=None, item=None)
+    cached = public.cached_item(slug).item
+    if cached is not None:
+        found = _tokens_of(cached, visit, slug, use_ticket=use_ticket, reread=False)
+        if found.ticketed or found.granted_password:
+            return found
     item = items.get(slug)
     if item is None:
         return _Tokens(ticketed=False, granted_password=None, item=None)
+    return _tokens_of(item, visit, slug, use_ticket=use_ticket, reread=True)
+
+
+def _tokens_of(item: Item, visit: Visit, slug: str, *, use_ticket: bool, reread: bool) -> _Tokens:
     current = share_tokens.generation_of(item)
-    ticketed = use_ticket and share_tokens.valid_ticket(visit.ticket, slug, current)
-    granted = bool(item.password_hash) and (ticketed or share_tokens.valid_grant(visit.grant, slug, current))
+    ticketed = use_ticket and share_tokens.valid_ticket(visit.ticket, slug, current, reread=reread)
+    granted = bool(item.password_hash) and (
+        ticketed or share_tokens.valid_grant(visit.grant, slug, current, reread=reread))
     return _Tokens(ticketed=ticketed, granted_password=item.password_hash if granted else None, item=item)
 
 
