@@ -107,15 +107,18 @@ _HAND_PARSED = {
 }
 
 
-CATCH_ALL = "/{proxy+}"  # answers paths no route knows (a 404 in their dialect): not an operation
+def _operation(event: dict) -> bool:
+    """An Api event with one method. ANY events (the greedy proxy, the roots' other methods) answer
+    what no route knows, with a 404 in their dialect: not operations."""
+    return event["Type"] == "Api" and event["Properties"]["Method"].lower() != "any"
 
 
 def template_routes() -> set[tuple[str, str]]:
-    """(METHOD, path) of every Api event in template.yaml but the catch-all."""
+    """(METHOD, path) of every operation in template.yaml."""
     routes = set()
     for resource in functions().values():
         for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL:
+            if _operation(event):
                 routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
     return routes
 
@@ -154,7 +157,7 @@ def build() -> dict:
     }
     for logical_id, resource in sorted(functions().items()):
         events = resource["Properties"].get("Events", {}).values()
-        if not any(event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL for event in events):
+        if not any(_operation(event) for event in events):
             continue
         partial = _resolver_of(resource["Properties"]["CodeUri"]).get_openapi_schema(title=TITLE, version=VERSION)
         partial = partial.model_dump(mode="json", by_alias=True, exclude_none=True)
