@@ -29,10 +29,7 @@ import requests
 
 from devtools.template import (
     ROOT,
-    create_bucket,
-    create_nonce_secret,
-    create_queues,
-    create_table,
+    create_resources,
     functions_with_event,
     on_failure_queue,
     s3_subscriptions,
@@ -113,15 +110,10 @@ class LocalStack:
     def create_resources(self) -> None:
         import boto3
 
-        dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-        if self.table_name not in dynamodb.list_tables()["TableNames"]:
-            create_table(dynamodb, self.table_name)
-        if self.bucket_name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
-            create_bucket(s3, self.bucket_name)
-        self.nonce_secret_arn = create_nonce_secret(boto3.client("secretsmanager"), f"{self.table_name}-nonce")
-        self.queues = create_queues(boto3.client("sqs"), self.options.name)
+        resources = create_resources(self.options.name)
+        self.nonce_secret_arn, self.queues = resources.nonce_secret_arn, resources.queues
         if s3_subscriptions():
-            self._wire_bucket_notifications(s3, boto3.client("sqs"))
+            self._wire_bucket_notifications(boto3.client("s3"), boto3.client("sqs"))
         if os.environ.get("AWS_ENDPOINT_URL"):  # an emulated SES (never real AWS: that would mail the address)
             boto3.client("ses").verify_email_identity(EmailAddress=_share_sender())
 
