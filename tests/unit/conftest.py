@@ -1,8 +1,5 @@
 """Unit tests: the shared layer and the handlers against moto in-process, tables from template.yaml."""
 
-import json
-from pathlib import Path
-
 import boto3
 import pytest
 from moto import mock_aws
@@ -16,11 +13,7 @@ from devtools import iam
 from devtools.moto_writes import dynamodb_guarantees
 from devtools.runner import InProcessRunner
 from devtools.template import create_resources
-
-TABLE = "cloudshare-test"
-BUCKET = "cloudshare-test-files"
-NONCE_SECRET = "cloudshare-test-nonce"
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+from tests.unit.helpers import NONCE_SECRET, SHARE_SENDER, TABLE
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +29,18 @@ def moto_session():
 
 
 @pytest.fixture(autouse=True)
-def aws(moto_session, monkeypatch):
+def aws(request, monkeypatch):
+    """An empty AWS holding what the template declares (table, bucket, nonce secret, queues, a
+    verified share sender); tests marked `pure` (no AWS at all) skip it."""
+    if request.node.get_closest_marker("pure"):
+        yield
+        return
+    request.getfixturevalue("moto_session")
     monkeypatch.setenv("AUTH_REALM", "cloudshare")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "cloudshare")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cloudshare")
+    monkeypatch.setenv("SHARE_SENDER", SHARE_SENDER)
     settings.cache_clear()
     client.cache_clear()  # the functions' clients, and what is cached per client (signing keys)
     public.forget_cached_items()  # items a previous test's AWS held
@@ -50,6 +50,7 @@ def aws(moto_session, monkeypatch):
     # ARNs end in a random suffix).
     for name, value in (create_resources(TABLE).environment() | {"NONCE_SECRET_ID": NONCE_SECRET}).items():
         monkeypatch.setenv(name, value)
+    boto3.client("ses").verify_email_identity(EmailAddress=SHARE_SENDER)  # SES refuses unverified senders
     yield
     settings.cache_clear()
     client.cache_clear()
@@ -66,22 +67,6 @@ def user():
     created = accounts.create_user("alice@example.com", "correct horse battery", "free")
     _, key = accounts.create_api_key(created.email, label="tests")
     return {"user": created, "email": created.email, "password": "correct horse battery", "api_key": key}
-
-
-def load_event(name: str) -> dict:
-    return json.loads((EVENTS / f"{name}.json").read_text())
-
-
-SHARE_SENDER = "share@cloudshare.test"
-
-
-@pytest.fixture(autouse=True)
-def share_sender(aws, monkeypatch):
-    """The configured share e-mail sender, verified in moto's SES (SES refuses unverified senders)."""
-    monkeypatch.setenv("SHARE_SENDER", SHARE_SENDER)
-    settings.cache_clear()
-    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SHARE_SENDER)
-    return SHARE_SENDER
 
 
 @pytest.fixture

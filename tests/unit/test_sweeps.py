@@ -17,7 +17,7 @@ from cloudshare.store.aws import client
 from cloudshare.store.records import to_values
 from devtools import admin, iam
 from devtools.consistency import check
-from tests.unit.conftest import BUCKET, TABLE, load_event
+from tests.unit.helpers import BUCKET, TABLE, load_event
 
 START = "2026-03-01T12:00:00Z"
 RETENTION_DAYS = 30
