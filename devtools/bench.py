@@ -15,7 +15,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from devtools.template import ROOT, create_bucket, create_nonce_secret, create_queues, create_table, functions, template
+from devtools.template import ROOT, create_resources, functions
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))  # BENCH_ONLY=V3Get,Public: some functions
 MAX_RATIO = 1.3  # every function, by its fastest run
@@ -112,7 +112,6 @@ def cold_start(env: dict) -> tuple[list[str], bool]:
 def main() -> int:
     import logging
 
-    import boto3
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
@@ -123,8 +122,7 @@ def main() -> int:
         **{name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
         "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
         "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}:{layer_site()}",
-        "AWS_DEFAULT_REGION": "us-east-1", "TABLE_NAME": "bench", "BUCKET_NAME": "bench",
-        "NONCE_SECRET_ID": "bench", "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
+        "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
         # What the Lambda runtime sets: the X-Ray SDK then samples locally (no sampling client at
         # import) and Tracer records for real, sending segments over UDP as it would in Lambda.
         "LAMBDA_TASK_ROOT": tempfile.gettempdir(), "AWS_LAMBDA_FUNCTION_NAME": "bench",
@@ -134,13 +132,7 @@ def main() -> int:
     }
     os.environ.update(env)
     try:
-        create_table(boto3.client("dynamodb"), "bench")
-        create_bucket(boto3.client("s3"), "bench")
-        create_nonce_secret(boto3.client("secretsmanager"), "bench")
-        env["THUMBNAIL_QUEUE_URL"] = create_queues(boto3.client("sqs"), "bench")["ThumbnailQueue"]
-        # Share e-mails come from an identity SES has verified, as the template's parameter names it.
-        env["SHARE_SENDER"] = template()["Parameters"]["ShareSenderEmail"]["Default"]
-        boto3.client("ses").verify_email_identity(EmailAddress=env["SHARE_SENDER"])
+        env.update(create_resources("bench").environment())
         os.environ.update(env)
         from devtools.samples import seed
 

@@ -46,28 +46,23 @@ def public_calls() -> dict[str, int]:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update({
-        "TABLE_NAME": "bench-public", "BUCKET_NAME": "bench-public-files", "NONCE_SECRET_ID": "bench-public-secret",
         "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_NAMESPACE": "cloudshare", "POWERTOOLS_SERVICE_NAME": "cloudshare",
     })
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
-    import boto3
     from moto import mock_aws
 
     from cloudshare.config import settings
     from cloudshare.store.aws import client
     from devtools.runner import InProcessRunner
-    from devtools.template import create_bucket, create_nonce_secret, create_queues, create_table
+    from devtools.template import create_resources
 
     settings.cache_clear()
     client.cache_clear()
     try:
         with mock_aws():
-            create_table(boto3.client("dynamodb"), settings().table_name)
-            create_bucket(boto3.client("s3"), settings().bucket_name)
-            create_nonce_secret(boto3.client("secretsmanager"), settings().nonce_secret_id)
-            os.environ["THUMBNAIL_QUEUE_URL"] = create_queues(boto3.client("sqs"), "bench")["ThumbnailQueue"]
+            os.environ.update(create_resources("bench-public").environment())
             settings.cache_clear()
             return calls_per_request(InProcessRunner())
     finally:

@@ -282,8 +282,7 @@ def peak_units(per_request: Sample, spread: Spread, rate: float) -> dict[str, fl
 
 def _environment() -> None:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(TABLE_NAME="bench-scale", BUCKET_NAME="bench-scale-files", NONCE_SECRET_ID="bench-scale-nonce",
-                      AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+    os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                       POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true",
                       POWERTOOLS_METRICS_NAMESPACE="cloudshare", POWERTOOLS_SERVICE_NAME="cloudshare",
                       POWERTOOLS_LOG_LEVEL="ERROR")
@@ -437,21 +436,17 @@ class Profile:
 def measure(price: dict) -> dict[str, Profile]:
     """Samples every profile's requests through the real handlers."""
     _environment()
-    import boto3
     from moto import mock_aws
 
     from cloudshare.config import settings
     from cloudshare.services import accounts, links, share_tokens
     from cloudshare.store import items, public
-    from devtools.template import create_bucket, create_nonce_secret, create_queues, create_table
+    from devtools.template import create_resources
 
     settings.cache_clear()
     browser = "text/html,application/xhtml+xml,*/*;q=0.8"
     with mock_aws():
-        create_table(boto3.client("dynamodb"), settings().table_name)
-        create_bucket(boto3.client("s3"), settings().bucket_name)
-        create_nonce_secret(boto3.client("secretsmanager"), settings().nonce_secret_id)
-        os.environ["THUMBNAIL_QUEUE_URL"] = create_queues(boto3.client("sqs"), "bench-scale")["ThumbnailQueue"]
+        os.environ.update(create_resources("bench-scale").environment())
         settings.cache_clear()
         recorder = Recorder(schema())
         with recorder.recording(), contextlib.ExitStack() as stack:

@@ -162,13 +162,18 @@ _HAND_PARSED = {
 }
 
 
-_MANY = {function for function, _, _, front in http_routes() if front == "url"}
-CATCH_ALL = "/{proxy+}"  # answers paths no route knows (a 404 in their dialect): not an operation
+CATCH_ALL = "/{proxy+}"
+
+
+def _operation(method: str, path: str) -> bool:
+    """ANY events (the greedy proxy, the roots' other methods) answer what no route knows, with a 404
+    in their dialect: not operations."""
+    return path != CATCH_ALL and method.lower() != "any"
 
 
 def template_routes() -> set[tuple[str, str]]:
-    """(METHOD, path) of every route in template.yaml (API Gateway's and function URLs') but the catch-all."""
-    return {(method, path) for _, method, path, _ in http_routes() if path != CATCH_ALL}
+    """(METHOD, path) of every operation in template.yaml (API Gateway's and the function URL's)."""
+    return {(method, path) for _, method, path, _ in http_routes() if _operation(method, path)}
 
 
 def _resolver_of(code_uri: str):
@@ -219,7 +224,7 @@ def build() -> dict:
             },
         },
     }
-    routed = {function for function, _, path, _ in http_routes() if path != CATCH_ALL}
+    routed = {function for function, method, path, _ in http_routes() if _operation(method, path)}
     for logical_id, resource in sorted(functions().items()):
         names = _operation_ids(logical_id, resource)
         if logical_id not in routed:
@@ -245,7 +250,7 @@ def _operation_ids(logical_id: str, resource: dict) -> dict[tuple[str, str], str
     """(method, OpenAPI path) -> operationId of a function's routes: the function's name, followed by the
     route's event name when the function has several routes (operationIds are unique in a document)."""
     routes = {name: event["Properties"] for name, event in resource["Properties"].get("Events", {}).items()
-              if event["Type"] == "Api" and event["Properties"]["Path"] != CATCH_ALL}
+              if event["Type"] == "Api" and _operation(event["Properties"]["Method"], event["Properties"]["Path"])}
     stem = logical_id.removesuffix("Function")
     return {(route["Method"].lower(), re.sub(r"\{(\w+)\+\}", r"{\1}", route["Path"])):
             stem + (name if len(routes) > 1 else "") for name, route in routes.items()}

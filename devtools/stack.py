@@ -29,10 +29,7 @@ import requests
 
 from devtools.template import (
     ROOT,
-    create_bucket,
-    create_nonce_secret,
-    create_queues,
-    create_table,
+    create_resources,
     functions_with_event,
     http_routes,
     on_failure_queue,
@@ -44,7 +41,9 @@ LOG = logging.getLogger("cloudshare.local")
 DEMO_EMAIL = "demo@cloudshare.local"
 DEMO_PLAN = "pro"
 EMBEDDED = "embedded"
-STARTUP_SECONDS = 60
+# A bound, not a wait: serving takes ~15 s of CPU (moto, SAM's routes, the fork server's imports, the
+# first cold start), which took 93 s of wall time on a 2-CPU machine running eight test suites.
+STARTUP_SECONDS = 240
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -114,15 +113,10 @@ class LocalStack:
     def create_resources(self) -> None:
         import boto3
 
-        dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-        if self.table_name not in dynamodb.list_tables()["TableNames"]:
-            create_table(dynamodb, self.table_name)
-        if self.bucket_name not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
-            create_bucket(s3, self.bucket_name)
-        self.nonce_secret_arn = create_nonce_secret(boto3.client("secretsmanager"), f"{self.table_name}-nonce")
-        self.queues = create_queues(boto3.client("sqs"), self.options.name)
+        resources = create_resources(self.options.name)
+        self.nonce_secret_arn, self.queues = resources.nonce_secret_arn, resources.queues
         if s3_subscriptions():
-            self._wire_bucket_notifications(s3, boto3.client("sqs"))
+            self._wire_bucket_notifications(boto3.client("s3"), boto3.client("sqs"))
         if os.environ.get("AWS_ENDPOINT_URL"):  # an emulated SES (never real AWS: that would mail the address)
             boto3.client("ses").verify_email_identity(EmailAddress=_share_sender())
 

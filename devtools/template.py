@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -81,6 +82,36 @@ def _s3_subscription(event: dict) -> dict:
     return subscription
 
 
+@dataclass(frozen=True)
+class Resources:
+    """What create_resources made: the names functions are told through their environment."""
+
+    table: str
+    bucket: str
+    nonce_secret_arn: str
+    queues: dict[str, str]  # logical id -> URL
+
+    def environment(self) -> dict[str, str]:
+        return {"TABLE_NAME": self.table, "BUCKET_NAME": self.bucket, "NONCE_SECRET_ID": self.nonce_secret_arn,
+                "THUMBNAIL_QUEUE_URL": self.queues["ThumbnailQueue"]}
+
+
+def create_resources(prefix: str) -> Resources:
+    """The template's data resources, named from prefix: table <prefix> (its indexes and TTL),
+    bucket <prefix>-files, nonce secret <prefix>-nonce, queues <prefix>-<logical id>. A table or
+    bucket that exists already (a persistent endpoint) is kept as it is."""
+    import boto3
+
+    dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+    table, bucket = prefix, f"{prefix}-files"
+    if table not in dynamodb.list_tables()["TableNames"]:
+        create_table(dynamodb, table)
+    if bucket not in {found["Name"] for found in s3.list_buckets()["Buckets"]}:
+        create_bucket(s3, bucket)
+    return Resources(table, bucket, create_nonce_secret(boto3.client("secretsmanager"), f"{prefix}-nonce"),
+                     create_queues(boto3.client("sqs"), prefix))
+
+
 def create_table(dynamodb, table_name: str) -> None:
     props = properties("Table")
     dynamodb.create_table(
@@ -132,6 +163,8 @@ def create_nonce_secret(secretsmanager, name: str) -> str:
         return secretsmanager.create_secret(Name=name, SecretString=json.dumps(document))["ARN"]
     except secretsmanager.exceptions.ResourceExistsException:  # a persistent endpoint keeps its key
         return secretsmanager.describe_secret(SecretId=name)["ARN"]
+
+
 def queue_names() -> list[str]:
     """Logical ids of the template's SQS queues, dead-letter queues before the queues that use them."""
     queues = [name for name, resource in template()["Resources"].items() if resource["Type"] == "AWS::SQS::Queue"]

@@ -1,5 +1,5 @@
 """GET /openapi.json and GET /docs — the OpenAPI 3.1 document of both dialects, and a page to read it;
-GET / — a landing page that links to them and to /upload."""
+GET / (and HEAD /) — a landing page that links to them and to /upload; other methods on / get a 404."""
 
 from cloudshare.dialects import pages
 from cloudshare.dialects.http import entrypoint
@@ -17,6 +17,7 @@ def docs():
     return pages.api_docs(app)
 
 
+@app.route("/", method="HEAD", include_in_schema=False)  # the answer to GET, without the body (entrypoint)
 @app.get("/", responses=pages.HTML_ANSWERS)
 def landing():
     return pages.landing_page(app)

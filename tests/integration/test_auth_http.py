@@ -140,3 +140,19 @@ def test_the_root_is_a_landing_page_not_api_gateways_403(stack):
     status, headers, body = curl(stack["api_url"] + "/")
     assert status == 200 and header(headers, "Content-Type").startswith("text/html")
     assert f'href="{stack["api_url"]}/upload"' in body and f'href="{stack["api_url"]}/docs"' in body
+
+
+def test_head_on_the_root_answers_as_get_without_a_body_and_other_methods_get_the_public_404(stack):
+    status, headers, body = curl("-I", stack["api_url"] + "/")
+    assert (status, body) == (200, "") and header(headers, "Content-Type").startswith("text/html")
+    status, headers, body = curl("-X", "POST", "-H", "Accept: application/json", "-d", "x=1", stack["api_url"] + "/")
+    assert status == 404 and json.loads(body)["errors"]["name"] == "state"
+
+
+@pytest.mark.parametrize("root, dialect_field", [("/v3", "errors"), ("/v3/", "errors"), ("/api/v1", "status")])
+def test_a_dialects_root_is_a_404_in_that_dialect_for_every_method(stack, root, dialect_field):
+    for method in ("GET", "POST", "DELETE"):
+        status, _, body = curl("-X", method, "-H", f"Authorization: Bearer {stack['api_key']}", stack["api_url"] + root)
+        assert status == 404 and dialect_field in json.loads(body), method
+    status, headers, body = curl("-I", stack["api_url"] + root)
+    assert (status, body, header(headers, "Content-Type")) == (404, "", "application/json")

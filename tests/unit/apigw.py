@@ -9,7 +9,7 @@ from urllib.request import parse_http_list, parse_keqv_list
 
 from requests.auth import HTTPDigestAuth
 
-from tests.unit.conftest import load_event
+from tests.unit.helpers import load_event
 
 _TEMPLATE_EVENT = load_event("v3_account")
 _URL_EVENT = load_event("public")

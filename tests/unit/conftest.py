@@ -1,11 +1,9 @@
 """Unit tests: the shared layer and the handlers against moto in-process, tables from template.yaml."""
 
-import json
-from pathlib import Path
-
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.base_backend import BackendDict
 
 from cloudshare.config import settings
 from cloudshare.services import accounts, counting
@@ -14,37 +12,46 @@ from cloudshare.store.aws import client
 from devtools import iam
 from devtools.moto_writes import dynamodb_guarantees
 from devtools.runner import InProcessRunner
-from devtools.template import create_bucket, create_nonce_secret, create_queues, create_table
+from devtools.template import create_resources
+from tests.unit.helpers import NONCE_SECRET, SHARE_SENDER, TABLE
 
-TABLE = "cloudshare-test"
-BUCKET = "cloudshare-test-files"
-NONCE_SECRET = "cloudshare-test-nonce"
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+@pytest.fixture(scope="session")
+def moto_session():
+    """One mock_aws, and so one boto3 session, for the whole test session: a new session per test
+    would load every service's model again for each client (~40 ms a client, thousands of clients).
+    Each test still starts from an empty AWS (the `aws` fixture resets every moto backend)."""
+    with mock_aws():
+        # Every handler call is authorised by its function's IAM policy (devtools.iam, entered by the
+        # runner); hooked now, on the session's boto3 session, before any client is made.
+        iam.install()
+        yield
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch):
-    monkeypatch.setenv("TABLE_NAME", TABLE)
-    monkeypatch.setenv("BUCKET_NAME", BUCKET)
-    monkeypatch.setenv("NONCE_SECRET_ID", NONCE_SECRET)
+def aws(request, monkeypatch):
+    """An empty AWS holding what the template declares (table, bucket, nonce secret, queues, a
+    verified share sender); tests marked `pure` (no AWS at all) skip it."""
+    if request.node.get_closest_marker("pure"):
+        yield
+        return
+    request.getfixturevalue("moto_session")
     monkeypatch.setenv("AUTH_REALM", "cloudshare")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "cloudshare")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cloudshare")
+    monkeypatch.setenv("SHARE_SENDER", SHARE_SENDER)
     settings.cache_clear()
-    client.cache_clear()
+    client.cache_clear()  # the functions' clients, and what is cached per client (signing keys)
     public.forget_cached_items()  # items a previous test's AWS held
     monkeypatch.setattr(counting, "SECOND_PASS_AFTER_SECONDS", 0)  # a fold's second pass without the wait
-    with mock_aws():
-        # Every handler call is authorised by its function's IAM policy (devtools.iam, entered by the
-        # runner); hooked now, on mock_aws's new session, so that no client made in a test predates it.
-        iam.install()
-        create_table(boto3.client("dynamodb"), TABLE)
-        create_bucket(boto3.client("s3"), BUCKET)
-        create_nonce_secret(boto3.client("secretsmanager"), NONCE_SECRET)
-        queues = create_queues(boto3.client("sqs"), TABLE)
-        monkeypatch.setenv("THUMBNAIL_QUEUE_URL", queues["ThumbnailQueue"])
-        yield
+    BackendDict.reset()  # every service empty, as a new mock_aws would start
+    # The secret by name, not by ARN: devtools.iam resolves the template's policy to that name (moto's
+    # ARNs end in a random suffix).
+    for name, value in (create_resources(TABLE).environment() | {"NONCE_SECRET_ID": NONCE_SECRET}).items():
+        monkeypatch.setenv(name, value)
+    boto3.client("ses").verify_email_identity(EmailAddress=SHARE_SENDER)  # SES refuses unverified senders
+    yield
     settings.cache_clear()
     client.cache_clear()
 
@@ -60,22 +67,6 @@ def user():
     created = accounts.create_user("alice@example.com", "correct horse battery", "free")
     _, key = accounts.create_api_key(created.email, label="tests")
     return {"user": created, "email": created.email, "password": "correct horse battery", "api_key": key}
-
-
-def load_event(name: str) -> dict:
-    return json.loads((EVENTS / f"{name}.json").read_text())
-
-
-SHARE_SENDER = "share@cloudshare.test"
-
-
-@pytest.fixture(autouse=True)
-def share_sender(aws, monkeypatch):
-    """The configured share e-mail sender, verified in moto's SES (SES refuses unverified senders)."""
-    monkeypatch.setenv("SHARE_SENDER", SHARE_SENDER)
-    settings.cache_clear()
-    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SHARE_SENDER)
-    return SHARE_SENDER
 
 
 @pytest.fixture

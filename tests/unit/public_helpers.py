@@ -15,7 +15,7 @@ from cloudshare.store import items, public
 from cloudshare.store.aws import client
 from cloudshare.store.records import to_item
 from tests.unit.apigw import url_event
-from tests.unit.conftest import BUCKET
+from tests.unit.helpers import BUCKET
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 BASE = "https://api.example.com"

@@ -13,7 +13,7 @@ from cloudshare.services import accounts
 from cloudshare.store import users
 from devtools.samples import sample_event, seed
 from devtools.template import functions, http_routes
-from tests.unit.conftest import BUCKET, TABLE
+from tests.unit.helpers import BUCKET, TABLE
 
 
 def _authenticated_routes() -> list[str]:

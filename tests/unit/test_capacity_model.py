@@ -3,9 +3,13 @@ and the topology it assumes, read from template.yaml."""
 
 from __future__ import annotations
 
+import pytest
+
 from devtools import bench_scale
 from devtools.capacity import TABLE, Index, Ledger, Schema, Usage, item_size, query_partition, read_units, write_units
 from devtools.template import template
+
+pytestmark = pytest.mark.pure  # no AWS: the per-test moto resources are skipped
 
 # A table keyed PK/SK with one index of each projection kind on the same keys.
 SCHEMA = Schema("PK", "SK", {

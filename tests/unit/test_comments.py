@@ -14,7 +14,7 @@ from cloudshare.store import items
 from devtools import consistency, iam
 from tests.unit import v1client
 from tests.unit.apigw import body
-from tests.unit.conftest import BUCKET, TABLE
+from tests.unit.helpers import BUCKET, TABLE
 from tests.unit.public_helpers import change, code, header, page, request, shared_file
 from tests.unit.test_public_passwords import PASSWORD, cookie_of, unlock
 

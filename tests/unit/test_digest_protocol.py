@@ -4,6 +4,8 @@ import pytest
 
 from cloudshare.services import digest
 
+pytestmark = pytest.mark.pure  # no AWS: the per-test moto resources are skipped
+
 RFC_EXAMPLE = (
     'username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm={algorithm}, '
     'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, '

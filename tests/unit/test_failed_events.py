@@ -13,8 +13,8 @@ from cloudshare_admin import main as admin
 from cloudshare_admin.consistency import check
 from devtools.background import AsyncInvoker
 from devtools.template import ROOT, on_failure_queue, template
-from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.faults import failing
+from tests.unit.helpers import BUCKET, TABLE
 
 
 def failed_events_queue() -> str:

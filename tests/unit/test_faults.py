@@ -11,8 +11,8 @@ from cloudshare.store import items, users
 from cloudshare_admin.consistency import check
 from devtools.runner import FunctionFailed
 from tests.unit.apigw import bearer, body, event
-from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.faults import failing
+from tests.unit.helpers import BUCKET, TABLE
 
 
 def consistent():

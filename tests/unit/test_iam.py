@@ -14,7 +14,7 @@ from cloudshare.store.aws import client
 from devtools import iam
 from devtools.iam import Policy, Request, Statement, requests_for
 from tests.unit.apigw import bearer, body, event
-from tests.unit.conftest import BUCKET, NONCE_SECRET, SHARE_SENDER, TABLE
+from tests.unit.helpers import BUCKET, NONCE_SECRET, SHARE_SENDER, TABLE
 
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"
 ITEMS_ONLY = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ("ITEM#*",)}}

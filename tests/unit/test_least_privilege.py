@@ -18,7 +18,7 @@ from devtools import iam
 from devtools.samples import sample_event, seed
 from devtools.template import functions, template
 from tests.unit.apigw import digest_header
-from tests.unit.conftest import BUCKET, TABLE
+from tests.unit.helpers import BUCKET, TABLE
 
 # Grants a function holds for paths its sample events do not take: "<statement> <action> <resource>
 # [<LeadingKeys pattern>]" -> why (in a word or two).

@@ -4,16 +4,10 @@ import boto3
 import pytest
 
 from cloudshare.errors import FeatureNotAvailable, InvalidInput, ItemNotFound, NotOwner
-from cloudshare.services import accounts, clock, management, uploads
+from cloudshare.services import accounts, clock, management
 from cloudshare.services.management import ItemChanges
 from cloudshare.store import users
-from tests.unit.conftest import BUCKET
-
-
-def ready_file(user, name="a.txt", data=b"hello"):
-    ticket = uploads.request_upload(user, name, len(data), None, None)
-    boto3.client("s3").put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=data)
-    return uploads.settle(ticket.item, ticket.version)
+from tests.unit.helpers import ready_file
 
 
 def fresh(user):

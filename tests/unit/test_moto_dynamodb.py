@@ -8,7 +8,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.unit.conftest import TABLE
+from tests.unit.helpers import TABLE
 
 
 def put(key: str, **attributes) -> dict:

@@ -81,3 +81,12 @@ def test_given_a_path_no_route_knows_then_404_in_that_paths_dialect(runner, path
     request["resource"], request["pathParameters"] = "/{proxy+}", {"proxy": path.lstrip("/")}
     response = runner.call("NotFoundFunction", request)
     assert response["statusCode"] == 404 and dialect_field in json.loads(response["body"])
+
+
+@pytest.mark.parametrize("path, dialect_field", [("/v3", "errors"), ("/v3/", "errors"), ("/api/v1", "status"),
+                                                 ("/api/v1/", "status")])
+def test_given_a_dialects_root_then_404_in_that_dialect_and_none_for_head(runner, path, dialect_field):
+    response = runner.call("NotFoundFunction", event(path, "POST", {"Accept": "application/json"}))
+    assert response["statusCode"] == 404 and dialect_field in json.loads(response["body"])
+    head = runner.call("NotFoundFunction", event(path, "HEAD", {"Accept": "application/json"}))
+    assert (head["statusCode"], head["body"]) == (404, "")

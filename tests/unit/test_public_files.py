@@ -12,7 +12,7 @@ from cloudshare import content_types
 from cloudshare.services import share_tokens, uploads
 from cloudshare.store import delivery, items
 from tests.unit.apigw import bearer, event
-from tests.unit.conftest import BUCKET
+from tests.unit.helpers import BUCKET
 from tests.unit.public_helpers import change, code, counted, header, page, request, shared_file, ticket_of
 
 

@@ -263,3 +263,17 @@ def test_given_the_root_then_a_landing_page_linking_to_upload_and_docs(runner):
     assert 'href="https://api.example.com/upload"' in response["body"]
     assert 'href="https://api.example.com/docs"' in response["body"]
     assert "script-src 'none'" in header(response, "Content-Security-Policy")
+
+
+def test_given_head_on_the_root_then_gets_headers_and_status_without_a_body(runner):
+    got = runner.call("ApiDocsFunction", request("/", accept=BROWSER))
+    head = runner.call("ApiDocsFunction", request("/", method="HEAD", accept=BROWSER))
+    assert (head["statusCode"], head["body"], head["isBase64Encoded"]) == (200, "", False)
+    assert header(head, "Content-Type") == header(got, "Content-Type")
+    assert "script-src 'none'" in header(head, "Content-Security-Policy")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_given_another_method_on_the_root_then_a_404_in_the_public_dialect(runner, method):
+    response = runner.call("ApiDocsFunction", request("/", method=method, accept="application/json", body="x=1"))
+    assert response["statusCode"] == 404 and json.loads(response["body"])["errors"]["name"] == "state"

@@ -9,7 +9,7 @@ from PIL import Image, ImageFile
 
 from cloudshare.services import thumbnails, uploads
 from cloudshare.store import items
-from tests.unit.conftest import BUCKET
+from tests.unit.helpers import BUCKET
 from tests.unit.public_helpers import code, deliver_thumbnail_requests, header, png, request, shared_file
 
 

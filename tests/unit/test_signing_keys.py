@@ -12,7 +12,7 @@ from cloudshare.store.aws import client
 from cloudshare_admin import main as admin
 from devtools.template import functions, template
 from tests.unit.apigw import challenges, digest_header, event
-from tests.unit.conftest import NONCE_SECRET, TABLE
+from tests.unit.helpers import NONCE_SECRET, TABLE
 from tests.unit.public_helpers import header, page, request, shared_file
 
 PASSWORD = "open sesame"

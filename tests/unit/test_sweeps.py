@@ -18,7 +18,7 @@ from cloudshare.store.records import to_values
 from cloudshare_admin import main as admin
 from cloudshare_admin.consistency import check
 from devtools import iam
-from tests.unit.conftest import BUCKET, TABLE, load_event
+from tests.unit.helpers import BUCKET, TABLE, load_event
 
 START = "2026-03-01T12:00:00Z"
 RETENTION_DAYS = 30

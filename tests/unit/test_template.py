@@ -4,6 +4,8 @@ import pytest
 
 from devtools.template import ROOT, functions, properties, template
 
+pytestmark = pytest.mark.pure  # no AWS: the per-test moto resources are skipped
+
 MANAGED_POLICY_TYPES = {"AWS::IAM::ManagedPolicy"}
 
 

@@ -10,7 +10,7 @@ import pytest
 from cloudshare.services import clock, throttle
 from devtools.awscalls import counting
 from tests.unit.apigw import bearer, body, challenges, digest_header, event
-from tests.unit.conftest import TABLE
+from tests.unit.helpers import TABLE
 
 V3 = ("V3AccountFunction", "/v3/account")
 V1 = ("V1AccountFunction", "/api/v1/account")

@@ -7,7 +7,7 @@ import requests
 from cloudshare.services import uploads
 from cloudshare.store import users
 from cloudshare_admin.consistency import check
-from tests.unit.conftest import BUCKET, TABLE
+from tests.unit.helpers import BUCKET, TABLE
 
 
 def post(ticket, data: bytes) -> str:

@@ -10,7 +10,7 @@ import pytest
 from cloudshare.services import accounts, uploads
 from cloudshare.store import items, users
 from tests.unit.apigw import bearer, body, event
-from tests.unit.conftest import BUCKET
+from tests.unit.helpers import BUCKET
 
 
 def create(runner, user, payload):

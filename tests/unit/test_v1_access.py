@@ -7,7 +7,7 @@ import pytest
 from cloudshare.store import items, users
 from tests.unit import v1client as v1
 from tests.unit.apigw import body
-from tests.unit.conftest import BUCKET
+from tests.unit.helpers import BUCKET
 
 ROUTES = [  # (what, call, action named in the 403)
     ("metadata", lambda runner, key, slug: v1.update(runner, key, slug, {"is_published": "false"}), "update"),

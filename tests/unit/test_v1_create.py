@@ -13,12 +13,7 @@ from cloudshare.services.passwords import verify_password
 from cloudshare.store import items, users
 from tests.unit import v1client as v1
 from tests.unit.apigw import body, event
-from tests.unit.conftest import BUCKET
-
-
-def s3_event(key: str) -> dict:
-    record = {"eventName": "ObjectCreated:Post", "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}
-    return {"Records": [record]}
+from tests.unit.helpers import BUCKET, s3_event
 
 
 def test_given_an_inline_file_then_201_with_the_seed_body_and_the_item_counted_once(runner, user):

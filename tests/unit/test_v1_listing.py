@@ -10,7 +10,7 @@ from cloudshare.services.management import ItemChanges
 from cloudshare.store import users
 from tests.unit import v1client as v1
 from tests.unit.apigw import body
-from tests.unit.conftest import TABLE
+from tests.unit.helpers import TABLE
 
 SEED_FIELDS = {"id", "slug", "user_id", "is_published", "allow_comments", "allow_downloads", "view_only",
                "total_views", "total_downloads", "total_comments", "created_at", "updated_at",

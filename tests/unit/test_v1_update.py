@@ -9,8 +9,7 @@ from cloudshare.services.passwords import verify_password
 from cloudshare.store import items, users
 from tests.unit import v1client as v1
 from tests.unit.apigw import bearer, body, event
-from tests.unit.conftest import BUCKET
-from tests.unit.test_v1_create import s3_event
+from tests.unit.helpers import BUCKET, s3_event
 
 
 def listed(runner, key, slug):

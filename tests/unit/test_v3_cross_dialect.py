@@ -2,7 +2,7 @@
 
 from cloudshare.services import clock
 from tests.unit.apigw import body
-from tests.unit.test_management import ready_file
+from tests.unit.helpers import ready_file
 from tests.unit.v3_calls import BASE, call
 
 

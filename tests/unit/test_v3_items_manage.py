@@ -7,7 +7,7 @@ import pytest
 from cloudshare.services import accounts, links, management
 from cloudshare.store import items
 from tests.unit.apigw import bearer, body, event
-from tests.unit.test_management import ready_file
+from tests.unit.helpers import ready_file
 from tests.unit.v3_calls import BASE, bookmark, call, record, set_attributes
 
 SEED_FIELDS = {"slug", "name", "created_at", "updated_at", "long_link", "item_type", "view_counter", "content_url",

@@ -8,8 +8,7 @@ from moto.ses.models import ses_backends
 from cloudshare.config import settings
 from cloudshare.services import accounts, clock, email_shares, management, uploads
 from tests.unit.apigw import body
-from tests.unit.conftest import SHARE_SENDER, TABLE
-from tests.unit.test_management import ready_file
+from tests.unit.helpers import SHARE_SENDER, TABLE, ready_file
 from tests.unit.v3_calls import BASE, bookmark, call, record
 
 

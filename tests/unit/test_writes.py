@@ -5,7 +5,7 @@ import pytest
 from cloudshare.store import writes
 from cloudshare.store.aws import client
 from cloudshare.store.records import from_item, to_item
-from tests.unit.conftest import TABLE
+from tests.unit.helpers import TABLE
 
 
 def _record(pk: str) -> dict:

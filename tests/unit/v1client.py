@@ -14,7 +14,7 @@ import requests
 
 from cloudshare.services import accounts
 from tests.unit.apigw import bearer, body, event
-from tests.unit.conftest import TABLE
+from tests.unit.helpers import TABLE
 
 ARTIFACTS = "/api/v1/artifacts"
 

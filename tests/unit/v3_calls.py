@@ -9,7 +9,7 @@ import boto3
 
 from cloudshare.services import uploads
 from tests.unit.apigw import bearer, event
-from tests.unit.conftest import TABLE
+from tests.unit.helpers import TABLE
 
 BASE = "https://api.example.com"  # what base_url() makes of the events' Host header
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cache
 
 from cloudshare.dialects import pages, v1, v3
+from cloudshare.dialects.http import without_body_for_head
 
 
 @cache
@@ -15,8 +16,10 @@ def _resolvers():
             "": pages.resolver()}
 
 
+@without_body_for_head
 def resolve(event: dict, context) -> dict:
-    """Every path here is unknown: the matching dialect's resolver answers with its not-found."""
-    path = event.get("path") or "/"
+    """Every path here is unknown: the matching dialect's resolver answers with its not-found
+    (a dialect's root, `/v3` or `/api/v1`, included)."""
+    path = (event.get("path") or "/").rstrip("/") + "/"
     prefix = next(prefix for prefix in _resolvers() if path.startswith(prefix))
     return _resolvers()[prefix].resolve(event, context)

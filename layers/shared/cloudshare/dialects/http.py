@@ -273,4 +273,17 @@ def _first_problem(problems: list[dict]) -> tuple[str, str]:
 
 def entrypoint(app: APIGatewayRestResolver):
     """The Lambda handler for a resolver, with structured logs, traces and metrics."""
-    return instrumented(app.resolve, correlation_paths.API_GATEWAY_REST)
+    return instrumented(without_body_for_head(app.resolve), correlation_paths.API_GATEWAY_REST)
+
+
+def without_body_for_head(resolve: Callable[[dict, object], dict]) -> Callable[[dict, object], dict]:
+    """A HEAD answers with GET's status and headers but no body (HTTP allows none; API Gateway would
+    pass one on). The body is "" rather than absent, which SAM's gateway logs as "empty body!"."""
+
+    def resolved(event: dict, context) -> dict:
+        response = resolve(event, context)
+        if event.get("httpMethod") == "HEAD":
+            response.update(body="", isBase64Encoded=False)
+        return response
+
+    return resolved
