@@ -1,0 +1,71 @@
+"""Multipart uploads in the v1 dialect (/api/v1/uploads): request bodies (pydantic) and answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field, StrictInt, StrictStr
+
+from cloudshare.models import MultipartUpload
+from cloudshare.services import clock, lifecycle
+from cloudshare.services.multipart import MAX_PARTS, MAX_URLS_PER_REQUEST, PART_URL_SECONDS, Completed, NewUpload
+
+if TYPE_CHECKING:
+    from cloudshare.store.multipart import StoredPart
+
+
+class UploadStart(BaseModel):
+    """POST /api/v1/uploads: the file to come; `artifact` (a slug of yours) makes it that artifact's next version."""
+
+    name: StrictStr = Field(min_length=1, max_length=255)
+    file_size: StrictInt = Field(ge=1, description="bytes; the completed object may not be larger")
+    content_type: StrictStr | None = Field(default=None, max_length=255)
+    artifact: StrictStr | None = Field(default=None, max_length=64)
+    version_name: StrictStr | None = Field(default=None, max_length=255)
+
+    def request(self) -> NewUpload:
+        return NewUpload(name=self.name, file_size=self.file_size, content_type=self.content_type,
+                         artifact=self.artifact, version_name=self.version_name)
+
+
+class PartNumbers(BaseModel):
+    """POST /api/v1/uploads/{upload_id}/parts: the parts to get upload URLs for."""
+
+    numbers: list[StrictInt] = Field(min_length=1, max_length=MAX_URLS_PER_REQUEST)
+
+
+class CompletedPart(BaseModel):
+    number: StrictInt = Field(ge=1, le=MAX_PARTS)
+    etag: StrictStr = Field(min_length=1, max_length=128)
+
+
+class Completion(BaseModel):
+    """POST /api/v1/uploads/{upload_id}/complete: every part with the ETag S3 answered for it; without
+    `parts`, the upload completes with the parts S3 lists (all of them must be there)."""
+
+    parts: list[CompletedPart] | None = Field(default=None, min_length=1, max_length=MAX_URLS_PER_REQUEST)
+
+    def etags(self) -> list[tuple[int, str]]:
+        return [(part.number, part.etag) for part in self.parts or []]
+
+
+def started(upload: MultipartUpload) -> dict:
+    return {"status": True, "upload_id": upload.upload_id, "slug": upload.slug, "version_number": upload.number,
+            "part_size": upload.part_size, "part_count": upload.part_count, "expires_at": upload.deadline}
+
+
+def part_urls(urls: list[tuple[int, str]]) -> dict:
+    return {"status": True, "expires_at": lifecycle.shift(clock.iso(), seconds=PART_URL_SECONDS),
+            "parts": [{"number": number, "url": url} for number, url in urls]}
+
+
+def stored_parts(upload: MultipartUpload, parts: list[StoredPart]) -> dict:
+    return {"status": True, "upload_id": upload.upload_id, "part_size": upload.part_size,
+            "part_count": upload.part_count, "expires_at": upload.deadline,
+            "parts": [{"number": part.number, "etag": part.etag, "size": part.size,
+                       "last_modified": part.last_modified} for part in parts]}
+
+
+def completed(done: Completed) -> dict:
+    return {"status": True, "message": "Upload completed", "slug": done.item.slug,
+            "version_number": done.version.number, "file_size": done.version.size}
