@@ -16,7 +16,7 @@ from cloudshare.store import items, users
 from devtools import iam
 from tests.unit.apigw import bearer, body, event
 from tests.unit.conftest import BUCKET, TABLE
-from tests.unit.v1client import call, create_inline
+from tests.unit.v1client import create_inline
 
 UPLOADS = "/api/v1/uploads"
 MIB = 1024 * 1024
