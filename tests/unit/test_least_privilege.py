@@ -40,6 +40,8 @@ OTHER_PATHS = {
                            "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*":
                                "which owner limit rejected it"},
     "SweepFunction": {_REJECT_VERSION: "a late upload over its limits", _THUMBNAIL: "a late image",
+                      "Inline1.LookAtAndAbortIdleMultipartUploads s3:AbortMultipartUpload bucket/items/*":
+                          "an idle multipart upload (test_multipart.py)",
                       "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*":
                           "which owner limit refused a late upload"},
     "V3ItemS3Function": {_REJECT: "an oversized upload", _THUMBNAIL: "an image", _REJECT_VERSION: "a refused upload"},
@@ -62,6 +64,14 @@ OTHER_PATHS = {
                                  "a ready artifact's counts"},
     "V1RestoreArtifactFunction": {"Inline1.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
                                   "a ready artifact's counts"},
+    "V1StartUploadFunction": {
+        "Inline1.CreatePendingItemsAndVersions dynamodb:GetItem table ITEM#*": "a new version (test_multipart.py)",
+        "Inline1.CreatePendingItemsAndVersions dynamodb:UpdateItem table ITEM#*": "a new version",
+        "Inline1.UndoFailedStarts s3:AbortMultipartUpload bucket/items/*": "records that could not be written"},
+    "V1CompleteUploadFunction": {
+        _REJECT: "an object bigger than declared (test_multipart.py)", _THUMBNAIL: "an image",
+        _REJECT_VERSION: "an object bigger than declared",
+        "Inline2.CompletePartsUnderItems s3:ListMultipartUploadParts bucket/items/*": "a complete without ETags"},
     "ThumbnailFunction": {"Inline0.ReadSettledImages s3:GetObject bucket/items/*":
                           "a version settled before the bucket kept versions"},
     **{public: {"CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":
