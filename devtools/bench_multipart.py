@@ -69,6 +69,7 @@ def _killed_half_way(args: list[str], env: dict, cwd: Path, credentials: dict) -
     stored = 0
     try:
         while process.poll() is None:
+            time.sleep(0.05)  # polls for the conditions below
             states = list((cwd / "uploads").glob("*.json"))
             if not states:
                 continue
