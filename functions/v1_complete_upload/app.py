@@ -11,7 +11,8 @@ from cloudshare.services import multipart as uploads
 app = v1.resolver(validate=True)
 
 
-@app.post("/api/v1/uploads/<upload_id>/complete")
+@app.post("/api/v1/uploads/<upload_id>/complete",
+          responses={200: multipart.answer("Completed and settled", multipart.UploadCompleted)})
 def complete_upload(upload_id: str, request: Annotated[multipart.Completion | None, Body()] = None) -> dict:
     etags = request.etags() if request else []
     return multipart.completed(uploads.complete(caller(app).user, upload_id, etags))

@@ -11,7 +11,8 @@ from cloudshare.services import multipart as uploads
 app = v1.resolver(validate=True)
 
 
-@app.post("/api/v1/uploads/<upload_id>/parts")
+@app.post("/api/v1/uploads/<upload_id>/parts",
+          responses={200: multipart.answer("Presigned UploadPart URLs", multipart.PartUrls)})
 def sign_upload_parts(upload_id: str, request: Annotated[multipart.PartNumbers, Body()]) -> dict:
     return multipart.part_urls(uploads.part_urls(caller(app).user, upload_id, request.numbers))
 

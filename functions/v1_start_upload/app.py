@@ -11,7 +11,8 @@ from cloudshare.services import multipart as uploads
 app = v1.resolver(validate=True)
 
 
-@app.post("/api/v1/uploads", responses={201: {"description": "Started: ask for part URLs next"}})
+@app.post("/api/v1/uploads",
+          responses={201: multipart.answer("Started: ask for part URLs next", multipart.UploadStarted)})
 def start_upload(request: Annotated[multipart.UploadStart, Body()]) -> tuple[dict, int]:
     upload = uploads.start(caller(app).user, request.request(), app.current_event.headers.get("user-agent"))
     return multipart.started(upload), 201

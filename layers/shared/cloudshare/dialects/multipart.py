@@ -49,6 +49,56 @@ class Completion(BaseModel):
         return [(part.number, part.etag) for part in self.parts or []]
 
 
+# What the routes answer, for the OpenAPI document (the handlers build plain dicts: no validation on the way out).
+class UploadStarted(BaseModel):
+    status: bool
+    upload_id: str
+    slug: str
+    version_number: int
+    part_size: int
+    part_count: int
+    expires_at: str = Field(description="The upload's deadline: past it, an idle upload is aborted by the sweep")
+
+
+class PartUrl(BaseModel):
+    number: int
+    url: str = Field(description="PUT the part's bytes here; S3 answers its ETag")
+
+
+class PartUrls(BaseModel):
+    status: bool
+    expires_at: str = Field(description="When these URLs stop working: ask again for parts not sent by then")
+    parts: list[PartUrl]
+
+
+class StoredPartView(BaseModel):
+    number: int
+    etag: str
+    size: int
+    last_modified: str
+
+
+class StoredParts(BaseModel):
+    status: bool
+    upload_id: str
+    part_size: int
+    part_count: int
+    expires_at: str
+    parts: list[StoredPartView]
+
+
+class UploadCompleted(BaseModel):
+    status: bool
+    message: str
+    slug: str
+    version_number: int
+    file_size: int
+
+
+def answer(description: str, model: type[BaseModel]) -> dict:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
 def started(upload: MultipartUpload) -> dict:
     return {"status": True, "upload_id": upload.upload_id, "slug": upload.slug, "version_number": upload.number,
             "part_size": upload.part_size, "part_count": upload.part_count, "expires_at": upload.deadline}
