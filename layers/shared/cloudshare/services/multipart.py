@@ -59,12 +59,12 @@ def start(user: User, request: NewUpload, source: str | None) -> MultipartUpload
     if request.file_size < 1 or request.file_size > MAX_FILE_SIZE:
         raise InvalidInput(f"file_size must be between 1 and {MAX_FILE_SIZE} bytes", field="file_size")
     item = None
+    version_name = None if request.version_name is None else management.valid_version_name(request.version_name)
     if request.artifact is not None:
         item = management.owned(user, request.artifact, "update")
-        version = uploads.new_pending_version(user, item, request.file_size, request.version_name)
+        version = uploads.new_pending_version(user, item, request.file_size, version_name)
         name = item.name
     else:
-        version_name = None if request.version_name is None else management.valid_version_name(request.version_name)
         new_item, version = uploads.new_pending_item(user, request.name, request.file_size, source,
                                                      version_name=version_name)
         name = new_item.name
