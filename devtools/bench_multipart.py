@@ -74,10 +74,11 @@ def _killed_half_way(args: list[str], env: dict, cwd: Path, credentials: dict) -
             if not states:
                 continue
             upload_id = json.loads(states[0].read_text())["upload_id"]
-            listing = session.get(f"{credentials['api_url']}/api/v1/uploads/{upload_id}/parts", timeout=30).json()
-            stored = len(listing["parts"])
-            if stored >= listing["part_count"] // 2:
-                break
+            answer = session.get(f"{credentials['api_url']}/api/v1/uploads/{upload_id}/parts", timeout=30)
+            if answer.status_code == 200:
+                stored = len(answer.json()["parts"])
+                if stored >= answer.json()["part_count"] // 2:
+                    break
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
