@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,6 +27,7 @@ DEFAULT_THRESHOLD = 64 * MIB
 URL_BATCH = 100  # part URLs asked for at once (they expire: asked for as the parts come up)
 PART_ATTEMPTS = 4
 PART_TIMEOUT = (10, 300)
+COMPLETE_ATTEMPTS = 4
 MAX_LISTED_ETAGS = 1000  # the server takes this many in a complete; past it, it completes with what S3 lists
 
 
@@ -115,9 +117,22 @@ def multipart_upload(client: ApiClient, path: Path, name: str, content_type: str
         for _ in pool.map(send, todo):
             pass
     listed = [{"number": number, "etag": etags[number]} for number in sorted(etags)]
-    client.complete_multipart(state["upload_id"], listed if count <= MAX_LISTED_ETAGS else None)
+    _complete(client, state["upload_id"], listed if count <= MAX_LISTED_ETAGS else None)
     state_path.unlink(missing_ok=True)
     return state["slug"]
+
+
+def _complete(client: ApiClient, upload_id: str, parts: list[dict] | None) -> None:
+    """Completing is idempotent on the server: an answer lost to a timeout (S3 may take a while to join
+    many parts) is asked for again, and the server then finds the upload completed and settles it."""
+    for attempt in range(1, COMPLETE_ATTEMPTS + 1):
+        try:
+            client.complete_multipart(upload_id, parts)
+            return
+        except (ApiError, NetworkError) as error:
+            if attempt == COMPLETE_ATTEMPTS or (isinstance(error, ApiError) and error.status < 500):
+                raise
+            time.sleep(2 ** attempt)
 
 
 def _length(number: int, part_size: int, size: int) -> int:
