@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python -m devtools.bench_listing
 	$(BIN)/python -m devtools.bench_sweeps
 	$(BIN)/python -m devtools.bench_scale
+	$(BIN)/python -m devtools.bench_multipart
 
 # A long mixed session against a fresh local stack; fails on any 5xx, wrong answer, inconsistency,
 # memory growth or misattributed log line (`make soak CLIENTS=4 DURATION=60` for a short one).

@@ -137,6 +137,10 @@ _S3_ACTIONS = {
     "PutObject": ("s3:PutObject", "object"), "DeleteObject": ("s3:DeleteObject", "object"),
     "ListObjectsV2": ("s3:ListBucket", "bucket"), "ListObjects": ("s3:ListBucket", "bucket"),
     "HeadBucket": ("s3:ListBucket", "bucket"), "ListObjectVersions": ("s3:ListBucketVersions", "bucket"),
+    # Multipart uploads: every step that adds bytes is s3:PutObject; listing and aborting have their own.
+    "CreateMultipartUpload": ("s3:PutObject", "object"), "UploadPart": ("s3:PutObject", "object"),
+    "CompleteMultipartUpload": ("s3:PutObject", "object"), "ListParts": ("s3:ListMultipartUploadParts", "object"),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", "object"),
 }
 # One version of an object, named by its id, is a permission of its own.
 _S3_VERSION_ACTIONS = {"GetObject": "s3:GetObjectVersion", "HeadObject": "s3:GetObjectVersion",

@@ -13,9 +13,9 @@ from pathlib import Path
 import boto3
 
 from cloudshare.config import settings
-from cloudshare.models import ApiKey, Comment, Item, Version
+from cloudshare.models import ApiKey, Comment, Item, MultipartUpload, Version
 from cloudshare.services import accounts, clock, uploads
-from cloudshare.store import comments, items, sessions, users, view_counts
+from cloudshare.store import comments, items, multipart, sessions, users, view_counts
 from devtools.template import ROOT, functions
 
 EVENTS = ROOT / "events"
@@ -27,6 +27,9 @@ IMAGE_SLUG = "demoimage234"
 # The dashboard events' session cookie (cs_session) and the CSRF token its forms carry.
 SAMPLE_SESSION = "sample-dashboard-session-" + "D" * 19
 COMMENT_ID = "0000000000000100000001"  # on SHARED_SLUG; events/v1_delete_comment.json deletes it
+MULTIPART_SLUG = "demoparts234"
+MULTIPART_UPLOAD_ID = "demoparts23456789abc"  # events/v1_*_upload*.json
+SAMPLE_PART = b"sample part bytes"
 
 
 def event_name(logical_id: str) -> str:
@@ -56,6 +59,7 @@ def seed() -> None:
     _seed_shared_file(user.user_id)
     _seed_image(user.user_id)
     _seed_session(user.user_id)
+    _seed_multipart_upload(user.user_id)
 
 
 def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
@@ -125,6 +129,24 @@ def _seed_image(owner_id: str) -> None:
     boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=item.object_key, Body=_ONE_PIXEL_PNG,
                                   ContentType="image/png")
     uploads.settle(item, version)
+
+
+def _seed_multipart_upload(owner_id: str) -> None:
+    """The multipart events (events/v1_*_upload*.json) act on this upload: its one part is in S3 already
+    (events/v1_complete_upload.json names that part's ETag, the MD5 of SAMPLE_PART)."""
+    key = uploads.object_key(MULTIPART_SLUG)
+    s3, bucket = boto3.client("s3"), settings().bucket_name
+    s3_upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="text/plain")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key=key, UploadId=s3_upload_id, PartNumber=1, Body=SAMPLE_PART)
+    size, created = len(SAMPLE_PART), "2026-01-01T00:00:00Z"
+    item = Item(slug=MULTIPART_SLUG, owner_id=owner_id, name="parts.txt", kind="file", state="pending",
+                created_at=created, updated_at=created, object_key=key, max_size=size, last_version=1)
+    version = Version(slug=MULTIPART_SLUG, number=1, state="pending", created_at=created, object_key=key,
+                      max_size=size, owner_id=owner_id, multipart_upload_id=s3_upload_id)
+    upload = MultipartUpload(upload_id=MULTIPART_UPLOAD_ID, owner_id=owner_id, slug=MULTIPART_SLUG, number=1,
+                             s3_upload_id=s3_upload_id, object_key=key, file_size=size, part_size=8 * 1024 * 1024,
+                             part_count=1, created_at=created, deadline="2026-01-01T00:30:00Z")
+    items.create_upload(item, version, upload.deadline, (multipart.upload_record(upload, 1_900_000_000),))
 
 
 # A 1x1 PNG, so that seeding needs no image library.

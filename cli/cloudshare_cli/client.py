@@ -149,6 +149,25 @@ class ApiClient:
             body["password"] = password
         return self.json("POST", "/api/v1/artifacts", json=body)
 
+    # Multipart uploads (the server's /api/v1/uploads; docs/multipart.md)
+    def start_multipart(self, name: str, size: int, content_type: str, version_name: str | None) -> dict:
+        body = {"name": name, "file_size": size, "content_type": content_type}
+        if version_name:
+            body["version_name"] = version_name
+        return self.json("POST", "/api/v1/uploads", json=body)
+
+    def part_urls(self, upload_id: str, numbers: list[int]) -> dict[int, str]:
+        answer = self.json("POST", f"/api/v1/uploads/{quote(upload_id)}/parts", json={"numbers": numbers})
+        return {part["number"]: part["url"] for part in answer.get("parts", [])}
+
+    def stored_parts(self, upload_id: str) -> dict:
+        """{part_size, part_count, parts: [{number, etag, size}]}: what S3 already holds."""
+        return self.json("GET", f"/api/v1/uploads/{quote(upload_id)}/parts")
+
+    def complete_multipart(self, upload_id: str, parts: list[dict] | None) -> dict:
+        return self.json("POST", f"/api/v1/uploads/{quote(upload_id)}/complete",
+                         json={"parts": parts} if parts is not None else None)
+
     def finish_upload(self, slug: str) -> dict:
         """Where S3's redirect lands: finalizes (idempotently) and answers the item."""
         return self.json("GET", f"/v3/items/{quote(slug)}/s3")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +74,17 @@ def _duration(_ctx, _param, value: str | None) -> str | None:
         except ValueError as error:
             raise click.BadParameter(str(error)) from None
     return value
+
+
+_SIZE = re.compile(r"^\s*([0-9]+)\s*(?:([kmg])(?:i?b)?|b)?\s*$", re.IGNORECASE)
+
+
+def _size(_ctx, _param, value: str) -> int:
+    """A size in bytes, or with a binary unit: 64MiB, 512k, 1G."""
+    match = _SIZE.match(value)
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a size (e.g. 64MiB, 512k, 1G, 1000000)")
+    return int(match.group(1)) * 1024 ** (" kmg".index((match.group(2) or " ").lower()))
 
 
 def _moment(_ctx, _param, value: str | None) -> str | None:
@@ -176,13 +188,16 @@ def _label(name: str, width: int = 28) -> str:
 @click.option("--password", help="Protect with a password (an artifact: the v1 API holds passwords).")
 @click.option("--artifact", is_flag=True, help="Create a v1 artifact (versions, passwords).")
 @click.option("--version-name", help="The artifact's version name (implies --artifact; default: the file name).")
-@click.option("-j", "--jobs", type=click.IntRange(1, 16), default=3, show_default=True, help="Files sent at once.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 16), default=3, show_default=True,
+              help="Files sent at once, and parts of a large file sent at once.")
+@click.option("--multipart-threshold", metavar="SIZE", default="64MiB", show_default=True, callback=_size,
+              help="Larger files go in parts, resumable: run the same command again after an interruption.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @json_option
 @pass_session
 def upload_command(session: Session, files: tuple[str, ...], name: str | None, expires: str | None,
                    views: int | None, password: str | None, artifact: bool, version_name: str | None,
-                   jobs: int, quiet: bool, as_json: bool) -> None:
+                   jobs: int, multipart_threshold: int, quiet: bool, as_json: bool) -> None:
     """Upload files (or standard input, `-`) and print their share URLs, one a line, in order.
 
     \b
@@ -196,7 +211,8 @@ def upload_command(session: Session, files: tuple[str, ...], name: str | None, e
     if "-" in files and not name:
         raise click.UsageError("standard input (-) needs --name")
     options = UploadOptions(artifact=artifact or bool(version_name) or bool(password),
-                            version_name=version_name, password=password)
+                            version_name=version_name, password=password, multipart_threshold=multipart_threshold,
+                            part_jobs=jobs)
     client = session.client  # a configuration problem shows before standard input is read
     sources: list[UploadSource] = []
     failures: list[str] = []

@@ -19,6 +19,7 @@ from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncod
 
 from cloudshare_cli.client import USER_AGENT, ApiClient, ApiError, CliError, NetworkError, raise_for
 from cloudshare_cli.durations import human_size
+from cloudshare_cli.multipart import DEFAULT_THRESHOLD, multipart_upload
 
 Progress = Callable[[int], None]  # called with the bytes sent (or received) so far
 S3_TIMEOUT = (10, 600)
@@ -68,6 +69,8 @@ class UploadOptions:
     artifact: bool = False
     version_name: str | None = None
     password: str | None = None
+    multipart_threshold: int = DEFAULT_THRESHOLD  # larger files go in parts (resumable; not with a password)
+    part_jobs: int = 3  # parts of one file in flight at once
 
 
 def content_type(name: str) -> str:
@@ -81,9 +84,14 @@ def check_size(source: UploadSource, limit: int | None) -> None:
 
 
 def upload(client: ApiClient, source: UploadSource, options: UploadOptions, progress: Progress) -> dict:
-    """Asks for a presigned POST (v3, or v1 for artifacts), sends the bytes to S3, returns the v3 item."""
+    """Asks for a presigned POST (v3, or v1 for artifacts), sends the bytes to S3, returns the v3 item.
+    A file over the multipart threshold goes in parts instead (multipart.py)."""
     if source.size == 0:
         raise CliError(f"{source.name} is empty; there is nothing to upload")
+    if source.size > options.multipart_threshold and not options.password:
+        slug = multipart_upload(client, source.path, source.name, content_type(source.name), options.version_name,
+                                options.part_jobs, progress)
+        return _settled(client, slug, client.finish_upload(slug))
     if options.artifact:
         # v1's answer names no size limit: the account's, checked before an artifact is even created
         limit = client.account().get("max_upload_size")

@@ -30,7 +30,8 @@ ROUTES = _authenticated_routes()
 
 
 def _owner_scoped(logical_id: str) -> bool:
-    return "{slug}" in sample_event(logical_id)["resource"]
+    resource = sample_event(logical_id)["resource"]
+    return "{slug}" in resource or "{upload_id}" in resource
 
 
 def _snapshot() -> tuple:
@@ -67,7 +68,8 @@ def _expected(logical_id: str, case: str) -> int | None:
     if case == "another user":
         if not _owner_scoped(logical_id):
             return None  # acts on the caller's own data: no other owner to protect
-        return 404 if logical_id.startswith("V3") else 403  # v3 hides others' items; v1 says so
+        # v3 hides others' items, v1 says so; an upload is found only in its owner's records
+        return 404 if logical_id.startswith("V3") or "{upload_id}" in sample_event(logical_id)["resource"] else 403
     return None
 
 

@@ -34,7 +34,8 @@ BODY_ROUTES = [("V3CreateItemFunction", "POST", "/v3/items"), ("V3UpdateItemFunc
                ("V3ShareItemFunction", "POST", "/v3/items/{slug}/share"),
                ("V1CreateArtifactFunction", "POST", "/api/v1/artifacts"),
                ("V1UpdateArtifactFunction", "PUT", "/api/v1/artifacts/{slug}"),
-               ("V1AddCommentFunction", "POST", "/api/v1/artifacts/{slug}/comments")]
+               ("V1AddCommentFunction", "POST", "/api/v1/artifacts/{slug}/comments"),
+               ("V1StartUploadFunction", "POST", "/api/v1/uploads")]
 
 
 def _run(test, examples: int = EXAMPLES) -> None:

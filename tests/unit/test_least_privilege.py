@@ -44,6 +44,8 @@ OTHER_PATHS = {
                            "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*":
                                "which owner limit rejected it"},
     "SweepFunction": {_REJECT_VERSION: "a late upload over its limits", _THUMBNAIL: "a late image",
+                      "Inline1.LookAtAndAbortIdleMultipartUploads s3:AbortMultipartUpload bucket/items/*":
+                          "an idle multipart upload (test_multipart.py)",
                       "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*":
                           "which owner limit refused a late upload"},
     **{finish: {_REJECT: "an oversized upload", _THUMBNAIL: "an image", _REJECT_VERSION: "a refused upload"}
@@ -75,6 +77,14 @@ OTHER_PATHS = {
         "Inline1.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*":
             "a visitor's comment: the owner's digest",
         "Inline1.AddCommentsAndCountThem dynamodb:Query table ITEM#*": "a visitor's comment: the owner's digest"},
+    "V1StartUploadFunction": {
+        "Inline1.CreatePendingItemsAndVersions dynamodb:GetItem table ITEM#*": "a new version (test_multipart.py)",
+        "Inline1.CreatePendingItemsAndVersions dynamodb:UpdateItem table ITEM#*": "a new version",
+        "Inline1.UndoFailedStarts s3:AbortMultipartUpload bucket/items/*": "records that could not be written"},
+    "V1CompleteUploadFunction": {
+        _REJECT: "an object bigger than declared (test_multipart.py)", _THUMBNAIL: "an image",
+        _REJECT_VERSION: "an object bigger than declared",
+        "Inline2.CompletePartsUnderItems s3:ListMultipartUploadParts bucket/items/*": "a complete without ETags"},
     "ThumbnailFunction": {"Inline0.ReadSettledImages s3:GetObject bucket/items/*":
                           "a version settled before the bucket kept versions"},
 }

@@ -160,6 +160,7 @@ class Version:
     # validated when requested, applied in the same write that makes the version current, so a version
     # that never lands (or is refused) changes nothing, and a password goes only when the new bytes come.
     item_changes: dict[str, Any] | None = None
+    multipart_upload_id: str | None = None  # S3's id while the bytes come in parts (services/multipart.py)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,23 @@ class Comment:
     body: str
     created_at: str
     by_owner: bool = False
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    """A file (or new version) sent to S3 in parts; upload_id is ours, s3_upload_id S3's."""
+
+    upload_id: str
+    owner_id: str
+    slug: str
+    number: int  # the version the parts make
+    s3_upload_id: str
+    object_key: str
+    file_size: int  # declared at the start: the completed object may not be larger
+    part_size: int
+    part_count: int
+    created_at: str
+    deadline: str  # when the sweep looks at it (and aborts it, unless parts are still coming)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@
   or failed every retry) it is settled through the same idempotent settle as finalize. Otherwise it
   is removed: a first upload with its item, a later version on its own. Nothing was counted for it
   (counters move only at settle); bytes that arrive even later are deleted by finalize.
+  A multipart upload (services/multipart.py) is abandoned only when idle: while S3's newest part
+  is recent, it is looked at again later; once idle, its S3 upload is aborted with it.
 - Deleted, expired and failed items past the retention period are purged: every version's object
   and thumbnail, the records, and what the item still counted against its owner (storage always;
   item and artifact counts only if it was still counted, i.e. ready and not deleted: a soft delete
@@ -29,8 +31,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from cloudshare.models import Item, Version
 from cloudshare.observability import logger, metrics
-from cloudshare.services import clock, lifecycle, uploads
-from cloudshare.store import sweeps
+from cloudshare.services import clock, lifecycle, multipart, uploads
+from cloudshare.store import items, sweeps
 from cloudshare.store.writes import StateChanged
 
 ABANDONED_REASON = "The upload window closed before the file arrived"
@@ -129,6 +131,9 @@ def _sweep_item(item: Item, seen: sweeps.DueKey, report: SweepReport) -> None:
         _log(item.slug, "rescheduled", due_at=due)
     elif item.state == "pending" and item.deleted_at is None and _settled_late(item.slug, 1, report, item=item):
         return
+    elif item.state == "pending" and item.deleted_at is None and _receiving_parts(
+            items.get_version(item.slug, 1), seen, report):
+        return
     elif item.deleted_at is not None or item.state != "ready" or item.expired_at is not None:
         _purge(item, seen, report)
     elif lifecycle.is_expired(item, now):
@@ -181,6 +186,8 @@ def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -
     elif version.state == "pending" and not _after(deadline, now) and _settled_late(
             version.slug, version.number, report, version=version):
         return
+    elif version.state == "pending" and not _after(deadline, now) and _receiving_parts(version, seen, report):
+        return
     elif version.state == "pending" and not _after(deadline, now):
         sweeps.abandon_version(version, seen, ABANDONED_REASON, now)
         if version.number > 1:  # a first upload is counted with its item
@@ -202,6 +209,21 @@ def _settled_late(slug: str, number: int, report: SweepReport, *, item: Item | N
         return False
     report.uploads_settled += 1
     _log(slug, "late upload settled", version=number)
+    return True
+
+
+def _receiving_parts(version: Version | None, seen: sweeps.DueKey, report: SweepReport) -> bool:
+    """A multipart upload past its deadline whose parts are still arriving is looked at again later
+    (True); an idle one has its S3 upload aborted here, and the caller abandons its records."""
+    if version is None or version.multipart_upload_id is None:
+        return False
+    again = multipart.idle_until(version, report.now)
+    if again is None:
+        multipart.abort_abandoned(version)
+        return False
+    sweeps.reschedule(seen, again)
+    report.rescheduled += 1
+    _log(version.slug, "multipart upload still receiving parts", version=version.number, due_at=again)
     return True
 
 

@@ -108,6 +108,17 @@ def request_upload(
     *, version_name: str | None = None, item_fields: dict | None = None,
 ) -> UploadTicket:
     """A new file item (pending) and a presigned POST for its first version."""
+    item, version = new_pending_item(user, name, declared_size, source, version_name=version_name,
+                                     item_fields=item_fields)
+    items.create_upload(item, version, lifecycle.upload_deadline(item.created_at, version.max_size))
+    return _ticket(item, version, redirect_for, item.name)
+
+
+def new_pending_item(
+    user: User, name: str, declared_size: int | None, source: str | None,
+    *, version_name: str | None = None, item_fields: dict | None = None,
+) -> tuple[Item, Version]:
+    """A new file item and its first version as they are to be written, once the plan allows them."""
     name = inputs.item_name(name)
     limit = check_upload_allowed(user, declared_size, new_item=True)
     second, micros = clock.creation_stamp()
@@ -119,9 +130,7 @@ def request_upload(
         link_secret=new_link_secret(),
         **(item_fields or {}),
     )
-    version = _new_version(user, slug, 1, limit, now, version_name)
-    items.create_upload(item, version, lifecycle.upload_deadline(now, limit))
-    return _ticket(item, version, redirect_for, name)
+    return item, _new_version(user, slug, 1, limit, now, version_name)
 
 
 def request_new_version(
@@ -130,21 +139,31 @@ def request_new_version(
 ) -> UploadTicket:
     """A presigned POST for the next version of an item the caller owns; item_changes (see Version)
     take effect when it lands. file_name (else the item's name) decides the type the upload may have."""
+    version = new_pending_version(user, item, declared_size, version_name, item_changes)
+    add_version(item, version)
+    return _ticket(item, version, redirect_for, file_name or item.name)
+
+
+def new_pending_version(user: User, item: Item, declared_size: int | None, version_name: str | None,
+                        item_changes: dict | None = None) -> Version:
+    """The next version of an item the caller owns, as it is to be written, once the plan allows it."""
     if item.kind != "file":
         raise InvalidInput("Bookmarks have no file versions", field="file")
     if item.state != "ready":
         raise InvalidInput(f"This artifact's first upload is {item.state}; a new version needs it to be ready",
                            field="file")
     limit = check_upload_allowed(user, declared_size, new_item=False)
-    now = clock.iso()
-    version = dataclasses.replace(_new_version(user, item.slug, item.last_version + 1, limit, now, version_name),
-                                  item_changes=item_changes or None)
+    return dataclasses.replace(_new_version(user, item.slug, item.last_version + 1, limit, clock.iso(), version_name),
+                               item_changes=item_changes or None)
+
+
+def add_version(item: Item, version: Version, also: tuple[dict, ...] = ()) -> None:
+    """Writes a new pending version (and the other records in `also`, in the same transaction)."""
     try:
-        items.add_version(item, version, lifecycle.upload_deadline(now, limit))
+        items.add_version(item, version, lifecycle.upload_deadline(version.created_at, version.max_size), also)
     except writes.StateChanged:
         raise InvalidInput("The artifact changed while the version was being added; try again",
                            field="file") from None
-    return _ticket(item, version, redirect_for, file_name or item.name)
 
 
 def _ticket(item: Item, version: Version, redirect_for: RedirectFor | None, file_name: str) -> UploadTicket:

@@ -105,15 +105,17 @@ def _put_new(record: dict[str, Any]) -> dict[str, Any]:
             "ConditionExpression": "attribute_not_exists(PK)"}
 
 
-def create_upload(item: Item, version: Version, pending_until: str) -> None:
-    """A new file item and its first, pending version, together (nothing is counted yet)."""
+def create_upload(item: Item, version: Version, pending_until: str, also: tuple[dict, ...] = ()) -> None:
+    """A new file item and its first, pending version, together (nothing is counted yet), with the
+    other writes in `also` (a multipart upload's record)."""
     # Only the item is due: abandoning a first upload removes the item and its version together.
     transact([{"Put": _put_new(item_record(item, pending_until))},
-              {"Put": _put_new(version_record(version, None))}])
+              {"Put": _put_new(version_record(version, None))}, *also])
 
 
-def add_version(item: Item, version: Version, pending_until: str) -> None:
-    """Hands out the next version number of an existing item: concurrent requests get distinct ones."""
+def add_version(item: Item, version: Version, pending_until: str, also: tuple[dict, ...] = ()) -> None:
+    """Hands out the next version number of an existing item: concurrent requests get distinct ones
+    (with the other writes in `also`, as create_upload)."""
     claim = update_request(
         key(item.slug), sets={"last_version": version.number},
         # only a ready item takes new versions: a pending one is still waiting for its first
@@ -122,7 +124,7 @@ def add_version(item: Item, version: Version, pending_until: str) -> None:
         names={"#state": "state"},
         values={":previous": version.number - 1, ":owner": item.owner_id, ":ready": "ready"},
     )
-    transact([{"Update": claim}, {"Put": _put_new(version_record(version, pending_until))}])
+    transact([{"Update": claim}, {"Put": _put_new(version_record(version, pending_until))}, *also])
 
 
 def create_bookmark(item: Item, due_at: str | None) -> None:
