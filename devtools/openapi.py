@@ -152,7 +152,7 @@ _HAND_PARSED = {
         _query("version", {"type": "integer", "minimum": 0}, "Only the comments written on this version")]},
     "V1AddComment": {"requestBody": _form({"text": {**_TEXT, "maxLength": 2000}, "version_number": _WHOLE},
                                           ["text"])},
-    "PublicComments": {"parameters": [
+    "PublicListComments": {"parameters": [
         _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
         _query("before", _TEXT, "A comment id (next_before): older comments")]},
     "PublicPostComment": {"requestBody": _form({

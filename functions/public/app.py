@@ -7,12 +7,17 @@ POST /{code}/unlock — a password-protected item's form (or JSON {"password"}):
 GET /{code}/content/{name} — the file inline: a redirect to a presigned GET (bytes never pass here).
 GET /{code}/download/{name} — the file as an attachment, the same way.
 GET /{code}/thumbnail — an image's thumbnail (a redirect to a presigned GET), a placeholder otherwise.
+GET /{code}/comments — the comments (JSON, or a page with the form); none while the owner has them off.
+POST /{code}/comments — a visitor's comment (form: 303 back to the page; JSON: 201), limited per source and
+    per item; the owner's API key makes it the owner's reply. The owner is e-mailed (one digest an hour).
+GET /oembed?url=<share url> — a link preview's oEmbed document; anything not openable without a password is 404.
 
 Views and downloads are counted unless the owner (an API key on the request) is looking."""
 
 from cloudshare.dialects import pages
-from cloudshare.dialects.http import entrypoint
-from cloudshare.services import sharing
+from cloudshare.dialects.http import base_url, entrypoint
+from cloudshare.errors import CloudshareError
+from cloudshare.services import comments, sharing
 
 app = pages.share_resolver()
 
@@ -44,6 +49,27 @@ def download(code: str, name: str = ""):
 @app.get("/<code>/thumbnail", responses=pages.THUMBNAIL_ANSWERS)
 def thumbnail(code: str):
     return pages.thumbnail(sharing.thumbnail(pages.visit(app, code)))
+
+
+@app.get("/<code>/comments", responses=pages.COMMENTS_ANSWERS)
+def list_comments(code: str):
+    before, limit = pages.comment_query(app)
+    return pages.comment_thread(app, comments.visible(pages.visit(app, code), before, limit))
+
+
+@app.post("/<code>/comments", responses=pages.COMMENT_POSTED_ANSWERS)
+def post_comment(code: str):
+    posted = comments.post(pages.visit(app, code), pages.comment_sent(app), base_url(app))
+    return pages.comment_posted(app, code, posted)
+
+
+# A static route: Powertools matches it before /<code>.
+@app.get("/oembed", responses=pages.OEMBED_ANSWERS)
+def oembed():
+    try:
+        return pages.oembed(app, sharing.view(pages.oembed_visit(app)))
+    except CloudshareError as error:  # oEmbed's own refusals, never the share pages'
+        return pages.oembed_refusal(app, error)
 
 
 lambda_handler = entrypoint(app)

@@ -11,7 +11,8 @@ import pytest
 from cloudshare.services import accounts, clock, comments, sweeps
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import items
-from devtools import consistency, iam
+from cloudshare_admin import consistency
+from devtools import iam
 from tests.unit import v1client
 from tests.unit.apigw import body
 from tests.unit.helpers import BUCKET, TABLE
@@ -38,7 +39,7 @@ def now(monkeypatch):
 
 
 def thread(runner, item, **kwargs) -> dict:
-    response = runner.call("PublicCommentsFunction", request(f"/{code(item)}/comments", accept="application/json",
+    response = runner.call("PublicFunction", request(f"/{code(item)}/comments", accept="application/json",
                                                              **kwargs))
     assert response["statusCode"] == 200, response
     return body(response)
@@ -51,7 +52,7 @@ def post(runner, item, text="Lovely photo", *, name="Ann", token=None, website="
         payload, content_type, accept = json.dumps(fields), "application/json", "application/json"
     else:
         payload, content_type, accept = urlencode(fields), "application/x-www-form-urlencoded", "text/html"
-    return runner.call("PublicPostCommentFunction", request(
+    return runner.call("PublicFunction", request(
         f"/{code(item)}/comments", method="POST", body=payload, accept=accept, client_ip=client_ip,
         headers={"Content-Type": content_type, **(headers or {})}))
 
@@ -213,7 +214,7 @@ def test_given_20_parallel_posts_and_deletes_then_total_comments_is_exact(runner
 
 def test_given_a_password_then_comments_need_the_grant(runner, user, now):
     item = shared_file(user["user"], "secret.txt", b"hello", "text/plain", password_hash=hash_password(PASSWORD))
-    locked = runner.call("PublicCommentsFunction", request(f"/{code(item)}/comments", accept="application/json"))
+    locked = runner.call("PublicFunction", request(f"/{code(item)}/comments", accept="application/json"))
     assert locked["statusCode"] == 403 and body(locked)["errors"]["name"] == "password"
     assert post(runner, item, token="1.x")["statusCode"] == 403
     cookie = cookie_of(unlock(runner, item, PASSWORD))
@@ -244,10 +245,10 @@ def test_given_unpublished_or_expired_items_then_no_comments_are_shown_or_taken(
     token = form_token(runner, item, now)
     assert post(runner, item, "before", token=token)["statusCode"] == 201
     change(item, is_published=False)
-    assert runner.call("PublicCommentsFunction", request(f"/{code(item)}/comments"))["statusCode"] == 404
+    assert runner.call("PublicFunction", request(f"/{code(item)}/comments"))["statusCode"] == 404
     assert post(runner, item, token=token)["statusCode"] == 404
     change(item, is_published=True, expiration_time=clock.iso(START - 60))
-    assert runner.call("PublicCommentsFunction", request(f"/{code(item)}/comments"))["statusCode"] == 410
+    assert runner.call("PublicFunction", request(f"/{code(item)}/comments"))["statusCode"] == 410
     assert post(runner, item, token=token)["statusCode"] == 410
 
 
@@ -305,7 +306,7 @@ def test_given_the_artifact_deleted_restored_then_purged_then_its_comments_follo
     assert v1client.call(runner, "V1DeleteArtifactFunction", user["api_key"], "DELETE", path,
                          slug=item.slug)["statusCode"] == 200
     change(items.get(item.slug))
-    assert runner.call("PublicCommentsFunction", request(f"/{code(item)}/comments"))["statusCode"] == 410
+    assert runner.call("PublicFunction", request(f"/{code(item)}/comments"))["statusCode"] == 410
     hidden = v1client.call(runner, "V1ListCommentsFunction", user["api_key"], "GET", f"{path}/comments",
                            slug=item.slug)
     assert hidden["statusCode"] == 404

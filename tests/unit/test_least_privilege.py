@@ -37,7 +37,11 @@ OTHER_PATHS = {
         "Inline0.CountFailedPasswordAttempts dynamodb:BatchGetItem table THROTTLE#*": "a wrong password",
         "Inline0.CountFailedPasswordAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password",
         "CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":
-            "an item with expires_after_views (test_public_views_race.py)"},
+            "an item with expires_after_views (test_public_views_race.py)",
+        "Inline0.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*":
+            "a visitor's comment: the owner's digest (test_comments.py)",
+        "Inline0.AddAndReadComments dynamodb:PutItem table ITEM#*": "a visitor's comment",
+        "Inline0.AddAndReadComments dynamodb:Query table ITEM#*": "an item's comments"},
     "S3FinalizeFunction": {_REJECT: "an orphan or oversized object", _THUMBNAIL: "an image",
                            _REJECT_VERSION: "a replayed presigned POST (test_upload_events.py)",
                            _READ_BACK: "the item after a race or a rejection",
@@ -72,11 +76,6 @@ OTHER_PATHS = {
     "LoginFunction": {"Inline0.CountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password"},
     "DashboardRestoreItemFunction": {"Inline2.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
                                      "a ready item's counts"},
-    "PublicPostCommentFunction": {
-        "Inline1.CountCommentPosts dynamodb:UpdateItem table THROTTLE#*": "a visitor's comment (test_comments.py)",
-        "Inline1.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*":
-            "a visitor's comment: the owner's digest",
-        "Inline1.AddCommentsAndCountThem dynamodb:Query table ITEM#*": "a visitor's comment: the owner's digest"},
     "V1StartUploadFunction": {
         "Inline1.CreatePendingItemsAndVersions dynamodb:GetItem table ITEM#*": "a new version (test_multipart.py)",
         "Inline1.CreatePendingItemsAndVersions dynamodb:UpdateItem table ITEM#*": "a new version",

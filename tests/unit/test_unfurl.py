@@ -44,7 +44,7 @@ def unfurl(runner, item, agent: str = SLACKBOT) -> dict:
 
 
 def oembed(runner, url: str, agent: str = SLACKBOT, **query) -> dict:
-    return runner.call("PublicOembedFunction", request("/oembed", accept="application/json",
+    return runner.call("PublicFunction", request("/oembed", accept="application/json",
                                                        headers={"User-Agent": agent}, query={"url": url, **query}))
 
 
