@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
+from cloudshare.config import settings
 from cloudshare.services import accounts, clock, comments, sweeps
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import items
@@ -360,3 +361,12 @@ def test_given_comments_then_the_owner_gets_at_most_one_digest_an_hour_and_can_s
     reply = v1client.call(runner, "V1AddCommentFunction", user["api_key"], "POST",
                           f"{v1client.ARTIFACTS}/{item.slug}/comments", json_body={"text": "mine"}, slug=item.slug)
     assert reply["statusCode"] == 201 and len(sent_mail()) == 2  # the owner's own reply is no news to them
+
+
+def test_given_ses_refusing_the_e_mail_then_the_comment_is_still_posted_once(runner, user, now, monkeypatch):
+    monkeypatch.setenv("SHARE_SENDER", "unverified@cloudshare.test")  # SES refuses a sender it has not verified
+    settings.cache_clear()
+    item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
+    response = post(runner, item, "still here", token=form_token(runner, item, now))
+    assert response["statusCode"] == 201 and sent_mail() == []
+    assert [c["text"] for c in thread(runner, item)["comments"]] == ["still here"] and total(runner, user, item) == 1
