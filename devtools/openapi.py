@@ -133,6 +133,8 @@ _HAND_PARSED = {
     "DashboardEndSessions": {"requestBody": _page_form({"csrf": _TEXT})},
     "DashboardCreateKey": {"requestBody": _page_form({"csrf": _TEXT, "label": _TEXT})},
     "DashboardRevokeKey": {"requestBody": _page_form({"csrf": _TEXT})},
+    "DashboardUpload": {"requestBody": _page_form({"csrf": _TEXT, "name": _TEXT, "file_size": {
+        "type": "integer", "minimum": 0}})},
 }
 
 
