@@ -159,6 +159,8 @@ _HAND_PARSED = {
         "name": {**_TEXT, "maxLength": 80}, "text": {**_TEXT, "maxLength": 2000},
         "form_token": {**_TEXT, "description": "From the page's form (or GET /{code}/comments), a few seconds old"},
         "website": {**_TEXT, "description": "Leave empty (people never see it)"}}, ["name", "text", "form_token"])},
+    "DashboardUpload": {"requestBody": _page_form({"csrf": _TEXT, "name": _TEXT, "file_size": {
+        "type": "integer", "minimum": 0}})},
 }
 
 
