@@ -89,9 +89,9 @@ def upload(client: ApiClient, source: UploadSource, options: UploadOptions, prog
     if source.size == 0:
         raise CliError(f"{source.name} is empty; there is nothing to upload")
     if source.size > options.multipart_threshold and not options.password:
-        slug = multipart_upload(client, source.path, source.name, content_type(source.name), options.version_name,
-                                options.part_jobs, progress)
-        return _settled(client, slug, client.finish_upload(slug))
+        parted = multipart_upload(client, source.path, source.name, content_type(source.name), options.version_name,
+                                  options.part_jobs, progress)
+        return _settled(client, parted, client.finish_upload(parted))
     if options.artifact:
         # v1's answer names no size limit: the account's, checked before an artifact is even created
         limit = client.account().get("max_upload_size")

@@ -1,19 +1,16 @@
 """POST /api/v1/uploads/{upload_id}/complete — S3 joins the parts; the upload is settled like any other."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from cloudshare.dialects import multipart, v1
-from cloudshare.dialects.http import caller, entrypoint
+from cloudshare.dialects.http import JsonBody, body, caller, entrypoint
 from cloudshare.services import multipart as uploads
 
-app = v1.resolver(validate=True)
+app = v1.resolver(body=JsonBody(multipart.Completion, required=False))
 
 
 @app.post("/api/v1/uploads/<upload_id>/complete",
           responses={200: multipart.answer("Completed and settled", multipart.UploadCompleted)})
-def complete_upload(upload_id: str, request: Annotated[multipart.Completion | None, Body()] = None) -> dict:
+def complete_upload(upload_id: str) -> dict:
+    request: multipart.Completion | None = body(app)
     etags = request.etags() if request else []
     return multipart.completed(uploads.complete(caller(app).user, upload_id, etags))
 

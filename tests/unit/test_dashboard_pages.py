@@ -11,8 +11,8 @@ from cloudshare.services import accounts, clock, management, uploads
 from cloudshare.services.management import ItemChanges
 from cloudshare.store import items
 from tests.unit.apigw import bearer, event
-from tests.unit.helpers import BUCKET
 from tests.unit.dashboard_client import Browser, location
+from tests.unit.helpers import BUCKET
 from tests.unit.test_management import ready_file
 
 

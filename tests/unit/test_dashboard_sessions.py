@@ -11,8 +11,8 @@ import pytest
 from cloudshare.services import clock, sessions, throttle
 from cloudshare.store import items
 from tests.unit.apigw import challenges, digest_header, event
-from tests.unit.helpers import TABLE
 from tests.unit.dashboard_client import Browser, cookie_header, location
+from tests.unit.helpers import TABLE
 from tests.unit.test_management import ready_file
 
 

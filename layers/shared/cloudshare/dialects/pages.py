@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -19,8 +18,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import ClientError
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from botocore.exceptions import ClientError
 
 from cloudshare import content_types
 from cloudshare.dialects import forms, v3

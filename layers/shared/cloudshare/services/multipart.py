@@ -18,7 +18,7 @@ from cloudshare import content_types
 from cloudshare.errors import InvalidInput, NotFound
 from cloudshare.models import Item, MultipartUpload, User, Version
 from cloudshare.services import lifecycle, management, uploads
-from cloudshare.store import items
+from cloudshare.store import items, writes
 from cloudshare.store import multipart as parts_store
 
 MIB = 1024 * 1024
@@ -147,7 +147,7 @@ def abort(user: User, upload_id: str) -> None:
     if version is not None and version.state == "pending":
         try:
             items.discard_pending(version)
-        except items.StateChanged:
+        except writes.StateChanged:
             raise InvalidInput("This upload completed meanwhile; delete its artifact instead",
                                field="upload_id") from None
     parts_store.forget(user.user_id, upload_id)
@@ -156,6 +156,8 @@ def abort(user: User, upload_id: str) -> None:
 def idle_until(version: Version, now: str) -> str | None:
     """For a multipart upload past its deadline: when to look again if parts are still arriving (the
     newest part S3 holds is less than IDLE_SECONDS old), else None."""
+    if version.multipart_upload_id is None:
+        return None
     try:
         found = parts_store.parts(version.object_key, version.multipart_upload_id)
     except parts_store.UploadGone:
@@ -168,7 +170,8 @@ def idle_until(version: Version, now: str) -> str | None:
 
 def abort_abandoned(version: Version) -> None:
     """S3's upload of a version the sweep abandons goes with it (its parts cost storage until then)."""
-    parts_store.abort(version.object_key, version.multipart_upload_id)
+    if version.multipart_upload_id is not None:
+        parts_store.abort(version.object_key, version.multipart_upload_id)
 
 
 def _every_part(upload: MultipartUpload) -> list[tuple[int, str]]:

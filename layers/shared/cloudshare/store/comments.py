@@ -15,14 +15,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from cloudshare.config import settings
 from cloudshare.models import Comment
 from cloudshare.store.aws import client
-from cloudshare.store.items import StateChanged, key
+from cloudshare.store.items import key
 from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+from cloudshare.store.writes import StateChanged
 
 PREFIX = "COMMENT#"
 
@@ -50,15 +52,15 @@ class CommentsClosed(Exception):
     """The item is gone, deleted or not the owner's, or (for visitors) no longer takes comments."""
 
 
-def comment_key(slug: str, comment_id: str) -> dict:
+def comment_key(slug: str, comment_id: str) -> dict[str, Any]:
     return to_item({"PK": f"ITEM#{slug}", "SK": PREFIX + comment_id})
 
 
-def _rate_key(limit: RateLimit) -> dict:
+def _rate_key(limit: RateLimit) -> dict[str, Any]:
     return to_item({"PK": f"THROTTLE#{limit.subject}#comments#{limit.window}", "SK": "THROTTLE"})
 
 
-def comment_from(record: dict) -> Comment:
+def comment_from(record: dict[str, Any]) -> Comment:
     return Comment(**{name: value for name, value in record.items() if name in _FIELDS})
 
 
@@ -68,7 +70,7 @@ def add(comment: Comment, *, owner_id: str | None, limits: tuple[RateLimit, ...]
     have room."""
     table = settings().table_name
     condition = "attribute_exists(PK) AND attribute_not_exists(deleted_at)"
-    values: dict = {":one": 1}
+    values: dict[str, Any] = {":one": 1}
     if owner_id is None:
         condition += " AND allow_comments = :yes"
         values[":yes"] = True
@@ -134,11 +136,11 @@ def page(slug: str, limit: int, *, before: str | None = None, versions: tuple[in
     """Up to `limit` comments, newest first, older than the comment id `before`; only those written on
     one of `versions` when given (a filter: the Query reads past the others). Also: whether more exist."""
     condition = "PK = :pk AND begins_with(SK, :prefix)"
-    values: dict = {":pk": f"ITEM#{slug}", ":prefix": PREFIX}
+    values: dict[str, Any] = {":pk": f"ITEM#{slug}", ":prefix": PREFIX}
     if before:
         condition = "PK = :pk AND SK BETWEEN :prefix AND :before"
         values[":before"] = PREFIX + before
-    request: dict = {"TableName": settings().table_name, "KeyConditionExpression": condition,
+    request: dict[str, Any] = {"TableName": settings().table_name, "KeyConditionExpression": condition,
                      "ScanIndexForward": False, "ConsistentRead": True, "Limit": limit + 1}
     if versions is not None:
         request["FilterExpression"] = "#version IN (" + ", ".join(f":v{i}" for i in range(len(versions))) + ")"
@@ -185,6 +187,6 @@ def delete_all(slug: str) -> None:
     ):
         deletes = [{"DeleteRequest": {"Key": raw}} for raw in result["Items"]]
         for start in range(0, len(deletes), 25):
-            request = {table: deletes[start:start + 25]}
+            request: dict[str, Any] | None = {table: deletes[start:start + 25]}
             while request:
                 request = client("dynamodb").batch_write_item(RequestItems=request).get("UnprocessedItems") or None

@@ -105,7 +105,7 @@ def _put_new(record: dict[str, Any]) -> dict[str, Any]:
             "ConditionExpression": "attribute_not_exists(PK)"}
 
 
-def create_upload(item: Item, version: Version, pending_until: str, also: tuple[dict, ...] = ()) -> None:
+def create_upload(item: Item, version: Version, pending_until: str, also: tuple[dict[str, Any], ...] = ()) -> None:
     """A new file item and its first, pending version, together (nothing is counted yet), with the
     other writes in `also` (a multipart upload's record)."""
     # Only the item is due: abandoning a first upload removes the item and its version together.
@@ -113,7 +113,7 @@ def create_upload(item: Item, version: Version, pending_until: str, also: tuple[
               {"Put": _put_new(version_record(version, None))}, *also])
 
 
-def add_version(item: Item, version: Version, pending_until: str, also: tuple[dict, ...] = ()) -> None:
+def add_version(item: Item, version: Version, pending_until: str, also: tuple[dict[str, Any], ...] = ()) -> None:
     """Hands out the next version number of an existing item: concurrent requests get distinct ones
     (with the other writes in `also`, as create_upload)."""
     claim = update_request(

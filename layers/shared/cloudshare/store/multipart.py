@@ -8,6 +8,7 @@ upload is simply not there. The table's TTL (expires_at) removes a record after 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -41,11 +42,11 @@ class StoredPart:
     last_modified: str  # ISO 8601, UTC
 
 
-def record_key(owner_id: str, upload_id: str) -> dict:
+def record_key(owner_id: str, upload_id: str) -> dict[str, Any]:
     return to_item({"PK": f"UPLOADS#{owner_id}", "SK": f"UPLOAD#{upload_id}"})
 
 
-def upload_record(upload: MultipartUpload, forget_at: int) -> dict:
+def upload_record(upload: MultipartUpload, forget_at: int) -> dict[str, Any]:
     """The record as a Put of the transaction that creates the upload's item or version."""
     record = {"PK": f"UPLOADS#{upload.owner_id}", "SK": f"UPLOAD#{upload.upload_id}", **asdict(upload),
               "expires_at": forget_at}
@@ -69,13 +70,15 @@ def forget(owner_id: str, upload_id: str) -> None:
 def create(key: str, content_type: str) -> str:
     """S3's id of a new multipart upload to key."""
     response = client("s3").create_multipart_upload(Bucket=settings().bucket_name, Key=key, ContentType=content_type)
-    return response["UploadId"]
+    upload_id: str = response["UploadId"]
+    return upload_id
 
 
 def part_url(key: str, s3_upload_id: str, number: int, expires_in: int) -> str:
-    return client("s3").generate_presigned_url(
+    url: str = client("s3").generate_presigned_url(
         "upload_part", Params={"Bucket": settings().bucket_name, "Key": key, "UploadId": s3_upload_id,
                                "PartNumber": number}, ExpiresIn=expires_in)
+    return url
 
 
 def parts(key: str, s3_upload_id: str) -> list[StoredPart]:

@@ -10,6 +10,7 @@ The token itself is never stored: a leaked table cannot be replayed as cookies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -30,7 +31,7 @@ class StoredSession:
     agent: str = ""
 
 
-def _key(token_hash: str) -> dict:
+def _key(token_hash: str) -> dict[str, Any]:
     return to_item({"PK": f"SESSION#{token_hash}", "SK": "SESSION"})
 
 
@@ -76,7 +77,7 @@ def of_user(user_id: str) -> list[StoredSession]:
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def _from(record: dict) -> StoredSession:
+def _from(record: dict[str, Any]) -> StoredSession:
     return StoredSession(token_hash=record["PK"].removeprefix("SESSION#"), user_id=record["user_id"],
                          created_at=record["created_at"], expires_at=record["expires_at"],
                          source=record.get("source", ""), agent=record.get("agent", ""))
