@@ -139,6 +139,18 @@ def _length(number: int, part_size: int, size: int) -> int:
     return max(0, min(part_size, size - (number - 1) * part_size))
 
 
+_THREAD = threading.local()
+
+
+def _storage_session() -> requests.Session:
+    """One connection pool per sending thread, kept across parts (no new TLS handshake per part); it
+    carries no API credentials: the presigned URL is the authorization."""
+    session = getattr(_THREAD, "session", None)
+    if session is None:
+        session = _THREAD.session = requests.Session()
+    return session
+
+
 def _send_part(urls: _PartUrls, path: Path, number: int, part_size: int, size: int) -> str:
     """PUTs one part (read now, so only parts in flight are in memory); returns S3's ETag."""
     with open(path, "rb") as handle:
@@ -147,8 +159,8 @@ def _send_part(urls: _PartUrls, path: Path, number: int, part_size: int, size: i
     fresh = False
     for attempt in range(1, PART_ATTEMPTS + 1):
         try:
-            response = requests.put(urls.get(number, fresh=fresh), data=data, timeout=PART_TIMEOUT,
-                                    headers={"User-Agent": USER_AGENT})
+            response = _storage_session().put(urls.get(number, fresh=fresh), data=data, timeout=PART_TIMEOUT,
+                                              headers={"User-Agent": USER_AGENT})
         except requests.RequestException as error:
             if attempt == PART_ATTEMPTS:
                 raise NetworkError(f"part {number} could not be sent: {error.__class__.__name__}") from None
