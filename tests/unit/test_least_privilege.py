@@ -29,19 +29,17 @@ _READ_BACK = "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem 
 OTHER_PATHS = {
     # Its sample event is a share page view; the other public routes take the rest.
     "PublicFunction": {
-        "Inline0.SignFileAndThumbnailGets s3:GetObject bucket/thumbnails/*": "an image's thumbnail",
-        "Inline0.SignFileAndThumbnailGets s3:GetObject bucket/items/*": "a file's content or download",
-        "Inline0.ReadNonceKey secretsmanager:GetSecretValue cloudshare-test-nonce":
-            "a protected item's ticket or grant",
-        "Inline0.TellMissingThumbnails s3:ListBucket bucket": "no thumbnail made: 404, not 403",
-        "Inline0.CountFailedPasswordAttempts dynamodb:BatchGetItem table THROTTLE#*": "a wrong password",
-        "Inline0.CountFailedPasswordAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password",
+        "Inline2.SignFileAndThumbnailGets s3:GetObject bucket/thumbnails/*": "an image's thumbnail",
+        "Inline2.SignFileAndThumbnailGets s3:GetObject bucket/items/*": "a file's content or download",
+        "Inline2.TellMissingThumbnails s3:ListBucket bucket": "no thumbnail made: 404, not 403",
+        "Inline2.CountFailedPasswordAttempts dynamodb:BatchGetItem table THROTTLE#*": "a wrong password",
+        "Inline2.CountFailedPasswordAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password",
         "CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":
             "an item with expires_after_views (test_public_views_race.py)",
-        "Inline0.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*":
+        "Inline2.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*":
             "a visitor's comment: the owner's digest (test_comments.py)",
-        "Inline0.AddAndReadComments dynamodb:PutItem table ITEM#*": "a visitor's comment",
-        "Inline0.AddAndReadComments dynamodb:Query table ITEM#*": "an item's comments"},
+        "Inline2.AddAndReadComments dynamodb:PutItem table ITEM#*": "a visitor's comment",
+        "Inline2.AddAndReadComments dynamodb:Query table ITEM#*": "an item's comments"},
     "S3FinalizeFunction": {_REJECT: "an orphan or oversized object", _THUMBNAIL: "an image",
                            _REJECT_VERSION: "a replayed presigned POST (test_upload_events.py)",
                            _READ_BACK: "the item after a race or a rejection",
@@ -112,9 +110,18 @@ def label(use: iam.Use) -> str:
 
 def _signed_in(event: dict, authorization: str) -> dict:
     signed = copy.deepcopy(event)
+    if event.get("version") == "2.0":  # a function URL's event: lower-case headers, no multiValueHeaders
+        signed["headers"]["authorization"] = authorization
+        return signed
     signed["headers"]["Authorization"] = authorization
     signed.setdefault("multiValueHeaders", {})["Authorization"] = [authorization]
     return signed
+
+
+def _method_and_path(event: dict) -> tuple[str, str]:
+    if event.get("version") == "2.0":
+        return event["requestContext"]["http"]["method"], event["rawPath"]
+    return event["httpMethod"], event["path"]
 
 
 def paths(logical_id: str) -> list[dict]:
@@ -124,10 +131,10 @@ def paths(logical_id: str) -> list[dict]:
     others = [{**event, "body": OTHER_BODIES[logical_id]}] if logical_id in OTHER_BODIES else []
     if "AuthenticatePolicy" not in str(functions()[logical_id]["Properties"].get("Policies", [])):
         return [event, *others]
-    by_key = event if "Authorization" in event["headers"] else _signed_in(event, OWNER_KEY)
-    presented = by_key["headers"]["Authorization"]
-    email = next(login for prefix, login in SAMPLE_LOGINS.items() if prefix in presented)
-    answer = digest_header(auth.challenge_headers()[0], email, SAMPLE_PASSWORD, event["httpMethod"], event["path"])
+    presented = {name.lower(): value for name, value in event["headers"].items()}.get("authorization")
+    by_key = event if presented else _signed_in(event, OWNER_KEY)
+    email = next(login for prefix, login in SAMPLE_LOGINS.items() if prefix in (presented or OWNER_KEY))
+    answer = digest_header(auth.challenge_headers()[0], email, SAMPLE_PASSWORD, *_method_and_path(event))
     return [event, *others, by_key, _signed_in(event, answer)]
 
 
@@ -189,7 +196,10 @@ def test_the_api_has_no_global_throttle_but_limits_per_client_and_declares_binar
              resources["ApiFirewall"]["Properties"]["Rules"]}
     assert all(rule["AggregateKeyType"] == "IP" for rule in rules.values())
     everything = rules["RequestsPerIp"]["Limit"]
-    assert rules["PasswordGuessesPerIp"]["Limit"] < everything  # password guessing
+    # Password guesses go to the public function URL, which no WAF can front: its per-item and per-client
+    # counters in the table limit them (services/throttle.py), and no rule is left for a route the API lacks.
+    assert "PasswordGuessesPerIp" not in rules and "/{code}/unlock" not in str(resources["Api"])
+    assert "CountFailedPasswordAttempts" in str(resources["PublicFunction"]["Properties"]["Policies"])
     assert rules["EmailSharesPerIp"]["Limit"] < everything  # outgoing mail
     assert resources["ApiFirewallAssociation"]["Properties"]["WebACLArn"] == {"Fn::GetAtt": ["ApiFirewall", "Arn"]}
     assert "multipart~1form-data" in api["BinaryMediaTypes"]

@@ -50,7 +50,7 @@ def exercise_every_kind_of_secret(runner, user) -> dict[str, str]:
     grant = body(unlocked)["grant"]
     download = runner.call("PublicFunction", public.request(
         f"/{code}/download/{quote(item.name)}", headers={"Cookie": f"{body(unlocked)['cookie']}={grant}"}))
-    location = download["multiValueHeaders"]["Location"][0]
+    location = public.header(download, "Location")
     # The dashboard: a wrong then the right password through the form, the session cookie, its CSRF
     # token, a new API key shown once.
     browser = Browser(runner)
