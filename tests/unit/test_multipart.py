@@ -15,7 +15,7 @@ from cloudshare.services import accounts, clock, lifecycle, multipart, sweeps, u
 from cloudshare.store import items, users
 from devtools import iam
 from tests.unit.apigw import bearer, body, event
-from tests.unit.conftest import BUCKET, TABLE
+from tests.unit.helpers import BUCKET, TABLE
 from tests.unit.v1client import create_inline
 
 UPLOADS = "/api/v1/uploads"
