@@ -5,6 +5,7 @@ A dialect supplies only how an error body looks and which statuses bad data and 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import uuid
@@ -280,6 +281,7 @@ def without_body_for_head(resolve: Callable[[dict, object], dict]) -> Callable[[
     """A HEAD answers with GET's status and headers but no body (HTTP allows none; API Gateway would
     pass one on). The body is "" rather than absent, which SAM's gateway logs as "empty body!"."""
 
+    @functools.wraps(resolve)  # traces name the handler's subsegment after it ("## resolve")
     def resolved(event: dict, context) -> dict:
         response = resolve(event, context)
         if event.get("httpMethod") == "HEAD":
