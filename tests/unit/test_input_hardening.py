@@ -159,7 +159,7 @@ def test_given_an_unforeseen_failure_while_parsing_then_a_4xx_in_the_dialect_log
 
     item = shared_file(user["user"])
     monkeypatch.setattr(forms, "_unique", unforeseen)
-    monkeypatch.setattr(pages, "_cookies", unforeseen)
+    monkeypatch.setattr(pages, "cookies", unforeseen)
     v1_answer = v1.create(runner, user["api_key"], {"version_name": "v1", "file_name": "a.txt"})
     public = page(runner, item, accept="application/json")
     assert v1_error(v1_answer, 400) == "The request could not be read"

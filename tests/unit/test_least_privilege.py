@@ -38,8 +38,7 @@ OTHER_PATHS = {
             "an item with expires_after_views (test_public_views_race.py)",
         "Inline2.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*":
             "a visitor's comment: the owner's digest (test_comments.py)",
-        "Inline2.AddAndReadComments dynamodb:PutItem table ITEM#*": "a visitor's comment",
-        "Inline2.AddAndReadComments dynamodb:Query table ITEM#*": "an item's comments"},
+        "Inline2.AddAndReadComments dynamodb:PutItem table ITEM#*": "a visitor's comment"},
     "S3FinalizeFunction": {_REJECT: "an orphan or oversized object", _THUMBNAIL: "an image",
                            _REJECT_VERSION: "a replayed presigned POST (test_upload_events.py)",
                            _READ_BACK: "the item after a race or a rejection",

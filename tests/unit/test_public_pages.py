@@ -266,8 +266,8 @@ def test_given_the_root_then_a_landing_page_linking_to_upload_and_docs(runner):
 
 
 def test_given_head_on_the_root_then_gets_headers_and_status_without_a_body(runner):
-    got = runner.call("ApiDocsFunction", request("/", accept=BROWSER))
-    head = runner.call("ApiDocsFunction", request("/", method="HEAD", accept=BROWSER))
+    got = runner.call("ApiDocsFunction", event("/", headers={"Accept": BROWSER}))
+    head = runner.call("ApiDocsFunction", event("/", "HEAD", headers={"Accept": BROWSER}))
     assert (head["statusCode"], head["body"], head["isBase64Encoded"]) == (200, "", False)
     assert header(head, "Content-Type") == header(got, "Content-Type")
     assert "script-src 'none'" in header(head, "Content-Security-Policy")
@@ -275,5 +275,5 @@ def test_given_head_on_the_root_then_gets_headers_and_status_without_a_body(runn
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_given_another_method_on_the_root_then_a_404_in_the_public_dialect(runner, method):
-    response = runner.call("ApiDocsFunction", request("/", method=method, accept="application/json", body="x=1"))
+    response = runner.call("ApiDocsFunction", event("/", method, {"Accept": "application/json"}, "x=1"))
     assert response["statusCode"] == 404 and json.loads(response["body"])["errors"]["name"] == "state"

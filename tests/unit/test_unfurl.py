@@ -111,7 +111,7 @@ def test_given_the_og_image_then_an_unfurler_fetches_the_thumbnail_without_a_bro
     item = shared_file(user["user"], "big.png")
     deliver_thumbnail_requests(runner)
     image = urlsplit(meta_tags(unfurl(runner, item)["body"])["og:image"])
-    fetched = runner.call("PublicThumbnailFunction", request(image.path, accept="image/*",
+    fetched = runner.call("PublicFunction", request(image.path, accept="image/*",
                                                              headers={"User-Agent": SLACKBOT}))
     assert fetched["statusCode"] == 302
     location = urlsplit(header(fetched, "Location"))

@@ -16,7 +16,7 @@ from cloudshare.store.aws import client
 from tests.unit import v1client
 from tests.unit.apigw import bearer, event
 from tests.unit.faults import failing
-from tests.unit.public_helpers import code, counted, page, request, shared_file, ticket_of
+from tests.unit.public_helpers import code, counted, header, page, request, shared_file, ticket_of
 
 
 def _shard_records(slug: str) -> list[dict]:
@@ -98,10 +98,11 @@ def test_given_two_folds_at_once_then_no_view_is_counted_twice(runner, user, ser
 
 def test_given_a_view_whose_count_cannot_be_stored_then_it_is_not_served(runner, user):
     item = shared_file(user["user"], "a.png")
-    # The view is a logged 500 (the UnexpectedError alarm) rather than a page served uncounted.
+    # The view is a 503 to retry (the DependencyUnavailable metric) rather than a page served uncounted.
     with failing("dynamodb", "UpdateItem"):
         refused = page(runner, item, accept="application/json")
-    assert refused["statusCode"] == 500 and "a.png" not in refused["body"]
+    assert refused["statusCode"] == 503 and "a.png" not in refused["body"]
+    assert header(refused, "Retry-After")
     assert counted(item.slug).view_counter == 0
 
 
