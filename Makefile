@@ -53,6 +53,7 @@ integration: $(STAMP) $(CHROMEDRIVER)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sam validate --lint
 

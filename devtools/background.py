@@ -37,8 +37,10 @@ class AsyncInvoker:
                 failure = error
         LOG.error("%s failed %d times: %s", self.function_name, 1 + self.retries, failure)
         if self.failure_queue_url:
-            boto3.client("sqs").send_message(QueueUrl=self.failure_queue_url, MessageBody=json.dumps(
-                destination_record(self.function_name, event, failure, 1 + self.retries)))
+            boto3.client("sqs").send_message(
+                QueueUrl=self.failure_queue_url,
+                MessageBody=json.dumps(destination_record(self.function_name, event, failure, 1 + self.retries)),
+            )
 
 
 def destination_record(function_name: str, event: dict, failure: FunctionFailed, attempts: int) -> dict:
@@ -73,8 +75,8 @@ class QueuePoller(threading.Thread):
         while not self.stop.is_set():
             try:
                 messages = self.sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                    AttributeNames=["All"]).get("Messages", [])
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+                ).get("Messages", [])
             except Exception:  # the embedded AWS is stopping, or briefly unreachable
                 if self.stop.wait(1):
                     return
@@ -103,11 +105,24 @@ def sqs_trigger(runner: Runner, function_name: str, queue_arn: str):
     """An SQS event source mapping with BatchSize 1: one record per invocation."""
 
     def deliver(message: dict) -> None:
-        runner.call(function_name, {"Records": [{
-            "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
-            "attributes": message.get("Attributes", {}), "messageAttributes": {},
-            "md5OfBody": message["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
-            "awsRegion": "us-east-1"}]})
+        runner.call(
+            function_name,
+            {
+                "Records": [
+                    {
+                        "messageId": message["MessageId"],
+                        "receiptHandle": message["ReceiptHandle"],
+                        "body": message["Body"],
+                        "attributes": message.get("Attributes", {}),
+                        "messageAttributes": {},
+                        "md5OfBody": message["MD5OfBody"],
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": queue_arn,
+                        "awsRegion": "us-east-1",
+                    }
+                ]
+            },
+        )
 
     return deliver
 

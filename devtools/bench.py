@@ -58,16 +58,30 @@ def layer_site() -> Path:
     target = ROOT / ".local" / "bench-layer"
     stamp = target / ".requirements"
     if not stamp.exists() or stamp.read_text() != requirements.read_text():
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--upgrade", "--target", str(target),
-                        "-r", str(requirements)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--upgrade",
+                "--target",
+                str(target),
+                "-r",
+                str(requirements),
+            ],
+            check=True,
+        )
         stamp.write_text(requirements.read_text())
     return target
 
 
 def _run(code: str, env: dict) -> tuple[float, float]:
     """(wall, CPU) seconds of one fresh process."""
-    result = subprocess.run([sys.executable, "-S", "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True
+    )
     if result.returncode:
         raise RuntimeError(result.stderr)
     wall, cpu = result.stdout.strip().splitlines()[-1].split()
@@ -93,10 +107,12 @@ def cold_start(env: dict) -> tuple[list[str], bool]:
         for logical_id, code in handlers.items():
             runs[logical_id].append(_run(code, env))
     floor_wall, floor_cpu = (min(run[clock] for run in runs["floor"]) for clock in (0, 1))
-    lines = [f"floor (boto3 + DynamoDB and S3 clients), min of {RUNS} runs: {floor_cpu * 1000:.0f} ms CPU, "
-             f"{floor_wall * 1000:.0f} ms wall",
-             f"{'function':28} {'CPU ratio':>9} {'wall ratio':>10}   (min of {RUNS} runs each; the gate is CPU ≤ "
-             f"{MAX_RATIO}x, median ≤ {MAX_MEDIAN_RATIO}x)"]
+    lines = [
+        f"floor (boto3 + DynamoDB and S3 clients), min of {RUNS} runs: {floor_cpu * 1000:.0f} ms CPU, "
+        f"{floor_wall * 1000:.0f} ms wall",
+        f"{'function':28} {'CPU ratio':>9} {'wall ratio':>10}   (min of {RUNS} runs each; the gate is CPU ≤ "
+        f"{MAX_RATIO}x, median ≤ {MAX_MEDIAN_RATIO}x)",
+    ]
     ratios = {}
     for logical_id in handlers:
         cpu = min(run[1] for run in runs[logical_id]) / floor_cpu
@@ -120,15 +136,20 @@ def main() -> int:
     host, port = server.get_host_and_port()
     env = {
         **{name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
         "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}:{layer_site()}",
-        "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
         # What the Lambda runtime sets: the X-Ray SDK then samples locally (no sampling client at
         # import) and Tracer records for real, sending segments over UDP as it would in Lambda.
-        "LAMBDA_TASK_ROOT": tempfile.gettempdir(), "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "LAMBDA_TASK_ROOT": tempfile.gettempdir(),
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-        "POWERTOOLS_SERVICE_NAME": "cloudshare", "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_SERVICE_NAME": "cloudshare",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
     try:

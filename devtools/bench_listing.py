@@ -22,10 +22,18 @@ PAGE_ONE_TARGET = 1.2
 
 def measure() -> tuple[list[str], bool]:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(TABLE_NAME="bench", BUCKET_NAME="bench-files", NONCE_SECRET_ID="bench",
-                      AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-                      POWERTOOLS_SERVICE_NAME="cloudshare", POWERTOOLS_LOG_LEVEL="WARNING")
+    os.environ.update(
+        TABLE_NAME="bench",
+        BUCKET_NAME="bench-files",
+        NONCE_SECRET_ID="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
+        POWERTOOLS_SERVICE_NAME="cloudshare",
+        POWERTOOLS_LOG_LEVEL="WARNING",
+    )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     import boto3
     from moto import mock_aws
@@ -79,19 +87,35 @@ def _bulk_items(owner_id: str) -> None:
     for n in range(OWNER_ITEMS):
         slug = uploads.new_slug()
         created = clock.iso(start + n)
-        item = Item(slug=slug, owner_id=owner_id, name=f"file {n}.png", kind="file", state="ready",
-                    created_at=created, updated_at=clock.iso(start + chance.randrange(OWNER_ITEMS * 2)),
-                    object_key=uploads.object_key(slug), size=1000, content_type="image/png",
-                    link_secret=uploads.new_link_secret(), view_counter=chance.randrange(10_000),
-                    download_counter=chance.randrange(1_000), version=1, last_version=1, stored_bytes=1000)
+        item = Item(
+            slug=slug,
+            owner_id=owner_id,
+            name=f"file {n}.png",
+            kind="file",
+            state="ready",
+            created_at=created,
+            updated_at=clock.iso(start + chance.randrange(OWNER_ITEMS * 2)),
+            object_key=uploads.object_key(slug),
+            size=1000,
+            content_type="image/png",
+            link_secret=uploads.new_link_secret(),
+            view_counter=chance.randrange(10_000),
+            download_counter=chance.randrange(1_000),
+            version=1,
+            last_version=1,
+            stored_bytes=1000,
+        )
         records.append({"PutRequest": {"Item": to_item(item_record(item, None))}})
     for offset in range(0, len(records), 25):
-        batch = {"bench": records[offset:offset + 25]}
+        batch = {"bench": records[offset : offset + 25]}
         while batch:
             batch = dynamodb.batch_write_item(RequestItems=batch).get("UnprocessedItems") or None
-    dynamodb.update_item(TableName="bench", Key=to_item({"PK": f"USER#{owner_id}", "SK": "PROFILE"}),
-                         UpdateExpression="SET item_count = :n, artifact_count = :n",
-                         ExpressionAttributeValues=to_item({":n": OWNER_ITEMS}))
+    dynamodb.update_item(
+        TableName="bench",
+        Key=to_item({"PK": f"USER#{owner_id}", "SK": "PROFILE"}),
+        UpdateExpression="SET item_count = :n, artifact_count = :n",
+        ExpressionAttributeValues=to_item({":n": OWNER_ITEMS}),
+    )
 
 
 def _query_counter(dynamodb) -> dict:
@@ -106,14 +130,17 @@ def _query_counter(dynamodb) -> dict:
 
 
 def _report(rows: list[tuple[str, dict[int, int]]], cursor_costs: dict[int, int]) -> tuple[list[str], bool]:
-    lines = [f"items read per list request: {OWNER_ITEMS} items, page size {PAGE_SIZE} (ratio to page size)",
-             f"{'listing':36}" + "".join(f"{'page ' + str(n):>18}" for n in PAGES)]
+    lines = [
+        f"items read per list request: {OWNER_ITEMS} items, page size {PAGE_SIZE} (ratio to page size)",
+        f"{'listing':36}" + "".join(f"{'page ' + str(n):>18}" for n in PAGES),
+    ]
     for name, costs in rows:
         lines.append(f"{name:36}" + "".join(f"{f'{costs[n]} ({costs[n] / PAGE_SIZE:.2f}x)':>18}" for n in PAGES))
     page_one_ok = all(costs[1] <= PAGE_ONE_TARGET * PAGE_SIZE for _, costs in rows)
     flat = len(set(cursor_costs.values())) == 1
-    lines.append(f"target page 1 <= {PAGE_ONE_TARGET}x page size in every listing: "
-                 f"{'met' if page_one_ok else 'MISSED'}")
+    lines.append(
+        f"target page 1 <= {PAGE_ONE_TARGET}x page size in every listing: {'met' if page_one_ok else 'MISSED'}"
+    )
     lines.append(f"target cursor pages flat: {'met' if flat else 'MISSED'} ({sorted(set(cursor_costs.values()))})")
     lines.append("offset pages read offset + page size by design (the v1 contract pages by number)")
     return lines, page_one_ok and flat

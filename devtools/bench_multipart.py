@@ -39,8 +39,11 @@ def _write_random(path: Path, size_mib: int) -> None:
 
 def _cli_env(state: Path, credentials: dict) -> dict:
     env = {name: value for name, value in os.environ.items() if not name.startswith(("CLOUDSHARE_", "AWS_"))}
-    return env | {"CLOUDSHARE_CONFIG": str(state / "cli-config.json"), "CLOUDSHARE_API_URL": credentials["api_url"],
-                  "CLOUDSHARE_API_KEY": credentials["api_key"]}
+    return env | {
+        "CLOUDSHARE_CONFIG": str(state / "cli-config.json"),
+        "CLOUDSHARE_API_URL": credentials["api_url"],
+        "CLOUDSHARE_API_KEY": credentials["api_key"],
+    }
 
 
 def _run_cli(args: list[str], env: dict, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
@@ -53,8 +56,13 @@ def _boto3_upload(path: Path, stack_json: dict, jobs: int) -> float:
     import boto3
     from boto3.s3.transfer import TransferConfig
 
-    s3 = boto3.client("s3", endpoint_url=stack_json["aws_endpoint"], region_name=stack_json["region"],
-                      aws_access_key_id="local", aws_secret_access_key="local")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack_json["aws_endpoint"],
+        region_name=stack_json["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE, max_concurrency=jobs)
     started = time.perf_counter()
     s3.upload_file(str(path), stack_json["bucket_name"], "bench/boto3-upload_file", Config=config)
@@ -66,8 +74,13 @@ def _killed_half_way(args: list[str], env: dict, cwd: Path, stack_json: dict) ->
     lag on a busy machine), kills it; returns the parts stored."""
     import boto3
 
-    s3 = boto3.client("s3", endpoint_url=stack_json["aws_endpoint"], region_name=stack_json["region"],
-                      aws_access_key_id="local", aws_secret_access_key="local")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack_json["aws_endpoint"],
+        region_name=stack_json["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stored = 0
     try:
@@ -77,8 +90,11 @@ def _killed_half_way(args: list[str], env: dict, cwd: Path, stack_json: dict) ->
             if not uploads:
                 continue
             newest = max(uploads, key=lambda upload: upload["Initiated"])
-            stored = len(s3.list_parts(Bucket=stack_json["bucket_name"], Key=newest["Key"],
-                                       UploadId=newest["UploadId"]).get("Parts", []))
+            stored = len(
+                s3.list_parts(Bucket=stack_json["bucket_name"], Key=newest["Key"], UploadId=newest["UploadId"]).get(
+                    "Parts", []
+                )
+            )
             if stored * PART_SIZE >= path_size(args) // 2:
                 break
     finally:
@@ -95,10 +111,18 @@ def through_lambda(size: int = 3 * PART_SIZE) -> tuple[int, int, dict]:
     """One multipart upload through the real handlers (in-process moto; parts PUT to their presigned URLs):
     the file bytes the handlers moved (S3 calls that carry object bytes), the request+response payload
     bytes of the API calls, and the handlers' AWS calls."""
-    os.environ.update(TABLE_NAME="bench", BUCKET_NAME="bench-files", NONCE_SECRET_ID="bench",
-                      AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-                      POWERTOOLS_SERVICE_NAME="cloudshare", POWERTOOLS_LOG_LEVEL="WARNING")
+    os.environ.update(
+        TABLE_NAME="bench",
+        BUCKET_NAME="bench-files",
+        NONCE_SECRET_ID="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
+        POWERTOOLS_SERVICE_NAME="cloudshare",
+        POWERTOOLS_LOG_LEVEL="WARNING",
+    )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     import boto3
     from moto import mock_aws
@@ -131,11 +155,16 @@ def through_lambda(size: int = 3 * PART_SIZE) -> tuple[int, int, dict]:
             upload = call("V1StartUploadFunction", "POST", "/api/v1/uploads", {"name": "big.bin", "file_size": size})
             upload_id, part = upload["upload_id"], upload["part_size"]
             numbers = list(range(1, upload["part_count"] + 1))
-            urls = call("V1SignUploadPartsFunction", "POST", f"/api/v1/uploads/{upload_id}/parts",
-                        {"numbers": numbers}, upload_id)["parts"]
+            urls = call(
+                "V1SignUploadPartsFunction",
+                "POST",
+                f"/api/v1/uploads/{upload_id}/parts",
+                {"numbers": numbers},
+                upload_id,
+            )["parts"]
         for entry in urls:  # the client's PUTs, straight to S3: not counted as the handlers'
             number = entry["number"]
-            requests.put(entry["url"], data=data[(number - 1) * part:number * part], timeout=60)
+            requests.put(entry["url"], data=data[(number - 1) * part : number * part], timeout=60)
         with counting() as finishing:
             call("V1CompleteUploadFunction", "POST", f"/api/v1/uploads/{upload_id}/complete", None, upload_id)
         calls = {**count.calls}
@@ -147,10 +176,19 @@ def through_lambda(size: int = 3 * PART_SIZE) -> tuple[int, int, dict]:
 
 def _api_event(path: str, method: str, api_key: str, body: str | None) -> dict:
     event = json.loads((ROOT / "events" / "v1_start_upload.json").read_text())
-    headers = {"Authorization": f"Bearer {api_key}", "Host": "bench.local",
-               **({"Content-Type": "application/json"} if body else {})}
-    event.update(path=path, resource=path, httpMethod=method, body=body, headers=headers,
-                 multiValueHeaders={name: [value] for name, value in headers.items()})
+    headers = {
+        "Authorization": f"Bearer {api_key}",
+        "Host": "bench.local",
+        **({"Content-Type": "application/json"} if body else {}),
+    }
+    event.update(
+        path=path,
+        resource=path,
+        httpMethod=method,
+        body=body,
+        headers=headers,
+        multiValueHeaders={name: [value] for name, value in headers.items()},
+    )
     return event
 
 

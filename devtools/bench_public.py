@@ -26,8 +26,12 @@ TARGETS = {"share page view": 2, "download redirect": 2}
 def _event(path: str, accept: str, query: dict | None = None, cookie: str | None = None) -> dict:
     """PublicFunction's function URL event (payload format 2.0) for a GET of `path`."""
     event = copy.deepcopy(json.loads((ROOT / "events" / "public.json").read_text()))
-    event.update(rawPath=path, rawQueryString=urlencode(query or {}), queryStringParameters=query,
-                 cookies=[cookie] if cookie else [])
+    event.update(
+        rawPath=path,
+        rawQueryString=urlencode(query or {}),
+        queryStringParameters=query,
+        cookies=[cookie] if cookie else [],
+    )
     event["headers"]["accept"] = accept
     event["requestContext"]["http"]["path"] = path
     return event
@@ -45,10 +49,15 @@ def public_calls() -> dict[str, int]:
     """AWS API calls made by one request of each kind, measured on a fresh shared image (moto)."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.update({
-        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_METRICS_NAMESPACE": "cloudshare", "POWERTOOLS_SERVICE_NAME": "cloudshare",
-    })
+    os.environ.update(
+        {
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
+            "POWERTOOLS_SERVICE_NAME": "cloudshare",
+        }
+    )
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
     from moto import mock_aws
@@ -81,8 +90,9 @@ def calls_per_request(runner) -> dict[str, int]:
 
     owner = accounts.create_user("bench-public@example.com", "bench password", "pro")
     ticket = uploads.request_upload(owner, "photo.jpg", None, None, None)
-    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=ticket.version.object_key,
-                                  Body=_jpeg(), ContentType="image/jpeg")
+    boto3.client("s3").put_object(
+        Bucket=settings().bucket_name, Key=ticket.version.object_key, Body=_jpeg(), ContentType="image/jpeg"
+    )
     code = links.share_code(uploads.settle(ticket.item, ticket.version))
 
     calls: Counter = Counter()
@@ -105,10 +115,8 @@ def calls_per_request(runner) -> dict[str, int]:
     results["share page view (JSON)"], shown = measure("PublicFunction", _event(f"/{code}", "application/json"))
     page_ticket = {"t": json.loads(shown["body"])["remote_url"].rpartition("?t=")[2]}
     results["download redirect"], _ = measure("PublicFunction", _event(download, browser, page_ticket))
-    results["download redirect (bare link: a view too)"], _ = measure("PublicFunction",
-                                                                       _event(download, browser))
-    results["content redirect (page preview)"], _ = measure("PublicFunction",
-                                                             _event(content, browser, page_ticket))
+    results["download redirect (bare link: a view too)"], _ = measure("PublicFunction", _event(download, browser))
+    results["content redirect (page preview)"], _ = measure("PublicFunction", _event(content, browser, page_ticket))
     for service in ("dynamodb", "s3"):
         client(service).meta.events.unregister("before-call.*.*", count)
     return results

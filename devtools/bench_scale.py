@@ -52,6 +52,7 @@ def schema() -> Schema:
 
 # ---------------------------------------------------------------- recording
 
+
 @dataclass
 class Sample:
     """What some requests of one kind cost, in total: units per partition, AWS calls, invocations."""
@@ -66,13 +67,22 @@ class Sample:
         return self.scaled(1 / self.requests)
 
     def scaled(self, factor: float) -> Sample:
-        return Sample(1, self.ledger.scaled(factor), Counter({k: v * factor for k, v in self.calls.items()}),
-                      Counter({k: v * factor for k, v in self.invocations.items()}),
-                      Counter({k: v * factor for k, v in self.lambda_ms.items()}))
+        return Sample(
+            1,
+            self.ledger.scaled(factor),
+            Counter({k: v * factor for k, v in self.calls.items()}),
+            Counter({k: v * factor for k, v in self.invocations.items()}),
+            Counter({k: v * factor for k, v in self.lambda_ms.items()}),
+        )
 
     def plus(self, other: Sample) -> Sample:
-        return Sample(1, self.ledger.merged(other.ledger), self.calls + other.calls,
-                      self.invocations + other.invocations, self.lambda_ms + other.lambda_ms)
+        return Sample(
+            1,
+            self.ledger.merged(other.ledger),
+            self.calls + other.calls,
+            self.invocations + other.invocations,
+            self.lambda_ms + other.lambda_ms,
+        )
 
 
 class Recorder:
@@ -101,19 +111,23 @@ class Recorder:
         if operation == "TransactWriteItems":
             found = []
             for action in params["TransactItems"]:
-                (kind, body), = action.items()
+                ((kind, body),) = action.items()
                 found.append((body["TableName"], body["Key"] if "Key" in body else self._key(body["Item"]), True))
             return found
         if operation == "BatchWriteItem":
-            return [(table, request.get("DeleteRequest", {}).get("Key") or self._key(request["PutRequest"]["Item"]),
-                     False)
-                    for table, requests in params["RequestItems"].items() for request in requests]
+            return [
+                (table, request.get("DeleteRequest", {}).get("Key") or self._key(request["PutRequest"]["Item"]), False)
+                for table, requests in params["RequestItems"].items()
+                for request in requests
+            ]
         return []
 
     def before(self, params, model, **_kwargs) -> None:
         if model.name in _WRITES:
-            self._pending.writes = [(table, key, transactional, self._image(table, key))
-                                    for table, key, transactional in self._targets(model.name, params)]
+            self._pending.writes = [
+                (table, key, transactional, self._image(table, key))
+                for table, key, transactional in self._targets(model.name, params)
+            ]
         self._pending.params = params
 
     def after(self, model, parsed, **_kwargs) -> None:
@@ -130,21 +144,32 @@ class Recorder:
         elif model.name == "GetItem":
             item = parsed.get("Item")
             partition = next(iter(params["Key"][self.schema.hash_key].values()))
-            self.sample.ledger.add(read_units(self.schema, [item] if item else [], partition=partition,
-                                              consistent=params.get("ConsistentRead", False)))
+            self.sample.ledger.add(
+                read_units(
+                    self.schema,
+                    [item] if item else [],
+                    partition=partition,
+                    consistent=params.get("ConsistentRead", False),
+                )
+            )
         elif model.name == "Query":
             index = params.get("IndexName")
             hash_key = self.schema.indexes[index].hash_key if index else self.schema.hash_key
-            self.sample.ledger.add(read_units(self.schema, parsed.get("Items", []), index=index,
-                                              partition=query_partition(params, hash_key),
-                                              consistent=params.get("ConsistentRead", False)))
+            self.sample.ledger.add(
+                read_units(
+                    self.schema,
+                    parsed.get("Items", []),
+                    index=index,
+                    partition=query_partition(params, hash_key),
+                    consistent=params.get("ConsistentRead", False),
+                )
+            )
         elif model.name == "BatchGetItem":
             for table, found in parsed.get("Responses", {}).items():
                 consistent = params["RequestItems"][table].get("ConsistentRead", False)
                 for item in found:
                     partition = next(iter(item[self.schema.hash_key].values()))
-                    self.sample.ledger.add(read_units(self.schema, [item], partition=partition,
-                                                      consistent=consistent))
+                    self.sample.ledger.add(read_units(self.schema, [item], partition=partition, consistent=consistent))
 
     @contextmanager
     def recording(self):
@@ -159,6 +184,7 @@ class Recorder:
 
 
 # ---------------------------------------------------------------- topology (from template.yaml)
+
 
 @dataclass(frozen=True)
 class Topology:
@@ -180,13 +206,21 @@ class Topology:
             properties = resource["Properties"]
             memory[name] = properties.get("MemorySize", default_memory)
             kinds = {event["Type"] for event in properties.get("Events", {}).values()}
-            front[name] = ("url" if "FunctionUrlConfig" in properties and "Api" not in kinds else
-                           "rest" if "Api" in kinds else "http" if "HttpApi" in kinds else "event")
+            front[name] = (
+                "url"
+                if "FunctionUrlConfig" in properties and "Api" not in kinds
+                else "rest"
+                if "Api" in kinds
+                else "http"
+                if "HttpApi" in kinds
+                else "event"
+            )
         types = {resource["Type"] for resource in resources.values()}
         return cls(front, memory, "AWS::WAFv2::WebACLAssociation" in types, "AWS::CloudFront::Distribution" in types)
 
 
 # ---------------------------------------------------------------- pricing and limits
+
 
 def usd_per_request(sample: Sample, topology: Topology, price: dict) -> dict[str, float]:
     """USD per request of a per-request Sample, by service."""
@@ -203,8 +237,10 @@ def usd_per_request(sample: Sample, topology: Topology, price: dict) -> dict[str
                 costs["waf"] += count * usd["waf_request_per_million"] / 1e6
         elif front == "http":
             costs["api"] += count * usd["api_gateway_http_per_million"] / 1e6
-    costs["dynamodb"] = (sample.ledger.total("write") * usd["dynamodb_on_demand_write_unit_per_million"]
-                         + sample.ledger.total("read") * usd["dynamodb_on_demand_read_unit_per_million"]) / 1e6
+    costs["dynamodb"] = (
+        sample.ledger.total("write") * usd["dynamodb_on_demand_write_unit_per_million"]
+        + sample.ledger.total("read") * usd["dynamodb_on_demand_read_unit_per_million"]
+    ) / 1e6
     costs["s3"] = (sample.calls["s3.GetObject"] + sample.calls["s3.HeadObject"]) * usd["s3_get_per_thousand"] / 1e3
     puts = sample.calls["s3.PutObject"] + sample.calls["s3.PostObject"]
     costs["s3"] += puts * usd["s3_put_post_per_thousand"] / 1e3
@@ -246,8 +282,10 @@ def _families(ledger: Ledger, spread: Spread) -> dict[tuple[str, str, str], floa
 def partition_ceilings(per_request: Sample, spread: Spread, price: dict) -> list[tuple[float, str]]:
     """(requests/s at which a partition reaches headroom × its limit, which partition), lowest first."""
     limits = price["limits"]
-    capacity = {"write": limits["dynamodb_partition_write_units_per_second"] * limits["headroom"],
-                "read": limits["dynamodb_partition_read_units_per_second"] * limits["headroom"]}
+    capacity = {
+        "write": limits["dynamodb_partition_write_units_per_second"] * limits["headroom"],
+        "read": limits["dynamodb_partition_read_units_per_second"] * limits["headroom"],
+    }
     ceilings = []
     for (target, partition, kind), units in _families(per_request.ledger, spread).items():
         if units > 0:
@@ -262,8 +300,9 @@ def ceilings(per_request: Sample, spread: Spread, topology: Topology, price: dic
     found = partition_ceilings(per_request, spread, price)
     api = sum(count for function, count in per_request.invocations.items() if topology.front[function] == "rest")
     if api:
-        found.append((limits["api_gateway_account_requests_per_second"] / api,
-                      "API Gateway account request rate (AWS default)"))
+        found.append(
+            (limits["api_gateway_account_requests_per_second"] / api, "API Gateway account request rate (AWS default)")
+        )
     seconds = sum(per_request.lambda_ms.values()) / 1000
     if seconds:
         found.append((limits["lambda_account_concurrency"] / seconds, "Lambda account concurrency (AWS default)"))
@@ -280,12 +319,19 @@ def peak_units(per_request: Sample, spread: Spread, rate: float) -> dict[str, fl
 
 # ---------------------------------------------------------------- driving the handlers
 
+
 def _environment() -> None:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_DISABLED="true",
-                      POWERTOOLS_METRICS_NAMESPACE="cloudshare", POWERTOOLS_SERVICE_NAME="cloudshare",
-                      POWERTOOLS_LOG_LEVEL="ERROR")
+    os.environ.update(
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_DISABLED="true",
+        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
+        POWERTOOLS_SERVICE_NAME="cloudshare",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+    )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
@@ -321,8 +367,9 @@ class Driver:
         finally:
             calls = sum(self.recorder.sample.calls.values()) - before
             self.recorder.sample.invocations[function] += 1
-            self.recorder.sample.lambda_ms[function] += (self.assumptions["lambda_ms_per_invocation"]
-                                                         + calls * self.assumptions["lambda_ms_per_aws_call"])
+            self.recorder.sample.lambda_ms[function] += (
+                self.assumptions["lambda_ms_per_invocation"] + calls * self.assumptions["lambda_ms_per_aws_call"]
+            )
         if isinstance(response, dict) and response.get("statusCode", 200) >= 500:
             raise RuntimeError(f"{function} failed: {response}")
         return response
@@ -352,8 +399,9 @@ def _share(owner, name: str, **changes) -> str:
     from cloudshare.store import items
 
     ticket = uploads.request_upload(owner, name, None, None, None)
-    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=ticket.version.object_key, Body=_jpeg(),
-                                  ContentType="image/jpeg")
+    boto3.client("s3").put_object(
+        Bucket=settings().bucket_name, Key=ticket.version.object_key, Body=_jpeg(), ContentType="image/jpeg"
+    )
     item = uploads.settle(ticket.item, ticket.version)
     if changes:
         item = items.update_fields(item, changes, [], due_at=KEEP)
@@ -373,9 +421,11 @@ def _steady_shards(slug: str) -> None:
 
     for number in range(SAMPLED_SHARDS):
         client("dynamodb").update_item(
-            TableName=settings().table_name, Key=view_counts.shard_key(slug, number),
+            TableName=settings().table_name,
+            Key=view_counts.shard_key(slug, number),
             UpdateExpression="SET fold_key = :fold, unfolded_views = :zero, unfolded_downloads = :zero",
-            ExpressionAttributeValues=to_values({":fold": view_counts.fold_partition(slug), ":zero": 0}))
+            ExpressionAttributeValues=to_values({":fold": view_counts.fold_partition(slug), ":zero": 0}),
+        )
 
 
 @contextmanager
@@ -469,19 +519,22 @@ def measure(price: dict) -> dict[str, Profile]:
             forget = getattr(public, "forget_cached_items", lambda: None)
             stack.enter_context(_shards_cycled())
             for name, (each, entities) in {
-                "link": (lambda n: driver.call("PublicFunction", _public_event(f"/{link}", browser)),
-                         slugs(link)),
-                "link, expires_after_views": (lambda n: driver.call("PublicFunction",
-                                                                    _public_event(f"/{limited}", browser)),
-                                              slugs(limited)),
-                "link, password": (lambda n: driver.call("PublicFunction",
-                                                         _public_event(f"/{locked}", browser, cookie=cookie)),
-                                   slugs(locked)),
-                "owner": (lambda n: driver.call("PublicFunction", _public_event(f"/{many[n]}", browser)),
-                          slugs(*many)),
-                "download": (lambda n: driver.call("PublicFunction",
-                                                   _public_event(f"/{link}/download/viral.jpg", browser, ticket)),
-                             slugs(link)),
+                "link": (lambda n: driver.call("PublicFunction", _public_event(f"/{link}", browser)), slugs(link)),
+                "link, expires_after_views": (
+                    lambda n: driver.call("PublicFunction", _public_event(f"/{limited}", browser)),
+                    slugs(limited),
+                ),
+                "link, password": (
+                    lambda n: driver.call("PublicFunction", _public_event(f"/{locked}", browser, cookie=cookie)),
+                    slugs(locked),
+                ),
+                "owner": (lambda n: driver.call("PublicFunction", _public_event(f"/{many[n]}", browser)), slugs(*many)),
+                "download": (
+                    lambda n: driver.call(
+                        "PublicFunction", _public_event(f"/{link}/download/viral.jpg", browser, ticket)
+                    ),
+                    slugs(link),
+                ),
             }.items():
                 for slug in entities:
                     _steady_shards(slug)
@@ -497,10 +550,12 @@ def measure(price: dict) -> dict[str, Profile]:
                 profiles[name] = Profile(warm.per_request(), cold.per_request(), fold, entities)
             uploads_profile = _upload_sample(driver)
             profiles["upload"] = Profile(uploads_profile[0], uploads_profile[0], Sample(), uploads_profile[1])
-            listing = driver.sample(SAMPLES, lambda n: driver.call("V3ListItemsFunction",
-                                                                   _api_event("/v3/items", "GET", key)))
-            profiles["list"] = Profile(listing.per_request(), listing.per_request(), Sample(),
-                                       frozenset({owner.user_id}))
+            listing = driver.sample(
+                SAMPLES, lambda n: driver.call("V3ListItemsFunction", _api_event("/v3/items", "GET", key))
+            )
+            profiles["list"] = Profile(
+                listing.per_request(), listing.per_request(), Sample(), frozenset({owner.user_id})
+            )
     return profiles
 
 
@@ -524,13 +579,20 @@ def _upload_sample(driver: Driver) -> tuple[Sample, frozenset[str]]:
         boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=uploads.object_key(slug), Body=b"\x89" * 4096)
         driver.recorder.sample.calls["s3.PostObject"] += 1  # the browser's POST, not a call of ours
         driver.recorder.sample.calls["s3.PutObject"] -= 1
-        driver.call("S3FinalizeFunction", {"Records": [{"s3": {"bucket": {"name": settings().bucket_name},
-                                                               "object": {"key": uploads.object_key(slug)}}}]})
+        driver.call(
+            "S3FinalizeFunction",
+            {
+                "Records": [
+                    {"s3": {"bucket": {"name": settings().bucket_name}, "object": {"key": uploads.object_key(slug)}}}
+                ]
+            },
+        )
 
     return driver.sample(SAMPLES, upload).per_request(), frozenset(user_id for user_id, _ in users)
 
 
 # ---------------------------------------------------------------- the model
+
 
 def per_view(profile: Profile, rate: float, items: int) -> Sample:
     """One view's share of everything at `rate` views/s over `items` items: the request (on a cold
@@ -559,8 +621,11 @@ def _fold_share(profile: Profile, rate: float, items: int, period: float) -> Sam
     real_items = min(items, views)
     sampled_shards = max(1, _counter_partitions(fold.ledger))
     sampled_items = max(1, len(profile.entity_ids))
-    removals = sum(units for (target, _, kind), units in fold.ledger.units.items()
-                   if target == view_counts_index() and kind == "write")
+    removals = sum(
+        units
+        for (target, _, kind), units in fold.ledger.units.items()
+        if target == view_counts_index() and kind == "write"
+    )
     shard_factor = real_items * shards * (1 - idle) / sampled_shards / views
     item_factor = real_items / sampled_items / views
     removal_factor = real_items * shards * idle / max(1.0, removals) / views
@@ -632,26 +697,45 @@ def model(profiles: dict[str, Profile], price: dict) -> dict:
         spread = Spread(profile.entity_ids, entities, counter_shards(rate / items))
         found = ceilings(per_request, spread, topology, price)
         costs = usd_per_request(per_request, topology, price)
-        what_if = {label: sum(usd_per_request(per_request, _fronted(topology, front), price).values()) * 1e6
-                   for label, front in WHAT_IF.items()}
+        what_if = {
+            label: sum(usd_per_request(per_request, _fronted(topology, front), price).values()) * 1e6
+            for label, front in WHAT_IF.items()
+        }
         rows[name] = {
-            "rate": rate, "ceiling": found[0][0] if found else math.inf, "limit": found[0][1] if found else "none",
-            "usd_per_million": sum(costs.values()) * 1e6, "by_service": {k: v * 1e6 for k, v in costs.items()},
-            "wcu": per_request.ledger.total("write"), "rcu": per_request.ledger.total("read"),
-            "peak": peak_units(per_request, spread, rate), "calls": dict(per_request.calls), "what_if": what_if,
-            "busiest": [(units * rate, target, partition, kind) for (target, partition, kind), units in
-                        sorted(_families(per_request.ledger, spread).items(), key=lambda entry: -entry[1])[:4]],
+            "rate": rate,
+            "ceiling": found[0][0] if found else math.inf,
+            "limit": found[0][1] if found else "none",
+            "usd_per_million": sum(costs.values()) * 1e6,
+            "by_service": {k: v * 1e6 for k, v in costs.items()},
+            "wcu": per_request.ledger.total("write"),
+            "rcu": per_request.ledger.total("read"),
+            "peak": peak_units(per_request, spread, rate),
+            "calls": dict(per_request.calls),
+            "what_if": what_if,
+            "busiest": [
+                (units * rate, target, partition, kind)
+                for (target, partition, kind), units in sorted(
+                    _families(per_request.ledger, spread).items(), key=lambda entry: -entry[1]
+                )[:4]
+            ],
         }
     link, owner = rows["one link"], rows["one owner, 1,000 items"]
-    return {"rows": rows, "summary": {
-        "link_views_per_s": int(link["ceiling"]), "owner_views_per_s": int(owner["ceiling"]),
-        "limit_hit": link["limit"],
-        "usd_per_million": {"views": round(link["usd_per_million"], 3),
-                            "downloads": round(rows["downloads of one link"]["usd_per_million"], 3),
-                            "uploads": round(rows["uploads, 1,000 users"]["usd_per_million"], 3),
-                            "lists": round(rows["lists"]["usd_per_million"], 3)},
-        "wcu_per_view": round(link["wcu"], 3),
-    }, "topology": topology}
+    return {
+        "rows": rows,
+        "summary": {
+            "link_views_per_s": int(link["ceiling"]),
+            "owner_views_per_s": int(owner["ceiling"]),
+            "limit_hit": link["limit"],
+            "usd_per_million": {
+                "views": round(link["usd_per_million"], 3),
+                "downloads": round(rows["downloads of one link"]["usd_per_million"], 3),
+                "uploads": round(rows["uploads, 1,000 users"]["usd_per_million"], 3),
+                "lists": round(rows["lists"]["usd_per_million"], 3),
+            },
+            "wcu_per_view": round(link["wcu"], 3),
+        },
+        "topology": topology,
+    }
 
 
 _PUBLIC = ("PublicFunction",)
@@ -664,29 +748,42 @@ def _fronted(topology: Topology, front: str) -> Topology:
 
 
 def report(result: dict, price: dict, detail: bool = False) -> list[str]:
-    lines = [f"== capacity and cost model (list prices read {price['read_on']}, {price['region']}) ==",
-             f"{'profile':32} {'rate/s':>8} {'ceiling/s':>10} {'$/million':>10} {'WCU/req':>8} {'RCU/req':>8} "
-             f"{'peak W/s':>9} {'peak R/s':>9}  first limit"]
+    lines = [
+        f"== capacity and cost model (list prices read {price['read_on']}, {price['region']}) ==",
+        f"{'profile':32} {'rate/s':>8} {'ceiling/s':>10} {'$/million':>10} {'WCU/req':>8} {'RCU/req':>8} "
+        f"{'peak W/s':>9} {'peak R/s':>9}  first limit",
+    ]
     for name, row in result["rows"].items():
-        lines.append(f"{name:32} {row['rate']:>8,} {row['ceiling']:>10,.0f} {row['usd_per_million']:>10.3f} "
-                     f"{row['wcu']:>8.3f} {row['rcu']:>8.3f} {row['peak']['write']:>9,.0f} "
-                     f"{row['peak']['read']:>9,.0f}  {row['limit']}")
+        lines.append(
+            f"{name:32} {row['rate']:>8,} {row['ceiling']:>10,.0f} {row['usd_per_million']:>10.3f} "
+            f"{row['wcu']:>8.3f} {row['rcu']:>8.3f} {row['peak']['write']:>9,.0f} "
+            f"{row['peak']['read']:>9,.0f}  {row['limit']}"
+        )
     lines.append("$/million by service:")
     for name, row in result["rows"].items():
-        lines.append(f"  {name:30} " + ", ".join(f"{service} {usd:.3f}" for service, usd in
-                                                  sorted(row["by_service"].items()) if usd))
+        lines.append(
+            f"  {name:30} "
+            + ", ".join(f"{service} {usd:.3f}" for service, usd in sorted(row["by_service"].items()) if usd)
+        )
     lines.append("what-if, the public function (page, download, content, thumbnail) behind another front, $/million:")
     for name in ("one link", "one owner, 1,000 items", "downloads of one link"):
-        lines.append(f"  {name:30} " + ", ".join(f"{label} {usd:.3f}" for label, usd in
-                                                  result["rows"][name]["what_if"].items()))
+        lines.append(
+            f"  {name:30} " + ", ".join(f"{label} {usd:.3f}" for label, usd in result["rows"][name]["what_if"].items())
+        )
     if detail:
         lines.append("busiest partitions (units/s at the profile's rate):")
         for name, row in result["rows"].items():
-            lines.append(f"  {name:30} " + "; ".join(f"{target} {partition} {kind}s {units:,.1f}"
-                                                      for units, target, partition, kind in row["busiest"]))
+            lines.append(
+                f"  {name:30} "
+                + "; ".join(
+                    f"{target} {partition} {kind}s {units:,.1f}" for units, target, partition, kind in row["busiest"]
+                )
+            )
     topology = result["topology"]
-    lines.append(f"topology (template.yaml): public page via {topology.front['PublicFunction']}, "
-                 f"WAF on the API: {topology.waf_on_api}, CDN: {topology.cdn}; steady rates for {DURATION_S} s")
+    lines.append(
+        f"topology (template.yaml): public page via {topology.front['PublicFunction']}, "
+        f"WAF on the API: {topology.waf_on_api}, CDN: {topology.cdn}; steady rates for {DURATION_S} s"
+    )
     return lines
 
 
@@ -705,8 +802,9 @@ def main() -> None:
         return
     print("\n".join(report(result, price, detail="--detail" in sys.argv[1:])))
     missed = [name for name, target in TARGETS.items() if summary[name] < target]
-    missed += [f"usd_per_million.{name}" for name, target in COST_TARGETS.items()
-               if summary["usd_per_million"][name] > target]
+    missed += [
+        f"usd_per_million.{name}" for name, target in COST_TARGETS.items() if summary["usd_per_million"][name] > target
+    ]
     print("targets missed: " + (", ".join(missed) or "none"))
     sys.exit(1 if missed else 0)
 

@@ -100,17 +100,50 @@ def _populate(total: int, due_share: float) -> int:
     due_count = round(total * due_share)
     owners = [f"bench-owner-{n}" for n in range(20)]
     long_ago = lifecycle.shift(NOW, days=-90)
-    records: list[dict] = [{"PK": f"USER#{o}", "SK": "PROFILE", "user_id": o, "email": f"{o}@example.com",
-                            "plan": "pro", "created_at": long_ago, "storage_used": 10**9, "item_count": 1000,
-                            "artifact_count": 1000, "uploads_day": "", "uploads_today": 0} for o in owners]
+    records: list[dict] = [
+        {
+            "PK": f"USER#{o}",
+            "SK": "PROFILE",
+            "user_id": o,
+            "email": f"{o}@example.com",
+            "plan": "pro",
+            "created_at": long_ago,
+            "storage_used": 10**9,
+            "item_count": 1000,
+            "artifact_count": 1000,
+            "uploads_day": "",
+            "uploads_today": 0,
+        }
+        for o in owners
+    ]
     for n in range(total):
         slug, owner = new_slug(), owners[n % len(owners)]
-        item = Item(slug=slug, owner_id=owner, name=f"file-{n}.bin", kind="file", state="ready",
-                    created_at=long_ago, updated_at=long_ago, object_key=object_key(slug), size=1000,
-                    content_type="application/octet-stream", version=1, last_version=1, stored_bytes=1000,
-                    link_secret="x" * 16)
-        version = Version(slug=slug, number=1, state="ready", created_at=long_ago, object_key=object_key(slug),
-                          max_size=10**6, size=1000, owner_id=owner)
+        item = Item(
+            slug=slug,
+            owner_id=owner,
+            name=f"file-{n}.bin",
+            kind="file",
+            state="ready",
+            created_at=long_ago,
+            updated_at=long_ago,
+            object_key=object_key(slug),
+            size=1000,
+            content_type="application/octet-stream",
+            version=1,
+            last_version=1,
+            stored_bytes=1000,
+            link_secret="x" * 16,
+        )
+        version = Version(
+            slug=slug,
+            number=1,
+            state="ready",
+            created_at=long_ago,
+            object_key=object_key(slug),
+            max_size=10**6,
+            size=1000,
+            owner_id=owner,
+        )
         kind = n % 4 if n < due_count else None
         if kind is None and n % 10 == 0:
             item = replace(item, expiration_time=lifecycle.shift(NOW, days=365))
@@ -121,15 +154,16 @@ def _populate(total: int, due_share: float) -> int:
         elif kind == 2:
             item = replace(item, deleted_at=lifecycle.shift(NOW, days=-40))
         elif kind == 3:
-            item = replace(item, state="pending", version=0, size=0, stored_bytes=0,
-                           created_at=lifecycle.shift(NOW, hours=-2))
+            item = replace(
+                item, state="pending", version=0, size=0, stored_bytes=0, created_at=lifecycle.shift(NOW, hours=-2)
+            )
             version = replace(version, state="pending", size=0, created_at=item.created_at)
         item_due = lifecycle.next_due(item, long_ago if kind is None else NOW)
         records.append(item_record(item, item_due))
         records.append(version_record(version, None))  # a first version is due through its item
     dynamodb = boto3.client("dynamodb")
     for start in range(0, len(records), 25):
-        request = {TABLE: [{"PutRequest": {"Item": to_item(r)}} for r in records[start:start + 25]]}
+        request = {TABLE: [{"PutRequest": {"Item": to_item(r)}} for r in records[start : start + 25]]}
         while request:
             request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
     return due_count
@@ -165,10 +199,17 @@ def _measure(sweeps, client) -> tuple[Reads, object, float]:
 
 
 def main() -> int:
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-                      TABLE_NAME=TABLE, BUCKET_NAME=BUCKET, POWERTOOLS_TRACE_DISABLED="true",
-                      POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-                      POWERTOOLS_SERVICE_NAME="cloudshare")
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        TABLE_NAME=TABLE,
+        BUCKET_NAME=BUCKET,
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_LOG_LEVEL="WARNING",
+        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
+        POWERTOOLS_SERVICE_NAME="cloudshare",
+    )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     import boto3
     from moto import mock_aws
@@ -184,24 +225,32 @@ def main() -> int:
         create_bucket(boto3.client("s3"), BUCKET)
         started = time.perf_counter()
         due = _populate(TOTAL_ITEMS, DUE_SHARE)
-        print(f"table: {TOTAL_ITEMS} items ({2 * TOTAL_ITEMS} records with their versions), {due} due; "
-              f"loaded in {time.perf_counter() - started:.0f}s")
+        print(
+            f"table: {TOTAL_ITEMS} items ({2 * TOTAL_ITEMS} records with their versions), {due} due; "
+            f"loaded in {time.perf_counter() - started:.0f}s"
+        )
 
         busy, report, seconds = _measure(sweeps, client)
         report_busy = report
         acted = report.expired + report.purged + report.uploads_abandoned
-        print(f"sweep with {due} due: {report.due_records} index entries, acted on {acted} items "
-              f"(expired {report.expired}, purged {report.purged}, abandoned {report.uploads_abandoned}), "
-              f"{seconds:.1f}s in moto")
+        print(
+            f"sweep with {due} due: {report.due_records} index entries, acted on {acted} items "
+            f"(expired {report.expired}, purged {report.purged}, abandoned {report.uploads_abandoned}), "
+            f"{seconds:.1f}s in moto"
+        )
         read = busy.index_keys + busy.records
-        print(f"  items read ÷ items due:   {read / due:.2f}  (target ≤ {TARGET_UNITS_PER_DUE}; "
-              f"{busy.index_keys} from the index, {busy.records} fetched again)")
+        print(
+            f"  items read ÷ items due:   {read / due:.2f}  (target ≤ {TARGET_UNITS_PER_DUE}; "
+            f"{busy.index_keys} from the index, {busy.records} fetched again)"
+        )
         print(f"  read units ÷ items due:   {busy.units / due:.2f}  (target ≤ {TARGET_UNITS_PER_DUE})")
         print(f"  read calls: {busy.calls}, scans: {busy.scans}")
 
         idle, report, seconds = _measure(sweeps, client)
-        print(f"sweep with 0 due: read units {idle.units:.1f} (target ≤ {TARGET_UNITS_NOTHING_DUE}), "
-              f"records {idle.records}, index keys {idle.index_keys}, read calls {idle.calls}, scans {idle.scans}")
+        print(
+            f"sweep with 0 due: read units {idle.units:.1f} (target ≤ {TARGET_UNITS_NOTHING_DUE}), "
+            f"records {idle.records}, index keys {idle.index_keys}, read calls {idle.calls}, scans {idle.scans}"
+        )
 
     missed = [
         acted != due and f"acted on {acted} of {due} due items",

@@ -17,11 +17,18 @@ FILE_SIZE = 1024 * 1024
 
 def measure() -> list[str]:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(TABLE_NAME="bench", BUCKET_NAME="bench-files", NONCE_SECRET_ID="bench",
-                      AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      POWERTOOLS_TRACE_DISABLED="true", POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-                      POWERTOOLS_SERVICE_NAME="cloudshare",
-                      POWERTOOLS_LOG_LEVEL="WARNING")
+    os.environ.update(
+        TABLE_NAME="bench",
+        BUCKET_NAME="bench-files",
+        NONCE_SECRET_ID="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
+        POWERTOOLS_SERVICE_NAME="cloudshare",
+        POWERTOOLS_LOG_LEVEL="WARNING",
+    )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     import boto3
     from moto import mock_aws
@@ -48,8 +55,9 @@ def measure() -> list[str]:
         request_bytes = len(event["body"] or "") + len(response["body"])
         slug = json.loads(response["body"])["slug"]
         boto3.client("s3").put_object(Bucket="bench-files", Key=uploads.object_key(slug), Body=os.urandom(FILE_SIZE))
-        s3_event = {"Records": [{"s3": {"bucket": {"name": "bench-files"},
-                                        "object": {"key": uploads.object_key(slug)}}}]}
+        s3_event = {
+            "Records": [{"s3": {"bucket": {"name": "bench-files"}, "object": {"key": uploads.object_key(slug)}}}]
+        }
         with counting() as count:
             runner.call("S3FinalizeFunction", s3_event)
         finalize_total, finalize_calls = count.total, count.summary()
@@ -68,8 +76,13 @@ def measure() -> list[str]:
 def _api_event(path: str, method: str, api_key: str, body: str | None) -> dict:
     event = json.loads((ROOT / "events" / "v3_create_item.json").read_text())
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json", "Host": "bench.local"}
-    event.update(path=path, httpMethod=method, body=body, headers=headers,
-                 multiValueHeaders={name: [value] for name, value in headers.items()})
+    event.update(
+        path=path,
+        httpMethod=method,
+        body=body,
+        headers=headers,
+        multiValueHeaders={name: [value] for name, value in headers.items()},
+    )
     return event
 
 

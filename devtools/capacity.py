@@ -70,8 +70,13 @@ class Schema:
         for index in table_properties.get("GlobalSecondaryIndexes", []):
             hash_key, range_key = keys(index["KeySchema"])
             projection = index["Projection"]
-            indexes[index["IndexName"]] = Index(index["IndexName"], hash_key, range_key, projection["ProjectionType"],
-                                                frozenset(projection.get("NonKeyAttributes", [])))
+            indexes[index["IndexName"]] = Index(
+                index["IndexName"],
+                hash_key,
+                range_key,
+                projection["ProjectionType"],
+                frozenset(projection.get("NonKeyAttributes", [])),
+            )
         return cls(*keys(table_properties["KeySchema"]), indexes)
 
 
@@ -116,7 +121,7 @@ def _number_size(value: str) -> int:
 
 def value_size(value: dict) -> int:
     """Size of one attribute value in DynamoDB's wire form ({"S": ...}, {"N": ...}, ...)."""
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "S":
         return len(inner.encode())
     if kind == "N":
@@ -147,12 +152,13 @@ def item_size(item: dict | None) -> int:
 def _string(value: dict | None) -> str:
     if value is None:
         return ""
-    (_, inner), = value.items()
+    ((_, inner),) = value.items()
     return str(inner) if not isinstance(inner, Decimal) else format(inner)
 
 
-def write_units(schema: Schema, old: dict | None, new: dict | None, *, transactional: bool = False,
-                refused: bool = False) -> list[Usage]:
+def write_units(
+    schema: Schema, old: dict | None, new: dict | None, *, transactional: bool = False, refused: bool = False
+) -> list[Usage]:
     """Units of one write that changed `old` into `new` (None: no such item before or after)."""
     factor = 2 if transactional else 1
     partition = _string((new or old or {}).get(schema.hash_key))
@@ -166,19 +172,45 @@ def write_units(schema: Schema, old: dict | None, new: dict | None, *, transacti
         if before is None and after is None:
             continue
         if before is not None and after is not None and index.key_of(before) != index.key_of(after):
-            usages.append(Usage(index.name, _string(before[index.hash_key]), "write",
-                                max(1, math.ceil(item_size(before) / WRITE_UNIT))))
-            usages.append(Usage(index.name, _string(after[index.hash_key]), "write",
-                                max(1, math.ceil(item_size(after) / WRITE_UNIT))))
+            usages.append(
+                Usage(
+                    index.name,
+                    _string(before[index.hash_key]),
+                    "write",
+                    max(1, math.ceil(item_size(before) / WRITE_UNIT)),
+                )
+            )
+            usages.append(
+                Usage(
+                    index.name,
+                    _string(after[index.hash_key]),
+                    "write",
+                    max(1, math.ceil(item_size(after) / WRITE_UNIT)),
+                )
+            )
         elif before != after:
             entry = after if after is not None else before
-            usages.append(Usage(index.name, _string(entry[index.hash_key]), "write",
-                                max(1, math.ceil(item_size(entry) / WRITE_UNIT))))
+            usages.append(
+                Usage(
+                    index.name,
+                    _string(entry[index.hash_key]),
+                    "write",
+                    max(1, math.ceil(item_size(entry) / WRITE_UNIT)),
+                )
+            )
     return usages
 
 
-def read_units(schema: Schema, items: list[dict], *, partition: str, index: str | None = None,
-               consistent: bool = False, transactional: bool = False, summed: bool = True) -> list[Usage]:
+def read_units(
+    schema: Schema,
+    items: list[dict],
+    *,
+    partition: str,
+    index: str | None = None,
+    consistent: bool = False,
+    transactional: bool = False,
+    summed: bool = True,
+) -> list[Usage]:
     """Units of a read that returned `items` from one partition (a Query sums sizes; GetItem: one item)."""
     factor = 2 if transactional else (1 if consistent else 0.5)
     if index is not None:

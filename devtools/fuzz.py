@@ -34,7 +34,8 @@ MINIMUM_REQUESTS = 10_000
 # Characters that pass the checks people write by hand: isdigit() but not int() ('²', '①'),
 # non-ASCII letters (compare_digest refuses them), line breaks and separators of every kind.
 _TRICKY_CHARACTERS = st.one_of(
-    st.characters(categories=["No", "Nd"]), st.characters(min_codepoint=0x80, max_codepoint=0x24F),
+    st.characters(categories=["No", "Nd"]),
+    st.characters(min_codepoint=0x80, max_codepoint=0x24F),
     st.sampled_from(["\r", "\n", "\t", " ", "\x00", "\x7f", "\x85", "\u2028", "\u202e", "%", ";", "=", ",", '"']),
 )
 _TEXT = st.one_of(st.text(max_size=12), st.text(_TRICKY_CHARACTERS, min_size=1, max_size=8))
@@ -42,58 +43,102 @@ _TEXT = st.one_of(st.text(max_size=12), st.text(_TRICKY_CHARACTERS, min_size=1, 
 
 def tokens() -> st.SearchStrategy[str]:
     """Values for a grant cookie or a ?t= ticket: garbage, and garbage shaped like `<expiry>.<mac>`."""
-    expiry = st.one_of(st.integers(0, 10**12).map(str), st.text(_TRICKY_CHARACTERS, min_size=1, max_size=4),
-                       st.integers(10**20, 10**25).map(str))
+    expiry = st.one_of(
+        st.integers(0, 10**12).map(str),
+        st.text(_TRICKY_CHARACTERS, min_size=1, max_size=4),
+        st.integers(10**20, 10**25).map(str),
+    )
     return st.one_of(_TEXT, st.builds(lambda first, second: f"{first}.{second}", expiry, _TEXT))
 
 
 def header_text() -> st.SearchStrategy[str]:
     """What an HTTP header can carry (latin-1): tokens and text without the line breaks HTTP forbids
     or leading whitespace (which HTTP clients refuse to send)."""
-    return tokens().map(lambda text: text.encode("latin-1", "replace").decode("latin-1")
-                        .replace("\r", "").replace("\n", "").replace("\x00", "").lstrip())
+    return tokens().map(
+        lambda text: text.encode("latin-1", "replace")
+        .decode("latin-1")
+        .replace("\r", "")
+        .replace("\n", "")
+        .replace("\x00", "")
+        .lstrip()
+    )
 
 
 def huge_number_json() -> st.SearchStrategy[str]:
     """A JSON object holding an integer of thousands of digits (Python refuses more than 4,300)."""
-    return st.builds(lambda name, digits: json.dumps({name: 0}).replace("0", "9" * digits),
-                     st.sampled_from(["file_size", "name", "expires_after_views", "favorite", "password"]),
-                     st.integers(4_301, 6_000))
+    return st.builds(
+        lambda name, digits: json.dumps({name: 0}).replace("0", "9" * digits),
+        st.sampled_from(["file_size", "name", "expires_after_views", "favorite", "password"]),
+        st.integers(4_301, 6_000),
+    )
 
 
 def deep_json() -> st.SearchStrategy[str]:
     """A JSON value nested from a few dozen to 60,000 levels deep (Python's parser recurses per level)."""
+
     def nested(name: str, depth: int, kind: str) -> str:
         inner = "[" * depth + "]" * depth if kind == "list" else '{"a":' * depth + "1" + "}" * depth
         return json.dumps({name: "X"}).replace('"X"', inner)
 
-    return st.builds(nested, st.sampled_from(["name", "recipients", "password"]), st.integers(33, 60_000),
-                     st.sampled_from(["list", "object"]))
+    return st.builds(
+        nested,
+        st.sampled_from(["name", "recipients", "password"]),
+        st.integers(33, 60_000),
+        st.sampled_from(["list", "object"]),
+    )
 
 
 def json_documents() -> st.SearchStrategy[str]:
     """Ordinary JSON, of every shape (the routes' fields among the keys)."""
-    keys = st.sampled_from(["name", "bookmark_url", "file_size", "favorite", "long_link", "expires_at",
-                            "expires_after_views", "recipients", "message", "password", "version_name",
-                            "is_published"])
+    keys = st.sampled_from(
+        [
+            "name",
+            "bookmark_url",
+            "file_size",
+            "favorite",
+            "long_link",
+            "expires_at",
+            "expires_after_views",
+            "recipients",
+            "message",
+            "password",
+            "version_name",
+            "is_published",
+        ]
+    )
     scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _TEXT)
-    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
-                          max_leaves=8)
+    values = st.recursive(
+        scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3), max_leaves=8
+    )
     return st.dictionaries(keys, values, max_size=4).map(json.dumps)
 
 
 def mislabelled_types() -> st.SearchStrategy[str | None]:
     """Content types a JSON body may come with: none, the ones other sites' pages can send, odd ones."""
-    return st.sampled_from([None, "", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
-                            "application/xml", "application/json", "application/json; charset=utf-8",
-                            "Application/JSON", "application/vnd.api+json", "text/json"])
+    return st.sampled_from(
+        [
+            None,
+            "",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "application/xml",
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/vnd.api+json",
+            "text/json",
+        ]
+    )
 
 
 def expiry_times() -> st.SearchStrategy[str]:
     """ISO 8601 times at and beyond the ends of what datetime holds once moved to UTC."""
-    edges = st.builds(lambda day, offset: f"{day}{offset}",
-                      st.sampled_from(["9999-12-31T23:59:59", "0001-01-01T00:00:00", "2030-01-01T00:00:00"]),
-                      st.sampled_from(["Z", "+00:00", "-01:00", "+01:00", "-23:59", "+23:59", ""]))
+    edges = st.builds(
+        lambda day, offset: f"{day}{offset}",
+        st.sampled_from(["9999-12-31T23:59:59", "0001-01-01T00:00:00", "2030-01-01T00:00:00"]),
+        st.sampled_from(["Z", "+00:00", "-01:00", "+01:00", "-23:59", "+23:59", ""]),
+    )
     return st.one_of(edges, _TEXT)
 
 
@@ -105,13 +150,18 @@ def main(argv: list[str]) -> int:
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.unlink(missing_ok=True)
     env = {**os.environ, "FUZZ_EXAMPLES": str(examples), "FUZZ_REPORT": str(REPORT)}
-    status = subprocess.call([sys.executable, "-m", "pytest", "tests/integration/test_fuzz.py", "-q",
-                              "-p", "no:xdist", "-p", "no:logging"], cwd=ROOT, env=env)
+    status = subprocess.call(
+        [sys.executable, "-m", "pytest", "tests/integration/test_fuzz.py", "-q", "-p", "no:xdist", "-p", "no:logging"],
+        cwd=ROOT,
+        env=env,
+    )
     if not REPORT.exists():
         return status or 1
     report = json.loads(REPORT.read_text())
-    print(f"fuzz: {report['requests']} requests over {report['operations']} operations, "
-          f"{report['server_errors']} server errors (5xx); answers by status: {report['statuses']}")
+    print(
+        f"fuzz: {report['requests']} requests over {report['operations']} operations, "
+        f"{report['server_errors']} server errors (5xx); answers by status: {report['statuses']}"
+    )
     if examples >= DEFAULT_EXAMPLES and report["requests"] < MINIMUM_REQUESTS:
         print(f"fuzz: fewer than {MINIMUM_REQUESTS} requests", file=sys.stderr)
         return status or 1

@@ -97,35 +97,65 @@ def _queried_partition(params: dict) -> list[dict]:
     return []
 
 
-_TRANSACT_WRITE = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                   "ConditionCheck": "ConditionCheckItem"}
+_TRANSACT_WRITE = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 def _dynamodb(operation: str, params: dict) -> list[Request]:
     if operation == "TransactWriteItems":
         # Each element is authorised as its own action on its own key (there is no TransactWriteItems action).
-        return [Request(f"dynamodb:{_TRANSACT_WRITE[kind]}", _table_arn(element["TableName"]),
-                        _leading_keys([element.get("Key") or element["Item"]]))
-                for entry in params["TransactItems"] for kind, element in entry.items()]
+        return [
+            Request(
+                f"dynamodb:{_TRANSACT_WRITE[kind]}",
+                _table_arn(element["TableName"]),
+                _leading_keys([element.get("Key") or element["Item"]]),
+            )
+            for entry in params["TransactItems"]
+            for kind, element in entry.items()
+        ]
     if operation == "TransactGetItems":
-        return [Request("dynamodb:GetItem", _table_arn(entry["Get"]["TableName"]), _leading_keys([entry["Get"]["Key"]]))
-                for entry in params["TransactItems"]]
+        return [
+            Request("dynamodb:GetItem", _table_arn(entry["Get"]["TableName"]), _leading_keys([entry["Get"]["Key"]]))
+            for entry in params["TransactItems"]
+        ]
     if operation == "BatchGetItem":
         # One authorisation per table, whose LeadingKeys are all the keys asked of it.
-        return [Request("dynamodb:BatchGetItem", _table_arn(table), _leading_keys(asked["Keys"]))
-                for table, asked in params["RequestItems"].items()]
+        return [
+            Request("dynamodb:BatchGetItem", _table_arn(table), _leading_keys(asked["Keys"]))
+            for table, asked in params["RequestItems"].items()
+        ]
     if operation == "BatchWriteItem":
-        return [Request("dynamodb:BatchWriteItem", _table_arn(table),
-                        _leading_keys([w["PutRequest"]["Item"] if "PutRequest" in w else w["DeleteRequest"]["Key"]
-                                       for w in writes]))
-                for table, writes in params["RequestItems"].items()]
+        return [
+            Request(
+                "dynamodb:BatchWriteItem",
+                _table_arn(table),
+                _leading_keys(
+                    [w["PutRequest"]["Item"] if "PutRequest" in w else w["DeleteRequest"]["Key"] for w in writes]
+                ),
+            )
+            for table, writes in params["RequestItems"].items()
+        ]
     if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
-        return [Request(f"dynamodb:{operation}", _table_arn(params["TableName"]),
-                        _leading_keys([params.get("Key") or params["Item"]]))]
+        return [
+            Request(
+                f"dynamodb:{operation}",
+                _table_arn(params["TableName"]),
+                _leading_keys([params.get("Key") or params["Item"]]),
+            )
+        ]
     if operation == "Query":
         index = params.get("IndexName")
-        return [Request("dynamodb:Query", _table_arn(params["TableName"], index),
-                        _leading_keys(_queried_partition(params), index))]
+        return [
+            Request(
+                "dynamodb:Query",
+                _table_arn(params["TableName"], index),
+                _leading_keys(_queried_partition(params), index),
+            )
+        ]
     if "TableName" in params:  # Scan and table-level operations: no LeadingKeys in the request
         return [Request(f"dynamodb:{operation}", _table_arn(params["TableName"], params.get("IndexName")))]
     return [Request(f"dynamodb:{operation}", "*")]
@@ -133,33 +163,52 @@ def _dynamodb(operation: str, params: dict) -> list[Request]:
 
 # S3 operations whose IAM action is not s3:<operation>, and what they act on ("object" or "bucket").
 _S3_ACTIONS = {
-    "GetObject": ("s3:GetObject", "object"), "HeadObject": ("s3:GetObject", "object"),
-    "PutObject": ("s3:PutObject", "object"), "DeleteObject": ("s3:DeleteObject", "object"),
-    "ListObjectsV2": ("s3:ListBucket", "bucket"), "ListObjects": ("s3:ListBucket", "bucket"),
-    "HeadBucket": ("s3:ListBucket", "bucket"), "ListObjectVersions": ("s3:ListBucketVersions", "bucket"),
+    "GetObject": ("s3:GetObject", "object"),
+    "HeadObject": ("s3:GetObject", "object"),
+    "PutObject": ("s3:PutObject", "object"),
+    "DeleteObject": ("s3:DeleteObject", "object"),
+    "ListObjectsV2": ("s3:ListBucket", "bucket"),
+    "ListObjects": ("s3:ListBucket", "bucket"),
+    "HeadBucket": ("s3:ListBucket", "bucket"),
+    "ListObjectVersions": ("s3:ListBucketVersions", "bucket"),
     # Multipart uploads: every step that adds bytes is s3:PutObject; listing and aborting have their own.
-    "CreateMultipartUpload": ("s3:PutObject", "object"), "UploadPart": ("s3:PutObject", "object"),
-    "CompleteMultipartUpload": ("s3:PutObject", "object"), "ListParts": ("s3:ListMultipartUploadParts", "object"),
+    "CreateMultipartUpload": ("s3:PutObject", "object"),
+    "UploadPart": ("s3:PutObject", "object"),
+    "CompleteMultipartUpload": ("s3:PutObject", "object"),
+    "ListParts": ("s3:ListMultipartUploadParts", "object"),
     "AbortMultipartUpload": ("s3:AbortMultipartUpload", "object"),
 }
 # One version of an object, named by its id, is a permission of its own.
-_S3_VERSION_ACTIONS = {"GetObject": "s3:GetObjectVersion", "HeadObject": "s3:GetObjectVersion",
-                       "DeleteObject": "s3:DeleteObjectVersion"}
+_S3_VERSION_ACTIONS = {
+    "GetObject": "s3:GetObjectVersion",
+    "HeadObject": "s3:GetObjectVersion",
+    "DeleteObject": "s3:DeleteObjectVersion",
+}
 
 
 def _s3(operation: str, params: dict) -> list[Request]:
     bucket = params.get("Bucket", "")
     if operation == "DeleteObjects":
-        return [Request("s3:DeleteObjectVersion" if "VersionId" in entry else "s3:DeleteObject",
-                        _object_arn(bucket, entry["Key"])) for entry in params["Delete"]["Objects"]]
+        return [
+            Request(
+                "s3:DeleteObjectVersion" if "VersionId" in entry else "s3:DeleteObject",
+                _object_arn(bucket, entry["Key"]),
+            )
+            for entry in params["Delete"]["Objects"]
+        ]
     if "VersionId" in params and operation in _S3_VERSION_ACTIONS:
         return [Request(_S3_VERSION_ACTIONS[operation], _object_arn(bucket, params["Key"]))]
     if operation == "CopyObject":
         source = params["CopySource"]
-        source_bucket, _, source_key = (source.split("?")[0].lstrip("/").partition("/") if isinstance(source, str)
-                                        else (source["Bucket"], None, source["Key"]))
-        return [Request("s3:GetObject", _object_arn(source_bucket, source_key)),
-                Request("s3:PutObject", _object_arn(bucket, params["Key"]))]
+        source_bucket, _, source_key = (
+            source.split("?")[0].lstrip("/").partition("/")
+            if isinstance(source, str)
+            else (source["Bucket"], None, source["Key"])
+        )
+        return [
+            Request("s3:GetObject", _object_arn(source_bucket, source_key)),
+            Request("s3:PutObject", _object_arn(bucket, params["Key"])),
+        ]
     if operation not in _S3_ACTIONS:
         raise NotImplementedError(f"devtools.iam: which IAM action does s3 {operation} need? Add it to _S3_ACTIONS")
     action, target = _S3_ACTIONS[operation]
@@ -169,8 +218,13 @@ def _s3(operation: str, params: dict) -> list[Request]:
 def _ses(operation: str, params: dict) -> list[Request]:
     if operation in ("SendEmail", "SendRawEmail"):
         sender = parseaddr(params.get("Source", ""))[1]
-        return [Request(f"ses:{operation}", f"arn:{PARTITION}:ses:{_region()}:{ACCOUNT}:identity/{sender}",
-                        {"ses:FromAddress": (sender,)})]
+        return [
+            Request(
+                f"ses:{operation}",
+                f"arn:{PARTITION}:ses:{_region()}:{ACCOUNT}:identity/{sender}",
+                {"ses:FromAddress": (sender,)},
+            )
+        ]
     return [Request(f"ses:{operation}", "*")]
 
 
@@ -229,8 +283,9 @@ def _listed(value) -> list:
 @cache
 def _glob(pattern: str, flags: int = 0) -> re.Pattern:
     """IAM's wildcards: `*` any run of characters (`/` and `:` included), `?` any one."""
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z",
-                      flags | re.DOTALL)
+    return re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z", flags | re.DOTALL
+    )
 
 
 def _matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
@@ -249,8 +304,11 @@ def _value_matches(operator: str, expected: str, actual: str) -> bool:
     raise NotImplementedError(f"devtools.iam does not evaluate the condition operator {operator}")
 
 
-_NEGATED = {"StringNotEquals": "StringEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-            "StringNotLike": "StringLike"}
+_NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+}
 
 
 def _condition_holds(qualified: str, key: str, expected: tuple[str, ...], context: Mapping) -> tuple[bool, set[str]]:
@@ -289,9 +347,12 @@ def _statement_applies(statement: Statement, request: Request) -> tuple[list[Use
                 return [], False
             if key.lower() == "dynamodb:leadingkeys":
                 leading |= matched
-    uses = [Use(statement.sid, action, resource, key)
-            for action in actions or [request.action] for resource in resources or [request.resource]
-            for key in sorted(leading) or [None]]
+    uses = [
+        Use(statement.sid, action, resource, key)
+        for action in actions or [request.action]
+        for resource in resources or [request.resource]
+        for key in sorted(leading) or [None]
+    ]
     return uses, True
 
 
@@ -317,10 +378,19 @@ class Policy:
         for statement in self.statements:
             if statement.effect != "Allow":
                 continue
-            leading = [v for qualified, keys in statement.conditions.items() for key, values in keys.items()
-                       if key.lower() == "dynamodb:leadingkeys" for v in values] or [None]
-            granted |= {Use(statement.sid, action, resource, key) for action in statement.actions
-                        for resource in statement.resources for key in leading}
+            leading = [
+                v
+                for qualified, keys in statement.conditions.items()
+                for key, values in keys.items()
+                if key.lower() == "dynamodb:leadingkeys"
+                for v in values
+            ] or [None]
+            granted |= {
+                Use(statement.sid, action, resource, key)
+                for action in statement.actions
+                for resource in statement.resources
+                for key in leading
+            }
         return granted
 
 
@@ -397,8 +467,10 @@ def _documents(policies: list, resolve: _Resolver) -> Iterator[tuple[str, dict]]
 
 
 def _condition_values(condition: dict) -> dict:
-    return {qualified: {key: tuple(str(v) for v in _listed(values)) for key, values in keys.items()}
-            for qualified, keys in (condition or {}).items()}
+    return {
+        qualified: {key: tuple(str(v) for v in _listed(values)) for key, values in keys.items()}
+        for qualified, keys in (condition or {}).items()
+    }
 
 
 def _policy(logical_id: str, environment: Mapping[str, str]) -> Policy:
@@ -407,12 +479,17 @@ def _policy(logical_id: str, environment: Mapping[str, str]) -> Policy:
     for name, document in _documents(functions()[logical_id]["Properties"].get("Policies", []), resolve):
         for position, raw in enumerate(_listed(document["Statement"])):
             raw = resolve(raw)
-            statements.append(Statement(
-                sid=f"{name}.{raw.get('Sid', position)}", effect=raw["Effect"],
-                actions=tuple(_listed(raw.get("Action", raw.get("NotAction")))),
-                resources=tuple(_listed(raw.get("Resource", raw.get("NotResource")))),
-                conditions=_condition_values(raw.get("Condition")),
-                not_action="NotAction" in raw, not_resource="NotResource" in raw))
+            statements.append(
+                Statement(
+                    sid=f"{name}.{raw.get('Sid', position)}",
+                    effect=raw["Effect"],
+                    actions=tuple(_listed(raw.get("Action", raw.get("NotAction")))),
+                    resources=tuple(_listed(raw.get("Resource", raw.get("NotResource")))),
+                    conditions=_condition_values(raw.get("Condition")),
+                    not_action="NotAction" in raw,
+                    not_resource="NotResource" in raw,
+                )
+            )
     return Policy(logical_id, tuple(statements))
 
 
@@ -447,12 +524,18 @@ def _denied(service: str, operation: str, request: Request, decision: Decision) 
     code, status = _DENIED.get(service, ("AccessDeniedException", 400))
     if operation == "HeadObject":  # a HEAD response has no body: S3's client sees only the status
         code = "403"
-    reason = (f"with an explicit deny in {decision.denied_by}" if decision.denied_by
-              else f"because no identity-based policy allows the {request.action} action")
-    message = (f"User: arn:{PARTITION}:sts::{ACCOUNT}:assumed-role/{_current.get()}Role/{_current.get()} is not "
-               f"authorized to perform: {request.action} on resource: {request.resource} {reason}")
-    return ClientError({"Error": {"Code": code, "Message": message},
-                        "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
+    reason = (
+        f"with an explicit deny in {decision.denied_by}"
+        if decision.denied_by
+        else f"because no identity-based policy allows the {request.action} action"
+    )
+    message = (
+        f"User: arn:{PARTITION}:sts::{ACCOUNT}:assumed-role/{_current.get()}Role/{_current.get()} is not "
+        f"authorized to perform: {request.action} on resource: {request.resource} {reason}"
+    )
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+    )
 
 
 def authorize(logical_id: str, service: str, operation: str, params: dict) -> None:

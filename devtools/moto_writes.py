@@ -24,8 +24,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-ITEM_OPERATIONS = ("update_item", "put_item", "delete_item", "batch_write_item",
-                   "get_item", "query", "scan", "describe_table")
+ITEM_OPERATIONS = (
+    "update_item",
+    "put_item",
+    "delete_item",
+    "batch_write_item",
+    "get_item",
+    "query",
+    "scan",
+    "describe_table",
+)
 TOKEN_SECONDS = 600  # DynamoDB's idempotency window for ClientRequestToken
 
 
@@ -50,8 +58,11 @@ def dynamodb_guarantees(patch: Callable[[type, str, Callable], None] | None = No
         if hasattr(DynamoDBBackend, name):
             install(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
     install(backend_module, "copy", _TablesAreNotCopied())
-    install(DynamoDBBackend, "transact_write_items", serialized(_touched_items_rolled_back(
-        DynamoDBBackend.transact_write_items)))
+    install(
+        DynamoDBBackend,
+        "transact_write_items",
+        serialized(_touched_items_rolled_back(DynamoDBBackend.transact_write_items)),
+    )
     install(DynamoHandler, "transact_write_items", _idempotent(DynamoHandler.transact_write_items, lock))
 
 
@@ -129,8 +140,10 @@ def _idempotent(original, lock: threading.RLock):
 
     class IdempotentParameterMismatch(DynamodbException):
         def __init__(self) -> None:
-            super().__init__(ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
-                             "Request with the same client token but different parameters was received")
+            super().__init__(
+                ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+                "Request with the same client token but different parameters was received",
+            )
 
     succeeded: OrderedDict[str, tuple[float, str, object]] = OrderedDict()  # token -> (when, request, answer)
 
@@ -138,8 +151,11 @@ def _idempotent(original, lock: threading.RLock):
         token = handler.body.get("ClientRequestToken")
         if not token:
             return original(handler)
-        request = hashlib.sha256(json.dumps({name: value for name, value in handler.body.items()
-                                             if name != "ClientRequestToken"}, sort_keys=True).encode()).hexdigest()
+        request = hashlib.sha256(
+            json.dumps(
+                {name: value for name, value in handler.body.items() if name != "ClientRequestToken"}, sort_keys=True
+            ).encode()
+        ).hexdigest()
         with lock:  # a retry waits for the attempt it repeats, then finds it recorded
             now = time.monotonic()
             while succeeded and next(iter(succeeded.values()))[0] < now - TOKEN_SECONDS:

@@ -33,43 +33,89 @@ DESCRIPTION = (
 )
 
 _V3_ERROR = {
-    "type": "object", "required": ["errors"],
-    "properties": {"errors": {
-        "type": "object", "required": ["name", "message", "type"], "additionalProperties": True,
-        "properties": {"name": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}},
-    }},
+    "type": "object",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "object",
+            "required": ["name", "message", "type"],
+            "additionalProperties": True,
+            "properties": {"name": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}},
+        }
+    },
 }
 _V1_ERROR = {
-    "type": "object", "required": ["status", "message"], "additionalProperties": True,
-    "properties": {"status": {"const": False}, "message": {"type": "string"},
-                   "current": {"type": "integer"}, "limit": {"type": "integer"},
-                   "remaining": {"type": "integer"}, "feature": {"type": "string"}},
+    "type": "object",
+    "required": ["status", "message"],
+    "additionalProperties": True,
+    "properties": {
+        "status": {"const": False},
+        "message": {"type": "string"},
+        "current": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "remaining": {"type": "integer"},
+        "feature": {"type": "string"},
+    },
 }
 _DIALECTS = {
     # path prefix -> (tag, error schema name, error statuses)
-    "/v3/": ("v3 items", "V3Error", {
-        "401": "No credentials: answer the Digest challenge or send an API key",
-        "403": "Wrong credentials, or a request from another site's page", "404": "No such item, or not yours",
-        "413": "JSON body larger than 64 KiB", "415": "A body not labelled application/json",
-        "422": "Wrong request data", "429": "Too many failed attempts; retry after Retry-After",
-        "500": "Unexpected server error", "503": "A dependency is unavailable; retry (see Retry-After)"}),
-    "/api/v1/": ("v1 artifacts", "V1Error", {
-        "400": "Wrong request data", "401": "No credentials",
-        "403": "Wrong credentials, not yours, a plan limit, or a request from another site's page",
-        "404": "No such artifact", "413": "Inline file (or JSON body) too large: use the presigned upload",
-        "415": "JSON sent without a JSON Content-Type, or a type that is not a form or JSON",
-        "429": "Too many failed attempts; retry after Retry-After",
-        "500": "Unexpected server error", "503": "A dependency is unavailable; retry (see Retry-After)"}),
+    "/v3/": (
+        "v3 items",
+        "V3Error",
+        {
+            "401": "No credentials: answer the Digest challenge or send an API key",
+            "403": "Wrong credentials, or a request from another site's page",
+            "404": "No such item, or not yours",
+            "413": "JSON body larger than 64 KiB",
+            "415": "A body not labelled application/json",
+            "422": "Wrong request data",
+            "429": "Too many failed attempts; retry after Retry-After",
+            "500": "Unexpected server error",
+            "503": "A dependency is unavailable; retry (see Retry-After)",
+        },
+    ),
+    "/api/v1/": (
+        "v1 artifacts",
+        "V1Error",
+        {
+            "400": "Wrong request data",
+            "401": "No credentials",
+            "403": "Wrong credentials, not yours, a plan limit, or a request from another site's page",
+            "404": "No such artifact",
+            "413": "Inline file (or JSON body) too large: use the presigned upload",
+            "415": "JSON sent without a JSON Content-Type, or a type that is not a form or JSON",
+            "429": "Too many failed attempts; retry after Retry-After",
+            "500": "Unexpected server error",
+            "503": "A dependency is unavailable; retry (see Retry-After)",
+        },
+    ),
 }
-_PUBLIC = ("public", "PublicError", {
-    "403": "Wrong password", "404": "No such link", "410": "Expired or removed", "413": "JSON body too large",
-    "422": "A request body that cannot be read", "429": "Too many attempts",
-    "503": "A dependency is unavailable; retry (see Retry-After)"})
+_PUBLIC = (
+    "public",
+    "PublicError",
+    {
+        "403": "Wrong password",
+        "404": "No such link",
+        "410": "Expired or removed",
+        "413": "JSON body too large",
+        "422": "A request body that cannot be read",
+        "429": "Too many attempts",
+        "503": "A dependency is unavailable; retry (see Retry-After)",
+    },
+)
 # The dashboard's pages and forms: HTML for browsers (JSON refusals for Accept: application/json).
-_DASHBOARD = ("dashboard", "PublicError", {
-    "303": "No session (pages: on to /login), or a form done: back to its page",
-    "403": "No session or CSRF token (forms), a wrong password, a paid feature", "404": "No such item, or not yours",
-    "413": "Form too large", "422": "Wrong form or query data", "429": "Too many failed sign-ins"})
+_DASHBOARD = (
+    "dashboard",
+    "PublicError",
+    {
+        "303": "No session (pages: on to /login), or a form done: back to its page",
+        "403": "No session or CSRF token (forms), a wrong password, a paid feature",
+        "404": "No such item, or not yours",
+        "413": "Form too large",
+        "422": "Wrong form or query data",
+        "429": "Too many failed sign-ins",
+    },
+)
 _DASHBOARD_PATHS = ("/dashboard", "/login", "/logout")
 _SECURITY = [{"digest": []}, {"bearer": []}, {"apiKey": []}]
 
@@ -82,85 +128,156 @@ _V1_FIELDS = {
     "file": {"type": "string", "format": "binary", "description": "The file, inline (at most 4 MiB)"},
     "file_name": {**_TEXT, "description": "Instead of file: answered with a presigned S3 POST in `upload`"},
     "file_size": {"type": "integer", "minimum": 0},
-    "version_name": _TEXT, "password": {**_TEXT, "description": "Empty removes it (paid plans)"},
-    "allow_comments": _FLAG, "allow_downloads": _FLAG, "view_only": _FLAG,
+    "version_name": _TEXT,
+    "password": {**_TEXT, "description": "Empty removes it (paid plans)"},
+    "allow_comments": _FLAG,
+    "allow_downloads": _FLAG,
+    "view_only": _FLAG,
     "expiration_date": {"type": ["string", "null"], "format": "date-time", "description": "null/empty removes it"},
 }
-_V1_UPDATE_FIELDS = {**_V1_FIELDS, "is_published": _FLAG, "keep_password": _FLAG, "show_combined_comments": _FLAG,
-                     "comment_emails": _FLAG}
+_V1_UPDATE_FIELDS = {
+    **_V1_FIELDS,
+    "is_published": _FLAG,
+    "keep_password": _FLAG,
+    "show_combined_comments": _FLAG,
+    "comment_emails": _FLAG,
+}
 
 
 def _form(fields: dict, required: list[str] | None = None) -> dict:
     schema = {"type": "object", "properties": fields, **({"required": required} if required else {})}
     as_json = {**schema, "properties": {k: v for k, v in fields.items() if k != "file"}}
-    return {"required": True, "content": {"multipart/form-data": {"schema": schema},
-                                          "application/x-www-form-urlencoded": {"schema": as_json},
-                                          "application/json": {"schema": as_json}}}
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": schema},
+            "application/x-www-form-urlencoded": {"schema": as_json},
+            "application/json": {"schema": as_json},
+        },
+    }
 
 
 def _page_form(fields: dict) -> dict:
     """A browser form of the dashboard (URL-encoded only; every POST carries its CSRF token)."""
-    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
-        "type": "object", "properties": fields, "required": ["csrf"]}}}}
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": fields, "required": ["csrf"]}
+            }
+        },
+    }
 
 
 def _query(name: str, schema: dict, description: str = "") -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            **({"description": description} if description else {})}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        **({"description": description} if description else {}),
+    }
 
 
 _HAND_PARSED = {
-    "V3ListItems": {"parameters": [
-        _query("per_page", {"type": "integer", "minimum": 1}, "Items per page (default 20, at most 100)"),
-        _query("before", _TEXT, "A cursor from links.next_url (or epoch seconds): older items"),
-        _query("after", _TEXT, "A cursor from links.prev_url (or epoch seconds): newer items")]},
-    "V1ListArtifacts": {"parameters": [
-        _query("page", _WHOLE), _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
-        _query("is_published", _FLAG),
-        _query("sort_by", {"enum": ["created_at", "total_views", "total_downloads", "updated_at"]}),
-        _query("sort_order", {"enum": ["asc", "desc"]})]},
+    "V3ListItems": {
+        "parameters": [
+            _query("per_page", {"type": "integer", "minimum": 1}, "Items per page (default 20, at most 100)"),
+            _query("before", _TEXT, "A cursor from links.next_url (or epoch seconds): older items"),
+            _query("after", _TEXT, "A cursor from links.prev_url (or epoch seconds): newer items"),
+        ]
+    },
+    "V1ListArtifacts": {
+        "parameters": [
+            _query("page", _WHOLE),
+            _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
+            _query("is_published", _FLAG),
+            _query("sort_by", {"enum": ["created_at", "total_views", "total_downloads", "updated_at"]}),
+            _query("sort_order", {"enum": ["asc", "desc"]}),
+        ]
+    },
     "V1CreateArtifact": {"requestBody": _form(_V1_FIELDS, ["version_name"])},
     "V1UpdateArtifact": {"requestBody": _form(_V1_UPDATE_FIELDS)},
     "PublicUnlock": {"requestBody": _form({"password": _TEXT}, ["password"])},
-    "DashboardItems": {"parameters": [
-        _query("filter", {"enum": ["all", "favorites", "published", "expired", "trash"]}),
-        _query("q", _TEXT, "Part of the name, any case"), _query("page", _WHOLE),
-        _query("sort_by", {"enum": ["created_at", "total_views", "total_downloads", "updated_at"]}),
-        _query("order", {"enum": ["asc", "desc"]})]},
+    "DashboardItems": {
+        "parameters": [
+            _query("filter", {"enum": ["all", "favorites", "published", "expired", "trash"]}),
+            _query("q", _TEXT, "Part of the name, any case"),
+            _query("page", _WHOLE),
+            _query("sort_by", {"enum": ["created_at", "total_views", "total_downloads", "updated_at"]}),
+            _query("order", {"enum": ["asc", "desc"]}),
+        ]
+    },
     "DashboardItem": {"parameters": [_query("done", _TEXT, "What a form just did (the page says so)")]},
     "Login": {"requestBody": _page_form({"email": _TEXT, "password": _TEXT, "csrf": _TEXT})},
     "Logout": {"requestBody": _page_form({"csrf": _TEXT})},
-    "DashboardUpdateItem": {"requestBody": _page_form({
-        "csrf": _TEXT, "action": {"enum": ["rename", "favorite", "sharing", "password", "expiry"]}, "name": _TEXT,
-        "favorite": _TEXT, "is_published": _TEXT, "allow_downloads": _TEXT, "view_only": _TEXT, "password": _TEXT,
-        "remove": _TEXT, "expires_at": _TEXT, "expires_after_views": _TEXT})},
+    "DashboardUpdateItem": {
+        "requestBody": _page_form(
+            {
+                "csrf": _TEXT,
+                "action": {"enum": ["rename", "favorite", "sharing", "password", "expiry"]},
+                "name": _TEXT,
+                "favorite": _TEXT,
+                "is_published": _TEXT,
+                "allow_downloads": _TEXT,
+                "view_only": _TEXT,
+                "password": _TEXT,
+                "remove": _TEXT,
+                "expires_at": _TEXT,
+                "expires_after_views": _TEXT,
+            }
+        )
+    },
     "DashboardDeleteItem": {"requestBody": _page_form({"csrf": _TEXT})},
     "DashboardRestoreItem": {"requestBody": _page_form({"csrf": _TEXT})},
     "DashboardEndSessions": {"requestBody": _page_form({"csrf": _TEXT})},
     "DashboardCreateKey": {"requestBody": _page_form({"csrf": _TEXT, "label": _TEXT})},
     "DashboardRevokeKey": {"requestBody": _page_form({"csrf": _TEXT})},
     # oEmbed's own errors (oembed.com), in place of the public pages' refusals.
-    "PublicOembed": {"parameters": [
-        {**_query("url", {**_TEXT, "format": "uri"}, "A share link, as share_url gives it"), "required": True},
-        _query("format", {"enum": ["json"]}, "Only json (any other: 501)"),
-        _query("maxwidth", _WHOLE, "Accepted; a link has no size"), _query("maxheight", _WHOLE)],
-        "statuses": {"404": "Not the current share link of an item a visitor could open without a password",
-                     "500": "Unexpected server error", "501": "A format other than json"}},
-    "V1ListComments": {"parameters": [
-        _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
-        _query("before", _TEXT, "A comment id (pagination.next_before): older comments"),
-        _query("version", {"type": "integer", "minimum": 0}, "Only the comments written on this version")]},
-    "V1AddComment": {"requestBody": _form({"text": {**_TEXT, "maxLength": 2000}, "version_number": _WHOLE},
-                                          ["text"])},
-    "PublicListComments": {"parameters": [
-        _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
-        _query("before", _TEXT, "A comment id (next_before): older comments")]},
-    "PublicPostComment": {"requestBody": _form({
-        "name": {**_TEXT, "maxLength": 80}, "text": {**_TEXT, "maxLength": 2000},
-        "form_token": {**_TEXT, "description": "From the page's form (or GET /{code}/comments), a few seconds old"},
-        "website": {**_TEXT, "description": "Leave empty (people never see it)"}}, ["name", "text", "form_token"])},
-    "DashboardUpload": {"requestBody": _page_form({"csrf": _TEXT, "name": _TEXT, "file_size": {
-        "type": "integer", "minimum": 0}})},
+    "PublicOembed": {
+        "parameters": [
+            {**_query("url", {**_TEXT, "format": "uri"}, "A share link, as share_url gives it"), "required": True},
+            _query("format", {"enum": ["json"]}, "Only json (any other: 501)"),
+            _query("maxwidth", _WHOLE, "Accepted; a link has no size"),
+            _query("maxheight", _WHOLE),
+        ],
+        "statuses": {
+            "404": "Not the current share link of an item a visitor could open without a password",
+            "500": "Unexpected server error",
+            "501": "A format other than json",
+        },
+    },
+    "V1ListComments": {
+        "parameters": [
+            _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
+            _query("before", _TEXT, "A comment id (pagination.next_before): older comments"),
+            _query("version", {"type": "integer", "minimum": 0}, "Only the comments written on this version"),
+        ]
+    },
+    "V1AddComment": {"requestBody": _form({"text": {**_TEXT, "maxLength": 2000}, "version_number": _WHOLE}, ["text"])},
+    "PublicListComments": {
+        "parameters": [
+            _query("limit", {**_WHOLE, "description": "default 20, at most 100"}),
+            _query("before", _TEXT, "A comment id (next_before): older comments"),
+        ]
+    },
+    "PublicPostComment": {
+        "requestBody": _form(
+            {
+                "name": {**_TEXT, "maxLength": 80},
+                "text": {**_TEXT, "maxLength": 2000},
+                "form_token": {
+                    **_TEXT,
+                    "description": "From the page's form (or GET /{code}/comments), a few seconds old",
+                },
+                "website": {**_TEXT, "description": "Leave empty (people never see it)"},
+            },
+            ["name", "text", "form_token"],
+        )
+    },
+    "DashboardUpload": {
+        "requestBody": _page_form({"csrf": _TEXT, "name": _TEXT, "file_size": {"type": "integer", "minimum": 0}})
+    },
 }
 
 
@@ -219,8 +336,11 @@ def build() -> dict:
         "components": {
             "schemas": {"V3Error": _V3_ERROR, "V1Error": _V1_ERROR, "PublicError": _V3_ERROR},
             "securitySchemes": {
-                "digest": {"type": "http", "scheme": "digest",
-                           "description": "RFC 7616 (SHA-256 or MD5, qop=auth) with the account's e-mail and password"},
+                "digest": {
+                    "type": "http",
+                    "scheme": "digest",
+                    "description": "RFC 7616 (SHA-256 or MD5, qop=auth) with the account's e-mail and password",
+                },
                 "bearer": {"type": "http", "scheme": "bearer", "description": "An API key (csk_…)"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
             },
@@ -251,11 +371,17 @@ def build() -> dict:
 def _operation_ids(logical_id: str, resource: dict) -> dict[tuple[str, str], str]:
     """(method, OpenAPI path) -> operationId of a function's routes: the function's name, followed by the
     route's event name when the function has several routes (operationIds are unique in a document)."""
-    routes = {name: event["Properties"] for name, event in resource["Properties"].get("Events", {}).items()
-              if event["Type"] == "Api" and _operation(event["Properties"]["Method"], event["Properties"]["Path"])}
+    routes = {
+        name: event["Properties"]
+        for name, event in resource["Properties"].get("Events", {}).items()
+        if event["Type"] == "Api" and _operation(event["Properties"]["Method"], event["Properties"]["Path"])
+    }
     stem = logical_id.removesuffix("Function")
-    return {(route["Method"].lower(), re.sub(r"\{(\w+)\+\}", r"{\1}", route["Path"])):
-            stem + (name if len(routes) > 1 else "") for name, route in routes.items()}
+    return {
+        (route["Method"].lower(), re.sub(r"\{(\w+)\+\}", r"{\1}", route["Path"])): stem
+        + (name if len(routes) > 1 else "")
+        for name, route in routes.items()
+    }
 
 
 def _named_by_handler(logical_id: str, operation: dict) -> str:
@@ -277,8 +403,9 @@ def _finish(path: str, operation: dict, operation_id: str) -> dict:
         del operation["parameters"]
     if "requestBody" in described:
         operation["requestBody"] = described["requestBody"]
-    responses = {code: answer for code, answer in operation.get("responses", {}).items() if code != "422"
-                 or tag == "v3 items"}
+    responses = {
+        code: answer for code, answer in operation.get("responses", {}).items() if code != "422" or tag == "v3 items"
+    }
     for code, answer in responses.items():
         if code == "204" or code.startswith("3"):
             answer.pop("content", None)  # redirects and 204s carry no body

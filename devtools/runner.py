@@ -172,4 +172,3 @@ class InProcessRunner(Runner):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return getattr(module, attribute)
-

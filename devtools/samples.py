@@ -45,15 +45,35 @@ def seed() -> None:
     """The sample events name a fixed API key and item; make them real so the events work."""
     user = _account_with_fixed_key("sample@example.com", "free", "sampleevent0", "S")
     items.create_upload(
-        Item(slug=SAMPLE_SLUG, owner_id=user.user_id, name="sample.txt", kind="file", state="pending",
-             created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
-             object_key=uploads.object_key(SAMPLE_SLUG), max_size=1024, last_version=1),
-        Version(slug=SAMPLE_SLUG, number=1, state="pending", created_at="2026-01-01T00:00:00Z",
-                object_key=uploads.object_key(SAMPLE_SLUG), max_size=1024, owner_id=user.user_id),
+        Item(
+            slug=SAMPLE_SLUG,
+            owner_id=user.user_id,
+            name="sample.txt",
+            kind="file",
+            state="pending",
+            created_at="2026-01-01T00:00:00Z",
+            updated_at="2026-01-01T00:00:00Z",
+            object_key=uploads.object_key(SAMPLE_SLUG),
+            max_size=1024,
+            last_version=1,
+        ),
+        Version(
+            slug=SAMPLE_SLUG,
+            number=1,
+            state="pending",
+            created_at="2026-01-01T00:00:00Z",
+            object_key=uploads.object_key(SAMPLE_SLUG),
+            max_size=1024,
+            owner_id=user.user_id,
+        ),
         "2026-01-01T00:30:00Z",
     )
-    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=uploads.object_key(SAMPLE_SLUG),
-                                  Body=b"sample bytes", ContentType="text/plain")
+    boto3.client("s3").put_object(
+        Bucket=settings().bucket_name,
+        Key=uploads.object_key(SAMPLE_SLUG),
+        Body=b"sample bytes",
+        ContentType="text/plain",
+    )
     _seed_deleted_item(user.user_id)
     _seed_pro_account_with_a_ready_item()
     _seed_shared_file(user.user_id)
@@ -66,26 +86,56 @@ def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
     """An account whose API key is the one written in the sample events: csk_<key_id>_<fill × 43>."""
     user = accounts.create_user(email, "sample-password", plan)
     key = f"csk_{key_id}_{fill * 43}"
-    users.put_api_key(ApiKey(key_id=key_id, user_id=user.user_id, secret_hash=hashlib.sha256(key.encode()).hexdigest(),
-                             created_at="2026-01-01T00:00:00Z"))
+    users.put_api_key(
+        ApiKey(
+            key_id=key_id,
+            user_id=user.user_id,
+            secret_hash=hashlib.sha256(key.encode()).hexdigest(),
+            created_at="2026-01-01T00:00:00Z",
+        )
+    )
     return user
 
 
 def _seed_session(user_id: str) -> None:
     """events/dashboard_*.json and events/logout.json are signed in with this session."""
-    sessions.put(sessions.StoredSession(token_hash=hashlib.sha256(SAMPLE_SESSION.encode()).hexdigest(),
-                                        user_id=user_id, created_at="2026-01-01T00:00:00Z",
-                                        expires_at=int(clock.now()) + 24 * 60 * 60))
+    sessions.put(
+        sessions.StoredSession(
+            token_hash=hashlib.sha256(SAMPLE_SESSION.encode()).hexdigest(),
+            user_id=user_id,
+            created_at="2026-01-01T00:00:00Z",
+            expires_at=int(clock.now()) + 24 * 60 * 60,
+        )
+    )
 
 
 def _seed_deleted_item(owner_id: str) -> None:
     """events/v1_restore_artifact.json restores this soft-deleted (never uploaded) item."""
-    item = Item(slug=DELETED_SLUG, owner_id=owner_id, name="old.txt", kind="file", state="pending",
-                created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
-                object_key=uploads.object_key(DELETED_SLUG), max_size=1024, last_version=1)
-    items.create_upload(item, Version(slug=DELETED_SLUG, number=1, state="pending", created_at=item.created_at,
-                                      object_key=item.object_key, max_size=1024, owner_id=owner_id),
-                        "2026-01-01T00:30:00Z")
+    item = Item(
+        slug=DELETED_SLUG,
+        owner_id=owner_id,
+        name="old.txt",
+        kind="file",
+        state="pending",
+        created_at="2026-01-01T00:00:00Z",
+        updated_at="2026-01-01T00:00:00Z",
+        object_key=uploads.object_key(DELETED_SLUG),
+        max_size=1024,
+        last_version=1,
+    )
+    items.create_upload(
+        item,
+        Version(
+            slug=DELETED_SLUG,
+            number=1,
+            state="pending",
+            created_at=item.created_at,
+            object_key=item.object_key,
+            max_size=1024,
+            owner_id=owner_id,
+        ),
+        "2026-01-01T00:30:00Z",
+    )
     items.soft_delete(item, "2026-01-02T00:00:00Z", "2026-02-01T00:00:00Z")
 
 
@@ -94,40 +144,92 @@ def _seed_pro_account_with_a_ready_item() -> None:
     bookmark of a pro account: expiration is a paid feature, and only an available item can be shared."""
     pro = _account_with_fixed_key("sample-pro@example.com", "pro", "samplepro000", "P")
     items.create_bookmark(
-        Item(slug=READY_SLUG, owner_id=pro.user_id, name="https://example.com/", kind="bookmark", state="ready",
-             created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
-             redirect_url="https://example.com/", link_secret="S" * uploads.LINK_SECRET_LENGTH),
+        Item(
+            slug=READY_SLUG,
+            owner_id=pro.user_id,
+            name="https://example.com/",
+            kind="bookmark",
+            state="ready",
+            created_at="2026-01-01T00:00:00Z",
+            updated_at="2026-01-01T00:00:00Z",
+            redirect_url="https://example.com/",
+            link_secret="S" * uploads.LINK_SECRET_LENGTH,
+        ),
         None,
     )
 
 
 def _seed_shared_file(owner_id: str) -> None:
     """The public events (events/public_*.json) open this ready text file through its short link."""
-    item = Item(slug=SHARED_SLUG, owner_id=owner_id, name="shared.txt", kind="file", state="pending",
-                created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z", long_link=False,
-                object_key=uploads.object_key(SHARED_SLUG), max_size=1024, last_version=1)
-    version = Version(slug=SHARED_SLUG, number=1, state="pending", created_at=item.created_at,
-                      object_key=item.object_key, max_size=1024, owner_id=owner_id)
+    item = Item(
+        slug=SHARED_SLUG,
+        owner_id=owner_id,
+        name="shared.txt",
+        kind="file",
+        state="pending",
+        created_at="2026-01-01T00:00:00Z",
+        updated_at="2026-01-01T00:00:00Z",
+        long_link=False,
+        object_key=uploads.object_key(SHARED_SLUG),
+        max_size=1024,
+        last_version=1,
+    )
+    version = Version(
+        slug=SHARED_SLUG,
+        number=1,
+        state="pending",
+        created_at=item.created_at,
+        object_key=item.object_key,
+        max_size=1024,
+        owner_id=owner_id,
+    )
     items.create_upload(item, version, "2026-01-01T00:30:00Z")
-    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=item.object_key, Body=b"shared bytes",
-                                  ContentType="text/plain")
+    boto3.client("s3").put_object(
+        Bucket=settings().bucket_name, Key=item.object_key, Body=b"shared bytes", ContentType="text/plain"
+    )
     uploads.settle(item, version)
-    comments.add(Comment(slug=SHARED_SLUG, comment_id=COMMENT_ID, version=1, author="Sam", body="Nice file!",
-                         created_at="2026-01-01T01:00:00Z"), owner_id=None)
+    comments.add(
+        Comment(
+            slug=SHARED_SLUG,
+            comment_id=COMMENT_ID,
+            version=1,
+            author="Sam",
+            body="Nice file!",
+            created_at="2026-01-01T01:00:00Z",
+        ),
+        owner_id=None,
+    )
     # One counted view waiting in its counter shard: the fold's sample event (events/fold_counts.json) moves it.
     view_counts.count(SHARED_SLUG, 1, view=True, download=False)
 
 
 def _seed_image(owner_id: str) -> None:
     """events/thumbnail.json asks for the thumbnail of this settled PNG."""
-    item = Item(slug=IMAGE_SLUG, owner_id=owner_id, name="dot.png", kind="file", state="pending",
-                created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
-                object_key=uploads.object_key(IMAGE_SLUG), max_size=1024, last_version=1)
-    version = Version(slug=IMAGE_SLUG, number=1, state="pending", created_at=item.created_at,
-                      object_key=item.object_key, max_size=1024, owner_id=owner_id)
+    item = Item(
+        slug=IMAGE_SLUG,
+        owner_id=owner_id,
+        name="dot.png",
+        kind="file",
+        state="pending",
+        created_at="2026-01-01T00:00:00Z",
+        updated_at="2026-01-01T00:00:00Z",
+        object_key=uploads.object_key(IMAGE_SLUG),
+        max_size=1024,
+        last_version=1,
+    )
+    version = Version(
+        slug=IMAGE_SLUG,
+        number=1,
+        state="pending",
+        created_at=item.created_at,
+        object_key=item.object_key,
+        max_size=1024,
+        owner_id=owner_id,
+    )
     items.create_upload(item, version, "2026-01-01T00:30:00Z")
-    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=item.object_key, Body=_ONE_PIXEL_PNG,
-                                  ContentType="image/png")
+    boto3.client("s3").put_object(
+        Bucket=settings().bucket_name, Key=item.object_key, Body=_ONE_PIXEL_PNG, ContentType="image/png"
+    )
     uploads.settle(item, version)
 
 
@@ -139,17 +241,46 @@ def _seed_multipart_upload(owner_id: str) -> None:
     s3_upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="text/plain")["UploadId"]
     s3.upload_part(Bucket=bucket, Key=key, UploadId=s3_upload_id, PartNumber=1, Body=SAMPLE_PART)
     size, created = len(SAMPLE_PART), "2026-01-01T00:00:00Z"
-    item = Item(slug=MULTIPART_SLUG, owner_id=owner_id, name="parts.txt", kind="file", state="pending",
-                created_at=created, updated_at=created, object_key=key, max_size=size, last_version=1)
-    version = Version(slug=MULTIPART_SLUG, number=1, state="pending", created_at=created, object_key=key,
-                      max_size=size, owner_id=owner_id, multipart_upload_id=s3_upload_id)
-    upload = MultipartUpload(upload_id=MULTIPART_UPLOAD_ID, owner_id=owner_id, slug=MULTIPART_SLUG, number=1,
-                             s3_upload_id=s3_upload_id, object_key=key, file_size=size, part_size=8 * 1024 * 1024,
-                             part_count=1, created_at=created, deadline="2026-01-01T00:30:00Z")
+    item = Item(
+        slug=MULTIPART_SLUG,
+        owner_id=owner_id,
+        name="parts.txt",
+        kind="file",
+        state="pending",
+        created_at=created,
+        updated_at=created,
+        object_key=key,
+        max_size=size,
+        last_version=1,
+    )
+    version = Version(
+        slug=MULTIPART_SLUG,
+        number=1,
+        state="pending",
+        created_at=created,
+        object_key=key,
+        max_size=size,
+        owner_id=owner_id,
+        multipart_upload_id=s3_upload_id,
+    )
+    upload = MultipartUpload(
+        upload_id=MULTIPART_UPLOAD_ID,
+        owner_id=owner_id,
+        slug=MULTIPART_SLUG,
+        number=1,
+        s3_upload_id=s3_upload_id,
+        object_key=key,
+        file_size=size,
+        part_size=8 * 1024 * 1024,
+        part_count=1,
+        created_at=created,
+        deadline="2026-01-01T00:30:00Z",
+    )
     items.create_upload(item, version, upload.deadline, (multipart.upload_record(upload, 1_900_000_000),))
 
 
 # A 1x1 PNG, so that seeding needs no image library.
 _ONE_PIXEL_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b1d1a30000000049454e44ae426082")
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2b1d1a30000000049454e44ae426082"
+)

@@ -68,8 +68,9 @@ class Results:
             self.requests += 1
             self.latencies[operation].append(seconds)
             if response.status_code >= 500:
-                self.server_errors.append(f"{response.request.method} {path}: {response.status_code} "
-                                          f"{response.text[:200]}")
+                self.server_errors.append(
+                    f"{response.request.method} {path}: {response.status_code} {response.text[:200]}"
+                )
             if request_id := response.headers.get("x-amzn-RequestId"):
                 self.answered[request_id] = (response.request.method, path, client.user_id)
 
@@ -98,8 +99,14 @@ class Workload:
         for operation in (self.upload, self.bookmark, self.listing, self.view, self.rename, self.peek, self.delete):
             self._do(operation, client, session, rng)
         self._all_warm.wait()
-        operations = [self.upload] * 3 + [self.bookmark] * 2 + [self.listing] * 3 + [self.view] * 2 + \
-            [self.rename] * 2 + [self.peek]
+        operations = (
+            [self.upload] * 3
+            + [self.bookmark] * 2
+            + [self.listing] * 3
+            + [self.view] * 2
+            + [self.rename] * 2
+            + [self.peek]
+        )
         while time.monotonic() < self.deadline:
             operation = self.delete if len(client.live) > LIVE_ITEMS else rng.choice(operations)
             self._do(operation, client, session, rng)
@@ -110,8 +117,9 @@ class Workload:
         except Exception as error:  # an answer the client could not use (a timeout, a body without its fields)
             self.results.wrong(client, f"{operation.__name__}: {type(error).__name__}: {error}")
 
-    def _call(self, client: Client, session: requests.Session, operation: str, method: str, url: str,
-              **kwargs) -> requests.Response:
+    def _call(
+        self, client: Client, session: requests.Session, operation: str, method: str, url: str, **kwargs
+    ) -> requests.Response:
         started = time.monotonic()
         response = session.request(method, url, timeout=60, **kwargs)
         self.results.record(client, operation, response, time.monotonic() - started)
@@ -120,13 +128,15 @@ class Workload:
     def upload(self, client: Client, session: requests.Session, rng: random.Random) -> None:
         data = rng.randbytes(rng.randint(1, 32_000))
         name = f"file-{rng.getrandbits(32):08x}.bin"
-        ticket = self._call(client, session, "upload", "POST", f"{self.api_url}/v3/items",
-                            json={"name": name, "file_size": len(data)})
+        ticket = self._call(
+            client, session, "upload", "POST", f"{self.api_url}/v3/items", json={"name": name, "file_size": len(data)}
+        )
         if ticket.status_code != 200:
             return self.results.wrong(client, f"upload request: {ticket.status_code} {ticket.text[:200]}")
         ticket = ticket.json()
-        posted = requests.post(ticket["url"], data=ticket["s3"], files={"file": (name, data)},
-                               allow_redirects=False, timeout=60)
+        posted = requests.post(
+            ticket["url"], data=ticket["s3"], files={"file": (name, data)}, allow_redirects=False, timeout=60
+        )
         if posted.status_code != 303:
             return self.results.wrong(client, f"S3 POST: {posted.status_code} {posted.text[:200]}")
         settled = self._call(client, session, "upload", "GET", posted.headers["Location"])
@@ -140,8 +150,9 @@ class Workload:
 
     def bookmark(self, client: Client, session: requests.Session, rng: random.Random) -> None:
         url = f"https://example.com/{rng.getrandbits(48):012x}"
-        created = self._call(client, session, "bookmark", "POST", f"{self.api_url}/v3/items",
-                             json={"bookmark_url": url})
+        created = self._call(
+            client, session, "bookmark", "POST", f"{self.api_url}/v3/items", json={"bookmark_url": url}
+        )
         if created.status_code != 200 or created.json().get("redirect_url") != url:
             return self.results.wrong(client, f"bookmark: {created.status_code} {created.text[:200]}")
         self._keep(client, created.json())
@@ -158,8 +169,14 @@ class Workload:
         if not client.live:
             return
         slug, item = rng.choice(list(client.live.items()))
-        page = self._call(client, requests, "view", "GET", item["share_url"],  # anyone's view: no credentials
-                          headers={"Accept": "application/json"})
+        page = self._call(
+            client,
+            requests,
+            "view",
+            "GET",
+            item["share_url"],  # anyone's view: no credentials
+            headers={"Accept": "application/json"},
+        )
         if page.status_code != 200 or page.json().get("slug") != slug:
             self.results.wrong(client, f"view {slug}: {page.status_code} {page.text[:200]}")
 
@@ -171,8 +188,9 @@ class Workload:
         renamed = self._call(client, session, "change", "PUT", f"{self.api_url}/v3/items/{slug}", json={"name": name})
         shown = self._call(client, session, "get", "GET", f"{self.api_url}/v3/items/{slug}")
         if renamed.status_code != 200 or shown.status_code != 200 or shown.json().get("name") != name:
-            self.results.wrong(client, f"rename {slug}: {renamed.status_code} then {shown.status_code} "
-                                       f"{shown.text[:200]}")
+            self.results.wrong(
+                client, f"rename {slug}: {renamed.status_code} then {shown.status_code} {shown.text[:200]}"
+            )
 
     def delete(self, client: Client, session: requests.Session, rng: random.Random) -> None:
         if not client.live:
@@ -259,8 +277,10 @@ def check_log(log: str, answered: dict[str, tuple[str, str, str]]) -> tuple[int,
         checked += 1
         expected = function_of(routes, method, path)
         if record.get("function_name") != expected or record.get("user_id", user_id) != user_id:
-            wrong.append(f"{method} {path} (function {expected}, user {user_id}) logged as "
-                         f"function {record.get('function_name')}, user {record.get('user_id')}")
+            wrong.append(
+                f"{method} {path} (function {expected}, user {user_id}) logged as "
+                f"function {record.get('function_name')}, user {record.get('user_id')}"
+            )
     return checked, wrong
 
 
@@ -272,9 +292,14 @@ def pointed_at(stack_file: Path):
     from cloudshare.store.aws import client
 
     stack = json.loads(stack_file.read_text())
-    environment = {"AWS_ENDPOINT_URL": stack["aws_endpoint"], "AWS_DEFAULT_REGION": stack["region"],
-                   "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                   "TABLE_NAME": stack["table_name"], "BUCKET_NAME": stack["bucket_name"]}
+    environment = {
+        "AWS_ENDPOINT_URL": stack["aws_endpoint"],
+        "AWS_DEFAULT_REGION": stack["region"],
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "TABLE_NAME": stack["table_name"],
+        "BUCKET_NAME": stack["bucket_name"],
+    }
     with patch.dict(os.environ, environment):
         settings.cache_clear()
         client.cache_clear()
@@ -308,8 +333,9 @@ def soak(clients: int, seconds: float, warmup: float, state_dir: Path, stack_opt
     try:
         with pointed_at(state_dir / "stack.json") as stack:
             accounts = create_clients(clients)
-            sampler = threading.Thread(target=sample_memory, args=(process.pid, stop_sampling, samples,
-                                                                   max(1.0, seconds / 120)), daemon=True)
+            sampler = threading.Thread(
+                target=sample_memory, args=(process.pid, stop_sampling, samples, max(1.0, seconds / 120)), daemon=True
+            )
             sampler.start()
             results = Results()
             workload = Workload(credentials["api_url"], results, clients, seconds)
@@ -333,35 +359,63 @@ def soak(clients: int, seconds: float, warmup: float, state_dir: Path, stack_opt
     baseline = after[0] if after else 0
     growth = (max(after) - baseline) / baseline if baseline else 0.0
     report = {
-        "clients": clients, "seconds": seconds, "warm_up_seconds": round(workload.started - began + warmup),
-        "requests": results.requests, "requests_per_second": round(results.requests / (time.monotonic() - began), 1),
-        "latency_ms": {name: {"count": len(values), "p50": round(percentile(values, 0.5) * 1000),
-                              "p95": round(percentile(values, 0.95) * 1000)}
-                       for name, values in sorted(results.latencies.items())},
-        "server_errors": results.server_errors[:20], "server_error_count": len(results.server_errors),
-        "wrong_answers": results.wrong_answers[:20], "wrong_answer_count": len(results.wrong_answers),
+        "clients": clients,
+        "seconds": seconds,
+        "warm_up_seconds": round(workload.started - began + warmup),
+        "requests": results.requests,
+        "requests_per_second": round(results.requests / (time.monotonic() - began), 1),
+        "latency_ms": {
+            name: {
+                "count": len(values),
+                "p50": round(percentile(values, 0.5) * 1000),
+                "p95": round(percentile(values, 0.95) * 1000),
+            }
+            for name, values in sorted(results.latencies.items())
+        },
+        "server_errors": results.server_errors[:20],
+        "server_error_count": len(results.server_errors),
+        "wrong_answers": results.wrong_answers[:20],
+        "wrong_answer_count": len(results.wrong_answers),
         "consistency": consistency.summary(),
-        "memory_mb": {"first": round(samples[0][1] / 2**20) if samples else None,
-                      "after_warmup": round(baseline / 2**20), "max_after_warmup": round(max(after, default=0) / 2**20),
-                      "last": round(samples[-1][1] / 2**20) if samples else None, "growth": round(growth, 3)},
-        "log_lines_checked": checked, "log_lines_misattributed": misattributed[:20],
+        "memory_mb": {
+            "first": round(samples[0][1] / 2**20) if samples else None,
+            "after_warmup": round(baseline / 2**20),
+            "max_after_warmup": round(max(after, default=0) / 2**20),
+            "last": round(samples[-1][1] / 2**20) if samples else None,
+            "growth": round(growth, 3),
+        },
+        "log_lines_checked": checked,
+        "log_lines_misattributed": misattributed[:20],
         "log_forbidden": {text: log.count(text) for text in FORBIDDEN_IN_LOG},
         "stack_stopped_cleanly": stopped,
     }
-    report["passed"] = (not results.server_errors and not results.wrong_answers and consistency.consistent
-                        and growth <= MEMORY_GROWTH and checked > 0 and not misattributed
-                        and not any(report["log_forbidden"].values()) and stopped)
+    report["passed"] = (
+        not results.server_errors
+        and not results.wrong_answers
+        and consistency.consistent
+        and growth <= MEMORY_GROWTH
+        and checked > 0
+        and not misattributed
+        and not any(report["log_forbidden"].values())
+        and stopped
+    )
     return report
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="make soak", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="make soak", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=600, help="of the timed session, after each client "
-                        "has done every kind of request once")
-    parser.add_argument("--warmup", type=float, help="seconds into the session before memory must stay flat "
-                        "(default: a quarter)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=600,
+        help="of the timed session, after each client has done every kind of request once",
+    )
+    parser.add_argument(
+        "--warmup", type=float, help="seconds into the session before memory must stay flat (default: a quarter)"
+    )
     parser.add_argument("--state-dir", type=Path, help="keeps the stack's state and log there (default: a temp dir)")
     options, stack_options = parser.parse_known_args(argv)
     warmup = options.seconds / 4 if options.warmup is None else options.warmup

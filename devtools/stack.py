@@ -47,8 +47,9 @@ STARTUP_SECONDS = 240
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="make dev", description=__doc__,
-                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="make dev", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--host", default=os.environ.get("CLOUDSHARE_HOST", "127.0.0.1"))
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("CLOUDSHARE_API_PORT", "3000")))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("CLOUDSHARE_AWS_PORT", "4566")))
@@ -57,15 +58,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("CLOUDSHARE_AWS_ENDPOINT", EMBEDDED),
         help="'embedded' (moto server, default), an endpoint URL (e.g. LocalStack), or 'aws' for real AWS",
     )
-    parser.add_argument("--name", default=os.environ.get("CLOUDSHARE_LOCAL_NAME", "cloudshare-local"),
-                        help="prefix of the table, bucket and queue names")
-    parser.add_argument("--max-instances", type=int, default=int(os.environ.get("CLOUDSHARE_MAX_INSTANCES", "4")),
-                        help="concurrent execution environments (worker processes) per function")
-    parser.add_argument("--idle-seconds", type=float, default=float(os.environ.get("CLOUDSHARE_IDLE_SECONDS", "300")),
-                        help="an environment idle this long is stopped, as Lambda recycles idle ones")
+    parser.add_argument(
+        "--name",
+        default=os.environ.get("CLOUDSHARE_LOCAL_NAME", "cloudshare-local"),
+        help="prefix of the table, bucket and queue names",
+    )
+    parser.add_argument(
+        "--max-instances",
+        type=int,
+        default=int(os.environ.get("CLOUDSHARE_MAX_INSTANCES", "4")),
+        help="concurrent execution environments (worker processes) per function",
+    )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=float(os.environ.get("CLOUDSHARE_IDLE_SECONDS", "300")),
+        help="an environment idle this long is stopped, as Lambda recycles idle ones",
+    )
     # Every test client is 127.0.0.1: one address for all of them, where AWS would see one per client.
-    parser.add_argument("--failures-before-backoff", type=int, default=None,
-                        help="the FailuresBeforeBackoff parameter for the functions (default: the template's)")
+    parser.add_argument(
+        "--failures-before-backoff",
+        type=int,
+        default=None,
+        help="the FailuresBeforeBackoff parameter for the functions (default: the template's)",
+    )
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CLOUDSHARE_STATE_DIR", ROOT / ".local")))
     return parser.parse_args(argv)
 
@@ -140,18 +156,24 @@ class LocalStack:
         self.runner = ProcessRunner(self.options.max_instances, self.options.idle_seconds)
         # Links are built from configuration or API Gateway's domainName, which SAM's local gateway
         # copies from the Host header: so the local stack configures its own address.
-        physical = {"TABLE_NAME": self.table_name, "BUCKET_NAME": self.bucket_name,
-                    "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url,
-                    # the public function URL's routes are served on the API's port (serve_api)
-                    "SHARE_BASE_URL": os.environ.get("SHARE_BASE_URL") or self.api_url,
-                    "NONCE_SECRET_ID": self.nonce_secret_arn}
+        physical = {
+            "TABLE_NAME": self.table_name,
+            "BUCKET_NAME": self.bucket_name,
+            "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or self.api_url,
+            # the public function URL's routes are served on the API's port (serve_api)
+            "SHARE_BASE_URL": os.environ.get("SHARE_BASE_URL") or self.api_url,
+            "NONCE_SECRET_ID": self.nonce_secret_arn,
+        }
         if self.options.failures_before_backoff is not None:
             physical["FAILURES_BEFORE_BACKOFF"] = str(self.options.failures_before_backoff)
         for name, value in self.runner.environment().items():
             # a queue's !Ref arrives as its logical id; the functions get its local URL
             os.environ[name] = self.environment[name] = physical.get(name, self.queues.get(value, value))
-        for name, value in (("POWERTOOLS_TRACE_DISABLED", "true"), ("POWERTOOLS_METRICS_DISABLED", "true"),
-                            ("POWERTOOLS_DEV", "false")):
+        for name, value in (
+            ("POWERTOOLS_TRACE_DISABLED", "true"),
+            ("POWERTOOLS_METRICS_DISABLED", "true"),
+            ("POWERTOOLS_DEV", "false"),
+        ):
             self.environment[name] = os.environ.setdefault(name, value)
 
     def create_demo_account(self) -> dict:
@@ -216,8 +238,10 @@ class LocalStack:
         # A function URL's routes, on the same port: SAM builds their events in payload format 2.0, as
         # a function URL does (AWS serves them on the URL's own host; PUBLIC_BASE_URL names it there).
         urls = [(function, method, path) for function, method, path, front in http_routes() if front == "url"]
-        api.routes += [Route(function, path, [method], event_type=Route.HTTP, payload_format_version="2.0")
-                       for function, method, path in urls]
+        api.routes += [
+            Route(function, path, [method], event_type=Route.HTTP, payload_format_version="2.0")
+            for function, method, path in urls
+        ]
         runner = _FunctionUrls(self.runner, {function for function, _, _ in urls})
         service = LocalApigwService(api, runner, port=self.options.api_port, host=self.options.host)
         service.create()
@@ -289,9 +313,22 @@ def start_stack(state_dir: Path, *options: str) -> tuple[subprocess.Popen, dict]
     credentials_file.unlink(missing_ok=True)  # a previous run's would be taken for this one's
     with open(state_dir / "stack.log", "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.stack", "--api-port", str(api_port), "--aws-port", str(aws_port),
-             "--state-dir", str(state_dir), *options],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "devtools.stack",
+                "--api-port",
+                str(api_port),
+                "--aws-port",
+                str(aws_port),
+                "--state-dir",
+                str(state_dir),
+                *options,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         return process, _wait_until_serving(process, state_dir) | {"state_dir": state_dir}
@@ -346,8 +383,12 @@ def main(argv: list[str] | None = None) -> None:
         LOG.info(
             "cloudshare is running\n  API:      %s\n  AWS:      %s\n  e-mail:   %s\n  password: %s\n"
             "  API key:  %s\n  (saved in %s)",
-            credentials["api_url"], endpoint or "real AWS", credentials["email"], credentials["password"],
-            credentials["api_key"], options.state_dir / "credentials.json",
+            credentials["api_url"],
+            endpoint or "real AWS",
+            credentials["email"],
+            credentials["password"],
+            credentials["api_key"],
+            options.state_dir / "credentials.json",
         )
         stack.serve_api()
     except KeyboardInterrupt:

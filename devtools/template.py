@@ -58,8 +58,10 @@ def http_routes() -> list[tuple[str, str, str, str]]:
             if event["Type"] == "Api":
                 found.append((name, event["Properties"]["Method"].upper(), event["Properties"]["Path"], "rest"))
         if "FunctionUrlConfig" in resource["Properties"]:
-            found += [(name, route["Method"].upper(), route["Path"], "url")
-                      for route in resource.get("Metadata", {}).get("FunctionUrlRoutes", [])]
+            found += [
+                (name, route["Method"].upper(), route["Path"], "url")
+                for route in resource.get("Metadata", {}).get("FunctionUrlRoutes", [])
+            ]
     return found
 
 
@@ -92,8 +94,12 @@ class Resources:
     queues: dict[str, str]  # logical id -> URL
 
     def environment(self) -> dict[str, str]:
-        return {"TABLE_NAME": self.table, "BUCKET_NAME": self.bucket, "NONCE_SECRET_ID": self.nonce_secret_arn,
-                "THUMBNAIL_QUEUE_URL": self.queues["ThumbnailQueue"]}
+        return {
+            "TABLE_NAME": self.table,
+            "BUCKET_NAME": self.bucket,
+            "NONCE_SECRET_ID": self.nonce_secret_arn,
+            "THUMBNAIL_QUEUE_URL": self.queues["ThumbnailQueue"],
+        }
 
 
 def create_resources(prefix: str) -> Resources:
@@ -108,8 +114,12 @@ def create_resources(prefix: str) -> Resources:
         create_table(dynamodb, table)
     if bucket not in {found["Name"] for found in s3.list_buckets()["Buckets"]}:
         create_bucket(s3, bucket)
-    return Resources(table, bucket, create_nonce_secret(boto3.client("secretsmanager"), f"{prefix}-nonce"),
-                     create_queues(boto3.client("sqs"), prefix))
+    return Resources(
+        table,
+        bucket,
+        create_nonce_secret(boto3.client("secretsmanager"), f"{prefix}-nonce"),
+        create_queues(boto3.client("sqs"), prefix),
+    )
 
 
 def create_table(dynamodb, table_name: str) -> None:
@@ -179,8 +189,9 @@ def create_queues(sqs, prefix: str) -> dict[str, str]:
         attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
         if redrive := props.get("RedrivePolicy"):
             target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[target],
-                                                      "maxReceiveCount": redrive["maxReceiveCount"]})
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arns[target], "maxReceiveCount": redrive["maxReceiveCount"]}
+            )
         urls[name] = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes=attributes)["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=urls[name], AttributeNames=["QueueArn"])["Attributes"]
         arns[name] = attributes["QueueArn"]

@@ -30,9 +30,17 @@ from devtools.runner import FunctionFailed, LambdaContext, Runner
 from devtools.template import ROOT
 
 # Imported once in the fork server (never at the workers' cold starts); none of them starts a thread.
-_PRELOAD = ["boto3", "botocore.session", "aws_xray_sdk.core", "pydantic", "aws_lambda_powertools.logging",
-            "aws_lambda_powertools.metrics", "aws_lambda_powertools.tracing", "aws_lambda_powertools.event_handler",
-            "aws_lambda_powertools.event_handler.openapi.params"]
+_PRELOAD = [
+    "boto3",
+    "botocore.session",
+    "aws_xray_sdk.core",
+    "pydantic",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+    "aws_lambda_powertools.tracing",
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.event_handler.openapi.params",
+]
 _GRACE_SECONDS = 2  # beyond a function's Timeout before its worker is declared hung and stopped
 # Lambda allows 10 s for a cold start, apart from the function's Timeout; on a laptop busy with
 # several cold starts at once (or a shared CI machine) imports take longer.
@@ -218,8 +226,9 @@ class ProcessRunner(Runner):
             memory_mb=function.memory or 128,
         )
         ours, theirs = self._context.Pipe()
-        process = self._context.Process(target=_serve, args=(setup, theirs), name=f"lambda-{function_name}",
-                                        daemon=True)
+        process = self._context.Process(
+            target=_serve, args=(setup, theirs), name=f"lambda-{function_name}", daemon=True
+        )
         process.start()
         theirs.close()
         instance = _Instance(process, ours)
@@ -228,8 +237,9 @@ class ProcessRunner(Runner):
                 raise TimeoutError(f"no cold start within {_INIT_SECONDS} s")
         except (OSError, EOFError, TimeoutError) as error:  # the handler failed to load (logged by the worker)
             instance.stop()
-            raise FunctionFailed(f"{function_name}: init failed: {error or type(error).__name__}",
-                                 "Runtime.InitError") from error
+            raise FunctionFailed(
+                f"{function_name}: init failed: {error or type(error).__name__}", "Runtime.InitError"
+            ) from error
         return instance
 
     def _stop_idle_instances(self) -> None:

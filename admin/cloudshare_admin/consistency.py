@@ -37,8 +37,14 @@ class Report:
         return not self.problems
 
     def summary(self) -> dict:
-        return {"consistent": self.consistent, "users": self.users, "items": self.items,
-                "versions": self.versions, "objects": self.objects, "problems": self.problems}
+        return {
+            "consistent": self.consistent,
+            "users": self.users,
+            "items": self.items,
+            "versions": self.versions,
+            "objects": self.objects,
+            "problems": self.problems,
+        }
 
 
 def _records(table: str):
@@ -82,18 +88,24 @@ def check(table: str, bucket: str) -> Report:
         if version["state"] == "ready" and version["slug"] in items:
             stored[items[version["slug"]]["owner_id"]] += int(version["size"])
     for user_id, profile in profiles.items():
-        for counter, expected in (("item_count", listed[user_id]), ("artifact_count", files[user_id]),
-                                  ("storage_used", stored[user_id])):
+        for counter, expected in (
+            ("item_count", listed[user_id]),
+            ("artifact_count", files[user_id]),
+            ("storage_used", stored[user_id]),
+        ):
             if int(profile.get(counter, 0)) != expected:
                 report.problems.append(f"user {user_id}: {counter} is {profile.get(counter, 0)}, expected {expected}")
     for item in items.values():
-        ready_bytes = sum(int(v["size"]) for v in versions.values()
-                          if v["slug"] == item["slug"] and v["state"] == "ready")
+        ready_bytes = sum(
+            int(v["size"]) for v in versions.values() if v["slug"] == item["slug"] and v["state"] == "ready"
+        )
         if int(item.get("stored_bytes", 0)) != ready_bytes:
             report.problems.append(f"item {item['slug']}: stored_bytes {item.get('stored_bytes')} != {ready_bytes}")
         if int(item.get("total_comments", 0)) != comments[item["slug"]]:
-            report.problems.append(f"item {item['slug']}: total_comments {item.get('total_comments', 0)} "
-                                   f"!= {comments[item['slug']]} comments")
+            report.problems.append(
+                f"item {item['slug']}: total_comments {item.get('total_comments', 0)} "
+                f"!= {comments[item['slug']]} comments"
+            )
     for slug in comments.keys() - items.keys() - purging:  # a purge removes them in its second step
         report.problems.append(f"item {slug}: {comments[slug]} comments without their item")
 

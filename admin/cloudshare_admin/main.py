@@ -102,8 +102,10 @@ def create_user(options) -> None:
 
     password, generated = _password(options)
     user = accounts.create_user(options.email, password, options.plan)
-    _print({"user_id": user.user_id, "email": user.email, "plan": user.plan_name}
-           | ({"password": password} if generated else {}))
+    _print(
+        {"user_id": user.user_id, "email": user.email, "plan": user.plan_name}
+        | ({"password": password} if generated else {})
+    )
 
 
 def set_plan(options) -> None:
@@ -124,10 +126,17 @@ def set_password(options) -> None:
 def list_users(options) -> None:
     from cloudshare.services import accounts
 
-    _print([
-        {"email": user.email, "plan": user.plan_name, "created_at": user.created_at, "storage_used": user.storage_used}
-        for user in accounts.list_users()
-    ])
+    _print(
+        [
+            {
+                "email": user.email,
+                "plan": user.plan_name,
+                "created_at": user.created_at,
+                "storage_used": user.storage_used,
+            }
+            for user in accounts.list_users()
+        ]
+    )
 
 
 def create_key(options) -> None:
@@ -149,10 +158,12 @@ def rotate_secret(options) -> None:
 def list_keys(options) -> None:
     from cloudshare.services import accounts
 
-    _print([
-        {"key_id": key.key_id, "label": key.label, "created_at": key.created_at, "revoked_at": key.revoked_at}
-        for key in accounts.list_api_keys(options.email)
-    ])
+    _print(
+        [
+            {"key_id": key.key_id, "label": key.label, "created_at": key.created_at, "revoked_at": key.revoked_at}
+            for key in accounts.list_api_keys(options.email)
+        ]
+    )
 
 
 def revoke_key(options) -> None:
@@ -197,8 +208,11 @@ def replay_failed(options) -> None:
     """Each destination record in the failed-events queue: its original event (requestPayload) invoked
     again on its function, synchronously; the message is deleted only if that succeeded."""
     local = getattr(options, "local_stack", None)
-    queue_url = options.queue_url or (options.stack and _stack_output(options.stack, "FailedEventsQueueUrl")) or (
-        local and local.get("queues", {}).get("FailedEventsQueue"))
+    queue_url = (
+        options.queue_url
+        or (options.stack and _stack_output(options.stack, "FailedEventsQueueUrl"))
+        or (local and local.get("queues", {}).get("FailedEventsQueue"))
+    )
     if not queue_url:
         sys.exit("cloudshare-admin: say --queue-url or --stack, or start the local stack with `make dev`")
     report = replay(queue_url, _local_invoke(local) if local else _lambda_invoke)
@@ -217,8 +231,9 @@ def replay(queue_url: str, invoke: Invoke, visibility_seconds: int = 300) -> dic
 
     sqs = boto3.client("sqs")
     report, tried = {"replayed": 0, "failed": 0, "events": []}, set()
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                          VisibilityTimeout=visibility_seconds).get("Messages", []):
+    while messages := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=visibility_seconds
+    ).get("Messages", []):
         if tried & {message["MessageId"] for message in messages}:
             break
         for message in messages:
@@ -227,8 +242,10 @@ def replay(queue_url: str, invoke: Invoke, visibility_seconds: int = 300) -> dic
             context = record.get("requestContext", {})
             function = context.get("functionArn", "").split(":")[6] if "functionArn" in context else None
             error = invoke(function, record["requestPayload"]) if function else "not a Lambda destination record"
-            report["events"].append({"function": function, "failed_at": record.get("timestamp"),
-                                     "replayed": error is None} | ({"error": error} if error else {}))
+            report["events"].append(
+                {"function": function, "failed_at": record.get("timestamp"), "replayed": error is None}
+                | ({"error": error} if error else {})
+            )
             if error is None:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
                 report["replayed"] += 1
@@ -243,7 +260,8 @@ def _lambda_invoke(function: str, event: dict) -> str | None:
     from botocore.config import Config
 
     response = boto3.client("lambda", config=Config(read_timeout=900, retries={"max_attempts": 0})).invoke(
-        FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(event).encode())
+        FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
+    )
     if "FunctionError" in response:
         return json.loads(response["Payload"].read() or b"{}").get("errorMessage", response["FunctionError"])
     return None
@@ -279,8 +297,9 @@ def runner_invoke(runner) -> Invoke:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cloudshare-admin", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="cloudshare-admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--table", help="DynamoDB table name")
     parser.add_argument("--stack", help="CloudFormation stack name (reads its TableName output)")
     parser.add_argument("--bucket", help="S3 bucket name (for sweep; else the stack's BucketName output)")
@@ -319,23 +338,37 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("key_id")
     command("plans", list_plans, "show the plans and their limits")
     sub = command("sweep", sweep, "run a lifecycle sweep now: expire, abandon stale uploads, purge after retention")
-    sub.add_argument("--now", help="decide as if it were this ISO 8601 time (default: now); a later time "
-                                   "purges what would be due then")
+    sub.add_argument(
+        "--now",
+        help="decide as if it were this ISO 8601 time (default: now); a later time purges what would be due then",
+    )
     sub.set_defaults(needs_bucket=True)
-    sub = command("replay-failed", replay_failed,
-                  "invoke again the S3 finalize and sweep events that failed every retry (the failed-events "
-                  "queue); each one that succeeds leaves the queue")
-    sub.add_argument("--queue-url", help="the queue (default: the stack output FailedEventsQueueUrl, or the "
-                                         "local stack's)")
-    sub = command("check-consistency", check_consistency,
-                  "audit counters against items and items against S3 objects (reads everything; exit 1 "
-                  "if anything disagrees)")
+    sub = command(
+        "replay-failed",
+        replay_failed,
+        "invoke again the S3 finalize and sweep events that failed every retry (the failed-events "
+        "queue); each one that succeeds leaves the queue",
+    )
+    sub.add_argument(
+        "--queue-url", help="the queue (default: the stack output FailedEventsQueueUrl, or the local stack's)"
+    )
+    sub = command(
+        "check-consistency",
+        check_consistency,
+        "audit counters against items and items against S3 objects (reads everything; exit 1 if anything disagrees)",
+    )
     sub.set_defaults(needs_bucket=True)
-    sub = command("rotate-secret", rotate_secret,
-                  "new nonce/grant key; the old one still verifies (until the next rotation) unless --drop-previous")
+    sub = command(
+        "rotate-secret",
+        rotate_secret,
+        "new nonce/grant key; the old one still verifies (until the next rotation) unless --drop-previous",
+    )
     sub.add_argument("--secret-id", help="the secret's ARN or name (else the stack output NonceSecretArn)")
-    sub.add_argument("--drop-previous", action="store_true",
-                     help="after a leak: the old key verifies nothing more; outstanding nonces, grants and tickets end")
+    sub.add_argument(
+        "--drop-previous",
+        action="store_true",
+        help="after a leak: the old key verifies nothing more; outstanding nonces, grants and tickets end",
+    )
     sub.set_defaults(needs_secret=True)
     return parser
 

@@ -66,8 +66,10 @@ def describe_limits(fields: dict) -> str:
     """The numbers a limit error carries (current, limit, remaining, ...), as one short phrase."""
     parts = [f"{name} {fields[name]}" for name in _LIMIT_FIELDS if fields.get(name) not in (None, "")]
     if isinstance(fields.get("max_upload_size"), int):
-        parts = [f"{part} = {human_size(fields['max_upload_size'])}" if part.startswith("max_upload_size") else part
-                 for part in parts]
+        parts = [
+            f"{part} = {human_size(fields['max_upload_size'])}" if part.startswith("max_upload_size") else part
+            for part in parts
+        ]
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -165,8 +167,9 @@ class ApiClient:
         return self.json("GET", f"/api/v1/uploads/{quote(upload_id)}/parts")
 
     def complete_multipart(self, upload_id: str, parts: list[dict] | None) -> dict:
-        return self.json("POST", f"/api/v1/uploads/{quote(upload_id)}/complete",
-                         json={"parts": parts} if parts is not None else None)
+        return self.json(
+            "POST", f"/api/v1/uploads/{quote(upload_id)}/complete", json={"parts": parts} if parts is not None else None
+        )
 
     def finish_upload(self, slug: str) -> dict:
         """Where S3's redirect lands: finalizes (idempotently) and answers the item."""
@@ -219,8 +222,11 @@ class ApiClient:
         return self.json("GET", f"/v3/items/{quote(slug)}/expiration")
 
     def set_expiration(self, slug: str, expires_at: str | None, views: int | None) -> dict:
-        body = {key: value for key, value in (("expires_at", expires_at), ("expires_after_views", views))
-                if value is not None}
+        body = {
+            key: value
+            for key, value in (("expires_at", expires_at), ("expires_after_views", views))
+            if value is not None
+        }
         return self.json("POST", f"/v3/items/{quote(slug)}/expiration", json=body)
 
     def clear_expiration(self, slug: str) -> None:

@@ -94,10 +94,15 @@ def _read_json(path: Path) -> dict:
 def resolve(flags: Mapping[str, str | None], env: Mapping[str, str], cwd: Path) -> Profile:
     layers = [
         _Layer("the command line", flags),
-        _Layer("the environment", {
-            "api_url": env.get("CLOUDSHARE_API_URL"), "api_key": env.get("CLOUDSHARE_API_KEY"),
-            "email": env.get("CLOUDSHARE_EMAIL"), "password": env.get("CLOUDSHARE_PASSWORD"),
-        }),
+        _Layer(
+            "the environment",
+            {
+                "api_url": env.get("CLOUDSHARE_API_URL"),
+                "api_key": env.get("CLOUDSHARE_API_KEY"),
+                "email": env.get("CLOUDSHARE_EMAIL"),
+                "password": env.get("CLOUDSHARE_PASSWORD"),
+            },
+        ),
     ]
     user_config = config_path(env)
     if user_config.is_file():
@@ -108,13 +113,16 @@ def resolve(flags: Mapping[str, str | None], env: Mapping[str, str], cwd: Path) 
 
     url_layer = next((layer for layer in layers if layer.api_url), None)
     if url_layer is None:
-        raise ConfigError("no API URL: run `cloudshare login`, set CLOUDSHARE_API_URL, "
-                          "or run inside a checkout where `make dev` is running")
+        raise ConfigError(
+            "no API URL: run `cloudshare login`, set CLOUDSHARE_API_URL, "
+            "or run inside a checkout where `make dev` is running"
+        )
     api_url = url_layer.api_url
     for layer in layers:
         if layer.credentials and not (layer.is_file and layer.api_url and layer.api_url != api_url):
-            return Profile(api_url=api_url, **layer.credentials, url_source=url_layer.name,
-                           credentials_source=layer.name)
+            return Profile(
+                api_url=api_url, **layer.credentials, url_source=url_layer.name, credentials_source=layer.name
+            )
     raise ConfigError(f"no credentials for {api_url}: run `cloudshare login`, or set CLOUDSHARE_API_KEY")
 
 

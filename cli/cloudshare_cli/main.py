@@ -122,19 +122,25 @@ def main() -> None:
 def login(api_url: str, api_key: str | None, email: str | None, password: str | None) -> None:
     """Check and save where the API is and who you are (mode 0600)."""
     if not api_key and not email:
-        api_key = click.prompt("API key (leave empty to use e-mail and password)", default="",
-                               show_default=False, hide_input=True) or None
+        api_key = (
+            click.prompt(
+                "API key (leave empty to use e-mail and password)", default="", show_default=False, hide_input=True
+            )
+            or None
+        )
         if not api_key:
             email = click.prompt("E-mail")
     if email and not api_key and password is None:
         password = click.prompt("Password", hide_input=True)
     saved = {"api_url": api_url.rstrip("/")} | (
-        {"api_key": api_key} if api_key else {"email": email.strip().lower(), "password": password})
+        {"api_key": api_key} if api_key else {"email": email.strip().lower(), "password": password}
+    )
     account = ApiClient(config.Profile(**saved)).account()  # refuses to save what does not work
     path = config.config_path()
     config.save(path, saved)
-    out.print(f"Logged in to {saved['api_url']} as {account.get('email')} (plan {account.get('plan')}); "
-              f"saved to {path}")
+    out.print(
+        f"Logged in to {saved['api_url']} as {account.get('email')} (plan {account.get('plan')}); saved to {path}"
+    )
 
 
 @cli.command()
@@ -159,7 +165,8 @@ def account(session: Session, as_json: bool) -> None:
     limits, usage = data.get("limits") or {}, data.get("usage") or {}
     rows = [
         ("API", f"{session.client.base} (from {session.client.profile.url_source})"),
-        ("E-mail", data.get("email")), ("Plan", data.get("plan")),
+        ("E-mail", data.get("email")),
+        ("Plan", data.get("plan")),
         ("Max upload size", human_size(data.get("max_upload_size"))),
         ("Storage", f"{human_size(usage.get('storage_used'))} of {human_size(limits.get('storage_quota'))}"),
         ("Items", usage.get("items")),
@@ -171,8 +178,13 @@ def account(session: Session, as_json: bool) -> None:
 # ---------------------------------------------------------------------------- upload
 def _progress(quiet: bool) -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}", justify="left"), BarColumn(), DownloadColumn(binary_units=True),
-        TransferSpeedColumn(), TimeRemainingColumn(), console=err, disable=quiet,
+        TextColumn("[bold]{task.description}", justify="left"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
     )
 
 
@@ -188,16 +200,39 @@ def _label(name: str, width: int = 28) -> str:
 @click.option("--password", help="Protect with a password (an artifact: the v1 API holds passwords).")
 @click.option("--artifact", is_flag=True, help="Create a v1 artifact (versions, passwords).")
 @click.option("--version-name", help="The artifact's version name (implies --artifact; default: the file name).")
-@click.option("-j", "--jobs", type=click.IntRange(1, 16), default=3, show_default=True,
-              help="Files sent at once, and parts of a large file sent at once.")
-@click.option("--multipart-threshold", metavar="SIZE", default="64MiB", show_default=True, callback=_size,
-              help="Larger files go in parts, resumable: run the same command again after an interruption.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=3,
+    show_default=True,
+    help="Files sent at once, and parts of a large file sent at once.",
+)
+@click.option(
+    "--multipart-threshold",
+    metavar="SIZE",
+    default="64MiB",
+    show_default=True,
+    callback=_size,
+    help="Larger files go in parts, resumable: run the same command again after an interruption.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @json_option
 @pass_session
-def upload_command(session: Session, files: tuple[str, ...], name: str | None, expires: str | None,
-                   views: int | None, password: str | None, artifact: bool, version_name: str | None,
-                   jobs: int, multipart_threshold: int, quiet: bool, as_json: bool) -> None:
+def upload_command(
+    session: Session,
+    files: tuple[str, ...],
+    name: str | None,
+    expires: str | None,
+    views: int | None,
+    password: str | None,
+    artifact: bool,
+    version_name: str | None,
+    jobs: int,
+    multipart_threshold: int,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Upload files (or standard input, `-`) and print their share URLs, one a line, in order.
 
     \b
@@ -210,9 +245,13 @@ def upload_command(session: Session, files: tuple[str, ...], name: str | None, e
         raise click.UsageError("--name names one file; give one FILE")
     if "-" in files and not name:
         raise click.UsageError("standard input (-) needs --name")
-    options = UploadOptions(artifact=artifact or bool(version_name) or bool(password),
-                            version_name=version_name, password=password, multipart_threshold=multipart_threshold,
-                            part_jobs=jobs)
+    options = UploadOptions(
+        artifact=artifact or bool(version_name) or bool(password),
+        version_name=version_name,
+        password=password,
+        multipart_threshold=multipart_threshold,
+        part_jobs=jobs,
+    )
     client = session.client  # a configuration problem shows before standard input is read
     sources: list[UploadSource] = []
     failures: list[str] = []
@@ -221,8 +260,7 @@ def upload_command(session: Session, files: tuple[str, ...], name: str | None, e
             sources.append(stdin_source(sys.stdin.buffer, name) if path == "-" else file_source(Path(path), name))
         results: list[dict | None] = [None] * len(sources)
         with _progress(quiet) as progress:
-            tasks = [progress.add_task(_label(source.name), total=source.size, visible=not quiet)
-                     for source in sources]
+            tasks = [progress.add_task(_label(source.name), total=source.size, visible=not quiet) for source in sources]
 
             def send(index: int) -> None:
                 source, task = sources[index], tasks[index]
@@ -248,8 +286,11 @@ def upload_command(session: Session, files: tuple[str, ...], name: str | None, e
         for item in done:
             click.echo(item.get("share_url"))
     if failures:
-        raise CliError("\n".join(failures) if len(failures) == 1 else
-                       f"{len(failures)} of {len(sources)} uploads failed:\n  " + "\n  ".join(failures))
+        raise CliError(
+            "\n".join(failures)
+            if len(failures) == 1
+            else f"{len(failures)} of {len(sources)} uploads failed:\n  " + "\n  ".join(failures)
+        )
 
 
 def _apply_expiry(client: ApiClient, item: dict, expires: str | None, views: int | None) -> dict:
@@ -277,8 +318,13 @@ def bookmark(session: Session, url: str, name: str | None, as_json: bool) -> Non
 # ---------------------------------------------------------------------------- browsing
 @cli.command(name="list")
 @click.option("--per-page", type=click.IntRange(1, 100), default=20, show_default=True)
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Which page (the server's next links are followed to reach it).")
+@click.option(
+    "--page",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Which page (the server's next links are followed to reach it).",
+)
 @click.option("--all", "every_page", is_flag=True, help="Every page.")
 @json_option
 @pass_session
@@ -304,9 +350,14 @@ def list_command(session: Session, per_page: int, page: int, every_page: bool, a
     for title in ("Type", "Size", "Views", "Created") + (("Share URL",) if with_links else ()):
         table.add_column(title, no_wrap=True, justify="right" if title in ("Size", "Views") else "left")
     for item in items:
-        row = [item.get("slug"), item.get("name"), item.get("item_type"),
-               human_size(item.get("file_size")) if item.get("item_type") != "bookmark" else "-",
-               str(item.get("view_counter", 0)), (item.get("created_at") or "").replace("T", " ")[:16]]
+        row = [
+            item.get("slug"),
+            item.get("name"),
+            item.get("item_type"),
+            human_size(item.get("file_size")) if item.get("item_type") != "bookmark" else "-",
+            str(item.get("view_counter", 0)),
+            (item.get("created_at") or "").replace("T", " ")[:16],
+        ]
         table.add_row(*row, *([item.get("share_url")] if with_links else []))
     out.print(table)
     if has_more and not every_page:
@@ -347,17 +398,25 @@ def open_command(session: Session, slug: str) -> None:
 
 @cli.command(name="download")
 @click.argument("slug")
-@click.option("-o", "--output", type=click.Path(path_type=Path, allow_dash=True),
-              help="File or folder to write (`-` = standard output; default: the item's name here).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="File or folder to write (`-` = standard output; default: the item's name here).",
+)
 @click.option("-f", "--force", is_flag=True, help="Overwrite an existing file.")
-@click.option("--public", is_flag=True,
-              help="Fetch the link as anyone would: without your API key, so it counts a download and a "
-                   "password-protected item needs --password.")
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Fetch the link as anyone would: without your API key, so it counts a download and a "
+    "password-protected item needs --password.",
+)
 @click.option("--password", help="The item's password (only needed with --public or HTTP Digest logins).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @pass_session
-def download_command(session: Session, slug: str, output: Path | None, force: bool, public: bool,
-                     password: str | None, quiet: bool) -> None:
+def download_command(
+    session: Session, slug: str, output: Path | None, force: bool, public: bool, password: str | None, quiet: bool
+) -> None:
     """Download an item's file through its download link (as its owner: no download is counted)."""
     client = session.client
     item = client.item(slug)
@@ -377,8 +436,12 @@ def download_command(session: Session, slug: str, output: Path | None, force: bo
     with _progress(quiet) as progress:
         task = progress.add_task(_label(name), total=item.get("file_size"), visible=False)  # until bytes flow
         try:
-            written = download(http, url, destination,
-                               lambda got, total: progress.update(task, completed=got, total=total, visible=not quiet))
+            written = download(
+                http,
+                url,
+                destination,
+                lambda got, total: progress.update(task, completed=got, total=total, visible=not quiet),
+            )
         except ApiError as error:
             if password is None and "password" in error.message.lower():
                 raise CliError(f"{error.message} Give it with --password.") from None
@@ -435,8 +498,9 @@ def favorite(session: Session, slug: str, off: bool) -> None:
 @click.option("--clear", is_flag=True, help="Remove every expiration setting.")
 @json_option
 @pass_session
-def expire(session: Session, slug: str, at: str | None, within: str | None, views: int | None, clear: bool,
-           as_json: bool) -> None:
+def expire(
+    session: Session, slug: str, at: str | None, within: str | None, views: int | None, clear: bool, as_json: bool
+) -> None:
     """Show or set when an item stops being shared (a time, a number of views, or both)."""
     if at and within:
         raise click.UsageError("give --at or --in, not both")

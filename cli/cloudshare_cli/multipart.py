@@ -69,13 +69,14 @@ class _PartUrls:
         with self.lock:
             if fresh or number not in self.urls:
                 start = self.order.index(number)
-                batch = self.order[start:start + URL_BATCH] if not fresh else [number]
+                batch = self.order[start : start + URL_BATCH] if not fresh else [number]
                 self.urls.update(self.client.part_urls(self.upload_id, batch))
             return self.urls[number]
 
 
-def multipart_upload(client: ApiClient, path: Path, name: str, content_type: str, version_name: str | None,
-                     jobs: int, progress) -> str:
+def multipart_upload(
+    client: ApiClient, path: Path, name: str, content_type: str, version_name: str | None, jobs: int, progress
+) -> str:
     """Sends the file in parts (resuming an unfinished upload of the same file) and completes it;
     returns the item's slug. progress(bytes) is called with the bytes in storage so far."""
     stat = path.stat()
@@ -86,20 +87,27 @@ def multipart_upload(client: ApiClient, path: Path, name: str, content_type: str
         try:
             listing = client.stored_parts(state["upload_id"])
             stored = {part["number"]: part for part in listing.get("parts", [])}
-            print(f"resuming {name}: {len(stored)} of {state['part_count']} parts already in storage",
-                  file=sys.stderr)
+            print(f"resuming {name}: {len(stored)} of {state['part_count']} parts already in storage", file=sys.stderr)
         except ApiError as error:
             if error.status != 404:
                 raise
             state = None  # aborted or abandoned meanwhile: start again
     if state is None:
         started = client.start_multipart(name, stat.st_size, content_type, version_name)
-        state = {"api_url": client.base, "upload_id": started["upload_id"], "slug": started["slug"],
-                 "part_size": started["part_size"], "part_count": started["part_count"]}
+        state = {
+            "api_url": client.base,
+            "upload_id": started["upload_id"],
+            "slug": started["slug"],
+            "part_size": started["part_size"],
+            "part_count": started["part_count"],
+        }
         _save_state(state_path, state)
     part_size, count = state["part_size"], state["part_count"]
-    etags = {number: part["etag"] for number, part in stored.items() if part.get("size") == _length(
-        number, part_size, stat.st_size)}
+    etags = {
+        number: part["etag"]
+        for number, part in stored.items()
+        if part.get("size") == _length(number, part_size, stat.st_size)
+    }
     todo = [number for number in range(1, count + 1) if number not in etags]
     done = [sum(_length(number, part_size, stat.st_size) for number in etags)]
     progress(done[0])
@@ -132,7 +140,7 @@ def _complete(client: ApiClient, upload_id: str, parts: list[dict] | None) -> No
         except (ApiError, NetworkError) as error:
             if attempt == COMPLETE_ATTEMPTS or (isinstance(error, ApiError) and error.status < 500):
                 raise
-            time.sleep(2 ** attempt)
+            time.sleep(2**attempt)
 
 
 def _length(number: int, part_size: int, size: int) -> int:
@@ -159,8 +167,9 @@ def _send_part(urls: _PartUrls, path: Path, number: int, part_size: int, size: i
     fresh = False
     for attempt in range(1, PART_ATTEMPTS + 1):
         try:
-            response = _storage_session().put(urls.get(number, fresh=fresh), data=data, timeout=PART_TIMEOUT,
-                                              headers={"User-Agent": USER_AGENT})
+            response = _storage_session().put(
+                urls.get(number, fresh=fresh), data=data, timeout=PART_TIMEOUT, headers={"User-Agent": USER_AGENT}
+            )
         except requests.RequestException as error:
             if attempt == PART_ATTEMPTS:
                 raise NetworkError(f"part {number} could not be sent: {error.__class__.__name__}") from None

@@ -79,8 +79,10 @@ def content_type(name: str) -> str:
 
 def check_size(source: UploadSource, limit: int | None) -> None:
     if limit is not None and limit >= 0 and source.size > limit:
-        raise CliError(f"{source.name} is {human_size(source.size)}; the most you can upload is "
-                       f"{human_size(limit)} (max_upload_size {limit}); nothing was uploaded")
+        raise CliError(
+            f"{source.name} is {human_size(source.size)}; the most you can upload is "
+            f"{human_size(limit)} (max_upload_size {limit}); nothing was uploaded"
+        )
 
 
 def upload(client: ApiClient, source: UploadSource, options: UploadOptions, progress: Progress) -> dict:
@@ -89,15 +91,23 @@ def upload(client: ApiClient, source: UploadSource, options: UploadOptions, prog
     if source.size == 0:
         raise CliError(f"{source.name} is empty; there is nothing to upload")
     if source.size > options.multipart_threshold and not options.password:
-        parted = multipart_upload(client, source.path, source.name, content_type(source.name), options.version_name,
-                                  options.part_jobs, progress)
+        parted = multipart_upload(
+            client,
+            source.path,
+            source.name,
+            content_type(source.name),
+            options.version_name,
+            options.part_jobs,
+            progress,
+        )
         return _settled(client, parted, client.finish_upload(parted))
     if options.artifact:
         # v1's answer names no size limit: the account's, checked before an artifact is even created
         limit = client.account().get("max_upload_size")
         check_size(source, limit)
-        answer = client.request_artifact_upload(source.name, source.size, options.version_name or source.name,
-                                                options.password)
+        answer = client.request_artifact_upload(
+            source.name, source.size, options.version_name or source.name, options.password
+        )
         ticket = answer.get("upload") or {}
         slug, url, fields = answer.get("slug"), ticket.get("url"), ticket.get("fields") or {}
     else:
@@ -125,14 +135,21 @@ def _post_to_s3(url: str, fields: dict, source: UploadSource, progress: Progress
         parts.append(("Content-Type", mime))
     with source.open() as handle:
         parts.append(("file", (source.name, handle, mime)))
-        monitor = MultipartEncoderMonitor(MultipartEncoder(fields=parts),
-                                          lambda sent: progress(min(sent.bytes_read, source.size)))
+        monitor = MultipartEncoderMonitor(
+            MultipartEncoder(fields=parts), lambda sent: progress(min(sent.bytes_read, source.size))
+        )
         try:
-            response = requests.post(url, data=monitor, allow_redirects=False, timeout=S3_TIMEOUT,
-                                     headers={"Content-Type": monitor.content_type, "User-Agent": USER_AGENT})
+            response = requests.post(
+                url,
+                data=monitor,
+                allow_redirects=False,
+                timeout=S3_TIMEOUT,
+                headers={"Content-Type": monitor.content_type, "User-Agent": USER_AGENT},
+            )
         except requests.RequestException as error:
-            raise NetworkError(f"uploading {source.name} to storage failed: {error.__class__.__name__}: "
-                               f"{str(error)[:200]}") from None
+            raise NetworkError(
+                f"uploading {source.name} to storage failed: {error.__class__.__name__}: {str(error)[:200]}"
+            ) from None
     raise_for(response)
     progress(source.size)
     return response
@@ -148,32 +165,48 @@ def _settled(client: ApiClient, slug: str, item: dict) -> dict:
         item = client.finish_upload(slug)
     state = item.get("upload_state")
     if state == "failed":
-        raise ApiError(422, f"{item.get('name', slug)}: the server refused the upload: "
-                            f"{item.get('failure_reason') or 'no reason given'}", item)
+        raise ApiError(
+            422,
+            f"{item.get('name', slug)}: the server refused the upload: "
+            f"{item.get('failure_reason') or 'no reason given'}",
+            item,
+        )
     if state == "pending":
-        raise CliError(f"{item.get('name', slug)}: uploaded, but the server has not finished it yet; "
-                       f"check later with `cloudshare info {slug}`")
+        raise CliError(
+            f"{item.get('name', slug)}: uploaded, but the server has not finished it yet; "
+            f"check later with `cloudshare info {slug}`"
+        )
     return item
 
 
 def unlock(session: requests.Session, share_url: str, password: str) -> None:
     """Trades a password-protected item's password for the grant cookie its links then accept."""
     try:
-        response = session.post(f"{share_url.rstrip('/')}/unlock", json={"password": password},
-                                headers={"Accept": "application/json"}, allow_redirects=False, timeout=S3_TIMEOUT)
+        response = session.post(
+            f"{share_url.rstrip('/')}/unlock",
+            json={"password": password},
+            headers={"Accept": "application/json"},
+            allow_redirects=False,
+            timeout=S3_TIMEOUT,
+        )
     except requests.RequestException as error:
         raise NetworkError(f"cannot reach {share_url}: {error.__class__.__name__}") from None
     raise_for(response)
 
 
-def download(session: requests.Session, url: str, destination: Path | None,
-             progress: Callable[[int, int | None], None]) -> Path | None:
+def download(
+    session: requests.Session, url: str, destination: Path | None, progress: Callable[[int, int | None], None]
+) -> Path | None:
     """GETs a download link (following its redirects to storage, where requests drops our
     Authorization header), streaming to `destination` (None = standard output). Writes to a
     temporary file first, so a failure leaves nothing half-done."""
     try:
-        response = session.get(url, stream=True, timeout=S3_TIMEOUT,  # JSON: refusals in words, not a page
-                               headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        response = session.get(
+            url,
+            stream=True,
+            timeout=S3_TIMEOUT,  # JSON: refusals in words, not a page
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
     except requests.RequestException as error:
         raise NetworkError(f"cannot download {url}: {error.__class__.__name__}") from None
     with response:

@@ -7,8 +7,10 @@ from cloudshare.services import multipart as uploads
 app = v1.resolver(body=JsonBody(multipart.Completion, required=False))
 
 
-@app.post("/api/v1/uploads/<upload_id>/complete",
-          responses={200: multipart.answer("Completed and settled", multipart.UploadCompleted)})
+@app.post(
+    "/api/v1/uploads/<upload_id>/complete",
+    responses={200: multipart.answer("Completed and settled", multipart.UploadCompleted)},
+)
 def complete_upload(upload_id: str) -> dict:
     request: multipart.Completion | None = body(app)
     etags = request.etags() if request else []

@@ -10,8 +10,9 @@ app = v1.resolver()
 @app.get("/api/v1/artifacts")
 def list_artifacts() -> dict:
     query = v1_bodies.artifact_listing(app.current_event.query_string_parameters)
-    found, total = management.list_offset(caller(app).user, query.page, query.limit, query.sort_by,
-                                          query.descending, query.published)
+    found, total = management.list_offset(
+        caller(app).user, query.page, query.limit, query.sort_by, query.descending, query.published
+    )
     return v1.artifact_page(found, total, query.page, management.page_size(query.limit), base_url(app))
 
 

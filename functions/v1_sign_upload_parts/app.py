@@ -7,8 +7,10 @@ from cloudshare.services import multipart as uploads
 app = v1.resolver(body=JsonBody(multipart.PartNumbers))
 
 
-@app.post("/api/v1/uploads/<upload_id>/parts",
-          responses={200: multipart.answer("Presigned UploadPart URLs", multipart.PartUrls)})
+@app.post(
+    "/api/v1/uploads/<upload_id>/parts",
+    responses={200: multipart.answer("Presigned UploadPart URLs", multipart.PartUrls)},
+)
 def sign_upload_parts(upload_id: str) -> dict:
     request: multipart.PartNumbers = body(app)
     return multipart.part_urls(uploads.part_urls(caller(app).user, upload_id, request.numbers))

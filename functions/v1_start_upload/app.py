@@ -7,8 +7,9 @@ from cloudshare.services import multipart as uploads
 app = v1.resolver(body=JsonBody(multipart.UploadStart))
 
 
-@app.post("/api/v1/uploads",
-          responses={201: multipart.answer("Started: ask for part URLs next", multipart.UploadStarted)})
+@app.post(
+    "/api/v1/uploads", responses={201: multipart.answer("Started: ask for part URLs next", multipart.UploadStarted)}
+)
 def start_upload() -> tuple[dict, int]:
     request: multipart.UploadStart = body(app)
     upload = uploads.start(caller(app).user, request.request(), app.current_event.headers.get("user-agent"))

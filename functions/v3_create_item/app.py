@@ -16,8 +16,9 @@ def create_item() -> dict:
     if request.bookmark_url is not None:
         return v3.item(uploads.create_bookmark(user, request.bookmark_url, request.name, source), base)
     try:
-        ticket = uploads.request_upload(user, request.name, request.file_size,
-                                        lambda slug: f"{base}/v3/items/{slug}/s3", source)
+        ticket = uploads.request_upload(
+            user, request.name, request.file_size, lambda slug: f"{base}/v3/items/{slug}/s3", source
+        )
     except uploads.UploadsExhausted:
         ticket = None  # the seed's answer: uploads_remaining 0 and no s3
     summary = accounts.summarize(user)

@@ -25,8 +25,9 @@ FAILURES_BEFORE_BACKOFF = "100000"
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    process, credentials = start_stack(tmp_path_factory.mktemp("stack"), "--failures-before-backoff",
-                                       FAILURES_BEFORE_BACKOFF)
+    process, credentials = start_stack(
+        tmp_path_factory.mktemp("stack"), "--failures-before-backoff", FAILURES_BEFORE_BACKOFF
+    )
     yield credentials
     stop_stack(process)
 
@@ -35,7 +36,10 @@ def admin(stack: dict, *args: str) -> dict | list:
     """Runs cloudshare-admin against the test stack, as an operator would."""
     result = subprocess.run(
         [sys.executable, "-m", "cloudshare_admin", "--local-state", str(stack["state_dir"] / "stack.json"), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
     )
     assert result.returncode == 0, result.stderr
@@ -46,7 +50,9 @@ def curl(*args: str) -> tuple[int, str, str]:
     """Runs the real curl; returns (status, headers, body) of the last exchange."""
     result = subprocess.run(
         ["curl", "-sS", "-i", "-w", "\n%{http_code}", *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     output, status = result.stdout.rsplit("\n", 1)
@@ -73,21 +79,37 @@ def install_alone(package: str, home: Path) -> Path:
     source = home / package
     leftovers = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")  # of an earlier in-tree install
     shutil.copytree(ROOT / package, source, symlinks=False, ignore=leftovers)
-    result = subprocess.run([str(home / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
-                             "--disable-pip-version-check", str(source)],
-                            capture_output=True, text=True, timeout=600, cwd=home)
+    result = subprocess.run(
+        [
+            str(home / "venv" / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=home,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return home / "venv" / "bin"
 
 
 def laptop_env(home: Path) -> dict[str, str]:
     """A laptop's environment: its own home, no AWS or cloudshare settings, no path into the checkout."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("CLOUDSHARE_", "AWS_", "PYTHON", "VIRTUAL_ENV"))}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("CLOUDSHARE_", "AWS_", "PYTHON", "VIRTUAL_ENV"))
+    }
     return env | {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "NO_COLOR": "1", "COLUMNS": "200"}
 
 
 def installed_packages(bin_dir: Path) -> set[str]:
-    listed = subprocess.run([str(bin_dir / "python"), "-m", "pip", "list", "--format", "json"],
-                            capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True
+    )
     return {package["name"].lower().replace("_", "-") for package in json.loads(listed.stdout)}

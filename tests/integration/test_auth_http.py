@@ -56,8 +56,9 @@ def test_pythons_urllib_logs_in_with_digest_unchanged(stack, path):
 
 def test_requests_digest_auth_chooses_sha256_and_is_let_in(stack):
     # requests merges the challenges and the last algorithm= wins: SHA-256, which it supports
-    response = requests.get(stack["api_url"] + "/v3/account", auth=HTTPDigestAuth(stack["email"], stack["password"]),
-                            timeout=10)
+    response = requests.get(
+        stack["api_url"] + "/v3/account", auth=HTTPDigestAuth(stack["email"], stack["password"]), timeout=10
+    )
     assert response.status_code == 200 and response.json()["email"] == stack["email"]
     assert 'algorithm="SHA-256"' in response.request.headers["Authorization"]
 
@@ -72,11 +73,23 @@ def cloudapp_era_digest(challenge_headers: list[str], email: str, password: str,
     def md5(text: str) -> str:
         return hashlib.md5(text.encode()).hexdigest()
 
-    answer = md5(":".join([md5(f"{email}:{offered['realm']}:{password}"), offered["nonce"], "00000001", cnonce,
-                           offered["qop"], md5(f"{method}:{uri}")]))
-    return (f'Digest username="{email}", realm="{offered["realm"]}", nonce="{offered["nonce"]}", uri="{uri}", '
-            f'response="{answer}", cnonce="{cnonce}", qop="{offered["qop"]}", nc=00000001, '
-            f'opaque="{offered["opaque"]}"')
+    answer = md5(
+        ":".join(
+            [
+                md5(f"{email}:{offered['realm']}:{password}"),
+                offered["nonce"],
+                "00000001",
+                cnonce,
+                offered["qop"],
+                md5(f"{method}:{uri}"),
+            ]
+        )
+    )
+    return (
+        f'Digest username="{email}", realm="{offered["realm"]}", nonce="{offered["nonce"]}", uri="{uri}", '
+        f'response="{answer}", cnonce="{cnonce}", qop="{offered["qop"]}", nc=00000001, '
+        f'opaque="{offered["opaque"]}"'
+    )
 
 
 @pytest.mark.parametrize("path", ROUTES)
@@ -84,8 +97,9 @@ def test_a_cloudapp_era_md5_only_client_logs_in(stack, path):
     url = stack["api_url"] + path
     challenged = requests.get(url, timeout=10)
     assert challenged.status_code == 401
-    header = cloudapp_era_digest(challenged.raw.headers.getlist("WWW-Authenticate"), stack["email"],
-                                 stack["password"], "GET", path)
+    header = cloudapp_era_digest(
+        challenged.raw.headers.getlist("WWW-Authenticate"), stack["email"], stack["password"], "GET", path
+    )
     response = requests.get(url, headers={"Authorization": header}, timeout=10)
     assert response.status_code == 200 and stack["email"] in response.text
 

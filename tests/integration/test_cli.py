@@ -26,14 +26,17 @@ class Cli:
 
     def __init__(self, tmp_path: Path, env: dict[str, str]):
         self.cwd = tmp_path
-        self.env = {name: value for name, value in os.environ.items()
-                    if not name.startswith(("CLOUDSHARE_", "AWS_"))}
-        self.env |= {"CLOUDSHARE_CONFIG": str(tmp_path / "cloudshare-config.json"), "COLUMNS": "200",
-                     "NO_COLOR": "1"} | env
+        self.env = {name: value for name, value in os.environ.items() if not name.startswith(("CLOUDSHARE_", "AWS_"))}
+        self.env |= {
+            "CLOUDSHARE_CONFIG": str(tmp_path / "cloudshare-config.json"),
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        } | env
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(COMMAND), *args], input=input, capture_output=True, cwd=self.cwd,
-                                env=self.env, timeout=180)
+        result = subprocess.run(
+            [str(COMMAND), *args], input=input, capture_output=True, cwd=self.cwd, env=self.env, timeout=180
+        )
         if check:
             assert result.returncode == 0, f"cloudshare {' '.join(args)} failed:\n{result.stderr.decode()}"
         return result
@@ -85,8 +88,12 @@ def test_given_standard_input_when_uploaded_with_a_name_then_the_item_holds_thos
 
     item = cli.json("upload", "-", "--name", "notes.txt", input=data)
 
-    assert (item["name"], item["file_size"], item["upload_state"], item["item_type"]) == \
-        ("notes.txt", len(data), "ready", "text")
+    assert (item["name"], item["file_size"], item["upload_state"], item["item_type"]) == (
+        "notes.txt",
+        len(data),
+        "ready",
+        "text",
+    )
 
 
 def test_given_several_files_when_uploaded_then_one_share_url_per_file_in_order(cli, tmp_path):
@@ -98,8 +105,11 @@ def test_given_several_files_when_uploaded_then_one_share_url_per_file_in_order(
     items = cli.json("upload", "-j", "3", *map(str, files))
 
     assert len(urls) == 3 and all(url.startswith(cli.env["CLOUDSHARE_API_URL"] + "/") for url in urls)
-    assert [(item["name"], item["file_size"]) for item in items] == \
-        [("part0.txt", 7), ("part1.txt", 14), ("part2.txt", 21)]
+    assert [(item["name"], item["file_size"]) for item in items] == [
+        ("part0.txt", 7),
+        ("part1.txt", 14),
+        ("part2.txt", 21),
+    ]
 
 
 def test_given_a_free_plan_when_uploading_over_its_max_size_then_it_fails_with_the_servers_message(free_user, tmp_path):
@@ -225,8 +235,10 @@ def test_given_a_password_when_uploading_then_only_the_owner_or_the_password_ope
 
 def test_given_an_item_when_shared_by_email_then_the_recipients_are_confirmed(cli):
     slug = slug_of(cli.out("bookmark", "https://example.com/shared"))
-    assert cli.out("share", slug, "--to", "friend@example.com", "--to", "boss@example.com", "--message", "look") == \
-        f"Sent {slug} to friend@example.com, boss@example.com"
+    assert (
+        cli.out("share", slug, "--to", "friend@example.com", "--to", "boss@example.com", "--message", "look")
+        == f"Sent {slug} to friend@example.com, boss@example.com"
+    )
 
 
 def test_given_an_item_when_opened_then_the_browser_gets_its_share_url(cli, tmp_path):

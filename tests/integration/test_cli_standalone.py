@@ -22,8 +22,9 @@ def installed(tmp_path_factory) -> Path:
 
 
 def run(command: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(command), *args], capture_output=True, text=True, cwd=home, env=laptop_env(home),
-                          timeout=120)
+    return subprocess.run(
+        [str(command), *args], capture_output=True, text=True, cwd=home, env=laptop_env(home), timeout=120
+    )
 
 
 def test_given_a_fresh_venv_when_the_cli_is_pip_installed_then_it_runs_alone(installed, tmp_path):
@@ -48,4 +49,3 @@ def test_given_the_installed_cli_when_logging_in_and_uploading_then_the_item_is_
     fetched = run(installed, tmp_path, "download", item["slug"], "--public", "-o", str(tmp_path / "copy.txt"))
     assert fetched.returncode == 0, fetched.stderr
     assert (tmp_path / "copy.txt").read_text() == "from a laptop\n"
-

@@ -34,8 +34,11 @@ def owner(stack):
 
 
 def api(owner, path: str, key: str | None = None) -> requests.Response:
-    return requests.get(f"{owner['api_url']}{path}", timeout=chromium.HTTP_SECONDS, headers={
-        "Authorization": f"Bearer {key or owner['api_key']}", "Accept": "application/json"})
+    return requests.get(
+        f"{owner['api_url']}{path}",
+        timeout=chromium.HTTP_SECONDS,
+        headers={"Authorization": f"Bearer {key or owner['api_key']}", "Accept": "application/json"},
+    )
 
 
 def sign_in(driver, owner) -> None:
@@ -52,8 +55,11 @@ def sign_in_with_requests(owner) -> requests.Session:
     session = requests.Session()
     form = session.get(f"{owner['api_url']}/login", timeout=chromium.HTTP_SECONDS).text
     token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    signed = session.post(f"{owner['api_url']}/login", timeout=chromium.HTTP_SECONDS, data={
-        "csrf": token, "email": owner["email"], "password": owner["password"]})
+    signed = session.post(
+        f"{owner['api_url']}/login",
+        timeout=chromium.HTTP_SECONDS,
+        data={"csrf": token, "email": owner["email"], "password": owner["password"]},
+    )
     assert signed.url.endswith("/dashboard") and signed.status_code == 200
     return session
 
@@ -70,8 +76,14 @@ def test_given_a_wrong_then_the_right_password_then_chromium_signs_in_and_sees_i
     sign_in(browser, owner)
     assert element(browser, "who").text == owner["email"]
     # The thumbnail worker makes it shortly after the upload (until then the route answers a placeholder).
-    wait_for(lambda: requests.get(f"{item['share_url']}/thumbnail", allow_redirects=False,
-                                  timeout=chromium.HTTP_SECONDS).status_code == 302, "the thumbnail", UPLOAD_SECONDS)
+    wait_for(
+        lambda: requests.get(
+            f"{item['share_url']}/thumbnail", allow_redirects=False, timeout=chromium.HTTP_SECONDS
+        ).status_code
+        == 302,
+        "the thumbnail",
+        UPLOAD_SECONDS,
+    )
     browser.refresh()
     assert wait_for(lambda: _thumbnail_width(browser, item["slug"]), "the thumbnail in the grid") == 320
     from selenium.webdriver.common.by import By
@@ -84,35 +96,46 @@ def test_given_a_wrong_then_the_right_password_then_chromium_signs_in_and_sees_i
 def _thumbnail_width(driver, slug: str) -> int:
     return driver.execute_script(
         "const image = document.querySelector(`li[data-slug='${arguments[0]}'] img`);"
-        "return image && image.complete ? image.naturalWidth : 0;", slug)
+        "return image && image.complete ? image.naturalWidth : 0;",
+        slug,
+    )
 
 
-def test_given_three_files_dropped_on_the_dashboard_then_each_uploads_with_progress_and_joins_the_grid(
-        owner, browser):
+def test_given_three_files_dropped_on_the_dashboard_then_each_uploads_with_progress_and_joins_the_grid(owner, browser):
     sign_in(browser, owner)
     images = [base64.b64encode(png_bytes(320, 200 + n)).decode() for n in range(3)]
-    browser.execute_script("""
+    browser.execute_script(
+        """
         const transfer = new DataTransfer();
         arguments[0].forEach((data, n) => {
           const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
           transfer.items.add(new File([bytes], `dropped-${n}.png`, {type: "image/png"}));
         });
         document.body.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}));
-    """, images)
+    """,
+        images,
+    )
     rows = "#upload-list li"
     from selenium.webdriver.common.by import By
 
-    wait_for(lambda: [row.get_attribute("data-state") for row in browser.find_elements(By.CSS_SELECTOR, rows)]
-             == ["done"] * 3, "three finished uploads", UPLOAD_SECONDS)
-    assert [bar.get_attribute("value") for bar in browser.find_elements(By.CSS_SELECTOR, f"{rows} progress")] == \
-        ["100"] * 3
+    wait_for(
+        lambda: [row.get_attribute("data-state") for row in browser.find_elements(By.CSS_SELECTOR, rows)]
+        == ["done"] * 3,
+        "three finished uploads",
+        UPLOAD_SECONDS,
+    )
+    assert [bar.get_attribute("value") for bar in browser.find_elements(By.CSS_SELECTOR, f"{rows} progress")] == [
+        "100"
+    ] * 3
     assert element(browser, "overall").get_attribute("value") == "100"
     names = [name.text for name in browser.find_elements(By.CSS_SELECTOR, "#grid .name")]
     assert sorted(names[:3]) == ["dropped-0.png", "dropped-1.png", "dropped-2.png"]  # no reload
     listed = {entry["name"]: entry["slug"] for entry in api(owner, "/v3/items?per_page=20").json()["data"]}
     for n in range(3):  # the script shows each thumbnail once the worker has made it
-        assert wait_for(lambda n=n: _thumbnail_width(browser, listed[f"dropped-{n}.png"]), "a thumbnail",
-                        UPLOAD_SECONDS) == 320
+        assert (
+            wait_for(lambda n=n: _thumbnail_width(browser, listed[f"dropped-{n}.png"]), "a thumbnail", UPLOAD_SECONDS)
+            == 320
+        )
 
 
 def test_given_an_item_then_chromium_renames_expires_protects_trashes_and_restores_it(owner, browser):
@@ -191,9 +214,11 @@ def test_given_another_sites_page_when_it_posts_a_dashboard_form_then_nothing_ch
     item = upload(owner, "target.png", png_bytes(20, 20), "image/png")
     sign_in(browser, owner)
     target = f"{owner['api_url']}/dashboard/items/{item['slug']}"
-    _Attacker.page = (f'<form id="evil" method="post" action="{target}">'
-                      '<input name="action" value="rename"><input name="name" value="pwned.png"></form>'
-                      '<script>document.getElementById("evil").submit()</script>').encode()
+    _Attacker.page = (
+        f'<form id="evil" method="post" action="{target}">'
+        '<input name="action" value="rename"><input name="name" value="pwned.png"></form>'
+        '<script>document.getElementById("evil").submit()</script>'
+    ).encode()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Attacker)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

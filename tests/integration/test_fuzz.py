@@ -51,15 +51,41 @@ def examples(count: int) -> settings:
     return settings(FUZZ_SETTINGS, max_examples=count)
 
 
-PUBLIC_PATHS = [("GET", ""), ("GET", "/content/a.png"), ("GET", "/download/a.png"), ("GET", "/thumbnail"),
-                ("POST", "/unlock"), ("GET", "/comments"), ("POST", "/comments")]
-BODY_ROUTES = [("POST", "/v3/items"), ("PUT", "/v3/items/{slug}"), ("POST", "/v3/items/{slug}/favorite"),
-               ("POST", "/v3/items/{slug}/expiration"), ("POST", "/v3/items/{slug}/share"),
-               ("POST", "/api/v1/artifacts"), ("PUT", "/api/v1/artifacts/{slug}"), ("POST", "/{code}/unlock"),
-               ("POST", "/api/v1/artifacts/{slug}/comments"), ("POST", "/{code}/comments")]
+PUBLIC_PATHS = [
+    ("GET", ""),
+    ("GET", "/content/a.png"),
+    ("GET", "/download/a.png"),
+    ("GET", "/thumbnail"),
+    ("POST", "/unlock"),
+    ("GET", "/comments"),
+    ("POST", "/comments"),
+]
+BODY_ROUTES = [
+    ("POST", "/v3/items"),
+    ("PUT", "/v3/items/{slug}"),
+    ("POST", "/v3/items/{slug}/favorite"),
+    ("POST", "/v3/items/{slug}/expiration"),
+    ("POST", "/v3/items/{slug}/share"),
+    ("POST", "/api/v1/artifacts"),
+    ("PUT", "/api/v1/artifacts/{slug}"),
+    ("POST", "/{code}/unlock"),
+    ("POST", "/api/v1/artifacts/{slug}/comments"),
+    ("POST", "/{code}/comments"),
+]
 # Headers a public request may carry, each with generated values (cookies and tickets besides).
-PUBLIC_HEADERS = ["Accept", "Authorization", "x-api-key", "Content-Type", "Range", "If-None-Match", "User-Agent",
-                  "X-Forwarded-Proto", "Origin", "Sec-Fetch-Site", "Accept-Language"]
+PUBLIC_HEADERS = [
+    "Accept",
+    "Authorization",
+    "x-api-key",
+    "Content-Type",
+    "Range",
+    "If-None-Match",
+    "User-Agent",
+    "X-Forwarded-Proto",
+    "Origin",
+    "Sec-Fetch-Site",
+    "Accept-Language",
+]
 
 
 def _call_and_validate(case, stack, headers: dict, label: str) -> None:
@@ -86,10 +112,14 @@ def unlimited_plan(stack):
 def report():
     """The totals so far, after every test (a long run stopped early still tells what it did)."""
     yield
-    summary = {"requests": sum(OPERATIONS.values()), "operations": len(OPERATIONS),
-               "server_errors": sum(count for status, count in STATUSES.items() if status >= 500),
-               "statuses": dict(sorted(STATUSES.items())), "per_operation": dict(sorted(OPERATIONS.items())),
-               "answers": dict(sorted(ANSWERS.items()))}
+    summary = {
+        "requests": sum(OPERATIONS.values()),
+        "operations": len(OPERATIONS),
+        "server_errors": sum(count for status, count in STATUSES.items() if status >= 500),
+        "statuses": dict(sorted(STATUSES.items())),
+        "per_operation": dict(sorted(OPERATIONS.items())),
+        "answers": dict(sorted(ANSWERS.items())),
+    }
     if REPORT:
         with open(REPORT, "w") as handle:
             json.dump(summary, handle, indent=2)
@@ -111,14 +141,21 @@ def real_items(stack) -> dict[str, list[str]]:
     generated requests reach past 'not found' too."""
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {stack['api_key']}"
-    made = [session.post(f"{stack['api_url']}/v3/items", json={"bookmark_url": f"https://example.com/{n}"}).json()
-            for n in range(3)]
+    made = [
+        session.post(f"{stack['api_url']}/v3/items", json={"bookmark_url": f"https://example.com/{n}"}).json()
+        for n in range(3)
+    ]
     for n in range(3):
-        response = session.post(f"{stack['api_url']}/api/v1/artifacts", data={"version_name": "v1"},
-                                files={"file": (f"fuzz{n}.txt", b"fuzz bytes", "text/plain")})
+        response = session.post(
+            f"{stack['api_url']}/api/v1/artifacts",
+            data={"version_name": "v1"},
+            files={"file": (f"fuzz{n}.txt", b"fuzz bytes", "text/plain")},
+        )
         made.append(session.get(f"{stack['api_url']}/v3/items/{response.json()['slug']}").json())
-    return {"slug": [item["slug"] for item in made],
-            "code": [urlsplit(item["share_url"]).path.strip("/") for item in made]}
+    return {
+        "slug": [item["slug"] for item in made],
+        "code": [urlsplit(item["share_url"]).path.strip("/") for item in made],
+    }
 
 
 def _with_real(strategy, operation, known: dict[str, list[str]]):
@@ -141,14 +178,25 @@ def test_public_routes_answer_hostile_cookies_tickets_headers_and_queries(stack,
     codes = list(zip(real_items["code"], real_items["slug"], strict=True))
 
     @examples(EXAMPLES * 6)
-    @given(route=st.sampled_from(PUBLIC_PATHS), target=st.sampled_from(codes), cookie=fuzz.header_text(),
-           ticket=fuzz.tokens(), query=st.dictionaries(st.text(max_size=4), fuzz.tokens(), max_size=2),
-           headers=st.dictionaries(st.sampled_from(PUBLIC_HEADERS), fuzz.header_text(), max_size=4))
+    @given(
+        route=st.sampled_from(PUBLIC_PATHS),
+        target=st.sampled_from(codes),
+        cookie=fuzz.header_text(),
+        ticket=fuzz.tokens(),
+        query=st.dictionaries(st.text(max_size=4), fuzz.tokens(), max_size=2),
+        headers=st.dictionaries(st.sampled_from(PUBLIC_HEADERS), fuzz.header_text(), max_size=4),
+    )
     def answers_every_visitor(route, target, cookie, ticket, query, headers):
         (method, suffix), (link, slug) = route, target
-        response = requests.request(method, f"{stack['api_url']}/{link}{suffix}", params={**query, "t": ticket},
-                                    headers={**headers, "Cookie": f"grant_{slug}={cookie}"}, data=cookie,
-                                    allow_redirects=False, timeout=30)
+        response = requests.request(
+            method,
+            f"{stack['api_url']}/{link}{suffix}",
+            params={**query, "t": ticket},
+            headers={**headers, "Cookie": f"grant_{slug}={cookie}"},
+            data=cookie,
+            allow_redirects=False,
+            timeout=30,
+        )
         _record(f"{method} /{{code}}{suffix} (hostile headers)", response.status_code)
         assert response.status_code < 500, (response.status_code, response.text[:300])
 
@@ -160,14 +208,17 @@ def test_body_routes_answer_huge_deep_and_mislabelled_bodies(stack, real_items):
     bodies = st.one_of(fuzz.huge_number_json(), fuzz.deep_json(), fuzz.json_documents())
 
     @examples(EXAMPLES * 3)
-    @given(route=st.sampled_from(BODY_ROUTES), pick=st.integers(0, len(real_items["slug"]) - 1), text=bodies,
-           content_type=fuzz.mislabelled_types())
+    @given(
+        route=st.sampled_from(BODY_ROUTES),
+        pick=st.integers(0, len(real_items["slug"]) - 1),
+        text=bodies,
+        content_type=fuzz.mislabelled_types(),
+    )
     def answers_every_body(route, pick, text, content_type):
         method, path = route
         url = stack["api_url"] + path.format(slug=real_items["slug"][pick], code=real_items["code"][pick])
         headers = {**auth, **({"Content-Type": content_type} if content_type is not None else {})}
-        response = requests.request(method, url, data=text.encode(), headers=headers, allow_redirects=False,
-                                    timeout=30)
+        response = requests.request(method, url, data=text.encode(), headers=headers, allow_redirects=False, timeout=30)
         _record(f"{method} {path} (hostile body)", response.status_code)
         assert response.status_code < 500, (response.status_code, response.text[:300])
         if response.status_code >= 400:
@@ -183,12 +234,20 @@ def _new_item(stack, session: requests.Session, kind: str) -> dict:
     if kind == "bookmark":
         return session.post(f"{api}/v3/items", json={"bookmark_url": "https://example.com/fuzz"}).json()
     if kind == "inline":
-        made = session.post(f"{api}/api/v1/artifacts", data={"version_name": "v1"},
-                            files={"file": ("fuzz.txt", b"fuzz bytes", "text/plain")}).json()
+        made = session.post(
+            f"{api}/api/v1/artifacts",
+            data={"version_name": "v1"},
+            files={"file": ("fuzz.txt", b"fuzz bytes", "text/plain")},
+        ).json()
         return session.get(f"{api}/v3/items/{made['slug']}").json()
     ticket = session.post(f"{api}/v3/items", json={"name": "fuzz.png", "file_size": 10}).json()
-    landed = requests.post(ticket["url"], data=ticket["s3"], files={"file": ("fuzz.png", b"\x89PNG fuzz!")},
-                           allow_redirects=False, timeout=30)
+    landed = requests.post(
+        ticket["url"],
+        data=ticket["s3"],
+        files={"file": ("fuzz.png", b"\x89PNG fuzz!")},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert landed.status_code == 303, landed.text
     return session.get(landed.headers["Location"]).json()
 
@@ -196,19 +255,25 @@ def _new_item(stack, session: requests.Session, kind: str) -> dict:
 def test_stateful_sequences_make_an_item_then_apply_every_operation_to_it(stack):
     session = requests.Session()
     session.headers.update({"Authorization": f"Bearer {stack['api_key']}", "Accept": "application/json"})
-    headers = {"Authorization": f"Bearer {stack['api_key']}", "x-api-key": stack["api_key"],
-               "Accept": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {stack['api_key']}",
+        "x-api-key": stack["api_key"],
+        "Accept": "application/json",
+    }
 
     @examples(max(2, EXAMPLES // 10))
-    @given(kind=st.sampled_from(["bookmark", "presigned", "inline"]), order=st.permutations(ALL_OPERATIONS),
-           data=st.data())
+    @given(
+        kind=st.sampled_from(["bookmark", "presigned", "inline"]), order=st.permutations(ALL_OPERATIONS), data=st.data()
+    )
     def sequence(kind, order, data):
         item = _new_item(stack, session, kind)
         known = {"slug": item["slug"], "code": urlsplit(item["share_url"]).path.strip("/")}
         for operation in order:  # deletes may come first: later operations then meet a deleted item
             case = data.draw(operation.as_strategy().filter(_routable), label=operation.label)
-            case.path_parameters = {**(case.path_parameters or {}),
-                                    **{name: value for name, value in known.items() if name in operation.path}}
+            case.path_parameters = {
+                **(case.path_parameters or {}),
+                **{name: value for name, value in known.items() if name in operation.path},
+            }
             _call_and_validate(case, stack, headers, f"{operation.label} (sequence)")
 
     sequence()
@@ -218,11 +283,15 @@ def test_stateful_sequences_make_an_item_then_apply_every_operation_to_it(stack)
 @pytest.mark.parametrize("operation", ALL_OPERATIONS, ids=lambda operation: operation.label)
 def test_every_operation_answers_within_its_contract(operation, stack, real_items):
     # Both key headers: the document lists x-api-key as a scheme, so generated cases may carry one.
-    headers = {"Authorization": f"Bearer {stack['api_key']}", "x-api-key": stack["api_key"],
-               "Accept": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {stack['api_key']}",
+        "x-api-key": stack["api_key"],
+        "Accept": "application/json",
+    }
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=_with_real(operation.as_strategy(), operation, real_items).filter(_routable))
     def answers_within_contract(case):
         _call_and_validate(case, stack, headers, operation.label)

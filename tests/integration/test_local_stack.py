@@ -20,8 +20,11 @@ WAIT_SECONDS = 60
 
 def test_given_a_fresh_state_dir_when_started_and_interrupted_then_it_serves_and_exits_cleanly(tmp_path):
     process, credentials = start_stack(tmp_path)
-    response = requests.get(credentials["api_url"] + "/v3/account",
-                            headers={"Authorization": f"Bearer {credentials['api_key']}"}, timeout=10)
+    response = requests.get(
+        credentials["api_url"] + "/v3/account",
+        headers={"Authorization": f"Bearer {credentials['api_key']}"},
+        timeout=10,
+    )
     assert response.status_code == 200
     assert stop_stack(process) == 0
     assert "cloudshare stopped" in (tmp_path / "stack.log").read_text()
@@ -29,8 +32,13 @@ def test_given_a_fresh_state_dir_when_started_and_interrupted_then_it_serves_and
 
 def aws(stack: dict, service: str):
     state = json.loads((stack["state_dir"] / "stack.json").read_text())
-    return boto3.client(service, endpoint_url=state["aws_endpoint"], region_name=state["region"],
-                        aws_access_key_id="local", aws_secret_access_key="local")
+    return boto3.client(
+        service,
+        endpoint_url=state["aws_endpoint"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def upload(stack: dict, name: str, data: bytes, content_type: str) -> dict:
@@ -38,8 +46,13 @@ def upload(stack: dict, name: str, data: bytes, content_type: str) -> dict:
     auth = {"Authorization": f"Bearer {stack['api_key']}", "Accept": "application/json"}
     ticket = requests.post(f"{stack['api_url']}/v3/items", json={"name": name}, headers=auth, timeout=60)
     assert ticket.status_code == 200, ticket.text
-    posted = requests.post(ticket.json()["url"], data=ticket.json()["s3"], files={"file": (name, data, content_type)},
-                           allow_redirects=False, timeout=60)
+    posted = requests.post(
+        ticket.json()["url"],
+        data=ticket.json()["s3"],
+        files={"file": (name, data, content_type)},
+        allow_redirects=False,
+        timeout=60,
+    )
     assert posted.status_code == 303, posted.text
     settled = requests.get(posted.headers["Location"], headers=auth, timeout=60)
     assert settled.status_code == 200, settled.text
@@ -53,8 +66,10 @@ def wait_for_s3_events_delivered(stack: dict) -> None:
     while time.monotonic() < deadline:
         waiting = 0
         for queue_url in sqs.list_queues().get("QueueUrls", []):
-            attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
             waiting += sum(int(count) for count in attributes.values())
         if not waiting:
             return

@@ -63,7 +63,7 @@ def send(account: Account, upload: dict, data: bytes, numbers: list[int], jobs: 
     size = upload["part_size"]
 
     def put(number: int) -> dict:
-        response = requests.put(urls[number], data=data[(number - 1) * size:number * size], timeout=120)
+        response = requests.put(urls[number], data=data[(number - 1) * size : number * size], timeout=120)
         assert response.status_code == 200, response.text
         return {"number": number, "etag": response.headers["ETag"]}
 
@@ -185,8 +185,12 @@ def test_given_another_users_upload_then_every_route_refuses_with_404(stack):
     parts = send(owner, upload, b"0123456789", [1])
     route = f"{UPLOADS}/{upload['upload_id']}"
 
-    answers = [mallory.call("POST", f"{route}/parts", {"numbers": [1]}), mallory.call("GET", f"{route}/parts"),
-               mallory.call("POST", f"{route}/complete", {"parts": parts}), mallory.call("DELETE", route)]
+    answers = [
+        mallory.call("POST", f"{route}/parts", {"numbers": [1]}),
+        mallory.call("GET", f"{route}/parts"),
+        mallory.call("POST", f"{route}/complete", {"parts": parts}),
+        mallory.call("DELETE", route),
+    ]
 
     assert [answer.status_code for answer in answers] == [404] * 4
     assert all(answer.json() == {"status": False, "message": "Upload not found"} for answer in answers)

@@ -44,13 +44,23 @@ def browser(tmp_path_factory):
     downloads = tmp_path_factory.mktemp("downloads")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     driver.downloads = downloads
@@ -70,10 +80,16 @@ def sharer(stack):
 def table(stack):
     """The stack's table, reached directly: items' sharing settings are set as the owner would set them."""
     state = json.loads((stack["state_dir"] / "stack.json").read_text())
-    dynamodb = boto3.client("dynamodb", endpoint_url=state["aws_endpoint"], region_name=state["region"],
-                            aws_access_key_id="local", aws_secret_access_key="local")
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=state["aws_endpoint"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     return lambda slug, **values: dynamodb.update_item(
-        TableName=state["table_name"], Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
+        TableName=state["table_name"],
+        Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
         UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in values),
         ExpressionAttributeValues={f":{name}": _typed(value) for name, value in values.items()},
     )
@@ -86,10 +102,16 @@ def _typed(value):
 def upload(account, name: str, data: bytes, content_type: str) -> dict:
     """The seed's three steps over HTTP: request a presigned POST, POST to S3, follow the redirect."""
     key = {"Authorization": f"Bearer {account['api_key']}", "Accept": "application/json"}
-    ticket = requests.post(f"{account['api_url']}/v3/items", json={"name": name, "file_size": len(data)},
-                           headers=key, timeout=HTTP_SECONDS).json()
-    posted = requests.post(ticket["url"], data={**ticket["s3"], "Content-Type": content_type},
-                           files={"file": (name, data, content_type)}, allow_redirects=False, timeout=HTTP_SECONDS)
+    ticket = requests.post(
+        f"{account['api_url']}/v3/items", json={"name": name, "file_size": len(data)}, headers=key, timeout=HTTP_SECONDS
+    ).json()
+    posted = requests.post(
+        ticket["url"],
+        data={**ticket["s3"], "Content-Type": content_type},
+        files={"file": (name, data, content_type)},
+        allow_redirects=False,
+        timeout=HTTP_SECONDS,
+    )
     assert posted.status_code == 303
     item = requests.get(posted.headers["Location"], headers=key, timeout=HTTP_SECONDS).json()
     assert item["upload_state"] == "ready", item
@@ -117,9 +139,12 @@ def test_given_a_shared_image_then_chromium_shows_its_preview_and_downloads_the_
     item = upload(sharer, "sky & sea.png", data, "image/png")
     browser.get(item["share_url"])
     assert element(browser, "name").text == "sky & sea.png"
-    loaded = wait_for(lambda: browser.execute_script(
-        "const image = document.getElementById('preview'); return image.complete && image.naturalWidth;"),
-        "the preview image")
+    loaded = wait_for(
+        lambda: browser.execute_script(
+            "const image = document.getElementById('preview'); return image.complete && image.naturalWidth;"
+        ),
+        "the preview image",
+    )
     assert loaded == 640  # the image itself, from S3, through the presigned redirect
     element(browser, "download").click()
     target = browser.downloads / "sky & sea.png"
@@ -142,9 +167,12 @@ def test_given_a_password_then_chromium_is_refused_with_a_wrong_one_and_let_in_w
     assert not browser.find_elements("id", "preview")
     element(browser, "password").send_keys("hunter2 but longer")
     element(browser, "unlock").click()
-    wait_for(lambda: browser.execute_script(
-        "const image = document.getElementById('preview'); return image && image.complete && image.naturalWidth;"),
-        "the preview after unlocking")
+    wait_for(
+        lambda: browser.execute_script(
+            "const image = document.getElementById('preview'); return image && image.complete && image.naturalWidth;"
+        ),
+        "the preview after unlocking",
+    )
     assert browser.current_url == item["share_url"]
 
 
@@ -159,24 +187,26 @@ def test_given_an_item_past_its_views_then_chromium_shows_the_expired_page(share
     assert requests.get(item["share_url"], timeout=10).status_code == 410
 
 
-def test_given_the_upload_page_then_a_file_goes_to_s3_with_progress_and_its_share_url_works(
-    sharer, browser, tmp_path
-):
+def test_given_the_upload_page_then_a_file_goes_to_s3_with_progress_and_its_share_url_works(sharer, browser, tmp_path):
     data = os.urandom(1536 * 1024)
     path = tmp_path / "field notes.bin"
     path.write_bytes(data)
     # A phone-like uplink (about 2 s for this file), so that the progress bar has something to show.
     browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 768 * 1024})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 768 * 1024},
+    )
     browser.get(f"{sharer['api_url']}/upload")
     element(browser, "api-key").send_keys(sharer["api_key"])
     element(browser, "file").send_keys(str(path))
     element(browser, "upload").click()
     share = wait_for(lambda: element(browser, "share-url").text, "the share URL")
     assert element(browser, "status").text == "Uploaded field notes.bin."
-    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     progress = element(browser, "progress")
     seen = [int(value) for value in progress.get_attribute("data-seen").split()]
     assert progress.get_attribute("value") == "100"
@@ -190,15 +220,20 @@ def test_given_the_upload_page_then_a_file_goes_to_s3_with_progress_and_its_shar
 
 SCRIPT_RAN = "script ran"
 HOSTILE_HTML = f"<html><body><p id='ran'>ran</p><script>document.title = '{SCRIPT_RAN}'</script></body></html>"
-HOSTILE_SVG = ("<svg xmlns='http://www.w3.org/2000/svg' onload=\"document.title = 'script ran'\">"
-               "<script>document.title = 'script ran'</script></svg>")
+HOSTILE_SVG = (
+    "<svg xmlns='http://www.w3.org/2000/svg' onload=\"document.title = 'script ran'\">"
+    "<script>document.title = 'script ran'</script></svg>"
+)
 
 
-@pytest.mark.parametrize("name, label, data, opened_as", [
-    ("clip.mp4", "video/mp4,text/html", HOSTILE_HTML, "inline"),  # Chromium reads the last type of a list
-    ("page.html", "text/html; charset=utf-8", HOSTILE_HTML, "download"),
-    ("logo.svg", "image/svg+xml", HOSTILE_SVG, "download"),
-])
+@pytest.mark.parametrize(
+    "name, label, data, opened_as",
+    [
+        ("clip.mp4", "video/mp4,text/html", HOSTILE_HTML, "inline"),  # Chromium reads the last type of a list
+        ("page.html", "text/html; charset=utf-8", HOSTILE_HTML, "download"),
+        ("logo.svg", "image/svg+xml", HOSTILE_SVG, "download"),
+    ],
+)
 def test_given_a_hostile_content_type_then_chromium_opening_the_file_runs_no_script(
     sharer, browser, name, label, data, opened_as
 ):
@@ -245,16 +280,23 @@ def test_given_comments_then_chromium_posts_sees_versions_combined_deleted_and_t
     assert _shown_comments(browser, url) == ["Looks good <b>so far</b> https://example.com/x"]  # text, not markup
     assert not browser.find_elements("css selector", "#comments .text a, #comments .text b")
 
-    second = requests.put(artifact, headers=key, files={"file": ("draft.txt", b"second draft", "text/plain")},
-                          data={"version_name": "v2"}, timeout=10)
+    second = requests.put(
+        artifact,
+        headers=key,
+        files={"file": ("draft.txt", b"second draft", "text/plain")},
+        data={"version_name": "v2"},
+        timeout=10,
+    )
     assert second.status_code == 200, second.text
     wait_for(lambda: _shown_comments(browser, url) == [], "the new version's page, without version 1's comment")
     _post_comment(browser, url, "Bob", "Better now")
     assert _shown_comments(browser, url) == ["Better now"]
 
     assert requests.put(artifact, headers=key, data={"show_combined_comments": "true"}, timeout=10).ok
-    wait_for(lambda: _shown_comments(browser, url) == ["Better now", "Looks good <b>so far</b> "
-                                                       "https://example.com/x"], "every version's comments")
+    wait_for(
+        lambda: _shown_comments(browser, url) == ["Better now", "Looks good <b>so far</b> https://example.com/x"],
+        "every version's comments",
+    )
     labels = [entry.text for entry in browser.find_elements("css selector", "#comments .version")]
     assert labels == ["version 2", "version 1"]
 
@@ -266,7 +308,9 @@ def test_given_comments_then_chromium_posts_sees_versions_combined_deleted_and_t
     assert requests.get(artifact, headers=key, timeout=10).json()["artifact"]["total_comments"] == 1
 
     assert requests.put(artifact, headers=key, data={"allow_comments": "false"}, timeout=10).ok
-    wait_for(lambda: _shown_comments(browser, url) == [] and not browser.find_elements("id", "comments"),
-             "the page without comments")
+    wait_for(
+        lambda: _shown_comments(browser, url) == [] and not browser.find_elements("id", "comments"),
+        "the page without comments",
+    )
     console = [entry["message"] for entry in browser.get_log("browser")]
     assert not [message for message in console if "Content Security Policy" in message]

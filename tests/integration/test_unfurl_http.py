@@ -32,10 +32,16 @@ def sharer(stack):
 def upload(account, name: str, data: bytes) -> dict:
     """The seed's three steps over HTTP: a presigned POST asked for, sent to S3, its redirect followed."""
     key = {"Authorization": f"Bearer {account['api_key']}", "Accept": "application/json"}
-    ticket = requests.post(f"{account['api_url']}/v3/items", json={"name": name, "file_size": len(data)},
-                           headers=key, timeout=TIMEOUT).json()
-    posted = requests.post(ticket["url"], data={**ticket["s3"], "Content-Type": "image/png"},
-                           files={"file": (name, data, "image/png")}, allow_redirects=False, timeout=TIMEOUT)
+    ticket = requests.post(
+        f"{account['api_url']}/v3/items", json={"name": name, "file_size": len(data)}, headers=key, timeout=TIMEOUT
+    ).json()
+    posted = requests.post(
+        ticket["url"],
+        data={**ticket["s3"], "Content-Type": "image/png"},
+        files={"file": (name, data, "image/png")},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
     assert posted.status_code == 303
     return requests.get(posted.headers["Location"], headers=key, timeout=TIMEOUT).json()
 
@@ -72,10 +78,19 @@ def test_given_a_password_when_slack_unfurls_it_then_nothing_of_the_item_is_told
     item = upload(sharer, "Salaries 2026.png", png())
     # Set in the stack's table, as the owner's password change stores it.
     state = json.loads((sharer["state_dir"] / "stack.json").read_text())
-    boto3.client("dynamodb", endpoint_url=state["aws_endpoint"], region_name=state["region"],
-                 aws_access_key_id="local", aws_secret_access_key="local").update_item(
-        TableName=state["table_name"], Key={"PK": {"S": f"ITEM#{item['slug']}"}, "SK": {"S": "ITEM"}},
-        UpdateExpression="SET password_hash = :hash", ExpressionAttributeValues={":hash": {"S": hash_password("h2!")}})
+    boto3.client(
+        "dynamodb",
+        endpoint_url=state["aws_endpoint"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    ).update_item(
+        TableName=state["table_name"],
+        Key={"PK": {"S": f"ITEM#{item['slug']}"}, "SK": {"S": "ITEM"}},
+        UpdateExpression="SET password_hash = :hash",
+        ExpressionAttributeValues={":hash": {"S": hash_password("h2!")}},
+    )
+
     def refused():  # a 403 answer is falsy (Response.ok): return its page
         answer = requests.get(item["share_url"], headers=SLACKBOT, timeout=TIMEOUT)
         return answer.text if answer.status_code == 403 else None

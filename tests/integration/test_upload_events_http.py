@@ -72,17 +72,31 @@ def test_given_a_finalize_that_fails_every_retry_then_replay_failed_settles_it(s
     # Given an upload whose version record is corrupted, so that every finalize of it fails
     key = ["-H", f"Authorization: Bearer {stack['api_key']}", "-H", "Accept: application/json"]
     local = json.loads((stack["state_dir"] / "stack.json").read_text())
-    aws = {"endpoint_url": local["aws_endpoint"], "region_name": local["region"],
-           "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    aws = {
+        "endpoint_url": local["aws_endpoint"],
+        "region_name": local["region"],
+        "aws_access_key_id": "local",
+        "aws_secret_access_key": "local",
+    }
     dynamodb, sqs = boto3.client("dynamodb", **aws), boto3.client("sqs", **aws)
     failed_events = local["queues"]["FailedEventsQueue"]
-    status, _, body = curl(*key, "-H", "Content-Type: application/json", "-d", json.dumps({"name": "a.txt"}),
-                           f"{stack['api_url']}/v3/items")
+    status, _, body = curl(
+        *key,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps({"name": "a.txt"}),
+        f"{stack['api_url']}/v3/items",
+    )
     ticket = json.loads(body)
     version = {"PK": {"S": f"ITEM#{ticket['slug']}"}, "SK": {"S": "VERSION#000001"}}
     limit = dynamodb.get_item(TableName=local["table_name"], Key=version)["Item"]["max_size"]
-    dynamodb.update_item(TableName=local["table_name"], Key=version, UpdateExpression="SET max_size = :bad",
-                         ExpressionAttributeValues={":bad": {"S": "corrupted"}})
+    dynamodb.update_item(
+        TableName=local["table_name"],
+        Key=version,
+        UpdateExpression="SET max_size = :bad",
+        ExpressionAttributeValues={":bad": {"S": "corrupted"}},
+    )
     (tmp_path / "a.txt").write_bytes(b"hello")
 
     # When its bytes land in S3 (the S3 event is invoked asynchronously: 1 try + 2 retries)
@@ -90,16 +104,24 @@ def test_given_a_finalize_that_fails_every_retry_then_replay_failed_settles_it(s
     assert curl(*fields, "-F", f"file=@{tmp_path / 'a.txt'};type=text/plain", ticket["url"])[0] == 303
 
     # Then the event waits in the failed-events queue, the upload still pending
-    records = eventually(lambda: sqs.receive_message(QueueUrl=failed_events, VisibilityTimeout=0,
-                                                     MaxNumberOfMessages=10).get("Messages"), "a failed event")
+    records = eventually(
+        lambda: sqs.receive_message(QueueUrl=failed_events, VisibilityTimeout=0, MaxNumberOfMessages=10).get(
+            "Messages"
+        ),
+        "a failed event",
+    )
     record = json.loads(records[0]["Body"])
     assert record["requestContext"]["approximateInvokeCount"] == 3
     event_key = record["requestPayload"]["Records"][0]["s3"]["object"]["key"]
     assert unquote_plus(event_key) == f"items/{ticket['slug']}/1"  # S3 events URL-encode keys
 
     # When the record is repaired and the operator replays the failed events
-    dynamodb.update_item(TableName=local["table_name"], Key=version, UpdateExpression="SET max_size = :limit",
-                         ExpressionAttributeValues={":limit": limit})
+    dynamodb.update_item(
+        TableName=local["table_name"],
+        Key=version,
+        UpdateExpression="SET max_size = :limit",
+        ExpressionAttributeValues={":limit": limit},
+    )
     report = admin(stack, "replay-failed")
 
     # Then the upload is settled, the queue is empty and the stack consistent

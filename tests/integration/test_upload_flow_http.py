@@ -19,10 +19,18 @@ def test_given_the_seed_flow_with_curl_then_a_ready_item_that_counts(stack, tmp_
     path.write_bytes(data)
 
     # Step 1: request to upload (Digest, JSON).
-    status, _, body = curl("--digest", "-u", login, "-H", "Accept: application/json",
-                           "-H", "Content-Type: application/json",
-                           "-d", json.dumps({"name": path.name, "file_size": len(data)}),
-                           f"{stack['api_url']}/v3/items")
+    status, _, body = curl(
+        "--digest",
+        "-u",
+        login,
+        "-H",
+        "Accept: application/json",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps({"name": path.name, "file_size": len(data)}),
+        f"{stack['api_url']}/v3/items",
+    )
     assert status == 200, body
     ticket = json.loads(body)
     assert set(ticket) == {"slug", "name", "url", "uploads_remaining", "max_upload_size", "s3"}
@@ -39,7 +47,11 @@ def test_given_the_seed_flow_with_curl_then_a_ready_item_that_counts(stack, tmp_
     assert status == 200, body
     item = json.loads(body)
     assert (item["slug"], item["name"], item["file_size"], item["item_type"]) == (
-        ticket["slug"], path.name, len(data), "image")
+        ticket["slug"],
+        path.name,
+        len(data),
+        "image",
+    )
     assert item["upload_state"] == "ready"
 
     status, _, body = curl("-H", f"Authorization: Bearer {stack['api_key']}", f"{stack['api_url']}/v3/account")
@@ -56,10 +68,18 @@ def test_given_the_seed_flow_with_curl_then_a_ready_item_that_counts(stack, tmp_
 
 def test_given_a_forged_host_then_links_still_name_the_service_itself(stack):
     forged = ("-H", "Host: evil.example", "-H", "X-Forwarded-Host: evil.example", "-H", "X-Forwarded-Proto: http")
-    status, _, body = curl(*forged, "-H", f"Authorization: Bearer {stack['api_key']}", "-H", "Accept: application/json",
-                           "-H", "Content-Type: application/json",
-                           "-d", json.dumps({"name": "docs", "bookmark_url": "https://example.org/docs"}),
-                           f"{stack['api_url']}/v3/items")
+    status, _, body = curl(
+        *forged,
+        "-H",
+        f"Authorization: Bearer {stack['api_key']}",
+        "-H",
+        "Accept: application/json",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps({"name": "docs", "bookmark_url": "https://example.org/docs"}),
+        f"{stack['api_url']}/v3/items",
+    )
     assert status == 200, body
     share_url = json.loads(body)["share_url"]
     assert share_url.startswith(f"{stack['api_url']}/")  # the stack's configured address (PUBLIC_BASE_URL)
@@ -73,8 +93,16 @@ def test_given_a_file_over_the_free_plans_limit_when_following_s3s_redirect_then
 ):
     created = admin(stack, "create-user", "frank@example.com", "--plan", "free", "--generate-password")
     login = f"frank@example.com:{created['password']}"
-    ticket_status, _, body = curl("--digest", "-u", login, "-H", "Content-Type: application/json",
-                                  "-d", json.dumps({"name": "huge.bin"}), f"{stack['api_url']}/v3/items")
+    ticket_status, _, body = curl(
+        "--digest",
+        "-u",
+        login,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps({"name": "huge.bin"}),
+        f"{stack['api_url']}/v3/items",
+    )
     ticket = json.loads(body)
     assert ticket_status == 200 and ticket["max_upload_size"] == 26214400
     path = tmp_path / "huge.bin"

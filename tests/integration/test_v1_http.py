@@ -30,8 +30,18 @@ def test_given_curl_F_file_then_an_artifact_listed_counted_and_versioned(stack, 
     (tmp_path / "report-v2.pdf").write_bytes(second)
     before = usage(stack)
 
-    status, created = v1(stack, "-F", f"file=@{tmp_path / 'report.pdf'}", "-F", "version_name=Initial Release",
-                         "-F", "allow_comments=true", "-F", "allow_downloads=true", artifacts)
+    status, created = v1(
+        stack,
+        "-F",
+        f"file=@{tmp_path / 'report.pdf'}",
+        "-F",
+        "version_name=Initial Release",
+        "-F",
+        "allow_comments=true",
+        "-F",
+        "allow_downloads=true",
+        artifacts,
+    )
     assert status == 201, created
     assert created == {"status": True, "message": "Artifact created successfully", "slug": created["slug"]}
     slug = created["slug"]
@@ -44,15 +54,31 @@ def test_given_curl_F_file_then_an_artifact_listed_counted_and_versioned(stack, 
     assert after["artifacts"] == before["artifacts"] + 1
     assert after["storage_used"] == before["storage_used"] + len(first)
 
-    status, updated = v1(stack, "-X", "PUT", "-F", f"file=@{tmp_path / 'report-v2.pdf'}", "-F", "version_name=v2.0",
-                         "-F", "keep_password=true", f"{artifacts}/{slug}")
+    status, updated = v1(
+        stack,
+        "-X",
+        "PUT",
+        "-F",
+        f"file=@{tmp_path / 'report-v2.pdf'}",
+        "-F",
+        "version_name=v2.0",
+        "-F",
+        "keep_password=true",
+        f"{artifacts}/{slug}",
+    )
     assert status == 200, updated
-    assert updated == {"status": True, "message": "Artifact updated successfully", "version_number": 2,
-                       "password_inherited": False}
+    assert updated == {
+        "status": True,
+        "message": "Artifact updated successfully",
+        "version_number": 2,
+        "password_inherited": False,
+    }
     status, detail = v1(stack, f"{artifacts}/{slug}")
     assert detail["artifact"]["current_version_number"] == 2
-    assert [(v["version_number"], v["file_size"]) for v in detail["artifact"]["versions"]] == \
-        [(1, len(first)), (2, len(second))]
+    assert [(v["version_number"], v["file_size"]) for v in detail["artifact"]["versions"]] == [
+        (1, len(first)),
+        (2, len(second)),
+    ]
     assert usage(stack)["storage_used"] == before["storage_used"] + len(first) + len(second)
 
 
@@ -60,8 +86,9 @@ def test_given_file_name_then_curl_posts_to_s3_and_the_s3_event_lists_the_artifa
     artifacts = f"{stack['api_url']}/api/v1/artifacts"
     data = os.urandom(50_000)
     (tmp_path / "big.bin").write_bytes(data)
-    status, created = v1(stack, "-F", "file_name=big.bin", "-F", f"file_size={len(data)}", "-F", "version_name=v1",
-                         artifacts)
+    status, created = v1(
+        stack, "-F", "file_name=big.bin", "-F", f"file_size={len(data)}", "-F", "version_name=v1", artifacts
+    )
     assert status == 201, created
     fields = [arg for name, value in created["upload"]["fields"].items() for arg in ("-F", f"{name}={value}")]
     status, _, _ = curl(*fields, "-F", f"file=@{tmp_path / 'big.bin'}", created["upload"]["url"])

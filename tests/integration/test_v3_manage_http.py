@@ -21,8 +21,17 @@ def session(stack):
 
 
 def curl_digest(stack, method: str, path: str, payload=None) -> tuple[int, str]:
-    args = ["--digest", "-u", f"{stack['email']}:{stack['password']}", "-X", method,
-            "-H", "Accept: application/json", "-H", "Content-Type: application/json"]
+    args = [
+        "--digest",
+        "-u",
+        f"{stack['email']}:{stack['password']}",
+        "-X",
+        method,
+        "-H",
+        "Accept: application/json",
+        "-H",
+        "Content-Type: application/json",
+    ]
     if payload is not None:
         args += ["-d", json.dumps(payload)]
     status, _, body = curl(*args, stack["api_url"] + path)
@@ -59,7 +68,9 @@ def test_list_rename_favorite_expire_delete_round_trip(stack, session):
     assert bad.status_code == 422 and bad.json()["errors"]["name"] == "expires_at"
     assert session.delete(f"{api}/v3/items/{slug}/expiration", timeout=10).status_code == 204
     assert session.get(f"{api}/v3/items/{slug}/expiration", timeout=10).json() == {
-        "expires_at": None, "expires_after_views": None}
+        "expires_at": None,
+        "expires_after_views": None,
+    }
 
     shared = session.post(f"{api}/v3/items/{slug}/share", json={"recipients": ["Friend@Example.com"]}, timeout=10)
     assert (shared.status_code, shared.json()) == (200, {"recipients": ["friend@example.com"]})

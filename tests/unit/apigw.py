@@ -23,20 +23,33 @@ def event(path: str, method: str = "GET", headers: dict | None = None, body: str
     built["headers"] = {"Accept": "application/json", "Host": "api.example.com", **(headers or {})}
     built["multiValueHeaders"] = {name: [value] for name, value in built["headers"].items()}
     # API Gateway names the domain it was reached on; links are built from that, never from Host.
-    built["requestContext"].update(path=f"/prod{path}", resourcePath=path, httpMethod=method,
-                                   domainName="api.example.com")
+    built["requestContext"].update(
+        path=f"/prod{path}", resourcePath=path, httpMethod=method, domainName="api.example.com"
+    )
     return built
 
 
-def url_event(path: str, method: str = "GET", headers: dict | None = None, body: str | None = None,
-              query: dict | None = None, client_ip: str = "198.51.100.7") -> dict:
+def url_event(
+    path: str,
+    method: str = "GET",
+    headers: dict | None = None,
+    body: str | None = None,
+    query: dict | None = None,
+    client_ip: str = "198.51.100.7",
+) -> dict:
     """A function URL's event (payload format 2.0): lower-case headers, cookies in a list of their own,
     the client's address in requestContext.http, no path parameters (the function routes)."""
     built = copy.deepcopy(_URL_EVENT)
     sent = {name.lower(): value for name, value in {"Host": URL_HOST, **(headers or {})}.items()}
     cookies = [pair.strip() for pair in sent.pop("cookie", "").split(";") if pair.strip()]
-    built.update(rawPath=path, rawQueryString=urlencode(query or {}), headers=sent, body=body,
-                 queryStringParameters=query or None, cookies=cookies or None)
+    built.update(
+        rawPath=path,
+        rawQueryString=urlencode(query or {}),
+        headers=sent,
+        body=body,
+        queryStringParameters=query or None,
+        cookies=cookies or None,
+    )
     if not cookies:
         del built["cookies"]  # a function URL leaves the field out
     built["requestContext"].update(domainName=URL_HOST, domainPrefix=URL_HOST.split(".")[0])

@@ -30,8 +30,11 @@ class Browser:
 
     def request(self, method: str, path: str, fields: dict | None = None, headers: dict | None = None) -> dict:
         split = urlsplit(path)
-        function, parameters = next((logical_id, match.groupdict()) for verb, logical_id, pattern, _path in self.routes
-                                    if verb == method and (match := pattern.match(split.path)))
+        function, parameters = next(
+            (logical_id, match.groupdict())
+            for verb, logical_id, pattern, _path in self.routes
+            if verb == method and (match := pattern.match(split.path))
+        )
         sent = {"Accept": "text/html", **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())

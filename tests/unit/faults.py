@@ -17,11 +17,17 @@ from cloudshare.store.aws import client
 
 # How each service says "slow down" or "try again".
 _ERRORS = {
-    "dynamodb": (400, {"Content-Type": "application/x-amz-json-1.0"},
-                 '{"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", '
-                 '"message": "injected: rate of requests exceeds the allowed throughput"}'),
-    "s3": (503, {"Content-Type": "application/xml"},
-           "<Error><Code>SlowDown</Code><Message>injected: please reduce your request rate</Message></Error>"),
+    "dynamodb": (
+        400,
+        {"Content-Type": "application/x-amz-json-1.0"},
+        '{"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", '
+        '"message": "injected: rate of requests exceeds the allowed throughput"}',
+    ),
+    "s3": (
+        503,
+        {"Content-Type": "application/xml"},
+        "<Error><Code>SlowDown</Code><Message>injected: please reduce your request rate</Message></Error>",
+    ),
 }
 ALWAYS = 10**6
 

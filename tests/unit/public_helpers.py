@@ -29,8 +29,9 @@ def png(width: int = 900, height: int = 600) -> bytes:
     return output.getvalue()
 
 
-def shared_file(owner: User, name: str = "photo.png", data: bytes | None = None, content_type: str = "image/png",
-                **fields) -> Item:
+def shared_file(
+    owner: User, name: str = "photo.png", data: bytes | None = None, content_type: str = "image/png", **fields
+) -> Item:
     """A ready file, uploaded and settled the way the service does it; fields then set as given."""
     data = png() if data is None else data
     ticket = uploads.request_upload(owner, name, len(data), None, None)
@@ -46,9 +47,19 @@ def deliver_thumbnail_requests(runner) -> int:
     delivered = 0
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
-            runner.call("ThumbnailFunction", {"Records": [{
-                "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"], "eventSource": "aws:sqs"}]})
+            runner.call(
+                "ThumbnailFunction",
+                {
+                    "Records": [
+                        {
+                            "messageId": message["MessageId"],
+                            "receiptHandle": message["ReceiptHandle"],
+                            "body": message["Body"],
+                            "eventSource": "aws:sqs",
+                        }
+                    ]
+                },
+            )
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             delivered += 1
     return delivered
@@ -72,8 +83,16 @@ def code(item: Item) -> str:
     return links.share_code(item)
 
 
-def request(path: str, *, method: str = "GET", accept: str = BROWSER, headers: dict | None = None,
-            body: str | None = None, query: dict | None = None, client_ip: str = "198.51.100.7") -> dict:
+def request(
+    path: str,
+    *,
+    method: str = "GET",
+    accept: str = BROWSER,
+    headers: dict | None = None,
+    body: str | None = None,
+    query: dict | None = None,
+    client_ip: str = "198.51.100.7",
+) -> dict:
     return url_event(path, method, {"Accept": accept, **(headers or {})}, body, query, client_ip)
 
 

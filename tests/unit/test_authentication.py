@@ -216,18 +216,28 @@ def test_given_metrics_disabled_as_locally_when_two_requests_authenticate_then_n
     assert not [w for w in caught if "already been added" in str(w.message)]
 
 
-BODY_ROUTES = [("V3CreateItemFunction", "POST", "/v3/items"), ("V3UpdateItemFunction", "PUT", "/v3/items/abc"),
-               ("V3AddFavoriteFunction", "POST", "/v3/items/abc/favorite"),
-               ("V3SetExpirationFunction", "POST", "/v3/items/abc/expiration"),
-               ("V3ShareItemFunction", "POST", "/v3/items/abc/share")]
+BODY_ROUTES = [
+    ("V3CreateItemFunction", "POST", "/v3/items"),
+    ("V3UpdateItemFunction", "PUT", "/v3/items/abc"),
+    ("V3AddFavoriteFunction", "POST", "/v3/items/abc/favorite"),
+    ("V3SetExpirationFunction", "POST", "/v3/items/abc/expiration"),
+    ("V3ShareItemFunction", "POST", "/v3/items/abc/share"),
+]
 
 
 @pytest.mark.parametrize("function, method, path", BODY_ROUTES)
-@pytest.mark.parametrize("content_type, sent", [("application/json", '{"name": 5, "favorite": "x"}'),
-                                                ("application/json", "{not json"),
-                                                ("application/x-www-form-urlencoded", "name=a"), (None, "")])
-def test_given_no_credentials_and_any_body_then_401_before_the_body_is_judged(runner, function, method, path,
-                                                                           content_type, sent):
+@pytest.mark.parametrize(
+    "content_type, sent",
+    [
+        ("application/json", '{"name": 5, "favorite": "x"}'),
+        ("application/json", "{not json"),
+        ("application/x-www-form-urlencoded", "name=a"),
+        (None, ""),
+    ],
+)
+def test_given_no_credentials_and_any_body_then_401_before_the_body_is_judged(
+    runner, function, method, path, content_type, sent
+):
     """curl --digest probes with whatever body it has: the challenge must come first, whatever the body."""
     headers = {"Content-Type": content_type} if content_type else {}
     response = runner.call(function, event(path, method, headers, sent or None))

@@ -5,7 +5,6 @@ working request by the owner), so a new route joins the matrix by existing. For 
 owner's, the table and the bucket are compared before and after: nothing may change.
 """
 
-
 import boto3
 import pytest
 
@@ -37,15 +36,17 @@ def _owner_scoped(logical_id: str) -> bool:
 def _snapshot() -> tuple:
     records = boto3.client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"]
     # Nonce counts and failed-attempt counters are what a refusal is allowed (and meant) to write.
-    table = sorted(str(sorted(record.items())) for record in records
-                   if not record["PK"]["S"].startswith(("NONCE#", "THROTTLE#")))
+    table = sorted(
+        str(sorted(record.items())) for record in records if not record["PK"]["S"].startswith(("NONCE#", "THROTTLE#"))
+    )
     listing = boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])
     return table, sorted((entry["Key"], entry["ETag"]) for entry in listing)
 
 
 def _with_credentials(event: dict, authorization: str | None) -> dict:
-    headers = {name: value for name, value in event["headers"].items() if name.lower() not in ("authorization",
-                                                                                                "x-api-key")}
+    headers = {
+        name: value for name, value in event["headers"].items() if name.lower() not in ("authorization", "x-api-key")
+    }
     if authorization:
         headers["Authorization"] = authorization
     return {**event, "headers": headers, "multiValueHeaders": {name: [value] for name, value in headers.items()}}

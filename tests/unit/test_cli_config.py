@@ -21,8 +21,9 @@ def home(tmp_path):
     config.save(user_config, {"api_url": SAVED_URL, "api_key": "csk_saved"})
     checkout = tmp_path / "checkout"
     (checkout / ".local").mkdir(parents=True)
-    (checkout / ".local" / "credentials.json").write_text(json.dumps(
-        {"api_url": LOCAL_URL, "api_key": "csk_local", "email": "demo@cloudshare.local", "password": "pw"}))
+    (checkout / ".local" / "credentials.json").write_text(
+        json.dumps({"api_url": LOCAL_URL, "api_key": "csk_local", "email": "demo@cloudshare.local", "password": "pw"})
+    )
     (checkout / "src" / "deep").mkdir(parents=True)
     return {"config": user_config, "checkout": checkout, "env": {"CLOUDSHARE_CONFIG": str(user_config)}}
 
@@ -89,8 +90,9 @@ def test_given_a_broken_config_file_when_resolving_then_the_error_names_the_file
 
 def test_given_xdg_config_home_when_locating_the_config_then_it_is_under_it(tmp_path):
     assert config.config_path({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "cloudshare" / "config.json"
-    assert config.config_path({"CLOUDSHARE_CONFIG": "/x/y.json", "XDG_CONFIG_HOME": str(tmp_path)}) == \
-        config.Path("/x/y.json")
+    assert config.config_path({"CLOUDSHARE_CONFIG": "/x/y.json", "XDG_CONFIG_HOME": str(tmp_path)}) == config.Path(
+        "/x/y.json"
+    )
 
 
 def test_given_a_world_readable_file_when_saving_over_it_then_it_becomes_owner_only(tmp_path):
@@ -105,9 +107,15 @@ def test_given_a_world_readable_file_when_saving_over_it_then_it_becomes_owner_o
 
 
 def test_given_an_api_nobody_answers_when_a_command_runs_then_it_exits_1_saying_it_cannot_reach_it(tmp_path):
-    result = CliRunner().invoke(cli, ["account"], env={
-        "CLOUDSHARE_API_URL": "http://127.0.0.1:9", "CLOUDSHARE_API_KEY": "csk_x",
-        "CLOUDSHARE_CONFIG": str(tmp_path / "none.json")})
+    result = CliRunner().invoke(
+        cli,
+        ["account"],
+        env={
+            "CLOUDSHARE_API_URL": "http://127.0.0.1:9",
+            "CLOUDSHARE_API_KEY": "csk_x",
+            "CLOUDSHARE_CONFIG": str(tmp_path / "none.json"),
+        },
+    )
     assert result.exit_code == 1
     assert "cannot reach http://127.0.0.1:9" in result.output
 

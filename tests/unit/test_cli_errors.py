@@ -17,20 +17,49 @@ def response(status: int, body: str | dict, content_type: str = "application/jso
     return answer
 
 
-@pytest.mark.parametrize("answer, message", [
-    (response(422, {"errors": {"name": "file_size", "message": "File size is too large", "type": "",
-                               "max_upload_size": 26214400}}),
-     "File size is too large (max_upload_size 26214400 = 25.0 MiB)"),
-    (response(403, {"status": False, "message": "Storage quota exceeded", "current": 1024000, "limit": 1048576,
-                    "remaining": 24576}),
-     "Storage quota exceeded (current 1024000, limit 1048576, remaining 24576)"),
-    (response(404, {"errors": {"name": "", "message": "Item not found", "type": "not_found"}}), "Item not found"),
-    (response(400, "<?xml version='1.0'?><Error><Code>EntityTooLarge</Code>"
-                   "<Message>Your proposed upload exceeds the maximum allowed size</Message></Error>",
-              "application/xml"),
-     "Your proposed upload exceeds the maximum allowed size"),
-    (response(502, "<html>Bad Gateway</html>", "text/html"), "HTTP 502"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (
+            response(
+                422,
+                {
+                    "errors": {
+                        "name": "file_size",
+                        "message": "File size is too large",
+                        "type": "",
+                        "max_upload_size": 26214400,
+                    }
+                },
+            ),
+            "File size is too large (max_upload_size 26214400 = 25.0 MiB)",
+        ),
+        (
+            response(
+                403,
+                {
+                    "status": False,
+                    "message": "Storage quota exceeded",
+                    "current": 1024000,
+                    "limit": 1048576,
+                    "remaining": 24576,
+                },
+            ),
+            "Storage quota exceeded (current 1024000, limit 1048576, remaining 24576)",
+        ),
+        (response(404, {"errors": {"name": "", "message": "Item not found", "type": "not_found"}}), "Item not found"),
+        (
+            response(
+                400,
+                "<?xml version='1.0'?><Error><Code>EntityTooLarge</Code>"
+                "<Message>Your proposed upload exceeds the maximum allowed size</Message></Error>",
+                "application/xml",
+            ),
+            "Your proposed upload exceeds the maximum allowed size",
+        ),
+        (response(502, "<html>Bad Gateway</html>", "text/html"), "HTTP 502"),
+    ],
+)
 def test_given_an_error_answer_when_checked_then_the_servers_message_is_raised(answer, message):
     with pytest.raises(ApiError) as raised:
         raise_for(answer)

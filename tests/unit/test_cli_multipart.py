@@ -43,8 +43,9 @@ def test_given_a_saved_state_then_only_the_same_server_resumes_it(tmp_path, conf
     assert multipart._load_state(state, "https://share.example.com") is None
 
 
-@pytest.mark.parametrize(("text", "size"), [("64MiB", 64 * 1024**2), ("512k", 512 * 1024), ("1G", 1024**3),
-                                            ("1000", 1000), ("10b", 10)])
+@pytest.mark.parametrize(
+    ("text", "size"), [("64MiB", 64 * 1024**2), ("512k", 512 * 1024), ("1G", 1024**3), ("1000", 1000), ("10b", 10)]
+)
 def test_given_a_threshold_with_a_unit_then_bytes(text, size):
     assert main._size(None, None, text) == size
 

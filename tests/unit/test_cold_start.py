@@ -22,10 +22,17 @@ print(json.dumps({"clients": aws.client.cache_info().currsize,
 
 
 def _init(*apps) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "shared"), "AWS_DEFAULT_REGION": "us-east-1",
-           "TABLE_NAME": "cold", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "cold"}
-    result = subprocess.run([sys.executable, "-c", _PROBE, *map(str, apps)], env=env, capture_output=True,
-                            text=True, check=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "layers" / "shared"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "TABLE_NAME": "cold",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "cold",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, *map(str, apps)], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

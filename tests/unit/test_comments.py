@@ -40,22 +40,39 @@ def now(monkeypatch):
 
 
 def thread(runner, item, **kwargs) -> dict:
-    response = runner.call("PublicFunction", request(f"/{code(item)}/comments", accept="application/json",
-                                                             **kwargs))
+    response = runner.call("PublicFunction", request(f"/{code(item)}/comments", accept="application/json", **kwargs))
     assert response["statusCode"] == 200, response
     return body(response)
 
 
-def post(runner, item, text="Lovely photo", *, name="Ann", token=None, website="", client_ip=VISITOR,
-         as_json=True, headers=None):
+def post(
+    runner,
+    item,
+    text="Lovely photo",
+    *,
+    name="Ann",
+    token=None,
+    website="",
+    client_ip=VISITOR,
+    as_json=True,
+    headers=None,
+):
     fields = {"name": name, "text": text, "form_token": token, "website": website}
     if as_json:
         payload, content_type, accept = json.dumps(fields), "application/json", "application/json"
     else:
         payload, content_type, accept = urlencode(fields), "application/x-www-form-urlencoded", "text/html"
-    return runner.call("PublicFunction", request(
-        f"/{code(item)}/comments", method="POST", body=payload, accept=accept, client_ip=client_ip,
-        headers={"Content-Type": content_type, **(headers or {})}))
+    return runner.call(
+        "PublicFunction",
+        request(
+            f"/{code(item)}/comments",
+            method="POST",
+            body=payload,
+            accept=accept,
+            client_ip=client_ip,
+            headers={"Content-Type": content_type, **(headers or {})},
+        ),
+    )
 
 
 def form_token(runner, item, now, **kwargs) -> str:
@@ -66,15 +83,23 @@ def form_token(runner, item, now, **kwargs) -> str:
 
 
 def owner_list(runner, user, item, **query) -> dict:
-    response = v1client.call(runner, "V1ListCommentsFunction", user["api_key"], "GET",
-                             f"{v1client.ARTIFACTS}/{item.slug}/comments", query=query or None, slug=item.slug)
+    response = v1client.call(
+        runner,
+        "V1ListCommentsFunction",
+        user["api_key"],
+        "GET",
+        f"{v1client.ARTIFACTS}/{item.slug}/comments",
+        query=query or None,
+        slug=item.slug,
+    )
     assert response["statusCode"] == 200, response
     return body(response)
 
 
 def total(runner, user, item) -> int:
-    response = v1client.call(runner, "V1GetArtifactFunction", user["api_key"], "GET",
-                             f"{v1client.ARTIFACTS}/{item.slug}", slug=item.slug)
+    response = v1client.call(
+        runner, "V1GetArtifactFunction", user["api_key"], "GET", f"{v1client.ARTIFACTS}/{item.slug}", slug=item.slug
+    )
     return body(response)["artifact"]["total_comments"]
 
 
@@ -104,19 +129,38 @@ def test_given_a_visitor_comment_then_page_json_owner_list_and_total_agree(runne
 def test_given_the_owner_replies_and_deletes_then_marked_and_counted_exactly(runner, user, now):
     item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
     visitor = body(post(runner, item, "Nice", token=form_token(runner, item, now)))
-    reply = v1client.call(runner, "V1AddCommentFunction", user["api_key"], "POST",
-                          f"{v1client.ARTIFACTS}/{item.slug}/comments", json_body={"text": "Thanks!"}, slug=item.slug)
+    reply = v1client.call(
+        runner,
+        "V1AddCommentFunction",
+        user["api_key"],
+        "POST",
+        f"{v1client.ARTIFACTS}/{item.slug}/comments",
+        json_body={"text": "Thanks!"},
+        slug=item.slug,
+    )
     assert reply["statusCode"] == 201, reply
     assert body(reply)["comment"]["by_owner"] is True and body(reply)["comment"]["name"] == comments.OWNER_NAME
     assert [c["text"] for c in owner_list(runner, user, item)["comments"]] == ["Thanks!", "Nice"]  # newest first
     assert total(runner, user, item) == 2
     assert "(owner)" in page(runner, item)["body"]
 
-    deleted = v1client.call(runner, "V1DeleteCommentFunction", user["api_key"], "DELETE",
-                            f"{v1client.ARTIFACTS}/{item.slug}/comments/{visitor['id']}", slug=item.slug)
+    deleted = v1client.call(
+        runner,
+        "V1DeleteCommentFunction",
+        user["api_key"],
+        "DELETE",
+        f"{v1client.ARTIFACTS}/{item.slug}/comments/{visitor['id']}",
+        slug=item.slug,
+    )
     assert deleted["statusCode"] == 200 and body(deleted) == {"status": True, "message": "Comment deleted successfully"}
-    again = v1client.call(runner, "V1DeleteCommentFunction", user["api_key"], "DELETE",
-                          f"{v1client.ARTIFACTS}/{item.slug}/comments/{visitor['id']}", slug=item.slug)
+    again = v1client.call(
+        runner,
+        "V1DeleteCommentFunction",
+        user["api_key"],
+        "DELETE",
+        f"{v1client.ARTIFACTS}/{item.slug}/comments/{visitor['id']}",
+        slug=item.slug,
+    )
     assert again["statusCode"] == 404 and body(again) == {"status": False, "message": "Comment not found"}
     assert [c["text"] for c in thread(runner, item)["comments"]] == ["Thanks!"]
     assert total(runner, user, item) == 1
@@ -128,9 +172,11 @@ def test_given_another_user_then_the_owner_routes_answer_the_seeds_403_and_chang
     accounts.create_user("mallory@example.com", "mallory password", "free")
     _, key = accounts.create_api_key("mallory@example.com")
     path = f"{v1client.ARTIFACTS}/{item.slug}/comments"
-    for function, method, suffix, payload in (("V1ListCommentsFunction", "GET", "", None),
-                                              ("V1AddCommentFunction", "POST", "", {"text": "mine now"}),
-                                              ("V1DeleteCommentFunction", "DELETE", "/0000000000000100000001", None)):
+    for function, method, suffix, payload in (
+        ("V1ListCommentsFunction", "GET", "", None),
+        ("V1AddCommentFunction", "POST", "", {"text": "mine now"}),
+        ("V1DeleteCommentFunction", "DELETE", "/0000000000000100000001", None),
+    ):
         response = v1client.call(runner, function, key, method, path + suffix, json_body=payload, slug=item.slug)
         assert response["statusCode"] == 403, response
         assert body(response)["status"] is False and "Unauthorized" in body(response)["message"]
@@ -199,15 +245,26 @@ def test_given_20_parallel_posts_and_deletes_then_total_comments_is_exact(runner
     item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
     token = form_token(runner, item, now)
     with ThreadPoolExecutor(20) as pool:
-        responses = list(pool.map(lambda n: post(runner, item, f"c{n}", token=token, client_ip=f"203.0.113.{n}"),
-                                  range(20)))
+        responses = list(
+            pool.map(lambda n: post(runner, item, f"c{n}", token=token, client_ip=f"203.0.113.{n}"), range(20))
+        )
     assert sorted(r["statusCode"] for r in responses) == [201] * 20
     assert total(runner, user, item) == 20
     ids = [body(r)["id"] for r in responses[:10]]
     with ThreadPoolExecutor(10) as pool:
-        deleted = list(pool.map(lambda i: v1client.call(
-            runner, "V1DeleteCommentFunction", user["api_key"], "DELETE",
-            f"{v1client.ARTIFACTS}/{item.slug}/comments/{i}", slug=item.slug), ids + ids))
+        deleted = list(
+            pool.map(
+                lambda i: v1client.call(
+                    runner,
+                    "V1DeleteCommentFunction",
+                    user["api_key"],
+                    "DELETE",
+                    f"{v1client.ARTIFACTS}/{item.slug}/comments/{i}",
+                    slug=item.slug,
+                ),
+                ids + ids,
+            )
+        )
     assert sorted(r["statusCode"] for r in deleted) == [200] * 10 + [404] * 10  # each removed once
     assert total(runner, user, item) == 10 and items.get(item.slug).total_comments == 10
     check_consistency()
@@ -267,7 +324,9 @@ def test_given_versions_then_the_page_shows_the_current_ones_or_all_labelled(run
     item = change(items.get(slug))
     combined = thread(runner, item)
     assert combined["combined"] and [(c["text"], c["version"]) for c in combined["comments"]] == [
-        ("on two", 2), ("on one", 1)]
+        ("on two", 2),
+        ("on one", 1),
+    ]
     assert "version 1" in page(runner, item)["body"]
     assert [c["text"] for c in owner_list(runner, user, item, version="1")["comments"]] == ["on one"]
     assert owner_list(runner, user, item)["pagination"]["total"] == 2
@@ -285,8 +344,15 @@ def test_given_a_browser_form_then_a_303_back_to_the_page_comments(runner, user,
 def test_given_many_comments_then_pages_continue_newest_first_without_gaps(runner, user, now):
     item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
     for number in range(7):
-        v1client.call(runner, "V1AddCommentFunction", user["api_key"], "POST",
-                      f"{v1client.ARTIFACTS}/{item.slug}/comments", json_body={"text": f"r{number}"}, slug=item.slug)
+        v1client.call(
+            runner,
+            "V1AddCommentFunction",
+            user["api_key"],
+            "POST",
+            f"{v1client.ARTIFACTS}/{item.slug}/comments",
+            json_body={"text": f"r{number}"},
+            slug=item.slug,
+        )
     seen, before = [], None
     while True:
         listed = owner_list(runner, user, item, limit="3", **({"before": before} if before else {}))
@@ -295,8 +361,15 @@ def test_given_many_comments_then_pages_continue_newest_first_without_gaps(runne
         if before is None:
             break
     assert seen == [f"r{n}" for n in reversed(range(7))]
-    bad = v1client.call(runner, "V1ListCommentsFunction", user["api_key"], "GET",
-                        f"{v1client.ARTIFACTS}/{item.slug}/comments", query={"limit": "1000"}, slug=item.slug)
+    bad = v1client.call(
+        runner,
+        "V1ListCommentsFunction",
+        user["api_key"],
+        "GET",
+        f"{v1client.ARTIFACTS}/{item.slug}/comments",
+        query={"limit": "1000"},
+        slug=item.slug,
+    )
     assert bad["statusCode"] == 400 and body(bad)["status"] is False
 
 
@@ -304,26 +377,36 @@ def test_given_the_artifact_deleted_restored_then_purged_then_its_comments_follo
     item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
     assert post(runner, item, "stays?", token=form_token(runner, item, now))["statusCode"] == 201
     path = f"{v1client.ARTIFACTS}/{item.slug}"
-    assert v1client.call(runner, "V1DeleteArtifactFunction", user["api_key"], "DELETE", path,
-                         slug=item.slug)["statusCode"] == 200
+    assert (
+        v1client.call(runner, "V1DeleteArtifactFunction", user["api_key"], "DELETE", path, slug=item.slug)["statusCode"]
+        == 200
+    )
     change(items.get(item.slug))
     assert runner.call("PublicFunction", request(f"/{code(item)}/comments"))["statusCode"] == 410
-    hidden = v1client.call(runner, "V1ListCommentsFunction", user["api_key"], "GET", f"{path}/comments",
-                           slug=item.slug)
+    hidden = v1client.call(runner, "V1ListCommentsFunction", user["api_key"], "GET", f"{path}/comments", slug=item.slug)
     assert hidden["statusCode"] == 404
 
-    assert v1client.call(runner, "V1RestoreArtifactFunction", user["api_key"], "POST", f"{path}/restore",
-                         slug=item.slug)["statusCode"] == 200
+    assert (
+        v1client.call(runner, "V1RestoreArtifactFunction", user["api_key"], "POST", f"{path}/restore", slug=item.slug)[
+            "statusCode"
+        ]
+        == 200
+    )
     change(items.get(item.slug))
     assert [c["text"] for c in thread(runner, item)["comments"]] == ["stays?"]
 
-    assert v1client.call(runner, "V1DeleteArtifactFunction", user["api_key"], "DELETE", path,
-                         slug=item.slug)["statusCode"] == 200
+    assert (
+        v1client.call(runner, "V1DeleteArtifactFunction", user["api_key"], "DELETE", path, slug=item.slug)["statusCode"]
+        == 200
+    )
     now.move(40 * 24 * 3600)  # past the retention period
     with iam.enforce("SweepFunction"):
         assert sweeps.run().purged == 1
-    left = boto3.client("dynamodb").query(TableName=TABLE, KeyConditionExpression="PK = :pk",
-                                          ExpressionAttributeValues={":pk": {"S": f"ITEM#{item.slug}"}})["Items"]
+    left = boto3.client("dynamodb").query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"ITEM#{item.slug}"}},
+    )["Items"]
     assert left == []
     check_consistency()
 
@@ -358,8 +441,15 @@ def test_given_comments_then_the_owner_gets_at_most_one_digest_an_hour_and_can_s
     now.move(comments.DIGEST_SECONDS)
     assert post(runner, item, "fourth", token=token, client_ip="203.0.113.6")["statusCode"] == 201
     assert len(sent_mail()) == 2
-    reply = v1client.call(runner, "V1AddCommentFunction", user["api_key"], "POST",
-                          f"{v1client.ARTIFACTS}/{item.slug}/comments", json_body={"text": "mine"}, slug=item.slug)
+    reply = v1client.call(
+        runner,
+        "V1AddCommentFunction",
+        user["api_key"],
+        "POST",
+        f"{v1client.ARTIFACTS}/{item.slug}/comments",
+        json_body={"text": "mine"},
+        slug=item.slug,
+    )
     assert reply["statusCode"] == 201 and len(sent_mail()) == 2  # the owner's own reply is no news to them
 
 

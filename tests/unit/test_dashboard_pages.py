@@ -70,8 +70,9 @@ def test_given_an_expired_item_then_the_expired_filter_finds_it(signed_in, pro, 
     assert kept.slug in _slugs(signed_in.get("/dashboard"))
 
 
-@pytest.mark.parametrize("query", ["filter=everything", "sort_by=size", "order=up", "page=0", "page=x",
-                                   "q=" + "a" * 300])
+@pytest.mark.parametrize(
+    "query", ["filter=everything", "sort_by=size", "order=up", "page=0", "page=x", "q=" + "a" * 300]
+)
 def test_given_a_bad_listing_question_then_a_clear_422_page(signed_in, query):
     refused = signed_in.get(f"/dashboard?{query}")
     assert refused["statusCode"] == 422 and "<h1" in refused["body"]
@@ -83,8 +84,10 @@ def test_given_the_item_forms_then_rename_expiry_password_sharing_delete_and_res
     assert signed_in.get(page)["statusCode"] == 200
     steps = [
         ({"action": "rename", "name": "after.txt"}, lambda found: found.name == "after.txt"),
-        ({"action": "expiry", "expires_at": "2099-01-01T10:30", "expires_after_views": "5"},
-         lambda found: (found.expiration_time, found.expires_after_views) == ("2099-01-01T10:30:00Z", 5)),
+        (
+            {"action": "expiry", "expires_at": "2099-01-01T10:30", "expires_after_views": "5"},
+            lambda found: (found.expiration_time, found.expires_after_views) == ("2099-01-01T10:30:00Z", 5),
+        ),
         ({"action": "expiry"}, lambda found: found.expiration_time is None and found.expires_after_views is None),
         ({"action": "password", "password": "s3cret pass"}, lambda found: found.password_hash is not None),
         ({"action": "password", "remove": "on"}, lambda found: found.password_hash is None),
@@ -102,10 +105,17 @@ def test_given_the_item_forms_then_rename_expiry_password_sharing_delete_and_res
     assert signed_in.post(f"{page}/restore")["statusCode"] == 303 and items.get(item.slug).deleted_at is None
 
 
-@pytest.mark.parametrize("fields", [{"action": "rename", "name": ""}, {"action": "expiry", "expires_at": "soon"},
-                                    {"action": "expiry", "expires_after_views": "0"},
-                                    {"action": "expiry", "expires_after_views": "many"},
-                                    {"action": "password"}, {"action": "explode"}])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"action": "rename", "name": ""},
+        {"action": "expiry", "expires_at": "soon"},
+        {"action": "expiry", "expires_after_views": "0"},
+        {"action": "expiry", "expires_after_views": "many"},
+        {"action": "password"},
+        {"action": "explode"},
+    ],
+)
 def test_given_a_bad_form_then_a_clear_error_page_and_nothing_changes(signed_in, pro, fields):
     item = ready_file(pro, "stay.txt")
     refused = signed_in.post(f"/dashboard/items/{item.slug}", fields)
@@ -128,9 +138,11 @@ def test_given_another_users_items_then_every_page_and_form_acts_as_if_they_did_
     assert trashed.slug not in signed_in.get("/dashboard?filter=trash")["body"]
     assert signed_in.get(f"/dashboard/items/{theirs.slug}")["statusCode"] == 404
     assert signed_in.get(f"/dashboard/items/{trashed.slug}")["statusCode"] == 404
-    for path, fields in ((f"/dashboard/items/{theirs.slug}", {"action": "rename", "name": "mine.txt"}),
-                         (f"/dashboard/items/{theirs.slug}/delete", {}),
-                         (f"/dashboard/items/{trashed.slug}/restore", {})):
+    for path, fields in (
+        (f"/dashboard/items/{theirs.slug}", {"action": "rename", "name": "mine.txt"}),
+        (f"/dashboard/items/{theirs.slug}/delete", {}),
+        (f"/dashboard/items/{trashed.slug}/restore", {}),
+    ):
         refused = signed_in.post(path, fields)
         assert refused["statusCode"] == 404 and "private.txt" not in refused["body"], path
     assert items.get(theirs.slug) == theirs and items.get(trashed.slug).deleted_at
@@ -160,8 +172,9 @@ def test_given_the_account_page_then_plan_and_usage_against_its_limits(signed_in
 
 def test_given_a_dropped_file_then_its_presigned_post_lands_and_the_item_is_ready_for_the_grid(signed_in, user):
     """What the page's upload script does, step by step: a ticket, the POST to S3, the settled item."""
-    ticket = signed_in.post("/dashboard/uploads", {"name": "dropped.txt", "file_size": "5"},
-                            headers={"Accept": "application/json"})
+    ticket = signed_in.post(
+        "/dashboard/uploads", {"name": "dropped.txt", "file_size": "5"}, headers={"Accept": "application/json"}
+    )
     assert ticket["statusCode"] == 200
     answer = json.loads(ticket["body"])
     assert answer["fields"]["key"] == uploads.object_key(answer["slug"])
@@ -172,9 +185,16 @@ def test_given_a_dropped_file_then_its_presigned_post_lands_and_the_item_is_read
     assert card["thumbnail_url"].endswith("/thumbnail") and answer["slug"] in _slugs(signed_in.get("/dashboard"))
 
 
-@pytest.mark.parametrize("fields", [{"name": "a.txt"}, {"name": "a.txt", "file_size": "-1"},
-                                    {"name": "a.txt", "file_size": "lots"}, {"name": "", "file_size": "5"},
-                                    {"name": "a.txt", "file_size": str(10 ** 12)}])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "a.txt"},
+        {"name": "a.txt", "file_size": "-1"},
+        {"name": "a.txt", "file_size": "lots"},
+        {"name": "", "file_size": "5"},
+        {"name": "a.txt", "file_size": str(10**12)},
+    ],
+)
 def test_given_a_bad_upload_request_then_a_json_refusal_and_no_item(signed_in, user, fields):
     refused = signed_in.post("/dashboard/uploads", fields, headers={"Accept": "application/json"})
     assert refused["statusCode"] in (403, 413, 422) and json.loads(refused["body"])["errors"]["message"]
@@ -192,11 +212,22 @@ def test_given_hostile_cookies_tokens_forms_and_queries_then_no_dashboard_route_
     routes = [(method, re.sub(r"\{\w+\}", slug, path)) for method, _, _, path in signed_in.routes]
     keep = dict(signed_in.cookies)
 
-    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
-    @given(route=st.sampled_from(routes), session=st.one_of(st.just(keep["cs_session"]), fuzz.tokens()),
-           csrf=st.one_of(st.just(signed_in.csrf), fuzz.tokens()), field=fuzz.header_text(),
-           query=fuzz.header_text(), json_client=st.booleans())
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(
+        route=st.sampled_from(routes),
+        session=st.one_of(st.just(keep["cs_session"]), fuzz.tokens()),
+        csrf=st.one_of(st.just(signed_in.csrf), fuzz.tokens()),
+        field=fuzz.header_text(),
+        query=fuzz.header_text(),
+        json_client=st.booleans(),
+    )
     def answers_every_request(route, session, csrf, field, query, json_client):
         method, path = route
         signed_in.cookies = {**keep, "cs_session": session, "cs_login": csrf}
@@ -204,8 +235,17 @@ def test_given_hostile_cookies_tokens_forms_and_queries_then_no_dashboard_route_
         if method == "GET":
             response = signed_in.request("GET", f"{path}?q={field}&page={query}&filter={query}", headers=headers)
         else:
-            fields = {"csrf": csrf, "action": query, "name": field, "expires_at": field, "expires_after_views": query,
-                      "password": field, "email": field, "label": field, "file_size": query}
+            fields = {
+                "csrf": csrf,
+                "action": query,
+                "name": field,
+                "expires_at": field,
+                "expires_after_views": query,
+                "password": field,
+                "email": field,
+                "label": field,
+                "file_size": query,
+            }
             response = signed_in.request("POST", path, fields, headers)
         assert response["statusCode"] < 500, (route, response)
 

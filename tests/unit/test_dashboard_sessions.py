@@ -24,8 +24,9 @@ def frozen(monkeypatch):
 
 
 def _records(prefix: str) -> list[dict]:
-    return boto3.client("dynamodb").scan(TableName=TABLE, FilterExpression="begins_with(PK, :p)",
-                                         ExpressionAttributeValues={":p": {"S": prefix}})["Items"]
+    return boto3.client("dynamodb").scan(
+        TableName=TABLE, FilterExpression="begins_with(PK, :p)", ExpressionAttributeValues={":p": {"S": prefix}}
+    )["Items"]
 
 
 def _without_tokens(page: str) -> str:
@@ -39,7 +40,8 @@ def test_given_the_right_password_then_a_hashed_session_and_a_locked_down_cookie
     assert response["statusCode"] == 303 and location(response) == "https://api.example.com/dashboard"
     cookie = cookie_header(response)
     assert cookie.startswith("cs_session=") and {"HttpOnly", "SameSite=Lax", "Secure", "Path=/"} <= set(
-        part.strip() for part in cookie.split(";"))
+        part.strip() for part in cookie.split(";")
+    )
     token = browser.cookies["cs_session"]
     [record] = _records("SESSION#")
     # Only the hash is stored, with the TTL attribute the table expires records by.
@@ -79,8 +81,9 @@ def test_given_many_wrong_passwords_then_429_and_the_account_is_held_for_digest_
     request = event("/v3/account")
     request["requestContext"]["identity"]["sourceIp"] = browser.source
     challenge = next(c for c in challenges(runner.call("V3AccountFunction", request)) if "SHA-256," in c)
-    request["headers"]["Authorization"] = digest_header(challenge, user["email"], user["password"], "GET",
-                                                        "/v3/account")
+    request["headers"]["Authorization"] = digest_header(
+        challenge, user["email"], user["password"], "GET", "/v3/account"
+    )
     request["multiValueHeaders"]["Authorization"] = [request["headers"]["Authorization"]]
     assert runner.call("V3AccountFunction", request)["statusCode"] == 429
     frozen[0] += 60 * 60 * 2  # the windows have passed
@@ -103,8 +106,9 @@ def test_given_a_form_without_the_sessions_csrf_token_then_403_and_nothing_chang
     browser.get(f"/dashboard/items/{item.slug}")
     change = {"action": "rename", "name": "hijacked.txt"}
     assert browser.post(f"/dashboard/items/{item.slug}", change, csrf=False)["statusCode"] == 403
-    assert browser.post(f"/dashboard/items/{item.slug}", {**change, "csrf": other.csrf}, csrf=False)[
-        "statusCode"] == 403
+    assert (
+        browser.post(f"/dashboard/items/{item.slug}", {**change, "csrf": other.csrf}, csrf=False)["statusCode"] == 403
+    )
     cross_site = browser.post(f"/dashboard/items/{item.slug}", change, headers={"Sec-Fetch-Site": "cross-site"})
     assert cross_site["statusCode"] == 403
     assert items.get(item.slug).name == item.name

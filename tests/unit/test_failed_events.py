@@ -23,14 +23,24 @@ def failed_events_queue() -> str:
 
 def waiting_records() -> list[dict]:
     """The destination records in the queue, left visible for whoever reads next."""
-    messages = boto3.client("sqs").receive_message(QueueUrl=failed_events_queue(), MaxNumberOfMessages=10,
-                                                   VisibilityTimeout=0).get("Messages", [])
+    messages = (
+        boto3.client("sqs")
+        .receive_message(QueueUrl=failed_events_queue(), MaxNumberOfMessages=10, VisibilityTimeout=0)
+        .get("Messages", [])
+    )
     return [json.loads(message["Body"]) for message in messages]
 
 
 def object_created(key: str) -> dict:
-    return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Post",
-                         "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Post",
+                "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}},
+            }
+        ]
+    }
 
 
 def test_the_template_sends_failed_finalize_and_sweep_events_to_the_queue():
@@ -39,7 +49,8 @@ def test_the_template_sends_failed_finalize_and_sweep_events_to_the_queue():
 
 
 def test_given_a_finalize_that_fails_every_retry_then_replay_settles_its_upload(
-        runner, user, tmp_path, capsys, monkeypatch):
+    runner, user, tmp_path, capsys, monkeypatch
+):
     monkeypatch.setattr(logger.registered_handler, "stream", logger.registered_handler.stream)  # the CLI moves it
     # Given bytes in S3 whose finalize fails on every try (DynamoDB refuses its transaction)
     ticket = uploads.request_upload(user["user"], "a.txt", 5, None, None)
@@ -65,8 +76,16 @@ def test_given_a_finalize_that_fails_every_retry_then_replay_settles_its_upload(
 
     # When the operator replays it on the local stack, with DynamoDB back
     state = tmp_path / "stack.json"  # what `make dev` writes
-    state.write_text(json.dumps({"table_name": TABLE, "bucket_name": BUCKET, "region": "us-east-1",
-                                 "queues": {"FailedEventsQueue": failed_events_queue()}}))
+    state.write_text(
+        json.dumps(
+            {
+                "table_name": TABLE,
+                "bucket_name": BUCKET,
+                "region": "us-east-1",
+                "queues": {"FailedEventsQueue": failed_events_queue()},
+            }
+        )
+    )
     admin.main(["--local-state", str(state), "replay-failed"])
 
     # Then the upload is settled, counted once, and the queue is empty
@@ -80,8 +99,11 @@ def test_given_a_finalize_that_fails_every_retry_then_replay_settles_its_upload(
 
 
 def alarms() -> list[dict]:
-    return [resource["Properties"] for resource in template()["Resources"].values()
-            if resource["Type"] == "AWS::CloudWatch::Alarm"]
+    return [
+        resource["Properties"]
+        for resource in template()["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    ]
 
 
 def watched(alarm: dict) -> Iterator[tuple[str, str, str | None]]:

@@ -21,14 +21,19 @@ def consistent():
 
 
 def request_upload(runner, user):
-    request = event("/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"},
-                    json.dumps({"name": "photo.png", "file_size": 1000}))
+    request = event(
+        "/v3/items",
+        "POST",
+        {**bearer(user["api_key"]), "Content-Type": "application/json"},
+        json.dumps({"name": "photo.png", "file_size": 1000}),
+    )
     return runner.call("V3CreateItemFunction", request)
 
 
 def item_records():
-    return boto3.client("dynamodb").scan(TableName=TABLE, FilterExpression="begins_with(PK, :item)",
-                                         ExpressionAttributeValues={":item": {"S": "ITEM#"}})["Items"]
+    return boto3.client("dynamodb").scan(
+        TableName=TABLE, FilterExpression="begins_with(PK, :item)", ExpressionAttributeValues={":item": {"S": "ITEM#"}}
+    )["Items"]
 
 
 def test_given_brief_throttling_when_requesting_an_upload_then_botocore_retries_and_it_succeeds(runner, user):
@@ -144,8 +149,13 @@ def test_given_s3_refusing_a_new_inline_version_then_a_clean_503_and_the_artifac
     slug = v1client.create_inline(runner, user["api_key"], b"first", "a.txt", version_name="v1")
     before = _snapshot()
     with failing("s3", "PutObject"):
-        response = v1client.update(runner, user["api_key"], slug, form={"version_name": "v2"},
-                                   files={"file": ("a.txt", b"second", "text/plain")})
+        response = v1client.update(
+            runner,
+            user["api_key"],
+            slug,
+            form={"version_name": "v2"},
+            files={"file": ("a.txt", b"second", "text/plain")},
+        )
     assert response["statusCode"] == 503
     records, objects = _snapshot()
     assert objects == before[1] and len(records) == len(before[0])

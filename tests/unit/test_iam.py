@@ -21,8 +21,9 @@ ITEMS_ONLY = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ("ITEM#*",)}}
 
 
 def allow(actions, resources, conditions=None, sid="Test") -> Statement:
-    return Statement(sid=sid, effect="Allow", actions=tuple(actions), resources=tuple(resources),
-                     conditions=conditions or {})
+    return Statement(
+        sid=sid, effect="Allow", actions=tuple(actions), resources=tuple(resources), conditions=conditions or {}
+    )
 
 
 def decide(statements, service, operation, params) -> bool:
@@ -44,14 +45,21 @@ def test_given_leading_keys_limited_to_items_then_only_item_partitions_may_be_to
 def test_given_a_transaction_then_each_element_needs_its_own_action_on_its_own_key():
     """The bookmark case: a Put on ITEM# and an Update on USER#, with PutItem on ITEM# only: denied."""
     put_items = allow(["dynamodb:PutItem"], [TABLE_ARN], ITEMS_ONLY)
-    transaction = {"TransactItems": [{"Put": {"TableName": TABLE, "Item": key("ITEM#b")}},
-                                     {"Update": {"TableName": TABLE, "Key": key("USER#u")}}]}
+    transaction = {
+        "TransactItems": [
+            {"Put": {"TableName": TABLE, "Item": key("ITEM#b")}},
+            {"Update": {"TableName": TABLE, "Key": key("USER#u")}},
+        ]
+    }
     assert not decide([put_items], "dynamodb", "TransactWriteItems", transaction)
-    count_owners = allow(["dynamodb:UpdateItem"], [TABLE_ARN],
-                         {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ("USER#*",)}})
+    count_owners = allow(
+        ["dynamodb:UpdateItem"], [TABLE_ARN], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ("USER#*",)}}
+    )
     assert decide([put_items, count_owners], "dynamodb", "TransactWriteItems", transaction)
-    assert [r.action for r in requests_for("dynamodb", "TransactWriteItems", transaction)] == \
-        ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert [r.action for r in requests_for("dynamodb", "TransactWriteItems", transaction)] == [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
 
 
 def test_given_a_batch_then_one_statement_must_allow_all_its_keys_of_a_table():
@@ -59,17 +67,26 @@ def test_given_a_batch_then_one_statement_must_allow_all_its_keys_of_a_table():
     allow half of them allow none of it (ForAllValues is evaluated statement by statement)."""
     batch = {"RequestItems": {TABLE: {"Keys": [key("ITEM#a"), key("USER#u")]}}}
     items = allow(["dynamodb:BatchGetItem"], [TABLE_ARN], ITEMS_ONLY)
-    users = allow(["dynamodb:BatchGetItem"], [TABLE_ARN], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys":
-                                                                                       ("USER#*",)}})
+    users = allow(
+        ["dynamodb:BatchGetItem"], [TABLE_ARN], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ("USER#*",)}}
+    )
     assert not decide([items, users], "dynamodb", "BatchGetItem", batch)
-    both = allow(["dynamodb:BatchGetItem"], [TABLE_ARN], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys":
-                                                                                      ("ITEM#*", "USER#*")}})
+    both = allow(
+        ["dynamodb:BatchGetItem"],
+        [TABLE_ARN],
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ("ITEM#*", "USER#*")}},
+    )
     assert decide([both], "dynamodb", "BatchGetItem", batch)
 
 
 def test_given_a_query_on_an_index_then_the_index_arn_and_its_partition_key_are_checked():
-    query = {"TableName": TABLE, "IndexName": "GSI1", "KeyConditionExpression": "#pk = :owner",
-             "ExpressionAttributeNames": {"#pk": "GSI1PK"}, "ExpressionAttributeValues": {":owner": {"S": "OWNER#u"}}}
+    query = {
+        "TableName": TABLE,
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "#pk = :owner",
+        "ExpressionAttributeNames": {"#pk": "GSI1PK"},
+        "ExpressionAttributeValues": {":owner": {"S": "OWNER#u"}},
+    }
     owners = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ("OWNER#*",)}}
     assert not decide([allow(["dynamodb:Query"], [TABLE_ARN], owners)], "dynamodb", "Query", query)
     assert decide([allow(["dynamodb:Query"], [f"{TABLE_ARN}/index/*"], owners)], "dynamodb", "Query", query)
@@ -98,8 +115,13 @@ def test_given_an_explicit_deny_then_it_wins_over_any_allow():
 
 
 def test_given_a_from_address_condition_then_only_that_sender_may_send():
-    statements = [allow(["ses:SendEmail"], ["arn:aws:ses:us-east-1:123456789012:identity/*"],
-                        {"StringEquals": {"ses:FromAddress": ("share@example.com",)}})]
+    statements = [
+        allow(
+            ["ses:SendEmail"],
+            ["arn:aws:ses:us-east-1:123456789012:identity/*"],
+            {"StringEquals": {"ses:FromAddress": ("share@example.com",)}},
+        )
+    ]
     assert decide(statements, "ses", "SendEmail", {"Source": "Share <share@example.com>"})
     assert not decide(statements, "ses", "SendEmail", {"Source": "someone@example.com"})
 
@@ -138,25 +160,36 @@ def test_given_enforcement_then_a_denied_call_never_reaches_the_service_and_outs
 
 
 def test_given_a_bookmark_when_created_through_the_handler_under_enforcement_then_it_is_stored_and_counted(
-        runner, user):
+    runner, user
+):
     """Regression: the transaction also counts the item on USER#; V3CreateItemFunction could only
     PutItem ITEM#, so on AWS every bookmark was a 500 (moto, without IAM, let it pass)."""
-    request = event("/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"},
-                    json.dumps({"bookmark_url": "https://example.com/kept"}))
+    request = event(
+        "/v3/items",
+        "POST",
+        {**bearer(user["api_key"]), "Content-Type": "application/json"},
+        json.dumps({"bookmark_url": "https://example.com/kept"}),
+    )
     with iam.recording() as decisions:
         response = runner.call("V3CreateItemFunction", request)
     assert response["statusCode"] == 200, response
     assert body(response)["redirect_url"] == "https://example.com/kept"
-    assert any(request.action == "dynamodb:UpdateItem" and request.context["dynamodb:LeadingKeys"][0].startswith(
-        "USER#") and decision.allowed for _, request, decision in decisions)
-    profile = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"PK": {"S": f"USER#{user['user'].user_id}"},
-                                                                      "SK": {"S": "PROFILE"}})["Item"]
+    assert any(
+        request.action == "dynamodb:UpdateItem"
+        and request.context["dynamodb:LeadingKeys"][0].startswith("USER#")
+        and decision.allowed
+        for _, request, decision in decisions
+    )
+    profile = boto3.client("dynamodb").get_item(
+        TableName=TABLE, Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}}
+    )["Item"]
     assert profile["item_count"] == {"N": "1"}
 
 
 def test_request_shapes_follow_the_iam_actions_aws_documents():
-    assert requests_for("s3", "HeadObject", {"Bucket": "b", "Key": "k"}) == [Request("s3:GetObject",
-                                                                                     "arn:aws:s3:::b/k")]
+    assert requests_for("s3", "HeadObject", {"Bucket": "b", "Key": "k"}) == [
+        Request("s3:GetObject", "arn:aws:s3:::b/k")
+    ]
     assert requests_for("s3", "ListObjectsV2", {"Bucket": "b"}) == [Request("s3:ListBucket", "arn:aws:s3:::b")]
     deletes = requests_for("s3", "DeleteObjects", {"Bucket": "b", "Delete": {"Objects": [{"Key": "1"}, {"Key": "2"}]}})
     assert [r.resource for r in deletes] == ["arn:aws:s3:::b/1", "arn:aws:s3:::b/2"]

@@ -24,31 +24,47 @@ from tests.unit.public_helpers import code, request, shared_file
 from tests.unit.v3_calls import bookmark
 
 EXAMPLES = 30
-PUBLIC_ROUTES = [("PublicFunction", "GET", ""), ("PublicFunction", "GET", "/content/a.png"),
-                 ("PublicFunction", "GET", "/download/a.png"), ("PublicFunction", "GET", "/thumbnail"),
-                 ("PublicFunction", "POST", "/unlock"), ("PublicFunction", "GET", "/comments"),
-                 ("PublicFunction", "POST", "/comments")]
-BODY_ROUTES = [("V3CreateItemFunction", "POST", "/v3/items"), ("V3UpdateItemFunction", "PUT", "/v3/items/{slug}"),
-               ("V3AddFavoriteFunction", "POST", "/v3/items/{slug}/favorite"),
-               ("V3SetExpirationFunction", "POST", "/v3/items/{slug}/expiration"),
-               ("V3ShareItemFunction", "POST", "/v3/items/{slug}/share"),
-               ("V1CreateArtifactFunction", "POST", "/api/v1/artifacts"),
-               ("V1UpdateArtifactFunction", "PUT", "/api/v1/artifacts/{slug}"),
-               ("V1AddCommentFunction", "POST", "/api/v1/artifacts/{slug}/comments"),
-               ("V1StartUploadFunction", "POST", "/api/v1/uploads")]
+PUBLIC_ROUTES = [
+    ("PublicFunction", "GET", ""),
+    ("PublicFunction", "GET", "/content/a.png"),
+    ("PublicFunction", "GET", "/download/a.png"),
+    ("PublicFunction", "GET", "/thumbnail"),
+    ("PublicFunction", "POST", "/unlock"),
+    ("PublicFunction", "GET", "/comments"),
+    ("PublicFunction", "POST", "/comments"),
+]
+BODY_ROUTES = [
+    ("V3CreateItemFunction", "POST", "/v3/items"),
+    ("V3UpdateItemFunction", "PUT", "/v3/items/{slug}"),
+    ("V3AddFavoriteFunction", "POST", "/v3/items/{slug}/favorite"),
+    ("V3SetExpirationFunction", "POST", "/v3/items/{slug}/expiration"),
+    ("V3ShareItemFunction", "POST", "/v3/items/{slug}/share"),
+    ("V1CreateArtifactFunction", "POST", "/api/v1/artifacts"),
+    ("V1UpdateArtifactFunction", "PUT", "/api/v1/artifacts/{slug}"),
+    ("V1AddCommentFunction", "POST", "/api/v1/artifacts/{slug}/comments"),
+    ("V1StartUploadFunction", "POST", "/api/v1/uploads"),
+]
 
 
 def _run(test, examples: int = EXAMPLES) -> None:
     """Generation only when a bug is expected to be found (no shrinking: the first 5xx is the answer)."""
-    settings(max_examples=examples, deadline=None, derandomize=True, database=None, report_multiple_bugs=False,
-             suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])(test)()
+    settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )(test)()
 
 
 def _within_contract(response: dict) -> None:
     assert response["statusCode"] < 500, response
     # API Gateway's answers carry multiValueHeaders, the function URL's plain headers.
-    content_type = (response.get("multiValueHeaders") or {}).get("Content-Type") or (
-        response.get("headers") or {}).get("Content-Type")
+    content_type = (response.get("multiValueHeaders") or {}).get("Content-Type") or (response.get("headers") or {}).get(
+        "Content-Type"
+    )
     if response["statusCode"] >= 400 and "json" in str(content_type):
         document = json.loads(response["body"])
         assert "errors" in document or document.get("status") is False, document
@@ -68,15 +84,24 @@ def shared(user):
 
 
 def public_property(runner, shared):
-    @given(route=st.sampled_from(PUBLIC_ROUTES), target=st.sampled_from(shared), cookie=fuzz.tokens(),
-           ticket=fuzz.tokens(), json_client=st.booleans())
+    @given(
+        route=st.sampled_from(PUBLIC_ROUTES),
+        target=st.sampled_from(shared),
+        cookie=fuzz.tokens(),
+        ticket=fuzz.tokens(),
+        json_client=st.booleans(),
+    )
     def answers_every_visitor(route, target, cookie, ticket, json_client):
         function, method, suffix = route
         link, slug = target
-        built = request(f"/{link}{suffix}", method=method, query={"t": ticket},
-                        headers={"Cookie": f"grant_{slug}={cookie}"},
-                        accept="application/json" if json_client else "text/html",
-                        body="password=wrong" if method == "POST" else None)
+        built = request(
+            f"/{link}{suffix}",
+            method=method,
+            query={"t": ticket},
+            headers={"Cookie": f"grant_{slug}={cookie}"},
+            accept="application/json" if json_client else "text/html",
+            body="password=wrong" if method == "POST" else None,
+        )
         _within_contract(runner.call(function, built))
 
     return answers_every_visitor
@@ -100,12 +125,17 @@ def expiry_property(runner, owner):
     def answers_every_expiry(moment, dialect):
         if dialect == "v3":
             slug = bookmark(owner["user"]).slug
-            built = event(f"/v3/items/{slug}/expiration", "POST", bearer(owner["api_key"]) | {
-                "Content-Type": "application/json"}, json.dumps({"expires_at": moment}))
+            built = event(
+                f"/v3/items/{slug}/expiration",
+                "POST",
+                bearer(owner["api_key"]) | {"Content-Type": "application/json"},
+                json.dumps({"expires_at": moment}),
+            )
             response = runner.call("V3SetExpirationFunction", {**built, "pathParameters": {"slug": slug}})
         else:
-            response = v1.create(runner, owner["api_key"], {"version_name": "v1", "file_name": "a.txt",
-                                                            "expiration_date": moment})
+            response = v1.create(
+                runner, owner["api_key"], {"version_name": "v1", "file_name": "a.txt", "expiration_date": moment}
+            )
         _within_contract(response)
 
     return answers_every_expiry
@@ -113,12 +143,16 @@ def expiry_property(runner, owner):
 
 # ---------------------------------------------------------------- no 5xx
 
+
 def test_given_hostile_cookies_and_tickets_then_no_public_route_answers_5xx(runner, shared):
     _run(public_property(runner, shared))
 
 
-@pytest.mark.parametrize("bodies", [fuzz.huge_number_json(), fuzz.deep_json(), fuzz.json_documents()],
-                         ids=["huge-numbers", "deep", "ordinary"])
+@pytest.mark.parametrize(
+    "bodies",
+    [fuzz.huge_number_json(), fuzz.deep_json(), fuzz.json_documents()],
+    ids=["huge-numbers", "deep", "ordinary"],
+)
 def test_given_hostile_bodies_and_content_types_then_no_body_route_answers_5xx(runner, pro, bodies):
     _run(body_property(runner, pro, bodies), examples=25)
 
@@ -128,6 +162,7 @@ def test_given_expiries_at_the_ends_of_time_then_neither_dialect_answers_5xx(run
 
 
 # ---------------------------------------------------------------- each 500 found when its fix is undone
+
 
 def _finds_a_server_error(test) -> None:
     with pytest.raises((AssertionError, FunctionFailed)):
@@ -143,12 +178,18 @@ def test_given_tokens_read_as_sent_then_the_fuzzer_finds_the_500(runner, shared,
 JSON_LABEL = st.just("application/json")
 
 
-@pytest.mark.parametrize("bodies, content_types", [
-    (fuzz.huge_number_json(), JSON_LABEL), (fuzz.deep_json(), JSON_LABEL),
-    (fuzz.json_documents(), st.sampled_from(["text/plain", "application/xml", "text/json"]))],
-    ids=["5000-digit-integers", "50000-deep-nesting", "text-plain-bodies"])
-def test_given_json_bodies_parsed_unchecked_then_the_fuzzer_finds_the_500(runner, pro, monkeypatch, bodies,
-                                                                          content_types):
+@pytest.mark.parametrize(
+    "bodies, content_types",
+    [
+        (fuzz.huge_number_json(), JSON_LABEL),
+        (fuzz.deep_json(), JSON_LABEL),
+        (fuzz.json_documents(), st.sampled_from(["text/plain", "application/xml", "text/json"])),
+    ],
+    ids=["5000-digit-integers", "50000-deep-nesting", "text-plain-bodies"],
+)
+def test_given_json_bodies_parsed_unchecked_then_the_fuzzer_finds_the_500(
+    runner, pro, monkeypatch, bodies, content_types
+):
     # Undoes the check before Powertools parses a body (bounds, and JSON content types only)
     monkeypatch.setattr(http, "_json_body", lambda app: app)
     _finds_a_server_error(body_property(runner, pro, bodies, content_types))

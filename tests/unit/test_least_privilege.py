@@ -34,60 +34,76 @@ OTHER_PATHS = {
         "Inline2.TellMissingThumbnails s3:ListBucket bucket": "no thumbnail made: 404, not 403",
         "Inline2.CountFailedPasswordAttempts dynamodb:BatchGetItem table THROTTLE#*": "a wrong password",
         "Inline2.CountFailedPasswordAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password",
-        "CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*":
-            "an item with expires_after_views (test_public_views_race.py)",
-        "Inline2.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*":
-            "a visitor's comment: the owner's digest (test_comments.py)",
-        "Inline2.AddAndReadComments dynamodb:PutItem table ITEM#*": "a visitor's comment"},
-    "S3FinalizeFunction": {_REJECT: "an orphan or oversized object", _THUMBNAIL: "an image",
-                           _REJECT_VERSION: "a replayed presigned POST (test_upload_events.py)",
-                           _READ_BACK: "the item after a race or a rejection",
-                           "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*":
-                               "which owner limit rejected it"},
-    "SweepFunction": {_REJECT_VERSION: "a late upload over its limits", _THUMBNAIL: "a late image",
-                      "Inline1.LookAtAndAbortIdleMultipartUploads s3:AbortMultipartUpload bucket/items/*":
-                          "an idle multipart upload (test_multipart.py)",
-                      "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*":
-                          "which owner limit refused a late upload"},
-    **{finish: {_REJECT: "an oversized upload", _THUMBNAIL: "an image", _REJECT_VERSION: "a refused upload"}
-       for finish in ("V3ItemS3Function", "DashboardFinishUploadFunction")},
-    "V3RemoveFavoriteFunction": {"ChangeItemRecordsPolicy.ChangeItems dynamodb:UpdateItem table ITEM#*":
-                                 "an item that is a favorite"},
-    "V1CreateArtifactFunction": {_REJECT: "an inline file over the limits", _THUMBNAIL: "an inline image",
-                                 _REJECT_VERSION: "a refused inline file",
-                                 _READ_BACK: "the item after a race or a rejection",
-                                 "Inline2.CreateItemsAndVersions dynamodb:DeleteItem table ITEM#*":
-                                     "an inline file S3 refused"},
+        "CountPublicAccessPolicy.ReadAndCountItems dynamodb:UpdateItem table ITEM#*": "an item with expires_after_views (test_public_views_race.py)",
+        "Inline2.SendAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*": "a visitor's comment: the owner's digest (test_comments.py)",
+        "Inline2.AddAndReadComments dynamodb:PutItem table ITEM#*": "a visitor's comment",
+    },
+    "S3FinalizeFunction": {
+        _REJECT: "an orphan or oversized object",
+        _THUMBNAIL: "an image",
+        _REJECT_VERSION: "a replayed presigned POST (test_upload_events.py)",
+        _READ_BACK: "the item after a race or a rejection",
+        "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*": "which owner limit rejected it",
+    },
+    "SweepFunction": {
+        _REJECT_VERSION: "a late upload over its limits",
+        _THUMBNAIL: "a late image",
+        "Inline1.LookAtAndAbortIdleMultipartUploads s3:AbortMultipartUpload bucket/items/*": "an idle multipart upload (test_multipart.py)",
+        "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*": "which owner limit refused a late upload",
+    },
+    **{
+        finish: {_REJECT: "an oversized upload", _THUMBNAIL: "an image", _REJECT_VERSION: "a refused upload"}
+        for finish in ("V3ItemS3Function", "DashboardFinishUploadFunction")
+    },
+    "V3RemoveFavoriteFunction": {
+        "ChangeItemRecordsPolicy.ChangeItems dynamodb:UpdateItem table ITEM#*": "an item that is a favorite"
+    },
+    "V1CreateArtifactFunction": {
+        _REJECT: "an inline file over the limits",
+        _THUMBNAIL: "an inline image",
+        _REJECT_VERSION: "a refused inline file",
+        _READ_BACK: "the item after a race or a rejection",
+        "Inline2.CreateItemsAndVersions dynamodb:DeleteItem table ITEM#*": "an inline file S3 refused",
+    },
     "V1UpdateArtifactFunction": {
-        _REJECT: "an inline version over the limits", _THUMBNAIL: "an inline image",
+        _REJECT: "an inline version over the limits",
+        _THUMBNAIL: "an inline image",
         _REJECT_VERSION: "a refused inline version",
         "FinalizeUploadPolicy.InspectAndRejectUploadedObjects s3:GetObject bucket/items/*": "an inline version",
         "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:UpdateItem table USER#*": "an inline version",
         "Inline2.AddVersions dynamodb:PutItem table ITEM#*": "a new version",
         "Inline2.AddVersions dynamodb:DeleteItem table ITEM#*": "an inline file S3 refused",
-        "Inline2.StoreAndSignUploadsUnderItems s3:PutObject bucket/items/*": "a new version"},
-    "V1DeleteArtifactFunction": {"Inline1.DeleteItemsAndCountOwners dynamodb:UpdateItem table USER#*":
-                                 "a ready artifact's counts"},
-    "V1RestoreArtifactFunction": {"Inline1.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
-                                  "a ready artifact's counts"},
+        "Inline2.StoreAndSignUploadsUnderItems s3:PutObject bucket/items/*": "a new version",
+    },
+    "V1DeleteArtifactFunction": {
+        "Inline1.DeleteItemsAndCountOwners dynamodb:UpdateItem table USER#*": "a ready artifact's counts"
+    },
+    "V1RestoreArtifactFunction": {
+        "Inline1.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*": "a ready artifact's counts"
+    },
     "LoginFunction": {"Inline0.CountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password"},
-    "DashboardRestoreItemFunction": {"Inline2.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*":
-                                     "a ready item's counts"},
+    "DashboardRestoreItemFunction": {
+        "Inline2.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*": "a ready item's counts"
+    },
     "V1StartUploadFunction": {
         "Inline1.CreatePendingItemsAndVersions dynamodb:GetItem table ITEM#*": "a new version (test_multipart.py)",
         "Inline1.CreatePendingItemsAndVersions dynamodb:UpdateItem table ITEM#*": "a new version",
-        "Inline1.UndoFailedStarts s3:AbortMultipartUpload bucket/items/*": "records that could not be written"},
+        "Inline1.UndoFailedStarts s3:AbortMultipartUpload bucket/items/*": "records that could not be written",
+    },
     "V1CompleteUploadFunction": {
-        _REJECT: "an object bigger than declared (test_multipart.py)", _THUMBNAIL: "an image",
+        _REJECT: "an object bigger than declared (test_multipart.py)",
+        _THUMBNAIL: "an image",
         _REJECT_VERSION: "an object bigger than declared",
-        "Inline2.CompletePartsUnderItems s3:ListMultipartUploadParts bucket/items/*": "a complete without ETags"},
-    "ThumbnailFunction": {"Inline0.ReadSettledImages s3:GetObject bucket/items/*":
-                          "a version settled before the bucket kept versions"},
+        "Inline2.CompletePartsUnderItems s3:ListMultipartUploadParts bucket/items/*": "a complete without ETags",
+    },
+    "ThumbnailFunction": {
+        "Inline0.ReadSettledImages s3:GetObject bucket/items/*": "a version settled before the bucket kept versions"
+    },
 }
 # Every function that authenticates counts wrong passwords and keys (tests/unit/test_throttle.py).
 AUTHENTICATED_OTHER_PATHS = {
-    "AuthenticatePolicy.RecordDigestNonceCountsAndFailedAttempts dynamodb:UpdateItem table THROTTLE#*":
-        "a wrong password or key"}
+    "AuthenticatePolicy.RecordDigestNonceCountsAndFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password or key"
+}
 
 # The sample event again with another body, for a path it does not take.
 OTHER_BODIES = {"V3CreateItemFunction": '{"bookmark_url": "https://example.com/"}'}
@@ -171,8 +187,10 @@ def test_no_policy_grants_wildcard_actions_or_resources():
             for target in statement.resources:
                 assert target != "*", (logical_id, statement.sid)
                 if target.startswith("arn:aws:s3:::"):
-                    assert target == bucket or (target.startswith(f"{bucket}/") and target != f"{bucket}/*"), \
-                        (logical_id, target)
+                    assert target == bucket or (target.startswith(f"{bucket}/") and target != f"{bucket}/*"), (
+                        logical_id,
+                        target,
+                    )
 
 
 def test_the_bucket_is_private_encrypted_tls_only_and_acl_free():
@@ -183,16 +201,19 @@ def test_the_bucket_is_private_encrypted_tls_only_and_acl_free():
     encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
     statements = resources["BucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-               for s in statements)
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
 
 
 def test_the_api_has_no_global_throttle_but_limits_per_client_and_declares_binary_bodies():
     resources = template()["Resources"]
     api = resources["Api"]["Properties"]
     assert "MethodSettings" not in api  # a stage-wide limit is one shared by every client in the world
-    rules = {rule["Name"]: rule["Statement"]["RateBasedStatement"] for rule in
-             resources["ApiFirewall"]["Properties"]["Rules"]}
+    rules = {
+        rule["Name"]: rule["Statement"]["RateBasedStatement"]
+        for rule in resources["ApiFirewall"]["Properties"]["Rules"]
+    }
     assert all(rule["AggregateKeyType"] == "IP" for rule in rules.values())
     everything = rules["RequestsPerIp"]["Limit"]
     # Password guesses go to the public function URL, which no WAF can front: its per-item and per-client

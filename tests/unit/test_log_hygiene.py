@@ -32,24 +32,44 @@ def exercise_every_kind_of_secret(runner, user) -> dict[str, str]:
     # Digest: a challenge, then an answer made from the password.
     probe = runner.call("V3AccountFunction", event("/v3/account"))
     answer = digest_header(challenges(probe)[0], user["email"], PASSWORD, "GET", "/v3/account")
-    assert runner.call("V3AccountFunction", event("/v3/account", headers={"Authorization": answer}))[
-        "statusCode"] == 200
+    assert (
+        runner.call("V3AccountFunction", event("/v3/account", headers={"Authorization": answer}))["statusCode"] == 200
+    )
     # An API key, a presigned POST, a wrong key.
-    created = body(runner.call("V3CreateItemFunction", event(
-        "/v3/items", "POST", {**bearer(key), "Content-Type": "application/json"},
-        json.dumps({"name": "secret.png", "file_size": 10}))))
+    created = body(
+        runner.call(
+            "V3CreateItemFunction",
+            event(
+                "/v3/items",
+                "POST",
+                {**bearer(key), "Content-Type": "application/json"},
+                json.dumps({"name": "secret.png", "file_size": 10}),
+            ),
+        )
+    )
     runner.call("V3AccountFunction", event("/v3/account", headers=bearer(key[:-4] + "AAAA")))
     # A password-protected item behind its long link: wrong and right passwords, a grant, a presigned GET.
     item = public.shared_file(owner, "notes.txt", b"hello", "text/plain")
     item = public.change(item, password_hash=hash_password(ITEM_PASSWORD))
     code = public.code(item)
     for attempt in ("wrong-password", ITEM_PASSWORD):
-        unlocked = runner.call("PublicFunction", public.request(
-            f"/{code}/unlock", method="POST", accept="application/json",
-            headers={"Content-Type": "application/json"}, body=json.dumps({"password": attempt})))
+        unlocked = runner.call(
+            "PublicFunction",
+            public.request(
+                f"/{code}/unlock",
+                method="POST",
+                accept="application/json",
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"password": attempt}),
+            ),
+        )
     grant = body(unlocked)["grant"]
-    download = runner.call("PublicFunction", public.request(
-        f"/{code}/download/{quote(item.name)}", headers={"Cookie": f"{body(unlocked)['cookie']}={grant}"}))
+    download = runner.call(
+        "PublicFunction",
+        public.request(
+            f"/{code}/download/{quote(item.name)}", headers={"Cookie": f"{body(unlocked)['cookie']}={grant}"}
+        ),
+    )
     location = public.header(download, "Location")
     # The dashboard: a wrong then the right password through the form, the session cookie, its CSRF
     # token, a new API key shown once.
@@ -58,12 +78,21 @@ def exercise_every_kind_of_secret(runner, user) -> dict[str, str]:
     browser.sign_in(user["email"], PASSWORD)
     shown = browser.post("/dashboard/keys", {"label": "hygiene"})["body"]
     dashboard_key = shown.split('id="new-key">')[1].split("<")[0]
-    return {"dashboard password guess": "wrong-dashboard-password", "session cookie": browser.cookies["cs_session"],
-            "csrf token": browser.csrf, "dashboard api key": dashboard_key,
-"account password": PASSWORD, "api key": key, "api key secret": key.rsplit("_", 1)[1],
-            "digest answer": answer.split('response="')[1].split('"')[0], "item password": ITEM_PASSWORD,
-            "grant": grant, "presigned GET": location.split("?")[1], "presigned POST policy": created["s3"]["policy"],
-            "long link secret": item.link_secret}
+    return {
+        "dashboard password guess": "wrong-dashboard-password",
+        "session cookie": browser.cookies["cs_session"],
+        "csrf token": browser.csrf,
+        "dashboard api key": dashboard_key,
+        "account password": PASSWORD,
+        "api key": key,
+        "api key secret": key.rsplit("_", 1)[1],
+        "digest answer": answer.split('response="')[1].split('"')[0],
+        "item password": ITEM_PASSWORD,
+        "grant": grant,
+        "presigned GET": location.split("?")[1],
+        "presigned POST policy": created["s3"]["policy"],
+        "long link secret": item.link_secret,
+    }
 
 
 def test_given_every_kind_of_secret_in_flight_then_none_is_logged(runner, user, capfd):

@@ -85,9 +85,12 @@ def test_given_views_when_listing_by_views_then_the_index_orders_them(user):
     slugs = [ready_file(owner, f"{n}.txt").slug for n in range(3)]
     dynamodb = boto3.client("dynamodb")
     for views, slug in zip((5, 1, 9), slugs, strict=True):
-        dynamodb.update_item(TableName="cloudshare-test", Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
-                             UpdateExpression="SET view_counter = :v",
-                             ExpressionAttributeValues={":v": {"N": str(views)}})
+        dynamodb.update_item(
+            TableName="cloudshare-test",
+            Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
+            UpdateExpression="SET view_counter = :v",
+            ExpressionAttributeValues={":v": {"N": str(views)}},
+        )
     found, total = management.list_offset(fresh(owner), 1, 2, "total_views", descending=True)
     assert [i.view_counter for i in found] == [9, 5] and total == 3
     found, _ = management.list_offset(fresh(owner), 2, 2, "total_views", descending=True)
@@ -99,8 +102,9 @@ def test_given_an_expiry_then_a_favorite_toggle_leaves_what_is_due_in_place(user
     item = ready_file(owner)
     management.update(owner, item.slug, ItemChanges(expiration_time="2099-01-01T00:00:00Z"))
     management.set_favorite(owner, item.slug, True)
-    record = boto3.client("dynamodb").get_item(TableName="cloudshare-test",
-                                               Key={"PK": {"S": f"ITEM#{item.slug}"}, "SK": {"S": "ITEM"}})["Item"]
+    record = boto3.client("dynamodb").get_item(
+        TableName="cloudshare-test", Key={"PK": {"S": f"ITEM#{item.slug}"}, "SK": {"S": "ITEM"}}
+    )["Item"]
     assert record["due_at"]["S"].startswith("2099-01-01T00:00:00Z#")
 
 
@@ -125,8 +129,9 @@ def test_given_bare_epoch_cursors_beyond_every_item_then_no_older_link_to_an_emp
     for n in range(3):
         monkeypatch.setattr(clock, "now", lambda n=n: start + n)
         ready_file(owner, f"{n}.txt")
-    everything_newer = management.list_page(fresh(owner), 10,
-                                            after=management.cursor_position(0, None, None, after=True))
+    everything_newer = management.list_page(
+        fresh(owner), 10, after=management.cursor_position(0, None, None, after=True)
+    )
     assert len(everything_newer.items) == 3 and everything_newer.older is None
     far_future = management.cursor_position(32_503_680_000, None, None, after=False)  # 3000-01-01
     everything_older = management.list_page(fresh(owner), 10, before=far_future)

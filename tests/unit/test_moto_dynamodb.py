@@ -16,16 +16,26 @@ def put(key: str, **attributes) -> dict:
 
 
 def counter_increment(key: str) -> dict:
-    return {"Update": {"TableName": TABLE, "Key": {"PK": {"S": key}, "SK": {"S": "ITEM"}},
-                       "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+    return {
+        "Update": {
+            "TableName": TABLE,
+            "Key": {"PK": {"S": key}, "SK": {"S": "ITEM"}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
 
 
 def fill(dynamodb, count: int) -> None:
     for start in range(0, count, 25):
-        dynamodb.batch_write_item(RequestItems={TABLE: [
-            {"PutRequest": {"Item": {"PK": {"S": f"FILL#{n}"}, "SK": {"S": "ITEM"}, "pad": {"S": "x" * 200}}}}
-            for n in range(start, min(start + 25, count))
-        ]})
+        dynamodb.batch_write_item(
+            RequestItems={
+                TABLE: [
+                    {"PutRequest": {"Item": {"PK": {"S": f"FILL#{n}"}, "SK": {"S": "ITEM"}, "pad": {"S": "x" * 200}}}}
+                    for n in range(start, min(start + 25, count))
+                ]
+            }
+        )
 
 
 def item(dynamodb, key: str) -> dict | None:
@@ -37,11 +47,19 @@ def test_given_a_transaction_that_fails_then_only_what_it_touched_is_rolled_back
     dynamodb.put_item(TableName=TABLE, Item={"PK": {"S": "A"}, "SK": {"S": "ITEM"}, "n": {"N": "1"}})
     # When a transaction updates A, creates B, then fails its condition on C
     with pytest.raises(ClientError, match="TransactionCanceled"):
-        dynamodb.transact_write_items(TransactItems=[
-            counter_increment("A"), put("B"),
-            {"ConditionCheck": {"TableName": TABLE, "Key": {"PK": {"S": "C"}, "SK": {"S": "ITEM"}},
-                                "ConditionExpression": "attribute_exists(PK)"}},
-        ])
+        dynamodb.transact_write_items(
+            TransactItems=[
+                counter_increment("A"),
+                put("B"),
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": {"PK": {"S": "C"}, "SK": {"S": "ITEM"}},
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+            ]
+        )
     # Then A is as it was and B does not exist
     assert item(dynamodb, "A")["n"] == {"N": "1"}
     assert item(dynamodb, "B") is None

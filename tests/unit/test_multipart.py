@@ -23,10 +23,15 @@ MIB = 1024 * 1024
 PART = multipart.MIN_PART_SIZE
 
 
-def api(runner, function: str, key: str, method: str, path: str, json_body: dict | None = None,
-        upload_id: str | None = None) -> dict:
-    request = event(path, method, {**bearer(key), **({"Content-Type": "application/json"} if json_body else {})},
-                    None if json_body is None else json.dumps(json_body))
+def api(
+    runner, function: str, key: str, method: str, path: str, json_body: dict | None = None, upload_id: str | None = None
+) -> dict:
+    request = event(
+        path,
+        method,
+        {**bearer(key), **({"Content-Type": "application/json"} if json_body else {})},
+        None if json_body is None else json.dumps(json_body),
+    )
     request["pathParameters"] = {"upload_id": upload_id} if upload_id else None
     return runner.call(function, request)
 
@@ -36,8 +41,15 @@ def start(runner, key: str, **fields) -> dict:
 
 
 def sign(runner, key: str, upload_id: str, numbers: list[int]) -> dict:
-    return api(runner, "V1SignUploadPartsFunction", key, "POST", f"{UPLOADS}/{upload_id}/parts",
-               {"numbers": numbers}, upload_id)
+    return api(
+        runner,
+        "V1SignUploadPartsFunction",
+        key,
+        "POST",
+        f"{UPLOADS}/{upload_id}/parts",
+        {"numbers": numbers},
+        upload_id,
+    )
 
 
 def listed(runner, key: str, upload_id: str) -> dict:
@@ -45,8 +57,15 @@ def listed(runner, key: str, upload_id: str) -> dict:
 
 
 def complete(runner, key: str, upload_id: str, parts: list[dict] | None = None) -> dict:
-    return api(runner, "V1CompleteUploadFunction", key, "POST", f"{UPLOADS}/{upload_id}/complete",
-               {"parts": parts} if parts is not None else None, upload_id)
+    return api(
+        runner,
+        "V1CompleteUploadFunction",
+        key,
+        "POST",
+        f"{UPLOADS}/{upload_id}/complete",
+        {"parts": parts} if parts is not None else None,
+        upload_id,
+    )
 
 
 def abort(runner, key: str, upload_id: str) -> dict:
@@ -58,7 +77,7 @@ def send_parts(runner, key: str, upload_id: str, data: bytes, part_size: int, nu
     urls = {part["number"]: part["url"] for part in body(sign(runner, key, upload_id, numbers))["parts"]}
     sent = []
     for number in numbers:
-        response = requests.put(urls[number], data=data[(number - 1) * part_size:number * part_size], timeout=30)
+        response = requests.put(urls[number], data=data[(number - 1) * part_size : number * part_size], timeout=30)
         assert response.status_code == 200, response.text
         sent.append({"number": number, "etag": response.headers["ETag"]})
     return sent
@@ -79,8 +98,11 @@ def objects() -> set[str]:
 
 def table_records() -> list[str]:
     found = boto3.client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"]
-    return sorted(f"{record['PK']['S']}/{record['SK']['S']}" for record in found
-                  if record["PK"]["S"].startswith(("ITEM#", "UPLOADS#")))
+    return sorted(
+        f"{record['PK']['S']}/{record['SK']['S']}"
+        for record in found
+        if record["PK"]["S"].startswith(("ITEM#", "UPLOADS#"))
+    )
 
 
 @pytest.fixture
@@ -123,8 +145,11 @@ def test_given_s3s_event_first_when_the_client_completes_then_one_settle_counts_
     parts = send_parts(runner, pro["api_key"], upload["upload_id"], data, PART, [1, 2])
     key = uploads.object_key(upload["slug"])
     boto3.client("s3").complete_multipart_upload(
-        Bucket=BUCKET, Key=key, UploadId=items.get_version(upload["slug"], 1).multipart_upload_id,
-        MultipartUpload={"Parts": [{"PartNumber": p["number"], "ETag": p["etag"]} for p in parts]})
+        Bucket=BUCKET,
+        Key=key,
+        UploadId=items.get_version(upload["slug"], 1).multipart_upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": p["number"], "ETag": p["etag"]} for p in parts]},
+    )
     runner.call("S3FinalizeFunction", {"Records": [{"s3": {"object": {"key": key}}}]})
     assert items.get(upload["slug"]).state == "ready"
 
@@ -136,8 +161,7 @@ def test_given_s3s_event_first_when_the_client_completes_then_one_settle_counts_
     assert usage(pro["user"]) == (len(data), 1)
 
 
-def test_given_parts_already_sent_when_the_client_resumes_then_s3_lists_them_and_complete_needs_no_etags(
-        runner, pro):
+def test_given_parts_already_sent_when_the_client_resumes_then_s3_lists_them_and_complete_needs_no_etags(runner, pro):
     data = b"r" * (2 * PART + 1)
     upload = body(start(runner, pro["api_key"], file_size=len(data)))
     send_parts(runner, pro["api_key"], upload["upload_id"], data, PART, [1, 3])
@@ -182,20 +206,26 @@ def test_given_a_declared_size_over_the_plan_then_the_start_is_refused_and_nothi
 
     # Then 400 in the v1 format, and no records, no S3 upload
     assert refused["statusCode"] == 400 and body(refused) == {
-        "status": False, "message": "File size is too large", "max_upload_size": free_max}
+        "status": False,
+        "message": "File size is too large",
+        "max_upload_size": free_max,
+    }
     assert table_records() == [] and s3_uploads() == []
 
 
 def test_given_the_daily_upload_limit_reached_when_the_upload_completes_then_it_is_refused_at_completion(
-        runner, user, monkeypatch):
+    runner, user, monkeypatch
+):
     # Given an upload started within the free plan's limits, and the day's uploads used up meanwhile
     upload = body(start(runner, user["api_key"], file_size=100))
     parts = send_parts(runner, user["api_key"], upload["upload_id"], b"z" * 100, PART, [1])
     allowed = user["user"].plan.daily_uploads
     boto3.client("dynamodb").update_item(
-        TableName=TABLE, Key=items.owner_key(user["user"].user_id),
+        TableName=TABLE,
+        Key=items.owner_key(user["user"].user_id),
         UpdateExpression="SET uploads_day = :day, uploads_today = :used",
-        ExpressionAttributeValues={":day": {"S": clock.today()}, ":used": {"N": str(allowed)}})
+        ExpressionAttributeValues={":day": {"S": clock.today()}, ":used": {"N": str(allowed)}},
+    )
 
     # When it completes
     done = complete(runner, user["api_key"], upload["upload_id"], parts)
@@ -211,9 +241,12 @@ def test_given_another_users_upload_then_every_upload_route_says_404_and_changes
     mallory = accounts.create_api_key("mallory@example.com")[1]
     before = table_records()
 
-    answers = [sign(runner, mallory, upload["upload_id"], [1]), listed(runner, mallory, upload["upload_id"]),
-               complete(runner, mallory, upload["upload_id"], [{"number": 1, "etag": "x"}]),
-               abort(runner, mallory, upload["upload_id"])]
+    answers = [
+        sign(runner, mallory, upload["upload_id"], [1]),
+        listed(runner, mallory, upload["upload_id"]),
+        complete(runner, mallory, upload["upload_id"], [{"number": 1, "etag": "x"}]),
+        abort(runner, mallory, upload["upload_id"]),
+    ]
 
     assert [a["statusCode"] for a in answers] == [404] * 4
     assert {body(a)["message"] for a in answers} == {"Upload not found"}
@@ -246,10 +279,16 @@ def test_given_an_artifact_when_an_upload_names_it_then_the_upload_becomes_its_n
     assert usage(pro["user"]) == (len(b"version one") + len(data), 1)
 
 
-@pytest.mark.parametrize(("fields", "field_message"), [
-    ({"file_size": 0}, "file_size"), ({"file_size": "10"}, "file_size"), ({"name": "", "file_size": 10}, "name"),
-    ({"file_size": multipart.MAX_FILE_SIZE + 1}, "file_size"), ({"file_size": 10, "artifact": "nosuchslug23"}, ""),
-])
+@pytest.mark.parametrize(
+    ("fields", "field_message"),
+    [
+        ({"file_size": 0}, "file_size"),
+        ({"file_size": "10"}, "file_size"),
+        ({"name": "", "file_size": 10}, "name"),
+        ({"file_size": multipart.MAX_FILE_SIZE + 1}, "file_size"),
+        ({"file_size": 10, "artifact": "nosuchslug23"}, ""),
+    ],
+)
 def test_given_bad_start_input_then_a_v1_error_and_no_records(runner, pro, fields, field_message):
     refused = start(runner, pro["api_key"], **fields)
     assert refused["statusCode"] in (400, 404) and body(refused)["status"] is False, refused
@@ -307,7 +346,8 @@ def test_given_an_idle_multipart_upload_past_its_deadline_then_the_sweep_aborts_
 
 
 def test_given_a_multipart_upload_still_receiving_parts_then_the_sweep_leaves_it_and_looks_again(
-        runner, pro, monkeypatch):
+    runner, pro, monkeypatch
+):
     # Given an upload past its deadline whose newest part came just now
     data = b"p" * (PART + 1)
     upload = _started_an_hour_ago(runner, pro, monkeypatch, len(data))

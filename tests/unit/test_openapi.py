@@ -41,7 +41,8 @@ def test_given_the_document_then_it_validates_as_openapi_with_one_operation_per_
 
 
 def test_given_a_document_where_two_routes_share_an_operation_id_then_make_openapi_check_fails(
-        monkeypatch, tmp_path, capsys, fresh):
+    monkeypatch, tmp_path, capsys, fresh
+):
     broken = copy.deepcopy(fresh)
     broken["paths"]["/docs"]["get"]["operationId"] = broken["paths"]["/openapi.json"]["get"]["operationId"]
     committed = tmp_path / "openapi.json"
@@ -54,8 +55,11 @@ def test_given_a_document_where_two_routes_share_an_operation_id_then_make_opena
 def test_every_operation_documents_its_dialects_errors_and_authentication(fresh):
     for path, operations in fresh["paths"].items():
         for method, operation in operations.items():
-            refs = {answer["content"]["application/json"]["schema"]["$ref"]
-                    for code, answer in operation["responses"].items() if code >= "400"}
+            refs = {
+                answer["content"]["application/json"]["schema"]["$ref"]
+                for code, answer in operation["responses"].items()
+                if code >= "400"
+            }
             if path.startswith("/v3/"):
                 assert refs == {"#/components/schemas/V3Error"} and "422" in operation["responses"], (method, path)
                 assert operation["security"], (method, path)
@@ -74,8 +78,9 @@ def test_given_the_docs_routes_then_the_json_document_and_a_readable_page(runner
     assert "GET /v3/items/{slug}" in page["body"] and "POST /api/v1/artifacts" in page["body"]
 
 
-@pytest.mark.parametrize("path, dialect_field", [("/v3/itemz", "errors"), ("/api/v1/artifactz/x", "status"),
-                                                 ("/a/b/c/d", "errors")])
+@pytest.mark.parametrize(
+    "path, dialect_field", [("/v3/itemz", "errors"), ("/api/v1/artifactz/x", "status"), ("/a/b/c/d", "errors")]
+)
 def test_given_a_path_no_route_knows_then_404_in_that_paths_dialect(runner, path, dialect_field):
     request = event(path, "GET", {"Accept": "application/json"})
     request["resource"], request["pathParameters"] = "/{proxy+}", {"proxy": path.lstrip("/")}
@@ -83,8 +88,9 @@ def test_given_a_path_no_route_knows_then_404_in_that_paths_dialect(runner, path
     assert response["statusCode"] == 404 and dialect_field in json.loads(response["body"])
 
 
-@pytest.mark.parametrize("path, dialect_field", [("/v3", "errors"), ("/v3/", "errors"), ("/api/v1", "status"),
-                                                 ("/api/v1/", "status")])
+@pytest.mark.parametrize(
+    "path, dialect_field", [("/v3", "errors"), ("/v3/", "errors"), ("/api/v1", "status"), ("/api/v1/", "status")]
+)
 def test_given_a_dialects_root_then_404_in_that_dialect_and_none_for_head(runner, path, dialect_field):
     response = runner.call("NotFoundFunction", event(path, "POST", {"Accept": "application/json"}))
     assert response["statusCode"] == 404 and dialect_field in json.loads(response["body"])

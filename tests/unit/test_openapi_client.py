@@ -28,9 +28,23 @@ def generated(tmp_path_factory):
     config = where / "config.yaml"
     config.write_text("post_hooks: []\n")  # the generator's formatting hooks are not what is tested
     result = subprocess.run(
-        [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(DOCUMENT), "--meta", "none",
-         "--output-path", str(where / PACKAGE), "--config", str(config)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "openapi_python_client",
+            "generate",
+            "--path",
+            str(DOCUMENT),
+            "--meta",
+            "none",
+            "--output-path",
+            str(where / PACKAGE),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     sys.path.insert(0, str(where))
@@ -50,14 +64,19 @@ def gateway(runner):
     return httpx.WSGITransport(app=service._app)
 
 
-def test_given_a_client_generated_from_the_document_then_account_list_get_and_update_work(generated, gateway,
-                                                                                          user):
+def test_given_a_client_generated_from_the_document_then_account_list_get_and_update_work(generated, gateway, user):
     client_module = generated("client")
-    v3 = {name: generated(f"api.v3_items.{name}") for name in
-          ("v3_account", "v3_create_item", "v3_list_items", "v3_get_item", "v3_update_item")}
+    v3 = {
+        name: generated(f"api.v3_items.{name}")
+        for name in ("v3_account", "v3_create_item", "v3_list_items", "v3_get_item", "v3_update_item")
+    }
     models = generated("models")
-    client = client_module.AuthenticatedClient(base_url="http://api.example.com", token=user["api_key"],
-                                               raise_on_unexpected_status=True, httpx_args={"transport": gateway})
+    client = client_module.AuthenticatedClient(
+        base_url="http://api.example.com",
+        token=user["api_key"],
+        raise_on_unexpected_status=True,
+        httpx_args={"transport": gateway},
+    )
 
     account = v3["v3_account"].sync(client=client)
     assert account["email"] == user["email"]

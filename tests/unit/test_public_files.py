@@ -59,26 +59,49 @@ def test_given_the_pages_own_links_then_they_count_no_second_view_and_outlive_th
 def hostile_upload(runner, user, name: str, label: str, data: bytes = b"<script>alert(1)</script>"):
     """The seed's flow with a label of the uploader's choosing: a real presigned POST to (moto's) S3,
     which enforces no policy here, so the label reaches the object as AWS would refuse it."""
-    response = runner.call("V3CreateItemFunction", event(
-        "/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"},
-        json.dumps({"name": name, "file_size": len(data)})))
+    response = runner.call(
+        "V3CreateItemFunction",
+        event(
+            "/v3/items",
+            "POST",
+            {**bearer(user["api_key"]), "Content-Type": "application/json"},
+            json.dumps({"name": name, "file_size": len(data)}),
+        ),
+    )
     ticket = json.loads(response["body"])
-    posted = requests.post(ticket["url"], data={**ticket["s3"], "Content-Type": label}, files={"file": (name, data)},
-                           allow_redirects=False, timeout=10)
+    posted = requests.post(
+        ticket["url"],
+        data={**ticket["s3"], "Content-Type": label},
+        files={"file": (name, data)},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert posted.status_code == 303
     assert boto3.client("s3").head_object(Bucket=BUCKET, Key=ticket["s3"]["key"])["ContentType"] == label
-    runner.call("S3FinalizeFunction", {"Records": [{"eventName": "ObjectCreated:Post", "s3": {
-        "bucket": {"name": BUCKET}, "object": {"key": ticket["s3"]["key"]}}}]})
+    runner.call(
+        "S3FinalizeFunction",
+        {
+            "Records": [
+                {
+                    "eventName": "ObjectCreated:Post",
+                    "s3": {"bucket": {"name": BUCKET}, "object": {"key": ticket["s3"]["key"]}},
+                }
+            ]
+        },
+    )
     return items.get(ticket["slug"])
 
 
-@pytest.mark.parametrize("name, label, stored, disposition, served", [
-    ("clip.mp4", "video/mp4,text/html", "video/mp4", "inline", "video/mp4"),
-    ("page.html", "text/html; charset=utf-8", "application/octet-stream", "attachment", "application/octet-stream"),
-    ("logo.svg", "image/svg+xml", "application/octet-stream", "attachment", "application/octet-stream"),
-    ("photo.png", "IMAGE/PNG; name=x", "image/png", "inline", "image/png"),
-    ("notes.txt", "text/plain\r\nX-Injected: 1", "text/plain", "inline", "text/plain; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    "name, label, stored, disposition, served",
+    [
+        ("clip.mp4", "video/mp4,text/html", "video/mp4", "inline", "video/mp4"),
+        ("page.html", "text/html; charset=utf-8", "application/octet-stream", "attachment", "application/octet-stream"),
+        ("logo.svg", "image/svg+xml", "application/octet-stream", "attachment", "application/octet-stream"),
+        ("photo.png", "IMAGE/PNG; name=x", "image/png", "inline", "image/png"),
+        ("notes.txt", "text/plain\r\nX-Injected: 1", "text/plain", "inline", "text/plain; charset=utf-8"),
+    ],
+)
 def test_given_a_hostile_content_type_on_upload_then_only_an_allow_listed_type_is_stored_and_served(
     runner, user, name, label, stored, disposition, served
 ):
@@ -95,8 +118,9 @@ def test_given_a_hostile_content_type_on_upload_then_only_an_allow_listed_type_i
 def test_given_a_record_from_before_the_allow_list_then_it_is_served_only_as_an_octet_stream_attachment(
     runner, user, recorded_type
 ):
-    item = change(shared_file(user["user"], "f", b"<script>alert(1)</script>", "text/plain"),
-                  content_type=recorded_type)
+    item = change(
+        shared_file(user["user"], "f", b"<script>alert(1)</script>", "text/plain"), content_type=recorded_type
+    )
     params = presigned_headers(fetch(runner, "PublicFunction", item, "content"))
     assert params["response-content-type"] == "application/octet-stream"
     assert params["response-content-disposition"] == 'attachment; filename="f"'
@@ -109,7 +133,9 @@ def test_given_downloads_off_then_content_shows_previewable_files_inline_and_ref
     archive = shared_file(user["user"], "a.zip", b"PK\x03\x04", "application/zip", **fields)
     params = presigned_headers(fetch(runner, "PublicFunction", image, "content"))
     assert (params["response-content-disposition"], params["response-content-type"]) == (
-        'inline; filename="a.png"', "image/png")
+        'inline; filename="a.png"',
+        "image/png",
+    )
     shown = json.loads(page(runner, archive, accept="application/json")["body"])
     assert (shown["content_url"], shown["remote_url"]) == (None, None)  # no link the visitor cannot use
     before = items.get(archive.slug)
@@ -130,7 +156,9 @@ def test_given_downloads_allowed_then_content_of_a_type_not_previewed_comes_as_a
     archive = shared_file(user["user"], "a.zip", b"PK\x03\x04", "application/zip")
     params = presigned_headers(fetch(runner, "PublicFunction", archive, "content"))
     assert (params["response-content-disposition"], params["response-content-type"]) == (
-        'attachment; filename="a.zip"', "application/zip")
+        'attachment; filename="a.zip"',
+        "application/zip",
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,4 +186,5 @@ def test_given_a_non_ascii_name_then_s3_sends_the_rfc_6266_header(runner, user):
     location = fetch(runner, "PublicFunction", item, "download")
     served = requests.get(location, timeout=10)
     assert served.headers["Content-Disposition"] == (
-        "attachment; filename=\"naive _quote__.txt\"; filename*=UTF-8''na%C3%AFve%20_quote__.txt")
+        "attachment; filename=\"naive _quote__.txt\"; filename*=UTF-8''na%C3%AFve%20_quote__.txt"
+    )

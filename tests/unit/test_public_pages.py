@@ -25,15 +25,13 @@ from tests.unit.public_helpers import (
 )
 
 
-def test_given_a_shared_image_when_a_browser_opens_the_link_then_a_page_with_preview_download_and_views(
-    runner, user
-):
+def test_given_a_shared_image_when_a_browser_opens_the_link_then_a_page_with_preview_download_and_views(runner, user):
     item = shared_file(user["user"], "Holiday photo.png")
     response = page(runner, item)
     assert response["statusCode"] == 200
     assert header(response, "Content-Type").startswith("text/html")
     html = response["body"]
-    assert "<h1 id=\"name\">Holiday photo.png</h1>" in html
+    assert '<h1 id="name">Holiday photo.png</h1>' in html
     preview = re.search(r'<img id="preview" src="([^"]+)"', html).group(1)
     assert preview.startswith(f"https://api.example.com/{code(item)}/content/Holiday%20photo.png?t=")
     assert re.search(r'<a id="download" class="button" href="[^"]+/download/Holiday%20photo.png\?t=', html)
@@ -57,24 +55,49 @@ def test_given_owner_only_facts_then_a_visitor_gets_only_the_public_shape(runner
     uploader = "cloudshare-cli/1.0 (alice-work-laptop; build 42)"
     item = shared_file(user["user"], "a.png", source=uploader, favorite=True, expires_after_views=5)
     shown = json.loads(page(runner, item, accept="application/json")["body"])
-    assert set(shown) == {"slug", "name", "item_type", "content_type", "file_size", "view_counter", "share_url",
-                          "content_url", "remote_url", "thumbnail_url", "redirect_url", "downloads_allowed"}
+    assert set(shown) == {
+        "slug",
+        "name",
+        "item_type",
+        "content_type",
+        "file_size",
+        "view_counter",
+        "share_url",
+        "content_url",
+        "remote_url",
+        "thumbnail_url",
+        "redirect_url",
+        "downloads_allowed",
+    }
     assert (shown["content_type"], shown["file_size"]) == ("image/png", item.size)
     assert uploader not in page(runner, item)["body"]  # nor on the page
 
 
-FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http",
-          "Forwarded": "host=evil.example;proto=http"}
+FORGED = {
+    "Host": "evil.example",
+    "X-Forwarded-Host": "evil.example",
+    "X-Forwarded-Proto": "http",
+    "Forwarded": "host=evil.example;proto=http",
+}
 
 
-@pytest.mark.parametrize("configured, context, expected", [
-    (None, {"domainName": "api.example.com"}, "https://api.example.com"),  # a custom domain: no stage in paths
-    (None, {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "prod"},
-     "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"),
-    (None, {"domainName": None, "apiId": "abc123", "stage": "prod"},
-     "https://abc123.execute-api.us-east-1.amazonaws.com/prod"),  # the API's own stage URL
-    ("https://share.example.com/", {"domainName": "api.example.com"}, "https://share.example.com"),
-])
+@pytest.mark.parametrize(
+    "configured, context, expected",
+    [
+        (None, {"domainName": "api.example.com"}, "https://api.example.com"),  # a custom domain: no stage in paths
+        (
+            None,
+            {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "prod"},
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        ),
+        (
+            None,
+            {"domainName": None, "apiId": "abc123", "stage": "prod"},
+            "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+        ),  # the API's own stage URL
+        ("https://share.example.com/", {"domainName": "api.example.com"}, "https://share.example.com"),
+    ],
+)
 def test_given_a_forged_host_then_api_links_come_only_from_configuration_or_api_gateway(
     runner, user, monkeypatch, configured, context, expected
 ):
@@ -82,8 +105,12 @@ def test_given_a_forged_host_then_api_links_come_only_from_configuration_or_api_
         monkeypatch.setenv("PUBLIC_BASE_URL", configured)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     settings.cache_clear()
-    built = event("/v3/items", "POST", {**bearer(user["api_key"]), **FORGED, "Content-Type": "application/json"},
-                  json.dumps({"name": "b.png"}))
+    built = event(
+        "/v3/items",
+        "POST",
+        {**bearer(user["api_key"]), **FORGED, "Content-Type": "application/json"},
+        json.dumps({"name": "b.png"}),
+    )
     built["requestContext"].update(context)
     answer = json.loads(runner.call("V3CreateItemFunction", built)["body"])
     assert answer["s3"]["success_action_redirect"] == f"{expected}/v3/items/{answer['slug']}/s3"
@@ -95,25 +122,44 @@ def test_given_a_share_host_then_the_api_links_items_there_and_itself_on_its_own
     monkeypatch.setenv("SHARE_BASE_URL", "https://abc123xyz.lambda-url.us-east-1.on.aws/")
     settings.cache_clear()
     key = bearer(user["api_key"])
-    made = [json.loads(runner.call("V3CreateItemFunction", event("/v3/items", "POST", {
-        **key, "Content-Type": "application/json"}, json.dumps({"bookmark_url": f"https://example.com/{n}"})))["body"])
-        for n in range(2)][-1]
+    made = [
+        json.loads(
+            runner.call(
+                "V3CreateItemFunction",
+                event(
+                    "/v3/items",
+                    "POST",
+                    {**key, "Content-Type": "application/json"},
+                    json.dumps({"bookmark_url": f"https://example.com/{n}"}),
+                ),
+            )["body"]
+        )
+        for n in range(2)
+    ][-1]
     assert made["share_url"].startswith(f"https://abc123xyz.lambda-url.us-east-1.on.aws/{made['slug']}")
-    upload = json.loads(runner.call("V3CreateItemFunction", event("/v3/items", "POST", {
-        **key, "Content-Type": "application/json"}, json.dumps({"name": "b.png"})))["body"])
+    upload = json.loads(
+        runner.call(
+            "V3CreateItemFunction",
+            event("/v3/items", "POST", {**key, "Content-Type": "application/json"}, json.dumps({"name": "b.png"})),
+        )["body"]
+    )
     assert upload["s3"]["success_action_redirect"] == f"https://api.example.com/v3/items/{upload['slug']}/s3"
     listing = event("/v3/items", headers=key)
     listing.update(queryStringParameters={"per_page": "1"}, multiValueQueryStringParameters={"per_page": ["1"]})
     listed = json.loads(runner.call("V3ListItemsFunction", listing)["body"])
     assert listed["links"]["next_url"]["href"].startswith("https://api.example.com/v3/items?")
     assert {item["share_url"].rpartition("/")[0] for item in listed["data"]} == {
-        "https://abc123xyz.lambda-url.us-east-1.on.aws"}
+        "https://abc123xyz.lambda-url.us-east-1.on.aws"
+    }
 
 
-@pytest.mark.parametrize("configured, expected", [
-    (None, "https://abc123xyz.lambda-url.us-east-1.on.aws"),  # the function URL's own host
-    ("https://share.example.com/", "https://share.example.com"),  # a domain in front of it
-])
+@pytest.mark.parametrize(
+    "configured, expected",
+    [
+        (None, "https://abc123xyz.lambda-url.us-east-1.on.aws"),  # the function URL's own host
+        ("https://share.example.com/", "https://share.example.com"),  # a domain in front of it
+    ],
+)
 def test_given_a_forged_host_then_share_links_come_only_from_configuration_or_the_function_url(
     runner, user, monkeypatch, configured, expected
 ):
@@ -126,15 +172,25 @@ def test_given_a_forged_host_then_share_links_come_only_from_configuration_or_th
         return runner.call("PublicFunction", built)
 
     item = shared_file(user["user"], "a.png", password_hash=hash_password("open sesame"))
-    unlocked = sent(request(f"/{code(item)}/unlock", method="POST", headers={
-        **FORGED, "Content-Type": "application/x-www-form-urlencoded"}, body="password=open+sesame"))
+    unlocked = sent(
+        request(
+            f"/{code(item)}/unlock",
+            method="POST",
+            headers={**FORGED, "Content-Type": "application/x-www-form-urlencoded"},
+            body="password=open+sesame",
+        )
+    )
     assert header(unlocked, "Location") == f"{expected}/{code(item)}"
     cookie = header(unlocked, "Set-Cookie")
     assert f"Path=/{code(item)};" in cookie and "Secure" in cookie and "HttpOnly" in cookie, cookie
-    shown = json.loads(sent(request(f"/{code(item)}", accept="application/json", headers={
-        **FORGED, "Cookie": cookie.split(";")[0]}))["body"])
-    assert [shown[name].split(f"/{code(item)}")[0] for name in ("share_url", "content_url", "remote_url",
-                                                                  "thumbnail_url")] == [expected] * 4
+    shown = json.loads(
+        sent(request(f"/{code(item)}", accept="application/json", headers={**FORGED, "Cookie": cookie.split(";")[0]}))[
+            "body"
+        ]
+    )
+    assert [
+        shown[name].split(f"/{code(item)}")[0] for name in ("share_url", "content_url", "remote_url", "thumbnail_url")
+    ] == [expected] * 4
 
 
 def test_given_a_hostile_file_name_then_the_page_escapes_it_everywhere(runner, user):
@@ -165,8 +221,7 @@ def test_given_a_bookmark_then_browsers_are_redirected_and_the_view_counted(runn
         ({"expires_after_views": 3, "view_counter": 3}, 410, "expired"),
     ],
 )
-def test_given_an_item_not_to_be_served_then_a_clear_refusal_and_never_the_file(runner, user, fields, status,
-                                                                                  state):
+def test_given_an_item_not_to_be_served_then_a_clear_refusal_and_never_the_file(runner, user, fields, status, state):
     item = shared_file(user["user"], "x.png", **fields)
     html = page(runner, item)
     assert html["statusCode"] == status and f'data-state="{state}"' in html["body"]

@@ -22,9 +22,17 @@ def unlock(runner, item, password, *, as_json=False, client_ip="198.51.100.7"):
         body, headers = json.dumps({"password": password}), {"Content-Type": "application/json"}
     else:
         body, headers = f"password={password.replace(' ', '+')}", {"Content-Type": "application/x-www-form-urlencoded"}
-    return runner.call("PublicFunction", request(
-        f"/{code(item)}/unlock", method="POST", body=body, headers=headers, client_ip=client_ip,
-        accept="application/json" if as_json else "text/html"))
+    return runner.call(
+        "PublicFunction",
+        request(
+            f"/{code(item)}/unlock",
+            method="POST",
+            body=body,
+            headers=headers,
+            client_ip=client_ip,
+            accept="application/json" if as_json else "text/html",
+        ),
+    )
 
 
 def cookie_of(response) -> str:
@@ -65,7 +73,9 @@ def test_given_a_grant_then_its_views_read_the_item_once_per_cache_period_not_on
         for _ in range(20):
             assert page(runner, item, headers={"Cookie": cookie})["statusCode"] == 200
     assert {name: count for name, count in calls.calls.items() if name.startswith("dynamodb")} == {
-        "dynamodb.GetItem": 1, "dynamodb.UpdateItem": 20}
+        "dynamodb.GetItem": 1,
+        "dynamodb.UpdateItem": 20,
+    }
 
 
 def test_given_the_right_password_then_a_scoped_grant_cookie_opens_the_page(runner, user):
@@ -100,7 +110,8 @@ def test_given_a_grant_for_another_item_or_an_old_one_then_it_opens_nothing(runn
 
 
 def test_given_many_wrong_passwords_from_one_client_then_429_with_backoff_while_others_wait_seconds_at_most(
-        runner, user, monkeypatch):
+    runner, user, monkeypatch
+):
     item = protected(user)
     frozen = clock.now()
     monkeypatch.setattr(clock, "now", lambda: frozen)
@@ -118,8 +129,11 @@ def test_given_many_wrong_passwords_from_one_client_then_429_with_backoff_while_
     monkeypatch.setattr(clock, "now", lambda: frozen + 1)
     assert unlock(runner, item, PASSWORD)["statusCode"] == 303
     assert unlock(runner, item, PASSWORD, client_ip="203.0.113.9")["statusCode"] == 303
-    counters = boto3.client("dynamodb").scan(TableName="cloudshare-test", FilterExpression="begins_with(PK, :p)",
-                                             ExpressionAttributeValues={":p": {"S": "THROTTLE#"}})["Items"]
+    counters = boto3.client("dynamodb").scan(
+        TableName="cloudshare-test",
+        FilterExpression="begins_with(PK, :p)",
+        ExpressionAttributeValues={":p": {"S": "THROTTLE#"}},
+    )["Items"]
     assert sorted(int(c["failures"]["N"]) for c in counters) == [6, 6]  # the item and the client
     assert all(int(c["expires_at"]["N"]) > clock.now() for c in counters)  # the table's TTL removes them
     assert "198.51.100.7" not in str(counters)  # client addresses are not stored
@@ -142,8 +156,7 @@ def test_given_a_grant_when_the_owner_changes_the_password_then_the_grant_ends_w
     public.forget_cached_items()  # ITEM_CACHE_SECONDS later: the old grant is checked against the new password
     refused = page(runner, item, headers={"Cookie": cookie}, accept="application/json")
     assert refused["statusCode"] == 403 and json.loads(refused["body"])["errors"]["name"] == "password"
-    content = runner.call("PublicFunction", request(f"/{code(item)}/content/secret.png",
-                                                           headers={"Cookie": cookie}))
+    content = runner.call("PublicFunction", request(f"/{code(item)}/content/secret.png", headers={"Cookie": cookie}))
     assert content["statusCode"] == 403 and header(content, "Location") is None
 
 
@@ -152,8 +165,9 @@ def test_given_a_grant_when_the_owner_switches_or_rotates_the_link_then_the_new_
     cookie = cookie_of(unlock(runner, item, PASSWORD))
 
     def link_form(long_link: bool) -> str:
-        answer = v3_calls.call(runner, "V3UpdateItemFunction", f"/v3/items/{item.slug}", user["api_key"], "PUT",
-                               {"long_link": long_link})
+        answer = v3_calls.call(
+            runner, "V3UpdateItemFunction", f"/v3/items/{item.slug}", user["api_key"], "PUT", {"long_link": long_link}
+        )
         assert answer["statusCode"] == 200, answer
         return json.loads(answer["body"])["share_url"].rpartition("/")[2]
 

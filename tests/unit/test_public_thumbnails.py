@@ -26,6 +26,7 @@ def thumbnail_count() -> int:
 def png_bomb(width: int, height: int) -> bytes:
     """A real grayscale PNG of width x height black pixels: a few hundred kB that decode to width*height
     bytes (and far more as RGB), made without ever holding the decoded image."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
 
@@ -39,8 +40,9 @@ def png_bomb(width: int, height: int) -> bytes:
 
 def test_given_an_image_arrives_through_the_s3_event_then_a_small_upright_jpeg_is_stored(runner, user):
     ticket = uploads.request_upload(user["user"], "wide.png", None, None, None)
-    boto3.client("s3").put_object(Bucket=BUCKET, Key=ticket.version.object_key, Body=png(2000, 500),
-                                  ContentType="image/png")
+    boto3.client("s3").put_object(
+        Bucket=BUCKET, Key=ticket.version.object_key, Body=png(2000, 500), ContentType="image/png"
+    )
     runner.call("S3FinalizeFunction", {"Records": [{"s3": {"object": {"key": ticket.version.object_key}}}]})
     assert items.get(ticket.item.slug).state == "ready"
     assert thumbnail_count() == 0  # not on the settle's path
@@ -50,8 +52,7 @@ def test_given_an_image_arrives_through_the_s3_event_then_a_small_upright_jpeg_i
     assert thumbnail.format == "JPEG" and thumbnail.size == (480, 120)
 
 
-def test_given_a_9000_by_9000_png_then_it_settles_without_decoding_and_gets_the_placeholder(
-        runner, user, monkeypatch):
+def test_given_a_9000_by_9000_png_then_it_settles_without_decoding_and_gets_the_placeholder(runner, user, monkeypatch):
     # Given a 9000x9000 PNG (81 MP, a few hundred kB on disk), and a watch on Pillow's pixel decoding
     decoded = []
     real_load = ImageFile.ImageFile.load
@@ -69,8 +70,9 @@ def test_given_a_9000_by_9000_png_then_it_settles_without_decoding_and_gets_the_
 
     # Then the image was refused from its header, never decoded, and the route serves the placeholder
     assert decoded == [] and thumbnail_count() == 0
-    response = runner.call("PublicFunction",
-                           request(f"/{code(items.get(ticket.item.slug))}/thumbnail", accept="image/*"))
+    response = runner.call(
+        "PublicFunction", request(f"/{code(items.get(ticket.item.slug))}/thumbnail", accept="image/*")
+    )
     assert response["statusCode"] == 200 and header(response, "Content-Type") == "image/svg+xml"
 
 

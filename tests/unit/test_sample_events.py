@@ -9,8 +9,15 @@ from devtools.samples import EVENTS, IMAGE_SLUG, SAMPLE_SLUG, event_name, sample
 from devtools.template import functions
 
 # Dashboard forms: done, then "see the page" (303), as browsers expect after a POST.
-SEE_OTHER_FUNCTIONS = {"LoginFunction", "LogoutFunction", "DashboardUpdateItemFunction", "DashboardDeleteItemFunction",
-                       "DashboardRestoreItemFunction", "DashboardEndSessionsFunction", "DashboardRevokeKeyFunction"}
+SEE_OTHER_FUNCTIONS = {
+    "LoginFunction",
+    "LogoutFunction",
+    "DashboardUpdateItemFunction",
+    "DashboardDeleteItemFunction",
+    "DashboardRestoreItemFunction",
+    "DashboardEndSessionsFunction",
+    "DashboardRevokeKeyFunction",
+}
 # Its whole job is to say "no such route", in the path's dialect.
 NOT_FOUND_FUNCTIONS = {"NotFoundFunction"}
 

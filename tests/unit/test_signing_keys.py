@@ -19,9 +19,15 @@ PASSWORD = "open sesame"
 
 
 def _unlock_cookie(runner, item) -> str:
-    response = runner.call("PublicFunction", request(
-        f"/{item.slug}{item.link_secret}/unlock", method="POST", body=f"password={PASSWORD.replace(' ', '+')}",
-        headers={"Content-Type": "application/x-www-form-urlencoded"}))
+    response = runner.call(
+        "PublicFunction",
+        request(
+            f"/{item.slug}{item.link_secret}/unlock",
+            method="POST",
+            body=f"password={PASSWORD.replace(' ', '+')}",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+    )
     assert response["statusCode"] == 303, response
     return header(response, "Set-Cookie").split(";")[0]
 
@@ -58,7 +64,8 @@ def test_given_a_secret_made_before_rotation_existed_then_its_plain_value_is_the
 def test_no_function_environment_holds_the_key_and_only_signing_functions_may_read_it():
     resources = template()["Resources"]
     environments = [template()["Globals"]["Function"]["Environment"]["Variables"]] + [
-        function["Properties"].get("Environment", {}).get("Variables", {}) for function in functions().values()]
+        function["Properties"].get("Environment", {}).get("Variables", {}) for function in functions().values()
+    ]
     for variables in environments:
         assert "resolve:secretsmanager" not in json.dumps(variables)
         assert "NONCE_SECRET" not in variables
@@ -66,20 +73,29 @@ def test_no_function_environment_holds_the_key_and_only_signing_functions_may_re
     readers = set()
     for logical_id, function in functions().items():
         for policy in function["Properties"].get("Policies", []):
-            statements = resources[policy["Ref"]]["Properties"]["PolicyDocument"]["Statement"] \
-                if "Ref" in policy else policy["Statement"]
+            statements = (
+                resources[policy["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+                if "Ref" in policy
+                else policy["Statement"]
+            )
             for statement in statements:
                 if "secretsmanager:GetSecretValue" in json.dumps(statement["Action"]):
                     assert statement["Action"] == "secretsmanager:GetSecretValue"
                     assert statement["Resource"] == {"Ref": "NonceSecret"}  # that one secret, nothing else
                     readers.add(logical_id)
-    assert {"SweepFunction", "S3FinalizeFunction", "UploadPageFunction", "ApiDocsFunction",
-            "NotFoundFunction"}.isdisjoint(readers)
+    assert {
+        "SweepFunction",
+        "S3FinalizeFunction",
+        "UploadPageFunction",
+        "ApiDocsFunction",
+        "NotFoundFunction",
+    }.isdisjoint(readers)
     assert {"V3AccountFunction", "PublicFunction"} <= readers
 
 
 def test_given_a_rotation_this_function_has_not_read_yet_then_what_the_new_key_signed_verifies_at_once(
-        runner, user, monkeypatch):
+    runner, user, monkeypatch
+):
     item = shared_file(user["user"], "secret.png", password_hash=hash_password(PASSWORD))
     signing_keys.current()  # the function has the key cached
     signing_keys.rotate(NONCE_SECRET)  # another function (or the operator) rotates; this one's copy is stale
@@ -97,8 +113,9 @@ def test_given_forged_grants_then_secrets_manager_is_read_again_at_most_once_a_m
     item = shared_file(user["user"], "secret.png", password_hash=hash_password(PASSWORD))
     signing_keys.current()  # the function has the key cached
     reads = []
-    client("secretsmanager").meta.events.register("before-call.secrets-manager.GetSecretValue",
-                                                  lambda **_: reads.append(1))
+    client("secretsmanager").meta.events.register(
+        "before-call.secrets-manager.GetSecretValue", lambda **_: reads.append(1)
+    )
     for n in range(5):
         forged = f"grant_{item.slug}={int(clock.now()) + 60}.forged{n}"
         assert page(runner, item, headers={"Cookie": forged})["statusCode"] == 403
@@ -106,14 +123,16 @@ def test_given_forged_grants_then_secrets_manager_is_read_again_at_most_once_a_m
 
 
 def test_given_a_digest_challenge_from_a_function_that_saw_the_rotation_first_then_the_answer_is_accepted(
-        runner, user, monkeypatch):
+    runner, user, monkeypatch
+):
     signing_keys.current()  # this function's copy: the key before the rotation
     signing_keys.rotate(NONCE_SECRET)
     fresh = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=NONCE_SECRET)["SecretString"])
     with monkeypatch.context() as patch:  # undoes only this, not the fixtures' environment
         patch.setattr(signing_keys, "current", lambda: fresh["current"].encode())
-        challenge = next(c for c in challenges(runner.call("V3AccountFunction", event("/v3/account")))
-                         if "algorithm=SHA-256," in c)
+        challenge = next(
+            c for c in challenges(runner.call("V3AccountFunction", event("/v3/account"))) if "algorithm=SHA-256," in c
+        )
     answer = digest_header(challenge, user["email"], user["password"], "GET", "/v3/account")
     response = runner.call("V3AccountFunction", event("/v3/account", headers={"Authorization": answer}))
     assert response["statusCode"] == 200

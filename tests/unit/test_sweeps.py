@@ -88,7 +88,8 @@ def record_views(item, views: int) -> None:
     viewed = dataclasses.replace(items.get(item.slug), view_counter=views)
     due = items.due_attributes(item.slug, lifecycle.next_due(viewed, clock.iso()))
     boto3.client("dynamodb").update_item(
-        TableName=TABLE, Key=items.key(item.slug),
+        TableName=TABLE,
+        Key=items.key(item.slug),
         UpdateExpression="SET view_counter = :views, due_shard = :shard, due_at = :due",
         ExpressionAttributeValues=to_values({":views": views, ":shard": due["due_shard"], ":due": due["due_at"]}),
     )
@@ -104,8 +105,9 @@ def objects() -> set[str]:
 
 
 def records(slug: str) -> list[str]:
-    found = boto3.client("dynamodb").query(TableName=TABLE, KeyConditionExpression="PK = :pk",
-                                           ExpressionAttributeValues={":pk": {"S": f"ITEM#{slug}"}})["Items"]
+    found = boto3.client("dynamodb").query(
+        TableName=TABLE, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": f"ITEM#{slug}"}}
+    )["Items"]
     return sorted(record["SK"]["S"] for record in found)
 
 

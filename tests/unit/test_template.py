@@ -83,17 +83,26 @@ def test_the_public_routes_are_one_function_url_whose_listed_routes_are_its_reso
 
     public = template()["Resources"]["PublicFunction"]
     assert public["Properties"]["FunctionUrlConfig"] == {"AuthType": "NONE"} and "Events" not in public["Properties"]
-    listed = {(route["Method"].upper(), route["Path"].replace("+", ""))
-              for route in public["Metadata"]["FunctionUrlRoutes"]}
+    listed = {
+        (route["Method"].upper(), route["Path"].replace("+", "")) for route in public["Metadata"]["FunctionUrlRoutes"]
+    }
     document = _resolver_of("functions/public").get_openapi_schema(title="t", version="1")
-    served = {(method.upper(), path) for path, item in document.paths.items()
-              for method in ("get", "post") if getattr(item, method)}
+    served = {
+        (method.upper(), path)
+        for path, item in document.paths.items()
+        for method in ("get", "post")
+        if getattr(item, method)
+    }
     assert listed == served
     base = template()["Globals"]["Function"]["Environment"]["Variables"]["SHARE_BASE_URL"]
-    assert base == {"Fn::If": ["HasShareBaseUrl", {"Ref": "ShareBaseUrl"},
-                               {"Fn::GetAtt": ["PublicFunctionUrl", "FunctionUrl"]}]}
-    assert not any(event["Properties"].get("Path", "").endswith("/unlock")  # no route left on API Gateway
-                   for function in functions().values() for event in function["Properties"].get("Events", {}).values())
+    assert base == {
+        "Fn::If": ["HasShareBaseUrl", {"Ref": "ShareBaseUrl"}, {"Fn::GetAtt": ["PublicFunctionUrl", "FunctionUrl"]}]
+    }
+    assert not any(
+        event["Properties"].get("Path", "").endswith("/unlock")  # no route left on API Gateway
+        for function in functions().values()
+        for event in function["Properties"].get("Events", {}).values()
+    )
 
 
 def test_given_the_template_then_the_local_stack_subscribes_each_s3_function_with_its_own_filters():

@@ -44,12 +44,14 @@ def retry_after(response) -> int:
 
 
 def counters() -> list[dict]:
-    return boto3.client("dynamodb").scan(TableName=TABLE, FilterExpression="begins_with(PK, :p)",
-                                         ExpressionAttributeValues={":p": {"S": "THROTTLE#"}})["Items"]
+    return boto3.client("dynamodb").scan(
+        TableName=TABLE, FilterExpression="begins_with(PK, :p)", ExpressionAttributeValues={":p": {"S": "THROTTLE#"}}
+    )["Items"]
 
 
 def test_given_30_wrong_digest_passwords_then_429s_and_the_right_one_works_once_the_backoff_passed(
-        runner, user, frozen):
+    runner, user, frozen
+):
     statuses = [digest(runner, user, f"guess {n}") for n in range(30)]
     free = throttle.free_failures() + 1  # checked and refused; the last of them starts the backoff
     assert [r["statusCode"] for r in statuses] == [403] * free + [429] * (30 - free)
@@ -94,8 +96,7 @@ def test_given_guesses_from_many_sources_then_the_owner_elsewhere_waits_seconds_
     assert owner["statusCode"] == 200
 
 
-def test_given_wrong_api_keys_from_one_source_then_429_in_the_v1_format_while_other_sources_pass(
-        runner, user, frozen):
+def test_given_wrong_api_keys_from_one_source_then_429_in_the_v1_format_while_other_sources_pass(runner, user, frozen):
     wrong = user["api_key"][:-4] + "AAAA"
     statuses = [call(runner, V1, {"x-api-key": wrong}) for _ in range(10)]
     free = throttle.free_failures() + 1
@@ -109,7 +110,8 @@ def test_given_wrong_api_keys_from_one_source_then_429_in_the_v1_format_while_ot
 
 
 def test_given_a_burst_of_parallel_guesses_past_the_free_ones_then_dynamodb_lets_one_through(
-        runner, user, frozen, serializable_transactions):
+    runner, user, frozen, serializable_transactions
+):
     wrong = {"x-api-key": user["api_key"][:-4] + "AAAA"}
     for _ in range(throttle.free_failures()):
         assert call(runner, V1, wrong)["statusCode"] == 403
@@ -133,7 +135,12 @@ def test_given_no_failures_then_a_successful_login_costs_the_calls_it_did_and_wr
     # records its nonce count. (The signing key is read from Secrets Manager once per warm function
     # and cache period; counting() starts new clients, so it shows once here.)
     assert {k: v for k, v in api_key_calls.items() if k.startswith("dynamodb")} == {
-        "dynamodb.BatchGetItem": 1, "dynamodb.GetItem": 1}
+        "dynamodb.BatchGetItem": 1,
+        "dynamodb.GetItem": 1,
+    }
     assert {k: v for k, v in digest_calls.items() if k.startswith("dynamodb")} == {
-        "dynamodb.BatchGetItem": 1, "dynamodb.GetItem": 1, "dynamodb.UpdateItem": 1}
+        "dynamodb.BatchGetItem": 1,
+        "dynamodb.GetItem": 1,
+        "dynamodb.UpdateItem": 1,
+    }
     assert counters() == []

@@ -32,9 +32,14 @@ from tests.unit.public_helpers import (
 
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 IMESSAGE = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) facebookexternalhit/1.1 Facebot Twitterbot/1.0"
-UNFURLERS = [SLACKBOT, IMESSAGE, "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
-             "TelegramBot (like TwitterBot)", "WhatsApp/2.23.20.0",
-             "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5 skype-url-preview@microsoft.com"]
+UNFURLERS = [
+    SLACKBOT,
+    IMESSAGE,
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "TelegramBot (like TwitterBot)",
+    "WhatsApp/2.23.20.0",
+    "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5 skype-url-preview@microsoft.com",
+]
 BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(64)
 
@@ -44,8 +49,10 @@ def unfurl(runner, item, agent: str = SLACKBOT) -> dict:
 
 
 def oembed(runner, url: str, agent: str = SLACKBOT, **query) -> dict:
-    return runner.call("PublicFunction", request("/oembed", accept="application/json",
-                                                       headers={"User-Agent": agent}, query={"url": url, **query}))
+    return runner.call(
+        "PublicFunction",
+        request("/oembed", accept="application/json", headers={"User-Agent": agent}, query={"url": url, **query}),
+    )
 
 
 def test_given_the_user_agents_of_link_previewers_then_each_is_an_unfurler_and_browsers_are_not():
@@ -111,8 +118,7 @@ def test_given_the_og_image_then_an_unfurler_fetches_the_thumbnail_without_a_bro
     item = shared_file(user["user"], "big.png")
     deliver_thumbnail_requests(runner)
     image = urlsplit(meta_tags(unfurl(runner, item)["body"])["og:image"])
-    fetched = runner.call("PublicFunction", request(image.path, accept="image/*",
-                                                             headers={"User-Agent": SLACKBOT}))
+    fetched = runner.call("PublicFunction", request(image.path, accept="image/*", headers={"User-Agent": SLACKBOT}))
     assert fetched["statusCode"] == 302
     location = urlsplit(header(fetched, "Location"))
     assert f"thumbnails/{item.slug}/1" in location.path and "X-Amz-Signature" in location.query
@@ -133,7 +139,8 @@ def test_given_a_protected_item_then_neither_its_page_nor_oembed_reveals_anythin
     for response in (unfurl(runner, item), page(runner, item, accept=BROWSER)):
         assert response["statusCode"] in (403, 404, 410)
         assert "Quarterly" not in response["body"] and item.slug not in response["body"].replace(
-            f"/{code(item)}/unlock", "")  # the password form posts to the link it was opened at
+            f"/{code(item)}/unlock", ""
+        )  # the password form posts to the link it was opened at
         assert not [name for name in meta_tags(response["body"]) if name.startswith(("og:", "twitter:", "oembed"))]
     embedded = oembed(runner, f"{BASE}/{code(item)}")
     assert embedded["statusCode"] == 404 and "Quarterly" not in embedded["body"]
@@ -145,15 +152,31 @@ def test_given_a_shared_item_when_its_oembed_is_asked_then_a_link_document_and_n
     item = shared_file(user["user"], "Sky & sea.png")
     response = oembed(runner, f"{BASE}/{code(item)}", format="json", maxwidth="600")
     assert response["statusCode"] == 200 and header(response, "Content-Type") == "application/json"
-    assert json.loads(response["body"]) == {"version": "1.0", "type": "link", "title": "Sky & sea.png",
-                                            "provider_name": "cloudshare", "provider_url": f"{BASE}/",
-                                            "cache_age": 60}
+    assert json.loads(response["body"]) == {
+        "version": "1.0",
+        "type": "link",
+        "title": "Sky & sea.png",
+        "provider_name": "cloudshare",
+        "provider_url": f"{BASE}/",
+        "cache_age": 60,
+    }
     assert counted(item.slug).view_counter == 0
 
 
-NOT_SHARE_LINKS = ["", "not a url", "https://elsewhere.example/{code}", f"{BASE}/", f"{BASE}/nope",
-                   f"{BASE}/{{code}}/content/a.png", f"{BASE}/{{code}}?t=1", f"{BASE}/{{code}}#x", f"{BASE}/{{slug}}x",
-                   "ftp://api.example.com/{code}", f"{BASE}/{{code}}\x00", f"{BASE}/{{code}}/"]
+NOT_SHARE_LINKS = [
+    "",
+    "not a url",
+    "https://elsewhere.example/{code}",
+    f"{BASE}/",
+    f"{BASE}/nope",
+    f"{BASE}/{{code}}/content/a.png",
+    f"{BASE}/{{code}}?t=1",
+    f"{BASE}/{{code}}#x",
+    f"{BASE}/{{slug}}x",
+    "ftp://api.example.com/{code}",
+    f"{BASE}/{{code}}\x00",
+    f"{BASE}/{{code}}/",
+]
 
 
 def test_given_a_url_that_is_not_a_share_link_then_oembed_is_404(runner, user):
@@ -173,14 +196,18 @@ def test_given_a_format_other_than_json_then_oembed_is_501(runner, user):
     assert response["statusCode"] == 501 and json.loads(response["body"])["errors"]["message"]
 
 
-
 def test_given_hostile_oembed_queries_then_every_answer_is_json_and_never_a_5xx(runner, user):
     item = shared_file(user["user"], "a.png")
 
     @settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-    @given(url=st.one_of(fuzz.tokens(), st.builds(f"{BASE}/{{}}".format, fuzz.tokens()),
-                         st.builds(f"{BASE}/{code(item)}{{}}".format, fuzz.tokens())),
-           extra=st.dictionaries(st.sampled_from(["format", "maxwidth", "maxheight", "callback"]), fuzz.tokens()))
+    @given(
+        url=st.one_of(
+            fuzz.tokens(),
+            st.builds(f"{BASE}/{{}}".format, fuzz.tokens()),
+            st.builds(f"{BASE}/{code(item)}{{}}".format, fuzz.tokens()),
+        ),
+        extra=st.dictionaries(st.sampled_from(["format", "maxwidth", "maxheight", "callback"]), fuzz.tokens()),
+    )
     def answers(url, extra):
         response = oembed(runner, url, **extra)
         assert response["statusCode"] in (200, 404, 501), response

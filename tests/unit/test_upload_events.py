@@ -13,21 +13,30 @@ from tests.unit.helpers import BUCKET, TABLE
 def post(ticket, data: bytes) -> str:
     """The presigned POST, for real, to (moto's) S3 API; returns the S3 version id of what it stored
     (what S3's event names; moto's POST answer leaves it out)."""
-    response = requests.post(ticket.url, data=ticket.fields,
-                             files={"file": ("notes.bin", data, "application/octet-stream")}, timeout=10)
+    response = requests.post(
+        ticket.url, data=ticket.fields, files={"file": ("notes.bin", data, "application/octet-stream")}, timeout=10
+    )
     assert response.status_code in (200, 201, 204), response.text
     return boto3.client("s3").head_object(Bucket=BUCKET, Key=ticket.version.object_key)["VersionId"]
 
 
 def object_created(key: str, version_id: str | None) -> dict:
     stored = {"key": key, "size": 0, "eTag": "", **({"versionId": version_id} if version_id else {})}
-    return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Post",
-                         "s3": {"bucket": {"name": BUCKET}, "object": stored}}]}
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Post",
+                "s3": {"bucket": {"name": BUCKET}, "object": stored},
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize("event_names_the_version", [True, False], ids=["versionId", "no-versionId"])
 def test_given_a_settled_upload_when_its_presigned_post_is_replayed_then_the_settled_bytes_stay(
-        runner, user, event_names_the_version):
+    runner, user, event_names_the_version
+):
     # Given an upload settled through its S3 event
     ticket = uploads.request_upload(user["user"], "notes.bin", 1000, None, None)
     first = post(ticket, b"a" * 1000)
@@ -36,8 +45,9 @@ def test_given_a_settled_upload_when_its_presigned_post_is_replayed_then_the_set
 
     # When the same POST fields are sent again (the policy has not expired) with 50 times the bytes
     replay = post(ticket, b"b" * 50_000)
-    runner.call("S3FinalizeFunction", object_created(ticket.version.object_key,
-                                                     replay if event_names_the_version else None))
+    runner.call(
+        "S3FinalizeFunction", object_created(ticket.version.object_key, replay if event_names_the_version else None)
+    )
 
     # Then the replayed bytes are gone, the settled ones are served, and usage is what is stored
     s3 = boto3.client("s3")

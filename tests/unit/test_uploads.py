@@ -14,14 +14,16 @@ from tests.unit.helpers import BUCKET
 
 
 def create(runner, user, payload):
-    request = event("/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"},
-                    json.dumps(payload))
+    request = event(
+        "/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/json"}, json.dumps(payload)
+    )
     return runner.call("V3CreateItemFunction", request)
 
 
 def s3_event(key: str) -> dict:
-    return {"Records": [{"eventName": "ObjectCreated:Post",
-                         "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
+    return {
+        "Records": [{"eventName": "ObjectCreated:Post", "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]
+    }
 
 
 def upload(slug: str, data: bytes, content_type="image/png"):
@@ -62,8 +64,11 @@ def test_given_bad_input_then_422_in_the_v3_format(runner, user, payload, field,
     assert response["statusCode"] == 422
     errors = body(response)["errors"]
     assert errors["name"] == field and message in errors["message"]
-    assert not boto3.client("dynamodb").scan(TableName="cloudshare-test", FilterExpression="begins_with(PK, :i)",
-                                             ExpressionAttributeValues={":i": {"S": "ITEM#"}})["Items"]
+    assert not boto3.client("dynamodb").scan(
+        TableName="cloudshare-test",
+        FilterExpression="begins_with(PK, :i)",
+        ExpressionAttributeValues={":i": {"S": "ITEM#"}},
+    )["Items"]
 
 
 def test_given_malformed_json_then_422_not_500(runner, user):
@@ -135,8 +140,10 @@ def test_given_many_uploads_finishing_at_once_near_the_quota_then_storage_never_
     accounts.set_plan(user["email"], "free")
     quota = users.get_user(user["user"].user_id).plan.storage_quota
     boto3.client("dynamodb").update_item(
-        TableName="cloudshare-test", Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}},
-        UpdateExpression="SET storage_used = :used", ExpressionAttributeValues={":used": {"N": str(quota - 2500)}},
+        TableName="cloudshare-test",
+        Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET storage_used = :used",
+        ExpressionAttributeValues={":used": {"N": str(quota - 2500)}},
     )
     slugs = [body(create(runner, user, {"name": f"{n}.bin"}))["slug"] for n in range(8)]
     for slug in slugs:
@@ -213,8 +220,10 @@ def test_given_an_upload_refused_as_too_large_when_the_redirect_lands_then_422_n
     accounts.set_plan(user["email"], "free")
     quota = users.get_user(user["user"].user_id).plan.storage_quota
     boto3.client("dynamodb").update_item(
-        TableName="cloudshare-test", Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}},
-        UpdateExpression="SET storage_used = :used", ExpressionAttributeValues={":used": {"N": str(quota - 2500)}},
+        TableName="cloudshare-test",
+        Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET storage_used = :used",
+        ExpressionAttributeValues={":used": {"N": str(quota - 2500)}},
     )
     slug = body(create(runner, user, {"name": "big.png"}))["slug"]
     upload(slug, b"z" * 3000)
@@ -228,8 +237,12 @@ def test_given_an_upload_refused_as_too_large_when_the_redirect_lands_then_422_n
     for response in (first, again):
         assert response["statusCode"] == 422
         assert body(response)["errors"] == {
-            "name": "file", "message": "File is 3000 bytes; the most this upload could take was 2500", "type": "",
-            "slug": slug, "upload_state": "failed"}
+            "name": "file",
+            "message": "File is 3000 bytes; the most this upload could take was 2500",
+            "type": "",
+            "slug": slug,
+            "upload_state": "failed",
+        }
     # And the owner still reads the item, failed, with its reason
     read = event(f"/v3/items/{slug}", "GET", bearer(user["api_key"]))
     read["pathParameters"] = {"slug": slug}

@@ -12,8 +12,13 @@ from tests.unit.helpers import BUCKET
 ROUTES = [  # (what, call, action named in the 403)
     ("metadata", lambda runner, key, slug: v1.update(runner, key, slug, {"is_published": "false"}), "update"),
     ("json metadata", lambda runner, key, slug: v1.update(runner, key, slug, json_body={"view_only": True}), "update"),
-    ("inline version", lambda runner, key, slug: v1.update(runner, key, slug, {"version_name": "mine"},
-                                                            {"file": ("x.txt", b"hijack")}), "update"),
+    (
+        "inline version",
+        lambda runner, key, slug: v1.update(
+            runner, key, slug, {"version_name": "mine"}, {"file": ("x.txt", b"hijack")}
+        ),
+        "update",
+    ),
     ("presigned version", lambda runner, key, slug: v1.update(runner, key, slug, {"file_name": "x.txt"}), "update"),
     ("get", lambda runner, key, slug: v1.get(runner, key, slug), "access"),
     ("delete", lambda runner, key, slug: v1.delete(runner, key, slug), "delete"),

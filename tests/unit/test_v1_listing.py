@@ -12,10 +12,25 @@ from tests.unit import v1client as v1
 from tests.unit.apigw import body
 from tests.unit.helpers import TABLE
 
-SEED_FIELDS = {"id", "slug", "user_id", "is_published", "allow_comments", "allow_downloads", "view_only",
-               "total_views", "total_downloads", "total_comments", "created_at", "updated_at",
-               "current_version_number", "current_version_name", "current_file_url", "current_file_type",
-               "current_file_extension"}
+SEED_FIELDS = {
+    "id",
+    "slug",
+    "user_id",
+    "is_published",
+    "allow_comments",
+    "allow_downloads",
+    "view_only",
+    "total_views",
+    "total_downloads",
+    "total_comments",
+    "created_at",
+    "updated_at",
+    "current_version_number",
+    "current_version_name",
+    "current_file_url",
+    "current_file_type",
+    "current_file_extension",
+}
 BEYOND_THE_SEED = {"show_combined_comments", "comment_emails"}  # PUT sets them; clients read them back
 
 
@@ -31,9 +46,11 @@ def five(runner, user, monkeypatch):
             slugs.append(v1.create_inline(runner, user["api_key"], f"file {n}".encode(), f"{n}.txt"))
     for slug, views, downloads in zip(slugs, (3, 1, 4, 1, 5), range(5), strict=True):
         boto3.client("dynamodb").update_item(
-            TableName=TABLE, Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
+            TableName=TABLE,
+            Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
             UpdateExpression="SET view_counter = :v, download_counter = :d",
-            ExpressionAttributeValues={":v": {"N": str(views)}, ":d": {"N": str(downloads)}})
+            ExpressionAttributeValues={":v": {"N": str(views)}, ":d": {"N": str(downloads)}},
+        )
     return slugs
 
 
@@ -70,12 +87,15 @@ def test_given_a_page_size_then_pages_cover_every_artifact_once_newest_first(run
     assert page(runner, user, page=4, limit=2)["artifacts"] == []
 
 
-@pytest.mark.parametrize("sort_by, sort_order, key, expected", [
-    ("created_at", "asc", "slug", "five"),
-    ("total_views", "desc", "total_views", [5, 4, 3, 1, 1]),
-    ("total_views", "asc", "total_views", [1, 1, 3, 4, 5]),
-    ("total_downloads", "desc", "total_downloads", [4, 3, 2, 1, 0]),
-])
+@pytest.mark.parametrize(
+    "sort_by, sort_order, key, expected",
+    [
+        ("created_at", "asc", "slug", "five"),
+        ("total_views", "desc", "total_views", [5, 4, 3, 1, 1]),
+        ("total_views", "asc", "total_views", [1, 1, 3, 4, 5]),
+        ("total_downloads", "desc", "total_downloads", [4, 3, 2, 1, 0]),
+    ],
+)
 def test_given_a_sort_then_the_index_orders_the_artifacts(runner, user, five, sort_by, sort_order, key, expected):
     answer = page(runner, user, sort_by=sort_by, sort_order=sort_order)
     assert [a[key] for a in answer["artifacts"]] == (five if expected == "five" else expected)
@@ -101,16 +121,19 @@ def test_given_a_limit_over_100_then_it_is_capped(runner, user, five):
     assert page(runner, user, limit=5000)["pagination"]["limit"] == 100
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"page": "0"}, "page must be at least 1"),
-    ({"page": "two"}, "page must be a whole number"),
-    ({"limit": "0"}, "limit must be at least 1"),
-    ({"limit": "-5"}, "limit must be at least 1"),
-    ({"limit": "1.5"}, "limit must be a whole number"),
-    ({"sort_by": "name"}, "sort_by must be one of created_at, updated_at, total_views, total_downloads"),
-    ({"sort_order": "up"}, "sort_order must be asc or desc"),
-    ({"is_published": "perhaps"}, "is_published must be true or false (also accepted: 1/0, yes/no)"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"page": "0"}, "page must be at least 1"),
+        ({"page": "two"}, "page must be a whole number"),
+        ({"limit": "0"}, "limit must be at least 1"),
+        ({"limit": "-5"}, "limit must be at least 1"),
+        ({"limit": "1.5"}, "limit must be a whole number"),
+        ({"sort_by": "name"}, "sort_by must be one of created_at, updated_at, total_views, total_downloads"),
+        ({"sort_order": "up"}, "sort_order must be asc or desc"),
+        ({"is_published": "perhaps"}, "is_published must be true or false (also accepted: 1/0, yes/no)"),
+    ],
+)
 def test_given_bad_query_values_then_400_in_the_v1_format(runner, user, query, message):
     response = v1.listing(runner, user["api_key"], **query)
     assert response["statusCode"] == 400
@@ -122,8 +145,11 @@ def test_given_a_bookmark_then_it_is_listed_as_an_artifact_without_a_file(runner
     [listed] = page(runner, user)["artifacts"]
     assert listed["slug"] == bookmark.slug and listed["current_version_number"] == 0
     # the seed types these as String: a typed client gets strings, empty for what a bookmark lacks
-    assert (listed["current_version_name"], listed["current_file_type"], listed["current_file_extension"]) == \
-        ("", "", "")
+    assert (listed["current_version_name"], listed["current_file_type"], listed["current_file_extension"]) == (
+        "",
+        "",
+        "",
+    )
     assert listed["current_file_url"] == f"https://api.example.com/{bookmark.slug}{bookmark.link_secret}"
 
 

@@ -10,8 +10,21 @@ from tests.unit.apigw import bearer, body, event
 from tests.unit.helpers import ready_file
 from tests.unit.v3_calls import BASE, bookmark, call, record, set_attributes
 
-SEED_FIELDS = {"slug", "name", "created_at", "updated_at", "long_link", "item_type", "view_counter", "content_url",
-               "redirect_url", "remote_url", "source", "thumbnail_url", "share_url"}
+SEED_FIELDS = {
+    "slug",
+    "name",
+    "created_at",
+    "updated_at",
+    "long_link",
+    "item_type",
+    "view_counter",
+    "content_url",
+    "redirect_url",
+    "remote_url",
+    "source",
+    "thumbnail_url",
+    "share_url",
+}
 
 
 @pytest.fixture
@@ -33,6 +46,7 @@ def errors(response: dict) -> dict:
 
 # ------------------------------------------------------------------ GET / PUT / DELETE /v3/items/{slug}
 
+
 def test_given_an_item_when_fetched_then_the_seed_shape_and_the_management_fields(runner, user):
     item = ready_file(user["user"], "photo 1.png")
     response = call(runner, "V3GetItemFunction", f"/v3/items/{item.slug}", user["api_key"])
@@ -43,7 +57,11 @@ def test_given_an_item_when_fetched_then_the_seed_shape_and_the_management_field
     assert answer["share_url"] == f"{BASE}/{item.slug}{item.link_secret}"
     assert answer["content_url"] == f"{BASE}/{item.slug}{item.link_secret}/content/photo%201.png"
     assert (answer["favorite"], answer["expires_at"], answer["expires_after_views"], answer["status"]) == (
-        False, None, None, "available")
+        False,
+        None,
+        None,
+        "available",
+    )
 
 
 @pytest.mark.parametrize("slug", ["nosuchitem23", "x", "a" * 200])
@@ -55,8 +73,14 @@ def test_given_no_such_item_then_404_in_the_v3_format(runner, user, slug):
 
 def test_given_a_rename_and_a_short_link_then_share_url_changes_and_the_long_link_stops_matching(runner, user):
     item = ready_file(user["user"])
-    response = call(runner, "V3UpdateItemFunction", f"/v3/items/{item.slug}", user["api_key"], "PUT",
-                    {"name": " new_name.png ", "long_link": False})
+    response = call(
+        runner,
+        "V3UpdateItemFunction",
+        f"/v3/items/{item.slug}",
+        user["api_key"],
+        "PUT",
+        {"name": " new_name.png ", "long_link": False},
+    )
     assert response["statusCode"] == 200
     answer = body(response)
     assert (answer["name"], answer["long_link"], answer["share_url"]) == ("new_name.png", False, f"{BASE}/{item.slug}")
@@ -64,8 +88,9 @@ def test_given_a_rename_and_a_short_link_then_share_url_changes_and_the_long_lin
     assert links.matches(stored, "") and not links.matches(stored, item.link_secret)
     assert answer["updated_at"] >= item.updated_at
 
-    back = body(call(runner, "V3UpdateItemFunction", f"/v3/items/{item.slug}", user["api_key"], "PUT",
-                     {"long_link": True}))
+    back = body(
+        call(runner, "V3UpdateItemFunction", f"/v3/items/{item.slug}", user["api_key"], "PUT", {"long_link": True})
+    )
     relinked = items.get(item.slug)
     assert back["share_url"] == f"{BASE}/{item.slug}{relinked.link_secret}"
     assert relinked.link_secret != item.link_secret  # the first long link never comes back
@@ -101,8 +126,9 @@ def test_given_a_delete_then_204_and_the_item_is_gone_from_v3_but_restorable(run
     assert (response["statusCode"], response["body"]) == (204, "")  # "", not null: SAM logs "empty body!" for null
     assert not {name.lower() for name in response["multiValueHeaders"]} & {"content-type"}
     assert call(runner, "V3GetItemFunction", f"/v3/items/{item.slug}", user["api_key"])["statusCode"] == 404
-    assert call(runner, "V3DeleteItemFunction", f"/v3/items/{item.slug}", user["api_key"],
-                "DELETE")["statusCode"] == 404
+    assert (
+        call(runner, "V3DeleteItemFunction", f"/v3/items/{item.slug}", user["api_key"], "DELETE")["statusCode"] == 404
+    )
     listed = body(call(runner, "V3ListItemsFunction", "/v3/items", user["api_key"]))
     assert listed["data"] == [] and listed["meta"]["count"] == 0
     assert record(item.slug)["deleted_at"]["S"]  # soft: kept until the purge
@@ -111,6 +137,7 @@ def test_given_a_delete_then_204_and_the_item_is_gone_from_v3_but_restorable(run
 
 
 # ------------------------------------------------------------------ favorites
+
 
 def test_given_favorite_calls_then_the_flag_follows_them(runner, user):
     slug, key = bookmark(user["user"]).slug, user["api_key"]
@@ -142,11 +169,18 @@ def test_given_a_bad_favorite_then_422_and_nothing_changes(runner, user, payload
 
 # ------------------------------------------------------------------ expiration
 
+
 def test_given_an_expiration_then_it_is_shown_changed_field_by_field_and_removed(runner, pro):
     slug, key = bookmark(pro["user"]).slug, pro["api_key"]
     path = f"/v3/items/{slug}/expiration"
-    response = call(runner, "V3SetExpirationFunction", path, key, "POST",
-                    {"expires_at": "2099-03-30T20:00:00+02:00", "expires_after_views": 10})
+    response = call(
+        runner,
+        "V3SetExpirationFunction",
+        path,
+        key,
+        "POST",
+        {"expires_at": "2099-03-30T20:00:00+02:00", "expires_after_views": 10},
+    )
     assert response["statusCode"] == 200
     assert body(response) == {"expires_at": "2099-03-30T18:00:00Z", "expires_after_views": 10}
     assert body(call(runner, "V3GetExpirationFunction", path, key)) == body(response)
@@ -199,8 +233,14 @@ def test_given_a_bad_expiration_then_422_and_nothing_changes(runner, pro, payloa
 def test_given_a_free_plan_when_setting_an_expiration_then_422_paid_feature_and_nothing_changes(runner, user):
     slug = bookmark(user["user"]).slug
     before = record(slug)
-    response = call(runner, "V3SetExpirationFunction", f"/v3/items/{slug}/expiration", user["api_key"], "POST",
-                    {"expires_at": "2099-01-01T00:00:00Z"})
+    response = call(
+        runner,
+        "V3SetExpirationFunction",
+        f"/v3/items/{slug}/expiration",
+        user["api_key"],
+        "POST",
+        {"expires_at": "2099-01-01T00:00:00Z"},
+    )
     assert response["statusCode"] == 422
     assert errors(response)["message"] == "Expiration requires a paid plan. Upgrade to access this feature."
     assert errors(response)["feature"] == "expiration"
@@ -257,10 +297,19 @@ def test_given_a_second_user_then_the_listing_shows_none_of_the_first_users_item
 
 def test_given_json_labelled_as_a_form_then_415_in_the_v3_format_and_nothing_is_made(runner, user):
     # curl -X POST -d '{…}' without -H Content-Type labels the body as a form.
-    created = runner.call("V3CreateItemFunction", event(
-        "/v3/items", "POST", {**bearer(user["api_key"]), "Content-Type": "application/x-www-form-urlencoded"},
-        json.dumps({"bookmark_url": "https://example.com/"})))
+    created = runner.call(
+        "V3CreateItemFunction",
+        event(
+            "/v3/items",
+            "POST",
+            {**bearer(user["api_key"]), "Content-Type": "application/x-www-form-urlencoded"},
+            json.dumps({"bookmark_url": "https://example.com/"}),
+        ),
+    )
     assert created["statusCode"] == 415
-    assert body(created)["errors"] == {"name": "Content-Type", "type": "unsupported_media_type",
-                                       "message": "Send the body as JSON with Content-Type: application/json"}
+    assert body(created)["errors"] == {
+        "name": "Content-Type",
+        "type": "unsupported_media_type",
+        "message": "Send the body as JSON with Content-Type: application/json",
+    }
     assert body(call(runner, "V3ListItemsFunction", "/v3/items", user["api_key"]))["data"] == []

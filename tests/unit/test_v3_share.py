@@ -23,15 +23,20 @@ def share(runner, user, slug, payload):
 def shares_today(user) -> int:
     """The day's share counter, read from the stored profile (User does not carry it)."""
     profile = boto3.client("dynamodb").get_item(
-        TableName=TABLE, Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}})["Item"]
+        TableName=TABLE, Key={"PK": {"S": f"USER#{user['user'].user_id}"}, "SK": {"S": "PROFILE"}}
+    )["Item"]
     return int(profile.get("shares_today", {"N": "0"})["N"])
 
 
 def test_given_recipients_and_a_message_then_one_escaped_mail_each_with_the_share_link(runner, user):
     item = ready_file(user["user"], "report.pdf")
     message = 'Look <script>alert("x")</script> & tell me'
-    response = share(runner, user, item.slug,
-                     {"recipients": [" Bob@Example.com ", "bob@example.com", "carol@example.org"], "message": message})
+    response = share(
+        runner,
+        user,
+        item.slug,
+        {"recipients": [" Bob@Example.com ", "bob@example.com", "carol@example.org"], "message": message},
+    )
     assert response["statusCode"] == 200
     assert body(response) == {"recipients": ["bob@example.com", "carol@example.org"]}
     mails = sent()

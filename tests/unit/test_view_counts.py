@@ -23,8 +23,9 @@ def _shard_records(slug: str) -> list[dict]:
     keys = [view_counts.shard_key(slug, number) for number in range(view_counts.MAX_SHARDS)]
     found = []
     for start in range(0, len(keys), 100):
-        response = client("dynamodb").batch_get_item(RequestItems={
-            "cloudshare-test": {"Keys": keys[start:start + 100], "ConsistentRead": True}})
+        response = client("dynamodb").batch_get_item(
+            RequestItems={"cloudshare-test": {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+        )
         found += response["Responses"]["cloudshare-test"]
     return found
 
@@ -48,8 +49,14 @@ def test_given_a_burst_of_parallel_views_then_after_the_fold_the_counters_equal_
     ticket = ticket_of(json.loads(page(runner, item, accept="application/json")["body"])["remote_url"])
     with ThreadPoolExecutor(16) as pool:
         views = list(pool.map(lambda _: page(runner, item)["statusCode"], range(60)))
-        downloads = list(pool.map(lambda _: runner.call("PublicFunction", request(
-            f"/{code(item)}/download/burst.png", query=ticket))["statusCode"], range(20)))
+        downloads = list(
+            pool.map(
+                lambda _: runner.call("PublicFunction", request(f"/{code(item)}/download/burst.png", query=ticket))[
+                    "statusCode"
+                ],
+                range(20),
+            )
+        )
     assert views.count(200) == 60 and downloads.count(302) == 20
     stored = counted(item.slug)
     assert (stored.view_counter, stored.download_counter) == (61, 20)  # the JSON page was a view too
@@ -138,8 +145,12 @@ def later(monkeypatch):
 
 
 def _owner_call(runner, function: str, method: str, path: str, key: str, body: dict | None = None) -> dict:
-    built = event(path, method, {**bearer(key), "Content-Type": "application/json"},
-                  json.dumps(body) if body is not None else None)
+    built = event(
+        path,
+        method,
+        {**bearer(key), "Content-Type": "application/json"},
+        json.dumps(body) if body is not None else None,
+    )
     built["pathParameters"] = {"slug": path.rsplit("/", 1)[1]}
     return runner.call(function, built)
 
@@ -148,23 +159,25 @@ def test_given_a_deleted_item_then_no_page_and_no_bytes_past_the_cache_bound(run
     item = shared_file(user["user"], "gone.png")
     shown = json.loads(page(runner, item, accept="application/json")["body"])
     assert _owner_call(runner, "V3DeleteItemFunction", "DELETE", f"/v3/items/{item.slug}", user["api_key"])[
-        "statusCode"] in (200, 204)
+        "statusCode"
+    ] in (200, 204)
     # The owner's own API sees the delete at once.
-    assert _owner_call(runner, "V3GetItemFunction", "GET", f"/v3/items/{item.slug}", user["api_key"])[
-        "statusCode"] == 404
+    assert (
+        _owner_call(runner, "V3GetItemFunction", "GET", f"/v3/items/{item.slug}", user["api_key"])["statusCode"] == 404
+    )
     later()
     assert page(runner, item)["statusCode"] == 410
     for route, function in (("content", "PublicFunction"), ("download", "PublicFunction")):
-        response = runner.call(function, request(f"/{code(item)}/{route}/gone.png",
-                                                 query=ticket_of(shown["remote_url"])))
+        response = runner.call(
+            function, request(f"/{code(item)}/{route}/gone.png", query=ticket_of(shown["remote_url"]))
+        )
         assert response["statusCode"] == 410 and "Location" not in (response.get("headers") or {})
 
 
 def test_given_a_new_password_then_the_page_asks_for_it_past_the_cache_bound(runner, user, later):
     item = shared_file(user["user"], "secret.png")
     assert page(runner, item)["statusCode"] == 200
-    items.update_fields(items.get(item.slug), {"password_hash": hash_password("new secret")}, [],
-                        due_at=KEEP)
+    items.update_fields(items.get(item.slug), {"password_hash": hash_password("new secret")}, [], due_at=KEEP)
     later()
     response = page(runner, item)
     assert response["statusCode"] == 403 and 'id="preview"' not in response["body"]
@@ -181,9 +194,7 @@ def test_given_an_unpublished_item_within_the_cache_bound_then_the_cache_is_what
     assert public.ITEM_CACHE_SECONDS <= 5
 
 
-def test_given_views_of_an_item_purged_before_the_fold_then_the_fold_drops_them_and_recreates_nothing(
-    runner, user
-):
+def test_given_views_of_an_item_purged_before_the_fold_then_the_fold_drops_them_and_recreates_nothing(runner, user):
     item = shared_file(user["user"], "purged.png")
     page(runner, item)
     client("dynamodb").delete_item(TableName="cloudshare-test", Key=items.key(item.slug))  # the sweep's purge

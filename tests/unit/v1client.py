@@ -27,9 +27,19 @@ def multipart(fields: dict | None = None, files: dict | None = None) -> tuple[st
     return base64.b64encode(prepared.body).decode(), prepared.headers["Content-Type"]
 
 
-def call(runner, function: str, key: str, method: str, path: str, *, form: dict | None = None,
-         files: dict | None = None, json_body: dict | None = None, query: dict | None = None,
-         slug: str | None = None) -> dict:
+def call(
+    runner,
+    function: str,
+    key: str,
+    method: str,
+    path: str,
+    *,
+    form: dict | None = None,
+    files: dict | None = None,
+    json_body: dict | None = None,
+    query: dict | None = None,
+    slug: str | None = None,
+) -> dict:
     headers, payload, encoded = bearer(key), None, False
     if form is not None or files is not None:
         payload, headers["Content-Type"] = multipart(form, files)
@@ -54,15 +64,31 @@ def create_inline(runner, key: str, data: bytes = b"hello world", filename: str 
     return body(response)["slug"]
 
 
-def update(runner, key: str, slug: str, form: dict | None = None, files: dict | None = None,
-           json_body: dict | None = None) -> dict:
-    return call(runner, "V1UpdateArtifactFunction", key, "PUT", f"{ARTIFACTS}/{slug}",
-                form=form if form is not None or files else None, files=files, json_body=json_body, slug=slug)
+def update(
+    runner, key: str, slug: str, form: dict | None = None, files: dict | None = None, json_body: dict | None = None
+) -> dict:
+    return call(
+        runner,
+        "V1UpdateArtifactFunction",
+        key,
+        "PUT",
+        f"{ARTIFACTS}/{slug}",
+        form=form if form is not None or files else None,
+        files=files,
+        json_body=json_body,
+        slug=slug,
+    )
 
 
 def listing(runner, key: str, **query) -> dict:
-    return call(runner, "V1ListArtifactsFunction", key, "GET", ARTIFACTS,
-                query={name: str(value) for name, value in query.items()} or None)
+    return call(
+        runner,
+        "V1ListArtifactsFunction",
+        key,
+        "GET",
+        ARTIFACTS,
+        query={name: str(value) for name, value in query.items()} or None,
+    )
 
 
 def get(runner, key: str, slug: str) -> dict:
@@ -80,19 +106,23 @@ def restore(runner, key: str, slug: str) -> dict:
 def set_usage(user_id: str, **counters) -> None:
     """Puts the owner's counters where a test needs them (as many earlier uploads would have)."""
     names = {f"#{name}": name for name in counters}
-    values = {f":{name}": {"S": value} if isinstance(value, str) else {"N": str(value)}
-              for name, value in counters.items()}
+    values = {
+        f":{name}": {"S": value} if isinstance(value, str) else {"N": str(value)} for name, value in counters.items()
+    }
     boto3.client("dynamodb").update_item(
-        TableName=TABLE, Key={"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}},
+        TableName=TABLE,
+        Key={"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}},
         UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in counters),
-        ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
     )
 
 
 def stored_items() -> list[dict]:
     """Every item and version record in the table: what a refused request must not have added to."""
-    return boto3.client("dynamodb").scan(TableName=TABLE, FilterExpression="begins_with(PK, :item)",
-                                         ExpressionAttributeValues={":item": {"S": "ITEM#"}})["Items"]
+    return boto3.client("dynamodb").scan(
+        TableName=TABLE, FilterExpression="begins_with(PK, :item)", ExpressionAttributeValues={":item": {"S": "ITEM#"}}
+    )["Items"]
 
 
 def second_user() -> tuple[object, str]:

@@ -14,8 +14,17 @@ from tests.unit.helpers import TABLE
 BASE = "https://api.example.com"  # what base_url() makes of the events' Host header
 
 
-def call(runner, function: str, path: str, key: str, method: str = "GET", payload=None, *,
-         raw: str | None = None, query: dict | None = None) -> dict:
+def call(
+    runner,
+    function: str,
+    path: str,
+    key: str,
+    method: str = "GET",
+    payload=None,
+    *,
+    raw: str | None = None,
+    query: dict | None = None,
+) -> dict:
     headers = bearer(key)
     text = raw if raw is not None else (json.dumps(payload) if payload is not None else None)
     if text is not None:
@@ -34,19 +43,25 @@ def query_of(href: str) -> dict:
 
 def record(slug: str) -> dict | None:
     """The item's stored record, raw: what "nothing changed" is checked against."""
-    return boto3.client("dynamodb").get_item(TableName=TABLE, Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
-                                             ConsistentRead=True).get("Item")
+    return (
+        boto3.client("dynamodb")
+        .get_item(TableName=TABLE, Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}}, ConsistentRead=True)
+        .get("Item")
+    )
 
 
 def set_attributes(slug: str, **values) -> None:
     """Moves an item's counters or lifecycle facts as other parts of the system would (views, sweeps)."""
     names = {f"#{name}": name for name in values}
-    typed = {f":{name}": ({"N": str(value)} if isinstance(value, int) else {"S": value})
-             for name, value in values.items()}
+    typed = {
+        f":{name}": ({"N": str(value)} if isinstance(value, int) else {"S": value}) for name, value in values.items()
+    }
     boto3.client("dynamodb").update_item(
-        TableName=TABLE, Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
+        TableName=TABLE,
+        Key={"PK": {"S": f"ITEM#{slug}"}, "SK": {"S": "ITEM"}},
         UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
-        ExpressionAttributeNames=names, ExpressionAttributeValues=typed,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=typed,
     )
 
 

@@ -85,8 +85,9 @@ class FeatureNotAvailable(LimitExceeded):
     """A paid feature on a plan without it (the v1 seed's 403 with `feature`)."""
 
     def __init__(self, feature: str, title: str, field: str):
-        super().__init__(f"{title} requires a paid plan. Upgrade to access this feature.", field=field,
-                         extra={"feature": feature})
+        super().__init__(
+            f"{title} requires a paid plan. Upgrade to access this feature.", field=field, extra={"feature": feature}
+        )
 
 
 class TooManyAttempts(CloudshareError):

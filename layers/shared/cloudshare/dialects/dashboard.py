@@ -31,19 +31,30 @@ LOGIN_COOKIE = "cs_login"  # the sign-in form's own CSRF token, before there is 
 LOGIN_COOKIE_SECONDS = 60 * 60
 MAX_FORM_BYTES = 16 * 1024  # the dashboard's forms are a few short fields
 _FORM_TYPE = "application/x-www-form-urlencoded"
-_NOTICES = {"rename": "Renamed.", "favorite": "Favorite changed.", "sharing": "Sharing changed.",
-            "password": "Password changed.", "expiry": "Expiry changed.", "delete": "Moved to the trash.",
-            "restore": "Restored.", "revoke": "API key revoked."}
+_NOTICES = {
+    "rename": "Renamed.",
+    "favorite": "Favorite changed.",
+    "sharing": "Sharing changed.",
+    "password": "Password changed.",
+    "expiry": "Expiry changed.",
+    "delete": "Moved to the trash.",
+    "restore": "Restored.",
+    "revoke": "API key revoked.",
+}
 
 # What the routes may answer, for the OpenAPI document.
-SIGN_IN_ANSWERS = {303: {"description": "Signed in: the session cookie, and on to /dashboard"},
-                   **pages.HTML_ANSWERS}
+SIGN_IN_ANSWERS = {303: {"description": "Signed in: the session cookie, and on to /dashboard"}, **pages.HTML_ANSWERS}
 FORM_ANSWERS = {303: {"description": "Done: back to the page the form came from"}}
-UPLOAD_ANSWERS = {200: {"description": "JSON for the page's upload script", "content": {"application/json": {
-    "schema": {"type": "object"}}}}}
+UPLOAD_ANSWERS = {
+    200: {
+        "description": "JSON for the page's upload script",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
 
 
 # ---------------------------------------------------------------- requests
+
 
 def resolver(*, signed_in: bool = True) -> APIGatewayRestResolver:
     """A resolver for dashboard routes; `signed_in` ones need a session (and a CSRF token to POST)."""
@@ -132,9 +143,13 @@ def browse_request(app: APIGatewayRestResolver) -> Browse:
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise InvalidInput("order must be asc or desc", field="order")
-    return Browse(filter=query.get("filter", "all"), query=query.get("q", ""),
-                  sort_by=query.get("sort_by", "created_at"), descending=order == "desc",
-                  page=int(query.get("page", "1")))
+    return Browse(
+        filter=query.get("filter", "all"),
+        query=query.get("q", ""),
+        sort_by=query.get("sort_by", "created_at"),
+        descending=order == "desc",
+        page=int(query.get("page", "1")),
+    )
 
 
 @client_input
@@ -146,16 +161,17 @@ def item_changes(fields: dict[str, str]) -> ItemChanges:
     if action == "favorite":
         return ItemChanges(favorite=fields.get("favorite") == "on")
     if action == "sharing":
-        return ItemChanges(is_published=fields.get("is_published") == "on",
-                           allow_downloads=fields.get("allow_downloads") == "on",
-                           view_only=fields.get("view_only") == "on")
+        return ItemChanges(
+            is_published=fields.get("is_published") == "on",
+            allow_downloads=fields.get("allow_downloads") == "on",
+            view_only=fields.get("view_only") == "on",
+        )
     if action == "password":
         return ItemChanges(password="" if fields.get("remove") == "on" else _required(fields, "password"))
     if action == "expiry":
         date, views = fields.get("expires_at", "").strip(), fields.get("expires_after_views", "").strip()
         # A datetime-local field has no zone: the page says it is UTC.
-        return ItemChanges(expiration_time=date if date else None,
-                           expires_after_views=int(views) if views else None)
+        return ItemChanges(expiration_time=date if date else None, expires_after_views=int(views) if views else None)
     raise InvalidInput("Unknown action", field="action")
 
 
@@ -177,11 +193,19 @@ def _required(fields: dict[str, str], name: str) -> str:
 
 # ---------------------------------------------------------------- responses
 
+
 def login_page(app: APIGatewayRestResolver, *, status: int = 200, error: str = "") -> Response:
     token = secrets.token_urlsafe(24)
     cookie = _cookie(app, LOGIN_COOKIE, token, LOGIN_COOKIE_SECONDS, path="/login")
-    return pages.page(app, status, "login.html", action=f"{base_url(app)}/login", csrf=token, error=error,
-                      headers={"Set-Cookie": cookie})
+    return pages.page(
+        app,
+        status,
+        "login.html",
+        action=f"{base_url(app)}/login",
+        csrf=token,
+        error=error,
+        headers={"Set-Cookie": cookie},
+    )
 
 
 def login_refused(app: APIGatewayRestResolver, error: AccessDenied | TooManyAttempts) -> Response:
@@ -194,14 +218,23 @@ def login_refused(app: APIGatewayRestResolver, error: AccessDenied | TooManyAtte
 
 def signed_in(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> Response:
     cookie = _cookie(app, SESSION_COOKIE, signed.token, sessions.SESSION_SECONDS)
-    return Response(status_code=303, body="", headers={"Location": f"{base_url(app)}/dashboard", "Set-Cookie": cookie,
-                                                       "Cache-Control": "no-store"})
+    return Response(
+        status_code=303,
+        body="",
+        headers={"Location": f"{base_url(app)}/dashboard", "Set-Cookie": cookie, "Cache-Control": "no-store"},
+    )
 
 
 def signed_out(app: APIGatewayRestResolver) -> Response:
-    return Response(status_code=303, body="", headers={
-        "Location": f"{base_url(app)}/login", "Set-Cookie": _cookie(app, SESSION_COOKIE, "", 0),
-        "Cache-Control": "no-store"})
+    return Response(
+        status_code=303,
+        body="",
+        headers={
+            "Location": f"{base_url(app)}/login",
+            "Set-Cookie": _cookie(app, SESSION_COOKIE, "", 0),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def back_to(app: APIGatewayRestResolver, path: str, **query: str) -> Response:
@@ -212,39 +245,81 @@ def back_to(app: APIGatewayRestResolver, path: str, **query: str) -> Response:
 
 def items_page(app: APIGatewayRestResolver, request: Browse, found: management.BrowsePage) -> Response:
     base, now = base_url(app), clock.iso()
-    query = {"filter": request.filter, "q": request.query, "sort_by": request.sort_by,
-             "order": "desc" if request.descending else "asc"}
-    return _signed_in_page(app, "dashboard_items.html", scripts=True, request=request, has_more=found.has_more,
-                           items=[_card(item, base, now) for item in found.items], filters=management.FILTERS,
-                           orders=management.SORT_FIELDS, query=query,
-                           previous=urlencode({**query, "page": request.page - 1}),
-                           next=urlencode({**query, "page": request.page + 1}))
+    query = {
+        "filter": request.filter,
+        "q": request.query,
+        "sort_by": request.sort_by,
+        "order": "desc" if request.descending else "asc",
+    }
+    return _signed_in_page(
+        app,
+        "dashboard_items.html",
+        scripts=True,
+        request=request,
+        has_more=found.has_more,
+        items=[_card(item, base, now) for item in found.items],
+        filters=management.FILTERS,
+        orders=management.SORT_FIELDS,
+        query=query,
+        previous=urlencode({**query, "page": request.page - 1}),
+        next=urlencode({**query, "page": request.page + 1}),
+    )
 
 
 def item_page(app: APIGatewayRestResolver, item: Item, done: str = "") -> Response:
     base = base_url(app)
-    return _signed_in_page(app, "dashboard_item.html", item=_card(item, base, clock.iso()), done=done,
-                           short_url=f"{base}/{item.slug}", long_url=links.share_url(item, base))
+    return _signed_in_page(
+        app,
+        "dashboard_item.html",
+        item=_card(item, base, clock.iso()),
+        done=done,
+        short_url=f"{base}/{item.slug}",
+        long_url=links.share_url(item, base),
+    )
 
 
 def account_page(app: APIGatewayRestResolver, new_key: str = "") -> Response:
     current = session(app)
     summary = accounts.summarize(current.user)
     user, plan = summary.user, summary.plan
-    usage = [_usage("Storage", user.storage_used, plan.storage_quota, pages.human_size),
-             _usage("Items", user.artifact_count, plan.artifact_limit, str),
-             _usage("Uploads today", summary.uploads_today, plan.daily_uploads, str)]
+    usage = [
+        _usage("Storage", user.storage_used, plan.storage_quota, pages.human_size),
+        _usage("Items", user.artifact_count, plan.artifact_limit, str),
+        _usage("Uploads today", summary.uploads_today, plan.daily_uploads, str),
+    ]
     keys = sorted(accounts.keys_of(user), key=lambda key: key.created_at, reverse=True)
-    active = [{"current": stored.token_hash == current.token_hash, "created_at": stored.created_at,
-               "source": stored.source, "agent": stored.agent} for stored in sessions.active(user)]
-    return _signed_in_page(app, "dashboard_account.html", plan=plan, usage=usage, keys=keys, sessions=active,
-                           new_key=new_key, uploads_remaining=summary.uploads_remaining, done=notice(app))
+    active = [
+        {
+            "current": stored.token_hash == current.token_hash,
+            "created_at": stored.created_at,
+            "source": stored.source,
+            "agent": stored.agent,
+        }
+        for stored in sessions.active(user)
+    ]
+    return _signed_in_page(
+        app,
+        "dashboard_account.html",
+        plan=plan,
+        usage=usage,
+        keys=keys,
+        sessions=active,
+        new_key=new_key,
+        uploads_remaining=summary.uploads_remaining,
+        done=notice(app),
+    )
 
 
 def _usage(label: str, used: int, limit: int, show) -> dict:
     unlimited = limit == UNLIMITED
-    return {"label": label, "used": show(used), "limit": "unlimited" if unlimited else show(limit),
-            "value": used, "max": max(limit, used, 1) if not unlimited else max(used, 1), "unlimited": unlimited}
+    return {
+        "label": label,
+        "used": show(used),
+        "limit": "unlimited" if unlimited else show(limit),
+        "value": used,
+        "max": max(limit, used, 1) if not unlimited else max(used, 1),
+        "unlimited": unlimited,
+    }
 
 
 def upload_ticket(ticket: UploadTicket) -> Response:
@@ -257,8 +332,9 @@ def uploaded(app: APIGatewayRestResolver, item: Item) -> Response:
 
 
 def _json(body: dict) -> Response:
-    return Response(status_code=200, content_type="application/json", body=json.dumps(body),
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        status_code=200, content_type="application/json", body=json.dumps(body), headers={"Cache-Control": "no-store"}
+    )
 
 
 def _signed_in_page(app: APIGatewayRestResolver, template: str, **context) -> Response:
@@ -268,21 +344,33 @@ def _signed_in_page(app: APIGatewayRestResolver, template: str, **context) -> Re
 
 def _card(item: Item, base: str, now: str) -> dict:
     share = links.share_url(item, base)
-    return {"slug": item.slug, "name": item.name, "kind": item.kind, "size": pages.human_size(item.size),
-            "state": lifecycle.public_state(item, now), "favorite": item.favorite, "views": item.view_counter,
-            "downloads": item.download_counter, "created_at": item.created_at, "share_url": share,
-            "thumbnail_url": f"{share}/thumbnail", "preview": content_types.preview(item.content_type),
-            "is_published": item.is_published, "allow_downloads": item.allow_downloads,
-            "view_only": item.view_only, "has_password": item.password_hash is not None,
-            "expiration_time": item.expiration_time, "expires_after_views": item.expires_after_views,
-            "deleted_at": item.deleted_at, "url": f"{base}/dashboard/items/{item.slug}"}
+    return {
+        "slug": item.slug,
+        "name": item.name,
+        "kind": item.kind,
+        "size": pages.human_size(item.size),
+        "state": lifecycle.public_state(item, now),
+        "favorite": item.favorite,
+        "views": item.view_counter,
+        "downloads": item.download_counter,
+        "created_at": item.created_at,
+        "share_url": share,
+        "thumbnail_url": f"{share}/thumbnail",
+        "preview": content_types.preview(item.content_type),
+        "is_published": item.is_published,
+        "allow_downloads": item.allow_downloads,
+        "view_only": item.view_only,
+        "has_password": item.password_hash is not None,
+        "expiration_time": item.expiration_time,
+        "expires_after_views": item.expires_after_views,
+        "deleted_at": item.deleted_at,
+        "url": f"{base}/dashboard/items/{item.slug}",
+    }
 
 
 def _cookie(app: APIGatewayRestResolver, name: str, value: str, max_age: int, path: str = "/") -> str:
     base = base_url(app)
-    parts = [f"{name}={value}", f"Path={urlsplit(base).path}{path}", f"Max-Age={max_age}", "HttpOnly",
-             "SameSite=Lax"]
+    parts = [f"{name}={value}", f"Path={urlsplit(base).path}{path}", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
     if base.startswith("https://"):
         parts.append("Secure")
     return "; ".join(parts)
-

@@ -12,8 +12,11 @@ from cloudshare.dialects.http import without_body_for_head
 
 @cache
 def _resolvers():
-    return {"/v3/": v3.resolver(authenticated=False), "/api/v1/": v1.resolver(authenticated=False),
-            "": pages.resolver()}
+    return {
+        "/v3/": v3.resolver(authenticated=False),
+        "/api/v1/": v1.resolver(authenticated=False),
+        "": pages.resolver(),
+    }
 
 
 @without_body_for_head

@@ -115,8 +115,10 @@ def parse(body: str | None, is_base64: bool, content_type: str) -> Form:
         return Form(fields=_unique(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
     if is_json(content_type):
         return _json(raw)
-    raise UnsupportedMediaType("Send multipart/form-data, application/x-www-form-urlencoded or application/json "
-                               "(with that Content-Type)", field="Content-Type")
+    raise UnsupportedMediaType(
+        "Send multipart/form-data, application/x-www-form-urlencoded or application/json (with that Content-Type)",
+        field="Content-Type",
+    )
 
 
 def is_json(content_type: str) -> bool:
@@ -177,8 +179,9 @@ def _multipart(raw: bytes, content_type: str) -> Form:
     try:
         header = content_type.encode("latin-1")  # what an HTTP header may hold
     except UnicodeEncodeError:
-        raise InvalidInput("The Content-Type header holds characters HTTP headers cannot", field="Content-Type") \
-            from None
+        raise InvalidInput(
+            "The Content-Type header holds characters HTTP headers cannot", field="Content-Type"
+        ) from None
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header + b"\r\n\r\n" + raw)
     if not isinstance(message, EmailMessage) or not message.is_multipart():
         raise InvalidInput("The multipart body could not be read", field="Content-Type")

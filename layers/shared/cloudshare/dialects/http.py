@@ -42,9 +42,18 @@ if TYPE_CHECKING:  # pydantic is loaded by the functions that read a body (their
 
 RETRY_AFTER_SECONDS = 2
 _TRANSIENT_CODES = {
-    "ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "InternalServerError", "InternalError", "ServiceUnavailable", "SlowDown", "TransactionConflictException",
-    "TransactionInProgressException", "RequestTimeout", "RequestTimeoutException",
+    "ThrottlingException",
+    "Throttling",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "InternalError",
+    "ServiceUnavailable",
+    "SlowDown",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "RequestTimeout",
+    "RequestTimeoutException",
 }
 ErrorBody = Callable[[int, str, str, dict], dict]
 _AUTHENTICATED_METRICS = {"digest": "AuthenticatedByDigest", "api_key": "AuthenticatedByApiKey"}
@@ -88,8 +97,9 @@ class JsonBody:
 _BODIES: WeakKeyDictionary[APIGatewayRestResolver, JsonBody] = WeakKeyDictionary()
 
 
-def build_resolver(dialect: Dialect, *, authenticated: bool = True, body: JsonBody | None = None) \
-        -> APIGatewayRestResolver:
+def build_resolver(
+    dialect: Dialect, *, authenticated: bool = True, body: JsonBody | None = None
+) -> APIGatewayRestResolver:
     """A resolver whose every answer, errors included, is in the dialect's format. Middlewares run in
     order: authentication first (a client learns it needs credentials before being told its body is
     wrong: curl --digest probes with an empty body), then the body, read into `body`'s model."""
@@ -136,8 +146,9 @@ def build_resolver(dialect: Dialect, *, authenticated: bool = True, body: JsonBo
     def _unavailable() -> Response:
         # Nothing was half-written (every change is one conditional write or transaction), so
         # the client may simply retry.
-        return dialect.error(503, "Service temporarily unavailable; retry shortly",
-                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return dialect.error(
+            503, "Service temporarily unavailable; retry shortly", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
 
     @app.not_found
     def _no_route(_error) -> Response:

@@ -24,8 +24,13 @@ class UploadStart(BaseModel):
     version_name: StrictStr | None = Field(default=None, max_length=255)
 
     def request(self) -> NewUpload:
-        return NewUpload(name=self.name, file_size=self.file_size, content_type=self.content_type,
-                         artifact=self.artifact, version_name=self.version_name)
+        return NewUpload(
+            name=self.name,
+            file_size=self.file_size,
+            content_type=self.content_type,
+            artifact=self.artifact,
+            version_name=self.version_name,
+        )
 
 
 class PartNumbers(BaseModel):
@@ -100,22 +105,44 @@ def answer(description: str, model: type[BaseModel]) -> dict:
 
 
 def started(upload: MultipartUpload) -> dict:
-    return {"status": True, "upload_id": upload.upload_id, "slug": upload.slug, "version_number": upload.number,
-            "part_size": upload.part_size, "part_count": upload.part_count, "expires_at": upload.deadline}
+    return {
+        "status": True,
+        "upload_id": upload.upload_id,
+        "slug": upload.slug,
+        "version_number": upload.number,
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+        "expires_at": upload.deadline,
+    }
 
 
 def part_urls(urls: list[tuple[int, str]]) -> dict:
-    return {"status": True, "expires_at": lifecycle.shift(clock.iso(), seconds=PART_URL_SECONDS),
-            "parts": [{"number": number, "url": url} for number, url in urls]}
+    return {
+        "status": True,
+        "expires_at": lifecycle.shift(clock.iso(), seconds=PART_URL_SECONDS),
+        "parts": [{"number": number, "url": url} for number, url in urls],
+    }
 
 
 def stored_parts(upload: MultipartUpload, parts: list[StoredPart]) -> dict:
-    return {"status": True, "upload_id": upload.upload_id, "part_size": upload.part_size,
-            "part_count": upload.part_count, "expires_at": upload.deadline,
-            "parts": [{"number": part.number, "etag": part.etag, "size": part.size,
-                       "last_modified": part.last_modified} for part in parts]}
+    return {
+        "status": True,
+        "upload_id": upload.upload_id,
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+        "expires_at": upload.deadline,
+        "parts": [
+            {"number": part.number, "etag": part.etag, "size": part.size, "last_modified": part.last_modified}
+            for part in parts
+        ],
+    }
 
 
 def completed(done: Completed) -> dict:
-    return {"status": True, "message": "Upload completed", "slug": done.item.slug,
-            "version_number": done.version.number, "file_size": done.version.size}
+    return {
+        "status": True,
+        "message": "Upload completed",
+        "slug": done.item.slug,
+        "version_number": done.version.number,
+        "file_size": done.version.size,
+    }

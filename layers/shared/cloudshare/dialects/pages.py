@@ -41,36 +41,58 @@ from cloudshare.services.auth import RequestCredentials
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GRANT_COOKIE = "grant_"  # + slug; scoped by Path to the item's link
 MAX_TOKEN_LENGTH = 256  # far above any grant or ticket we sign
-_ICONS = {"image": "🖼️", "video": "🎞️", "audio": "🎵", "pdf": "📕", "text": "📄", "archive": "🗜️",
-          "bookmark": "🔗"}
+_ICONS = {"image": "🖼️", "video": "🎞️", "audio": "🎵", "pdf": "📕", "text": "📄", "archive": "🗜️", "bookmark": "🔗"}
 # Link previewers, by what their User-Agent contains (lower case). iMessage sends
 # "facebookexternalhit/1.1 Facebot Twitterbot/1.0"; Teams sends SkypeUriPreview (MicrosoftPreview for Office).
-UNFURLERS = ("slackbot", "slack-imgproxy", "discordbot", "twitterbot", "facebookexternalhit", "facebot", "whatsapp",
-             "telegrambot", "skypeuripreview", "microsoftpreview", "linkedinbot")
+UNFURLERS = (
+    "slackbot",
+    "slack-imgproxy",
+    "discordbot",
+    "twitterbot",
+    "facebookexternalhit",
+    "facebot",
+    "whatsapp",
+    "telegrambot",
+    "skypeuripreview",
+    "microsoftpreview",
+    "linkedinbot",
+)
 OEMBED_CACHE_SECONDS = 60  # cache_age: a preview may lag a change of the item by this much
 
 
 # What each public route may answer, for the OpenAPI document (routes pass these to their decorator).
 _HTML = {"text/html": {"schema": {"type": "string"}}}
 _JSON = {"application/json": {"schema": {"type": "object"}}}
-PAGE_ANSWERS = {200: {"description": "The share page (HTML), or the item as JSON for Accept: application/json",
-                      "content": {**_HTML, **_JSON}},
-                302: {"description": "A bookmark: its URL"}}
+PAGE_ANSWERS = {
+    200: {
+        "description": "The share page (HTML), or the item as JSON for Accept: application/json",
+        "content": {**_HTML, **_JSON},
+    },
+    302: {"description": "A bookmark: its URL"},
+}
 FILE_ANSWERS = {302: {"description": "A presigned S3 GET that lives minutes"}}
-THUMBNAIL_ANSWERS = {200: {"description": "A placeholder image", "content": {"image/svg+xml": {"schema": {
-    "type": "string"}}}}, 302: {"description": "A presigned S3 GET of the thumbnail"}}
-UNLOCK_ANSWERS = {200: {"description": "JSON clients: the grant", "content": _JSON},
-                  303: {"description": "Browsers: back to the page, with the grant cookie"}}
-COMMENTS_ANSWERS = {200: {"description": "The comments (HTML), or JSON for Accept: application/json",
-                           "content": {**_HTML, **_JSON}}}
-COMMENT_POSTED_ANSWERS = {201: {"description": "JSON clients: the comment", "content": _JSON},
-                          303: {"description": "Browsers: back to the page's comments"}}
+THUMBNAIL_ANSWERS = {
+    200: {"description": "A placeholder image", "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+    302: {"description": "A presigned S3 GET of the thumbnail"},
+}
+UNLOCK_ANSWERS = {
+    200: {"description": "JSON clients: the grant", "content": _JSON},
+    303: {"description": "Browsers: back to the page, with the grant cookie"},
+}
+COMMENTS_ANSWERS = {
+    200: {"description": "The comments (HTML), or JSON for Accept: application/json", "content": {**_HTML, **_JSON}}
+}
+COMMENT_POSTED_ANSWERS = {
+    201: {"description": "JSON clients: the comment", "content": _JSON},
+    303: {"description": "Browsers: back to the page's comments"},
+}
 HTML_ANSWERS = {200: {"description": "A page", "content": _HTML}}
 OEMBED_ANSWERS = {200: {"description": "The oEmbed document (type link) of a shared item", "content": _JSON}}
 JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
 
 
 # ---------------------------------------------------------------- requests
+
 
 def resolver() -> APIGatewayRestResolver:
     """A resolver for the pages API Gateway serves (upload page, docs, unknown paths): no
@@ -153,7 +175,7 @@ def oembed_visit(app: ApiGatewayResolver) -> sharing.Visit:
     if query.get("format", "json") != "json":
         raise FormatNotImplemented()
     prefix, url = base_url(app) + "/", query.get("url", "")
-    code = url[len(prefix):] if url.startswith(prefix) else ""
+    code = url[len(prefix) :] if url.startswith(prefix) else ""
     if not code or any(mark in code for mark in "/?#"):
         raise sharing.Unavailable("missing")
     return sharing.Visit(code=code, unfurl=True)
@@ -179,8 +201,12 @@ def comment_sent(app: ApiGatewayResolver) -> comments.VisitorComment:
     if len(event.body or "") > comments.MAX_BODY_BYTES:
         raise PayloadTooLarge(f"A comment is at most {comments.MAX_BODY_BYTES} bytes of request", field="text")
     form = forms.of_request(event)
-    return comments.VisitorComment(author=form.text("name"), text=form.text("text"),
-                                   form_token=form.text("form_token"), honeypot=form.text("website"))
+    return comments.VisitorComment(
+        author=form.text("name"),
+        text=form.text("text"),
+        form_token=form.text("form_token"),
+        honeypot=form.text("website"),
+    )
 
 
 @client_input
@@ -197,6 +223,7 @@ def wants_json(app: ApiGatewayResolver) -> bool:
 
 # ---------------------------------------------------------------- responses
 
+
 def shared_item(app: LambdaFunctionUrlResolver, shared: sharing.SharedItem) -> Response:
     """The share page, the item as JSON, or (a bookmark in a browser) a redirect to its URL."""
     item, base = shared.item, base_url(app)
@@ -204,17 +231,30 @@ def shared_item(app: LambdaFunctionUrlResolver, shared: sharing.SharedItem) -> R
         return _json(200, item_json(shared, base))
     if item.kind == "bookmark":
         return redirect(item.redirect_url)  # an unfurler then previews the bookmark's own page
-    shown = {"item": item, "icon": _ICONS.get(_kind(item), "📦"), "size": human_size(item.size),
-            "content_type": content_types.served(item.content_type), "tags": preview_tags(item, base),
-            "oembed_url": f"{base}/oembed?url={quote(links.share_url(item, base), safe='')}&format=json",
-             "thread": comments.thread(item), "comments_url": f"{links.share_url(item, base)}/comments"}
+    shown = {
+        "item": item,
+        "icon": _ICONS.get(_kind(item), "📦"),
+        "size": human_size(item.size),
+        "content_type": content_types.served(item.content_type),
+        "tags": preview_tags(item, base),
+        "oembed_url": f"{base}/oembed?url={quote(links.share_url(item, base), safe='')}&format=json",
+        "thread": comments.thread(item),
+        "comments_url": f"{links.share_url(item, base)}/comments",
+    }
     if shared.unfurl:
         # Not a view (sharing.view): no preview or download link, which would need this view's ticket.
         metrics.add_metric(name="Unfurl", unit=MetricUnit.Count, value=1)
         return page(app, 200, "share.html", content_url=None, download_url=None, preview=None, **shown)
     body = item_json(shared, base)
-    return page(app, 200, "share.html", content_url=body["content_url"], download_url=body["remote_url"],
-                 preview=content_types.preview(item.content_type), **shown)
+    return page(
+        app,
+        200,
+        "share.html",
+        content_url=body["content_url"],
+        download_url=body["remote_url"],
+        preview=content_types.preview(item.content_type),
+        **shown,
+    )
 
 
 def preview_tags(item: Item, base: str) -> list[tuple[str, str, str]]:
@@ -226,18 +266,29 @@ def preview_tags(item: Item, base: str) -> list[tuple[str, str, str]]:
     none, so that no unfurler's prefetch uses one up."""
     share, kind = links.share_url(item, base), _kind(item)
     described = f"{human_size(item.size)} · {content_types.served(item.content_type)}"  # a file: bookmarks redirect
-    tags = [("property", "og:site_name", "cloudshare"), ("property", "og:title", item.name),
-            ("property", "og:type", "video.other" if kind == "video" else "website"), ("property", "og:url", share),
-            ("property", "og:description", described),
-            ("name", "twitter:card", "summary_large_image" if kind == "image" else "summary"),
-            ("name", "twitter:title", item.name), ("name", "twitter:description", described)]
+    tags = [
+        ("property", "og:site_name", "cloudshare"),
+        ("property", "og:title", item.name),
+        ("property", "og:type", "video.other" if kind == "video" else "website"),
+        ("property", "og:url", share),
+        ("property", "og:description", described),
+        ("name", "twitter:card", "summary_large_image" if kind == "image" else "summary"),
+        ("name", "twitter:title", item.name),
+        ("name", "twitter:description", described),
+    ]
     if kind == "image":
-        tags += [("property", "og:image", f"{share}/thumbnail"), ("property", "og:image:type", "image/jpeg"),
-                 ("property", "og:image:alt", item.name), ("name", "twitter:image", f"{share}/thumbnail")]
+        tags += [
+            ("property", "og:image", f"{share}/thumbnail"),
+            ("property", "og:image:type", "image/jpeg"),
+            ("property", "og:image:alt", item.name),
+            ("name", "twitter:image", f"{share}/thumbnail"),
+        ]
     if kind == "video" and item.expires_after_views is None:
         video = links.content_url(item, base)
-        tags += [("property", "og:video", video),
-                 ("property", "og:video:type", content_types.served(item.content_type))]
+        tags += [
+            ("property", "og:video", video),
+            ("property", "og:video:type", content_types.served(item.content_type)),
+        ]
         if video.startswith("https://"):
             tags.append(("property", "og:video:secure_url", video))
     return tags
@@ -247,8 +298,17 @@ def oembed(app: ApiGatewayResolver, shared: sharing.SharedItem) -> Response:
     """The oEmbed document (oembed.com, type link: a title and who provides it) of an item that may be shown."""
     metrics.add_metric(name="Unfurl", unit=MetricUnit.Count, value=1)
     base = base_url(app)
-    return _json(200, {"version": "1.0", "type": "link", "title": shared.item.name, "provider_name": "cloudshare",
-                       "provider_url": base + "/", "cache_age": OEMBED_CACHE_SECONDS})
+    return _json(
+        200,
+        {
+            "version": "1.0",
+            "type": "link",
+            "title": shared.item.name,
+            "provider_name": "cloudshare",
+            "provider_url": base + "/",
+            "cache_age": OEMBED_CACHE_SECONDS,
+        },
+    )
 
 
 def oembed_refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
@@ -264,28 +324,41 @@ def comment_thread(app: ApiGatewayResolver, thread: comments.Thread) -> Response
     if wants_json(app):
         return _json(200, thread_json(thread))
     share = links.share_url(thread.item, base_url(app))
-    return page(app, 200, "comments.html", item=thread.item, thread=thread, share_url=share,
-                 comments_url=f"{share}/comments")
+    return page(
+        app, 200, "comments.html", item=thread.item, thread=thread, share_url=share, comments_url=f"{share}/comments"
+    )
 
 
 def thread_json(thread: comments.Thread) -> dict:
     item = thread.item
-    return {"allow_comments": item.allow_comments, "combined": thread.combined, "current_version": item.version,
-            "comments": [comment_json(entry) for entry in thread.comments], "next_before": thread.next_before,
-            "form_token": thread.form_token or None}
+    return {
+        "allow_comments": item.allow_comments,
+        "combined": thread.combined,
+        "current_version": item.version,
+        "comments": [comment_json(entry) for entry in thread.comments],
+        "next_before": thread.next_before,
+        "form_token": thread.form_token or None,
+    }
 
 
 def comment_json(entry: Comment) -> dict:
-    return {"id": entry.comment_id, "version": entry.version, "name": entry.author, "text": entry.body,
-            "by_owner": entry.by_owner, "created_at": entry.created_at}
+    return {
+        "id": entry.comment_id,
+        "version": entry.version,
+        "name": entry.author,
+        "text": entry.body,
+        "by_owner": entry.by_owner,
+        "created_at": entry.created_at,
+    }
 
 
 def comment_posted(app: ApiGatewayResolver, code: str, entry: Comment) -> Response:
     """201 and the comment for JSON clients; browsers go back to the page's comments (a plain form POST)."""
     if wants_json(app) or forms.is_json(_headers(app).get("content-type", "")):
         return _json(201, comment_json(entry))
-    return Response(status_code=303, body="", headers={"Location": f"{base_url(app)}/{code}#comments",
-                                                        "Cache-Control": "no-store"})
+    return Response(
+        status_code=303, body="", headers={"Location": f"{base_url(app)}/{code}#comments", "Cache-Control": "no-store"}
+    )
 
 
 def item_json(shared: sharing.SharedItem, base: str) -> dict:
@@ -294,9 +367,18 @@ def item_json(shared: sharing.SharedItem, base: str) -> dict:
     Nothing only the owner should know: no source, favorite, link form, expiry or upload state."""
     item, ticket = shared.item, f"?t={shared.ticket}"
     share = links.share_url(item, base)
-    body = {"slug": item.slug, "name": item.name, "item_type": v3.item_type(item), "view_counter": item.view_counter,
-            "share_url": share, "thumbnail_url": f"{share}/thumbnail", "redirect_url": item.redirect_url,
-            "content_url": None, "remote_url": None, "downloads_allowed": shared.downloads_allowed}
+    body = {
+        "slug": item.slug,
+        "name": item.name,
+        "item_type": v3.item_type(item),
+        "view_counter": item.view_counter,
+        "share_url": share,
+        "thumbnail_url": f"{share}/thumbnail",
+        "redirect_url": item.redirect_url,
+        "content_url": None,
+        "remote_url": None,
+        "downloads_allowed": shared.downloads_allowed,
+    }
     if item.kind == "file":
         body.update(file_size=item.size, content_type=content_types.served(item.content_type))
         if sharing.content_allowed(item):
@@ -309,23 +391,44 @@ def item_json(shared: sharing.SharedItem, base: str) -> dict:
 def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Response:
     control = f"private, max-age={cache_seconds}" if cache_seconds else "no-store"
     # body "" rather than none: SAM's local gateway logs "Lambda returned empty body!" for none
-    return Response(status_code=status, body="", headers={"Location": location, "Cache-Control": control,
-                                                          "Referrer-Policy": "no-referrer"})
+    return Response(
+        status_code=status,
+        body="",
+        headers={"Location": location, "Cache-Control": control, "Referrer-Policy": "no-referrer"},
+    )
 
 
 def unlocked(app: LambdaFunctionUrlResolver, grant: sharing.Grant) -> Response:
     """The grant as a cookie scoped to the item's link; browsers go back to the page."""
     base = base_url(app)
-    cookies = [Cookie(f"{GRANT_COOKIE}{grant.slug}", grant.token, path=f"{urlsplit(base).path}/{grant.code}",
-                      max_age=grant.max_age, http_only=True, same_site=SameSite.LAX_MODE,
-                      secure=base.startswith("https://"))]
+    cookies = [
+        Cookie(
+            f"{GRANT_COOKIE}{grant.slug}",
+            grant.token,
+            path=f"{urlsplit(base).path}/{grant.code}",
+            max_age=grant.max_age,
+            http_only=True,
+            same_site=SameSite.LAX_MODE,
+            secure=base.startswith("https://"),
+        )
+    ]
     headers = {"Cache-Control": "no-store"}
     if wants_json(app):
-        return Response(status_code=200, content_type="application/json", headers=headers, cookies=cookies,
-                        body=json.dumps({"unlocked": True, "cookie": f"{GRANT_COOKIE}{grant.slug}",
-                                         "grant": grant.token, "expires_in": grant.max_age}))
-    return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"},
-                    cookies=cookies)
+        return Response(
+            status_code=200,
+            content_type="application/json",
+            headers=headers,
+            cookies=cookies,
+            body=json.dumps(
+                {
+                    "unlocked": True,
+                    "cookie": f"{GRANT_COOKIE}{grant.slug}",
+                    "grant": grant.token,
+                    "expires_in": grant.max_age,
+                }
+            ),
+        )
+    return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"}, cookies=cookies)
 
 
 def thumbnail(thumb: sharing.Thumbnail) -> Response:
@@ -333,9 +436,16 @@ def thumbnail(thumb: sharing.Thumbnail) -> Response:
         return redirect(thumb.url, cache_seconds=240)  # the presigned URL lives 300 s
     label = "locked" if thumb.item is None else _kind(thumb.item)
     svg = _environment().get_template("placeholder.svg").render(label="file" if label == "unknown" else label)
-    return Response(status_code=200, content_type="image/svg+xml", body=svg,
-                    headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff",
-                             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+    return Response(
+        status_code=200,
+        content_type="image/svg+xml",
+        body=svg,
+        headers={
+            "Cache-Control": "private, max-age=60",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )
 
 
 def landing_page(app: ApiGatewayResolver) -> Response:
@@ -362,14 +472,22 @@ def api_docs(app: ApiGatewayResolver) -> Response:
             body = operation.get("requestBody", {}).get("content", {})
             schema = next(iter(body.values()), {}).get("schema", {}) if body else {}
             fields = schema.get("properties") or spec["components"]["schemas"].get(
-                schema.get("$ref", "").rpartition("/")[2], {}).get("properties", {})
-            groups.setdefault(operation["tags"][0], []).append({
-                "method": method.upper(), "path": path, "summary": operation.get("description", ""),
-                "parameters": operation.get("parameters", []), "body": list(body), "fields": list(fields),
-                "statuses": list(operation.get("responses", {})),
-            })
-    return page(app, 200, "docs.html", spec=spec,
-                 groups=[{"tag": tag, "operations": found} for tag, found in groups.items()])
+                schema.get("$ref", "").rpartition("/")[2], {}
+            ).get("properties", {})
+            groups.setdefault(operation["tags"][0], []).append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("description", ""),
+                    "parameters": operation.get("parameters", []),
+                    "body": list(body),
+                    "fields": list(fields),
+                    "statuses": list(operation.get("responses", {})),
+                }
+            )
+    return page(
+        app, 200, "docs.html", spec=spec, groups=[{"tag": tag, "operations": found} for tag, found in groups.items()]
+    )
 
 
 def refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
@@ -382,12 +500,33 @@ def refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
         return _json(status, v3.DIALECT.error_body(status, error.message, error.field, error.extra), headers)
     if isinstance(error, (sharing.PasswordRequired, sharing.WrongPassword)):
         code = app.current_event.path.strip("/").split("/")[0]
-        return page(app, status, "password.html", unlock_url=f"{base_url(app)}/{code}/unlock",
-                     wrong=isinstance(error, sharing.WrongPassword), headers=headers)
-    titles = {404: "Not found", 410: "Gone", 429: "Slow down", 403: "Not allowed", 413: "Too large", 422: "Bad request",
-              500: "Something went wrong", 503: "Try again"}
-    return page(app, status, "message.html", title=titles.get(status, "Unavailable"), message=error.message,
-                 state=error.extra.get("state", ""), headers=headers)
+        return page(
+            app,
+            status,
+            "password.html",
+            unlock_url=f"{base_url(app)}/{code}/unlock",
+            wrong=isinstance(error, sharing.WrongPassword),
+            headers=headers,
+        )
+    titles = {
+        404: "Not found",
+        410: "Gone",
+        429: "Slow down",
+        403: "Not allowed",
+        413: "Too large",
+        422: "Bad request",
+        500: "Something went wrong",
+        503: "Try again",
+    }
+    return page(
+        app,
+        status,
+        "message.html",
+        title=titles.get(status, "Unavailable"),
+        message=error.message,
+        state=error.extra.get("state", ""),
+        headers=headers,
+    )
 
 
 def human_size(size: int) -> str:
@@ -401,28 +540,51 @@ def human_size(size: int) -> str:
 
 # ---------------------------------------------------------------- helpers
 
+
 @cache
 def _environment():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "svg"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
-def page(app: ApiGatewayResolver, status: int, template: str, *, scripts: bool = False,
-          headers: dict | None = None, **context) -> Response:
+def page(
+    app: ApiGatewayResolver,
+    status: int,
+    template: str,
+    *,
+    scripts: bool = False,
+    headers: dict | None = None,
+    **context,
+) -> Response:
     nonce = secrets.token_urlsafe(16)
     # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
     remote = "https: http:" if base_url(app).startswith("http://") else "https:"
     script = f"script-src 'nonce-{nonce}'; connect-src 'self' {remote}" if scripts else "script-src 'none'"
-    policy = (f"default-src 'none'; img-src 'self' data: {remote}; media-src 'self' {remote}; "
-              f"frame-src 'self' {remote}; style-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'; "
-              f"frame-ancestors 'none'; {script}")
+    policy = (
+        f"default-src 'none'; img-src 'self' data: {remote}; media-src 'self' {remote}; "
+        f"frame-src 'self' {remote}; style-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors 'none'; {script}"
+    )
     html = _environment().get_template(template).render(nonce=nonce, **context)
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=html, headers={
-        "Content-Security-Policy": policy, "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-        "X-Robots-Tag": "noindex, nofollow", "Cache-Control": "no-store", **(headers or {}),
-    })
+    return Response(
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=html,
+        headers={
+            "Content-Security-Policy": policy,
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "X-Robots-Tag": "noindex, nofollow",
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+    )
 
 
 def _kind(item) -> str:
@@ -431,8 +593,12 @@ def _kind(item) -> str:
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> Response:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body),
-                    headers={"Cache-Control": "no-store", **(headers or {})})
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body),
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 def _headers(app: ApiGatewayResolver) -> dict[str, str]:

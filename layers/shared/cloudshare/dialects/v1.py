@@ -22,8 +22,14 @@ def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
     return {"status": False, "message": message, **extra}
 
 
-DIALECT = Dialect(name="v1", error_body=_error_body, validation_status=400, limit_status=403,
-                  item_noun="Artifact", hides_other_owners=False)
+DIALECT = Dialect(
+    name="v1",
+    error_body=_error_body,
+    validation_status=400,
+    limit_status=403,
+    item_noun="Artifact",
+    hides_other_owners=False,
+)
 
 
 def resolver(*, authenticated: bool = True, body: JsonBody | None = None):
@@ -114,9 +120,15 @@ def artifact_detail(entry: Item, versions: list[Version], base: str) -> dict:
     if entry.failure_reason:
         body["failure_reason"] = entry.failure_reason
     body["versions"] = [
-        {"version_number": version.number, "version_name": version.name, "state": version.state,
-         "file_size": version.size, "file_type": version.content_type, "created_at": version.created_at,
-         **({"failure_reason": version.failure_reason} if version.failure_reason else {})}
+        {
+            "version_number": version.number,
+            "version_name": version.name,
+            "state": version.state,
+            "file_size": version.size,
+            "file_type": version.content_type,
+            "created_at": version.created_at,
+            **({"failure_reason": version.failure_reason} if version.failure_reason else {}),
+        }
         for version in versions
     ]
     return {"status": True, "artifact": body}
@@ -128,13 +140,22 @@ def _upload(ticket: UploadTicket | None) -> dict:
 
 
 def artifact_created(outcome: Outcome) -> dict:
-    return {"status": True, "message": "Artifact created successfully", "slug": outcome.item.slug,
-            **_upload(outcome.upload)}
+    return {
+        "status": True,
+        "message": "Artifact created successfully",
+        "slug": outcome.item.slug,
+        **_upload(outcome.upload),
+    }
 
 
 def artifact_updated(outcome: Outcome) -> dict:
-    return {"status": True, "message": "Artifact updated successfully", "version_number": outcome.version_number,
-            "password_inherited": outcome.password_inherited, **_upload(outcome.upload)}
+    return {
+        "status": True,
+        "message": "Artifact updated successfully",
+        "version_number": outcome.version_number,
+        "password_inherited": outcome.password_inherited,
+        **_upload(outcome.upload),
+    }
 
 
 def done(message: str) -> dict:
@@ -143,15 +164,25 @@ def done(message: str) -> dict:
 
 # ---------------------------------------------------------------- comments
 
+
 def comment(entry: Comment) -> dict:
-    return {"id": entry.comment_id, "version_number": entry.version, "name": entry.author, "text": entry.body,
-            "by_owner": entry.by_owner, "created_at": entry.created_at}
+    return {
+        "id": entry.comment_id,
+        "version_number": entry.version,
+        "name": entry.author,
+        "text": entry.body,
+        "by_owner": entry.by_owner,
+        "created_at": entry.created_at,
+    }
 
 
 def comment_page(thread: Thread, limit: int) -> dict:
     """A page of comments, newest first; `next_before` continues with older ones (null: none left)."""
-    return {"status": True, "comments": [comment(entry) for entry in thread.comments],
-            "pagination": {"total": thread.item.total_comments, "limit": limit, "next_before": thread.next_before}}
+    return {
+        "status": True,
+        "comments": [comment(entry) for entry in thread.comments],
+        "pagination": {"total": thread.item.total_comments, "limit": limit, "next_before": thread.next_before},
+    }
 
 
 def comment_added(entry: Comment) -> dict:

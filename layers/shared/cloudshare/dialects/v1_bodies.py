@@ -94,8 +94,9 @@ class CommentListing:
 @client_input
 def comment_listing(query: dict[str, str] | None) -> CommentListing:
     params = Form(fields=dict(query or {}))
-    return CommentListing(before=params.text("before"), limit=params.integer("limit", minimum=1),
-                          version=params.integer("version"))
+    return CommentListing(
+        before=params.text("before"), limit=params.integer("limit", minimum=1), version=params.integer("version")
+    )
 
 
 @client_input
@@ -106,8 +107,9 @@ def owner_comment(form: Form) -> tuple[str | None, int | None]:
 
 def _inline_file(form: Form) -> InlineFile | None:
     if "file" in form.fields and form.fields["file"] not in (None, ""):
-        raise InvalidInput("file must be the file itself (curl -F file=@path), or use file_name for a "
-                           "presigned upload", field="file")
+        raise InvalidInput(
+            "file must be the file itself (curl -F file=@path), or use file_name for a presigned upload", field="file"
+        )
     part = form.files.get("file")
     return InlineFile(part.filename, part.content, part.content_type) if part else None
 

@@ -14,16 +14,28 @@ from cloudshare.services import clock, lifecycle, management
 from cloudshare.services.accounts import AccountSummary
 from cloudshare.services.links import content_url, download_url, share_url
 
-_ERROR_TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large",
-                415: "unsupported_media_type", 503: "unavailable"}
+_ERROR_TYPES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    413: "too_large",
+    415: "unsupported_media_type",
+    503: "unavailable",
+}
 
 
 def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
     return {"errors": {"name": field, "message": message, "type": _ERROR_TYPES.get(status, ""), **extra}}
 
 
-DIALECT = Dialect(name="v3", error_body=_error_body, validation_status=422, limit_status=422,
-                  item_noun="Item", hides_other_owners=True)
+DIALECT = Dialect(
+    name="v3",
+    error_body=_error_body,
+    validation_status=422,
+    limit_status=422,
+    item_noun="Item",
+    hides_other_owners=True,
+)
 
 
 def resolver(*, authenticated: bool = True, body: JsonBody | None = None):
@@ -94,14 +106,18 @@ def item(entry: Item, base: str) -> dict:
 
 def upload_request(ticket: UploadTicket | None, name: str, uploads_remaining: int, max_upload_size: int) -> dict:
     """The seed's 'Request to Upload' answer; without a ticket (no uploads left) there is no s3."""
-    body = {"name": ticket.item.name if ticket else name, "uploads_remaining": uploads_remaining,
-            "max_upload_size": max_upload_size}
+    body = {
+        "name": ticket.item.name if ticket else name,
+        "uploads_remaining": uploads_remaining,
+        "max_upload_size": max_upload_size,
+    }
     if ticket is not None:
         body = {"slug": ticket.item.slug, **body, "url": ticket.url, "s3": ticket.fields}
     return body
 
 
 # ---------------------------------------------------------------- items management
+
 
 def favorite(entry: Item) -> dict:
     return {"favorite": entry.favorite}

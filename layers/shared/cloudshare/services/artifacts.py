@@ -69,8 +69,9 @@ def create_artifact(user: User, request: NewArtifact) -> Outcome:
     name, size = _file_to_come(request.file, request.file_name, request.file_size, required=True)
     fields = management.new_item_fields(user, dataclasses.replace(request.settings, name=name))
     name = fields.pop("name")
-    ticket = uploads.request_upload(user, name, size, None, request.source, version_name=version_name,
-                                    item_fields=fields)
+    ticket = uploads.request_upload(
+        user, name, size, None, request.source, version_name=version_name, item_fields=fields
+    )
     if request.file is None:
         return Outcome(ticket.item, 1, upload=ticket)
     item = uploads.store_inline(ticket, request.file.content, _content_type(request.file))
@@ -96,9 +97,15 @@ def update_artifact(user: User, slug: str, request: ArtifactUpdate) -> Outcome:
         return Outcome(item, item.version)
     changes, inherited = _password_for_new_version(item, request.changes, request.keep_password)
     sets, removes = management.planned(user, item, changes)
-    ticket = uploads.request_new_version(user, item, size, None, version_name,
-                                         item_changes={"sets": sets, "removes": removes} if sets or removes else None,
-                                         file_name=name)
+    ticket = uploads.request_new_version(
+        user,
+        item,
+        size,
+        None,
+        version_name,
+        item_changes={"sets": sets, "removes": removes} if sets or removes else None,
+        file_name=name,
+    )
     number = ticket.version.number
     if request.file is None:
         return Outcome(item, number, upload=ticket, password_inherited=inherited)
@@ -117,8 +124,9 @@ def get_artifact(user: User, slug: str) -> tuple[Item, list[Version]]:
     return item, items.list_versions(slug) if item.kind == "file" else []
 
 
-def _file_to_come(file: InlineFile | None, file_name: str | None, file_size: int | None,
-                  *, required: bool) -> tuple[str | None, int | None]:
+def _file_to_come(
+    file: InlineFile | None, file_name: str | None, file_size: int | None, *, required: bool
+) -> tuple[str | None, int | None]:
     """The new version's file name and size, or (None, None) when no file is coming."""
     if file is not None and file_name is not None:
         raise InvalidInput("Send either file (inline) or file_name (presigned upload), not both", field="file")
@@ -128,7 +136,8 @@ def _file_to_come(file: InlineFile | None, file_name: str | None, file_size: int
                 f"file is {len(file.content)} bytes; inline uploads take at most {INLINE_UPLOAD_CAP} bytes. "
                 "For larger files use the presigned upload: send file_name and file_size instead of file, "
                 "then POST the file to upload.url with every upload.fields entry (file last).",
-                field="file")
+                field="file",
+            )
         if not file.content:
             raise InvalidInput("file is empty", field="file")
         return _base_name(file.filename, "file"), len(file.content)

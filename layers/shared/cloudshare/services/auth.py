@@ -61,8 +61,9 @@ def _by_api_key(presented: str, source: str) -> Caller:
     # Per source only: a key's 256 random bits cannot be guessed, so a per-key count would only
     # let someone who learnt a key id hold its owner back.
     key_id = parse_key_id(presented)
-    found, attempt = throttle.begin(None, throttle.Subject("source", source),
-                                    users.api_key_key(key_id) if key_id else None)
+    found, attempt = throttle.begin(
+        None, throttle.Subject("source", source), users.api_key_key(key_id) if key_id else None
+    )
     attempt.admit()
     record = users.api_key_from(found) if found else None
     presented_hash = hashlib.sha256(presented.encode()).hexdigest()
@@ -89,8 +90,9 @@ def _by_digest(header_value: str, request: RequestCredentials) -> Caller:
     if urlsplit(credentials.uri).path not in request.paths:
         raise AccessDenied("The Digest uri does not match the requested path")
     email = credentials.username.strip().lower()
-    found, attempt = throttle.begin(throttle.Subject("account", email), throttle.Subject("source", request.source),
-                                    users.login_key(email))
+    found, attempt = throttle.begin(
+        throttle.Subject("account", email), throttle.Subject("source", request.source), users.login_key(email)
+    )
     attempt.admit()
     login = users.login_from(found) if found else None
     stored_ha1 = login.ha1.get(credentials.algorithm) if login else None

@@ -127,6 +127,7 @@ def _shown_versions(item: Item) -> tuple[int, ...] | None:
 
 # ---------------------------------------------------------------- visitors
 
+
 def visible(visit: sharing.Visit, before: str | None = None, limit: int | None = None) -> Thread:
     """What a visitor may read of the comments behind a link (GET /{code}/comments)."""
     return thread(sharing.readable(visit)[0], before, limit)
@@ -138,10 +139,18 @@ def thread(item: Item, before: str | None = None, limit: int | None = None) -> T
     size, cursor = _page_size(limit), _cursor(before)
     if not item.allow_comments:
         return Thread(item=item, comments=[], next_before=None, combined=False, form_token="")
-    found, more = ([], False) if not item.total_comments else store.page(
-        item.slug, size, before=cursor, versions=_shown_versions(item))
-    return Thread(item=item, comments=found, next_before=found[-1].comment_id if more else None,
-                  combined=item.show_combined_comments, form_token=share_tokens.comment_form(item))
+    found, more = (
+        ([], False)
+        if not item.total_comments
+        else store.page(item.slug, size, before=cursor, versions=_shown_versions(item))
+    )
+    return Thread(
+        item=item,
+        comments=found,
+        next_before=found[-1].comment_id if more else None,
+        combined=item.show_combined_comments,
+        form_token=share_tokens.comment_form(item),
+    )
 
 
 def post(visit: sharing.Visit, sent: VisitorComment, base: str) -> Comment:
@@ -160,8 +169,14 @@ def post(visit: sharing.Visit, sent: VisitorComment, base: str) -> Comment:
         raise InvalidInput("The form is out of date: reload the page and write again.", field="form_token")
     if age < MIN_FORM_SECONDS:
         raise InvalidInput("That was quick: take a moment before posting.", field="form_token")
-    comment = Comment(slug=item.slug, comment_id=_new_id(), version=item.version, author=_author(sent.author),
-                      body=_text(sent.text), created_at=clock.iso())
+    comment = Comment(
+        slug=item.slug,
+        comment_id=_new_id(),
+        version=item.version,
+        author=_author(sent.author),
+        body=_text(sent.text),
+        created_at=clock.iso(),
+    )
     now = int(clock.now())
     window = now // WINDOW_SECONDS
     expires = (window + 2) * WINDOW_SECONDS
@@ -195,8 +210,9 @@ def _tell_owner(item: Item, comment: Comment, base: str) -> None:
 
 def _send_digest(item: Item, comment: Comment, base: str, sender: str) -> None:
     now = clock.now()
-    claimed, previous = store.claim_digest(item.slug, comment.comment_id, clock.iso(now),
-                                           clock.iso(now - DIGEST_SECONDS))
+    claimed, previous = store.claim_digest(
+        item.slug, comment.comment_id, clock.iso(now), clock.iso(now - DIGEST_SECONDS)
+    )
     if not claimed:
         return
     recent, _ = store.page(item.slug, DIGEST_COMMENTS)
@@ -224,22 +240,30 @@ def _digest(item: Item, news: list[Comment], url: str, sender: str, recipient: s
     lines = [f"New comments on {item.name} ({url}):", ""]
     for entry in news:
         lines += [f"{entry.author} (version {entry.version}, {entry.created_at}):", entry.body, ""]
-    subject = "".join(c for c in f'{len(news)} new comment{"s" if len(news) > 1 else ""} on "{item.name}"'
-                      if c.isprintable())
+    subject = "".join(
+        c for c in f'{len(news)} new comment{"s" if len(news) > 1 else ""} on "{item.name}"' if c.isprintable()
+    )
     html = Environment(autoescape=True).from_string(_DIGEST_HTML).render(url=url, name=item.name, comments=news)
     return mail.Mail(sender=sender, recipient=recipient, subject=subject, text="\n".join(lines), html=html)
 
 
 # ---------------------------------------------------------------- owners
 
-def owner_thread(user: User, slug: str, before: str | None = None, limit: int | None = None,
-                 version: int | None = None) -> Thread:
+
+def owner_thread(
+    user: User, slug: str, before: str | None = None, limit: int | None = None, version: int | None = None
+) -> Thread:
     """Every comment of the owner's item (whether or not visitors may see them now), newest first."""
     item = management.owned(user, slug, "view comments on")
     size, cursor = _page_size(limit), _cursor(before)
     found, more = store.page(item.slug, size, before=cursor, versions=None if version is None else (version,))
-    return Thread(item=item, comments=found, next_before=found[-1].comment_id if more else None,
-                  combined=version is None, form_token="")
+    return Thread(
+        item=item,
+        comments=found,
+        next_before=found[-1].comment_id if more else None,
+        combined=version is None,
+        form_token="",
+    )
 
 
 def reply(user: User, slug: str, text: str | None, version: int | None = None) -> Comment:
@@ -250,8 +274,15 @@ def reply(user: User, slug: str, text: str | None, version: int | None = None) -
 def _store_reply(item: Item, text: str | None, version: int | None) -> Comment:
     if version is not None and version != item.version and not 1 <= version <= item.version:
         raise InvalidInput(f"version must be one of the artifact's versions (1 to {item.version})", field="version")
-    comment = Comment(slug=item.slug, comment_id=_new_id(), version=item.version if version is None else version,
-                      author=OWNER_NAME, body=_text(text), created_at=clock.iso(), by_owner=True)
+    comment = Comment(
+        slug=item.slug,
+        comment_id=_new_id(),
+        version=item.version if version is None else version,
+        author=OWNER_NAME,
+        body=_text(text),
+        created_at=clock.iso(),
+        by_owner=True,
+    )
     try:
         store.add(comment, owner_id=item.owner_id)
     except store.CommentsClosed:

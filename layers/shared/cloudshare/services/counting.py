@@ -39,8 +39,9 @@ def fold_once(time_left_ms: Callable[[], int] | None = None) -> FoldReport:
             shards = view_counts.read_shards(keys)
             views = sum(shard.views for shard in shards)
             current = view_counts.item_shards(slug)
-            wanted = None if current is None else view_counts.shards_for(
-                views / view_counts.FOLD_PERIOD_SECONDS, current)
+            wanted = (
+                None if current is None else view_counts.shards_for(views / view_counts.FOLD_PERIOD_SECONDS, current)
+            )
             moved_views, moved_downloads = view_counts.fold_item(slug, shards, wanted)
             report.items += 1
             report.views += moved_views
@@ -58,5 +59,10 @@ def run(time_left_ms: Callable[[], int] | None = None, sleep: Callable[[float], 
         reports.append(fold_once(time_left_ms))
     metrics.add_metric(name="FoldedViews", unit=MetricUnit.Count, value=sum(r.views for r in reports))
     metrics.add_metric(name="FoldedDownloads", unit=MetricUnit.Count, value=sum(r.downloads for r in reports))
-    return {"passes": len(reports), "items": sum(r.items for r in reports), "views": sum(r.views for r in reports),
-            "downloads": sum(r.downloads for r in reports), "finished": reports[-1].finished}
+    return {
+        "passes": len(reports),
+        "items": sum(r.items for r in reports),
+        "views": sum(r.views for r in reports),
+        "downloads": sum(r.downloads for r in reports),
+        "finished": reports[-1].finished,
+    }

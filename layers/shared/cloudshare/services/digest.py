@@ -69,7 +69,8 @@ def check_nonce(keys: tuple[bytes, ...], nonce: str, now: int, ttl: int) -> int:
         raise BadNonce("The Digest nonce was not issued by this server", stale=False) from error
     payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
     if len(payload) != _TIMESTAMP_BYTES + _RANDOM_BYTES or not any(
-            hmac.compare_digest(mac, _mac(key, payload)) for key in keys):
+        hmac.compare_digest(mac, _mac(key, payload)) for key in keys
+    ):
         raise BadNonce("The Digest nonce was not issued by this server", stale=False)
     issued_at = int.from_bytes(payload[:_TIMESTAMP_BYTES], "big")
     if not issued_at <= now < issued_at + ttl:

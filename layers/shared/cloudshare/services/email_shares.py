@@ -20,8 +20,10 @@ MAX_RECIPIENTS = 10
 MAX_MESSAGE_LENGTH = 1000
 MAX_ADDRESS_LENGTH = 254
 # What SES takes as a plain address: ASCII, no display name, no quoted local part, a dotted domain.
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 
 
 def share_by_email(user: User, slug: str, recipients: list[str], message: str | None, base: str) -> list[str]:
@@ -39,8 +41,11 @@ def share_by_email(user: User, slug: str, recipients: list[str], message: str | 
     try:
         users.count_shares(user.user_id, day, len(addresses), plan.daily_shares)
     except users.DailyLimit:
-        raise LimitExceeded(f"Daily share limit reached: the {plan.title} plan sends {plan.daily_shares} "
-                            "e-mails a day", field="recipients", extra={"limit": plan.daily_shares}) from None
+        raise LimitExceeded(
+            f"Daily share limit reached: the {plan.title} plan sends {plan.daily_shares} e-mails a day",
+            field="recipients",
+            extra={"limit": plan.daily_shares},
+        ) from None
     url = links.share_url(item, base)
     for sent, address in enumerate(addresses):
         try:
@@ -48,8 +53,9 @@ def share_by_email(user: User, slug: str, recipients: list[str], message: str | 
         except mail.NotSent as failure:
             users.uncount_shares(user.user_id, day, len(addresses) - sent)
             logger.warning("share e-mail not sent", extra={"slug": slug, "sent": sent, "reason": str(failure)})
-            raise ServiceUnavailable("The e-mail could not be sent; try again later", field="recipients",
-                                     extra={"sent": addresses[:sent]}) from None
+            raise ServiceUnavailable(
+                "The e-mail could not be sent; try again later", field="recipients", extra={"sent": addresses[:sent]}
+            ) from None
     return addresses
 
 
@@ -103,6 +109,11 @@ def compose(user: User, item: Item, url: str, note: str, sender: str, recipient:
     """The message: plain text and HTML (escaped); one per recipient."""
     text = f'{user.email} shared "{item.name}" with you:\n\n{url}\n' + (f"\n{note}\n" if note else "")
     html = _html_template().render(sharer=user.email, name=item.name, url=url, note=note)
-    return mail.Mail(sender=sender, recipient=recipient,
-                     subject=_printable(f'{user.email} shared "{item.name}" with you'),
-                     text=text, html=html, reply_to=user.email)
+    return mail.Mail(
+        sender=sender,
+        recipient=recipient,
+        subject=_printable(f'{user.email} shared "{item.name}" with you'),
+        text=text,
+        html=html,
+        reply_to=user.email,
+    )

@@ -40,8 +40,10 @@ def web_address(url: str, field: str = "bookmark_url") -> str:
     percent-encoded, and an ASCII host (internationalised hosts in their xn-- form)."""
     cleaned = url.strip()
     if any(character.isspace() or _refused(character) for character in cleaned):
-        raise InvalidInput(f"{field} must not contain spaces, line breaks or control characters "
-                           "(percent-encode them, e.g. %20)", field=field)
+        raise InvalidInput(
+            f"{field} must not contain spaces, line breaks or control characters (percent-encode them, e.g. %20)",
+            field=field,
+        )
     try:
         parts = urlsplit(cleaned)
         host, _port = parts.hostname, parts.port
@@ -50,8 +52,9 @@ def web_address(url: str, field: str = "bookmark_url") -> str:
     if parts.scheme.lower() not in ("http", "https") or not host:
         raise InvalidInput(f"{field} must be an http or https URL", field=field)
     if not parts.netloc.isascii():
-        raise InvalidInput(f"{field} must have an ASCII host name (use the xn-- form of international names)",
-                           field=field)
+        raise InvalidInput(
+            f"{field} must have an ASCII host name (use the xn-- form of international names)", field=field
+        )
     encoded = quote(cleaned, safe=_URL_SAFE)
     if len(encoded) > MAX_URL_LENGTH:
         raise InvalidInput(f"{field} is at most {MAX_URL_LENGTH} characters", field=field)

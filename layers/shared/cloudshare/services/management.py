@@ -44,8 +44,15 @@ class ItemChanges:
     expires_after_views: int | None | Keep = KEEP  # None removes
 
 
-_FLAGS = ("favorite", "is_published", "allow_comments", "allow_downloads", "view_only", "show_combined_comments",
-          "comment_emails")
+_FLAGS = (
+    "favorite",
+    "is_published",
+    "allow_comments",
+    "allow_downloads",
+    "view_only",
+    "show_combined_comments",
+    "comment_emails",
+)
 
 
 def owned(user: User, slug: str, action: str = "access", *, include_deleted: bool = False) -> Item:
@@ -136,8 +143,9 @@ def future_time(text: str, field: str = "expires_at") -> str:
     try:
         moment = lifecycle.parse_time(text)
     except _UNREADABLE_TIME:
-        raise InvalidInput(f"{field} must be an ISO 8601 date and time, such as 2030-03-30T18:00:00Z",
-                           field=field) from None
+        raise InvalidInput(
+            f"{field} must be an ISO 8601 date and time, such as 2030-03-30T18:00:00Z", field=field
+        ) from None
     normalised = lifecycle.iso(moment)
     if normalised <= clock.iso():
         raise InvalidInput(f"{field} must be in the future", field=field)
@@ -174,8 +182,9 @@ def restore(user: User, slug: str) -> Item:
     try:
         return items.restore(item, now, lifecycle.next_due(restored, now), limit)
     except writes.OwnerLimit:
-        raise LimitExceeded("Artifact limit reached", field="artifact_limit",
-                            extra={"current": user.artifact_count, "limit": limit}) from None
+        raise LimitExceeded(
+            "Artifact limit reached", field="artifact_limit", extra={"current": user.artifact_count, "limit": limit}
+        ) from None
     except writes.StateChanged:
         raise ItemNotFound() from None
 
@@ -223,8 +232,9 @@ def list_page(user: User, per_page: int, *, before: str | None = None, after: st
     found = listing.by_created(owner, per_page + 1, below=before, above=after)
     if after is not None:
         page = found[-per_page:]
-        more_older = bool(page) and (listing.names_an_item(after) or bool(
-            listing.by_created(owner, 1, below=listing.created_position(page[-1]))))
+        more_older = bool(page) and (
+            listing.names_an_item(after) or bool(listing.by_created(owner, 1, below=listing.created_position(page[-1])))
+        )
     else:
         more_older, page = len(found) > per_page, found[:per_page]
     if page:
@@ -244,8 +254,14 @@ def list_page(user: User, per_page: int, *, before: str | None = None, after: st
 SORT_FIELDS = tuple(listing.ORDERS)
 
 
-def list_offset(user: User, page: int, limit: int, sort_by: str = "created_at", descending: bool = True,
-                published: bool | None = None) -> tuple[list[Item], int]:
+def list_offset(
+    user: User,
+    page: int,
+    limit: int,
+    sort_by: str = "created_at",
+    descending: bool = True,
+    published: bool | None = None,
+) -> tuple[list[Item], int]:
     """A page of the v1 listing and the total it pages through."""
     if sort_by not in listing.ORDERS:
         raise InvalidInput(f"sort_by must be one of {', '.join(SORT_FIELDS)}", field="sort_by")
@@ -304,8 +320,15 @@ def browse(user: User, request: Browse) -> BrowsePage:
             return lifecycle.is_expired(item, now)
         return True
 
-    found = listing.matching(user.user_id, request.sort_by, request.descending, keep,
-                             (request.page - 1) * limit, limit + 1, deleted=request.filter == "trash")
+    found = listing.matching(
+        user.user_id,
+        request.sort_by,
+        request.descending,
+        keep,
+        (request.page - 1) * limit,
+        limit + 1,
+        deleted=request.filter == "trash",
+    )
     return BrowsePage(items=found[:limit], has_more=len(found) > limit)
 
 

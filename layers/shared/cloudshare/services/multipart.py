@@ -65,17 +65,24 @@ def start(user: User, request: NewUpload, source: str | None) -> MultipartUpload
         version = uploads.new_pending_version(user, item, request.file_size, version_name)
         name = item.name
     else:
-        new_item, version = uploads.new_pending_item(user, request.name, request.file_size, source,
-                                                     version_name=version_name)
+        new_item, version = uploads.new_pending_item(
+            user, request.name, request.file_size, source, version_name=version_name
+        )
         name = new_item.name
     s3_upload_id = parts_store.create(version.object_key, content_types.stored(request.content_type, name))
     version = dataclasses.replace(version, max_size=request.file_size, multipart_upload_id=s3_upload_id)
     part_size = part_size_for(request.file_size)
     upload = MultipartUpload(
         upload_id="".join(secrets.choice(uploads.SLUG_ALPHABET) for _ in range(UPLOAD_ID_LENGTH)),
-        owner_id=user.user_id, slug=version.slug, number=version.number, s3_upload_id=s3_upload_id,
-        object_key=version.object_key, file_size=request.file_size, part_size=part_size,
-        part_count=-(-request.file_size // part_size), created_at=version.created_at,
+        owner_id=user.user_id,
+        slug=version.slug,
+        number=version.number,
+        s3_upload_id=s3_upload_id,
+        object_key=version.object_key,
+        file_size=request.file_size,
+        part_size=part_size,
+        part_count=-(-request.file_size // part_size),
+        created_at=version.created_at,
         deadline=lifecycle.upload_deadline(version.created_at, request.file_size),
     )
     record = parts_store.upload_record(upload, _epoch(lifecycle.shift(upload.deadline, days=RECORD_DAYS)))
@@ -83,8 +90,9 @@ def start(user: User, request: NewUpload, source: str | None) -> MultipartUpload
         if item is not None:
             uploads.add_version(item, version, (record,))
         else:
-            items.create_upload(dataclasses.replace(new_item, max_size=request.file_size), version, upload.deadline,
-                                (record,))
+            items.create_upload(
+                dataclasses.replace(new_item, max_size=request.file_size), version, upload.deadline, (record,)
+            )
     except Exception:
         parts_store.abort(version.object_key, s3_upload_id)
         raise
@@ -99,8 +107,10 @@ def part_urls(user: User, upload_id: str, numbers: list[int]) -> list[tuple[int,
     wrong = [number for number in numbers if not 1 <= number <= upload.part_count]
     if wrong:
         raise InvalidInput(f"part numbers go from 1 to {upload.part_count}; not {wrong[0]}", field="numbers")
-    return [(number, parts_store.part_url(upload.object_key, upload.s3_upload_id, number, PART_URL_SECONDS))
-            for number in dict.fromkeys(numbers)]
+    return [
+        (number, parts_store.part_url(upload.object_key, upload.s3_upload_id, number, PART_URL_SECONDS))
+        for number in dict.fromkeys(numbers)
+    ]
 
 
 def stored_parts(user: User, upload_id: str) -> tuple[MultipartUpload, list[parts_store.StoredPart]]:
@@ -132,8 +142,11 @@ def complete(user: User, upload_id: str, etags: list[tuple[int, str]]) -> Comple
     if version is None or version.state == "pending":
         raise _gone()
     if version.state == "failed":
-        raise InvalidInput(version.failure_reason or "The upload was refused", field="file_size",
-                           extra={"slug": upload.slug, "upload_state": "failed"})
+        raise InvalidInput(
+            version.failure_reason or "The upload was refused",
+            field="file_size",
+            extra={"slug": upload.slug, "upload_state": "failed"},
+        )
     return Completed(item=item, version=version)
 
 
@@ -148,8 +161,9 @@ def abort(user: User, upload_id: str) -> None:
         try:
             items.discard_pending(version)
         except writes.StateChanged:
-            raise InvalidInput("This upload completed meanwhile; delete its artifact instead",
-                               field="upload_id") from None
+            raise InvalidInput(
+                "This upload completed meanwhile; delete its artifact instead", field="upload_id"
+            ) from None
     parts_store.forget(user.user_id, upload_id)
 
 
@@ -179,8 +193,11 @@ def _every_part(upload: MultipartUpload) -> list[tuple[int, str]]:
     found = parts_store.parts(upload.object_key, upload.s3_upload_id)
     missing = sorted(set(range(1, upload.part_count + 1)) - {part.number for part in found})
     if missing:
-        raise InvalidInput(f"S3 holds {upload.part_count - len(missing)} of {upload.part_count} parts; "
-                           f"send the missing ones first (part {missing[0]} and on)", field="parts")
+        raise InvalidInput(
+            f"S3 holds {upload.part_count - len(missing)} of {upload.part_count} parts; "
+            f"send the missing ones first (part {missing[0]} and on)",
+            field="parts",
+        )
     return [(part.number, part.etag) for part in found]
 
 

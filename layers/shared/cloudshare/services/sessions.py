@@ -52,8 +52,7 @@ def sign_in(email: str, password: str, source: str, agent: str = "") -> SignedIn
         login_key = users.login_key(address)
     except InvalidInput:  # not an address: no account to read, and the same answer as a wrong password
         login_key = None
-    found, attempt = throttle.begin(throttle.Subject("account", address), throttle.Subject("source", source),
-                                    login_key)
+    found, attempt = throttle.begin(throttle.Subject("account", address), throttle.Subject("source", source), login_key)
     attempt.admit()
     login = users.login_from(found) if found else None
     stored = users.get_password_hash(login.user_id) if login else None
@@ -66,10 +65,17 @@ def sign_in(email: str, password: str, source: str, agent: str = "") -> SignedIn
     attempt.succeeded()
     token = secrets.token_urlsafe(32)
     expires_at = int(clock.now()) + SESSION_SECONDS
-    sessions.put(sessions.StoredSession(token_hash=_hash(token), user_id=user.user_id, created_at=clock.iso(),
-                                        expires_at=expires_at, source=source, agent=agent[:MAX_AGENT_LENGTH]))
-    return SignedIn(Session(user=user, token_hash=_hash(token), csrf=csrf_token(token), expires_at=expires_at),
-                    token)
+    sessions.put(
+        sessions.StoredSession(
+            token_hash=_hash(token),
+            user_id=user.user_id,
+            created_at=clock.iso(),
+            expires_at=expires_at,
+            source=source,
+            agent=agent[:MAX_AGENT_LENGTH],
+        )
+    )
+    return SignedIn(Session(user=user, token_hash=_hash(token), csrf=csrf_token(token), expires_at=expires_at), token)
 
 
 def resume(token: str) -> Session | None:
@@ -91,8 +97,9 @@ def csrf_token(token: str) -> str:
 
 def check_csrf(session: Session, presented: str) -> None:
     if not hmac.compare_digest(session.csrf.encode(), presented.encode()):
-        raise AccessDenied("This form has expired or did not come from the dashboard; reload the page and retry",
-                           field="csrf")
+        raise AccessDenied(
+            "This form has expired or did not come from the dashboard; reload the page and retry", field="csrf"
+        )
 
 
 def sign_out(session: Session) -> None:

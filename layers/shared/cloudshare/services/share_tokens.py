@@ -59,6 +59,7 @@ def _valid(purpose: str, token: str | None, slug: str, item_generation: str, rer
     expires, _, mac = (token or "").partition(".")
     if not expires.isdigit() or int(expires) < clock.now():
         return False
+
     def signed_by(keys: tuple[bytes, ...]) -> bool:
         return any(hmac.compare_digest(mac, _mac(key, purpose, slug, int(expires), item_generation)) for key in keys)
 
@@ -100,7 +101,9 @@ def comment_form_age(token: str | None, item: Item) -> float | None:
     age = clock.now() - int(issued)
     if age > COMMENT_FORM_SECONDS:
         return None
-    if not any(hmac.compare_digest(mac, _mac(key, "comment-form", item.slug, int(issued), generation_of(item)))
-               for key in signing_keys.accepted()):
+    if not any(
+        hmac.compare_digest(mac, _mac(key, "comment-form", item.slug, int(issued), generation_of(item)))
+        for key in signing_keys.accepted()
+    ):
         return None
     return age

@@ -161,12 +161,19 @@ def open_file(visit: Visit, *, attachment: bool) -> str:
     tokens = _tokens(visit, slug, secret, use_ticket=True) if owned is None else None
     content = not attachment
     if owned is not None:
-        item = _check(owned, secret, password_granted=True, now=now, views_left_needed=False, download=attachment,
-                      content=content)
+        item = _check(
+            owned, secret, password_granted=True, now=now, views_left_needed=False, download=attachment, content=content
+        )
     elif tokens.ticketed and content:
         # The page that issued the ticket counted the view: just check, in one read.
-        item = _check(tokens.item or items.get(slug), secret, password_granted=tokens.granted_password is not None,
-                      now=now, views_left_needed=False, content=True)
+        item = _check(
+            tokens.item or items.get(slug),
+            secret,
+            password_granted=tokens.granted_password is not None,
+            now=now,
+            views_left_needed=False,
+            content=True,
+        )
     else:
         access = public.Access(slug, secret, tokens.granted_password, now)
         item = _count(access, view=not tokens.ticketed, download=attachment, content=content, fresh=tokens.item)
@@ -174,8 +181,11 @@ def open_file(visit: Visit, *, attachment: bool) -> str:
         raise Unavailable("missing")
     shown_as = content_types.inline(item.content_type) if content else None
     return delivery.presigned_get(
-        item.object_key, filename=item.name, attachment=shown_as is None,
-        content_type=shown_as or content_types.served(item.content_type), expires_in=PRESIGNED_SECONDS,
+        item.object_key,
+        filename=item.name,
+        attachment=shown_as is None,
+        content_type=shown_as or content_types.served(item.content_type),
+        expires_in=PRESIGNED_SECONDS,
     )
 
 
@@ -187,8 +197,13 @@ def thumbnail(visit: Visit) -> Thumbnail:
     current = share_tokens.generation_of(item) if item else ""
     ticketed = share_tokens.valid_ticket(visit.ticket, slug, current)
     try:
-        _check(item, secret, password_granted=ticketed or share_tokens.valid_grant(visit.grant, slug, current),
-               now=now, views_left_needed=not ticketed)
+        _check(
+            item,
+            secret,
+            password_granted=ticketed or share_tokens.valid_grant(visit.grant, slug, current),
+            now=now,
+            views_left_needed=not ticketed,
+        )
     except PasswordRequired:
         return Thumbnail(url=None, item=None)
     if content_types.preview(item.content_type) != "image" or item.kind != "file":
@@ -196,8 +211,9 @@ def thumbnail(visit: Visit) -> Thumbnail:
     key = delivery.thumbnail_key(slug, item.version)
     if not delivery.exists(key):
         return Thumbnail(url=None, item=item)
-    url = delivery.presigned_get(key, filename=f"{item.name}.jpg", attachment=False, content_type="image/jpeg",
-                                 expires_in=PRESIGNED_SECONDS)
+    url = delivery.presigned_get(
+        key, filename=f"{item.name}.jpg", attachment=False, content_type="image/jpeg", expires_in=PRESIGNED_SECONDS
+    )
     return Thumbnail(url=url, item=item)
 
 
@@ -259,7 +275,8 @@ def _tokens_of(item: Item, visit: Visit, slug: str, *, use_ticket: bool, reread:
     current = share_tokens.generation_of(item)
     ticketed = use_ticket and share_tokens.valid_ticket(visit.ticket, slug, current, reread=reread)
     granted = bool(item.password_hash) and (
-        ticketed or share_tokens.valid_grant(visit.grant, slug, current, reread=reread))
+        ticketed or share_tokens.valid_grant(visit.grant, slug, current, reread=reread)
+    )
     return _Tokens(ticketed=ticketed, granted_password=item.password_hash if granted else None, item=item)
 
 
@@ -271,30 +288,48 @@ def _parse(code: str) -> tuple[str, str]:
 
 
 def _shared(item: Item, *, counted: bool) -> SharedItem:
-    return SharedItem(item=item, ticket=share_tokens.ticket(item), downloads_allowed=downloads_allowed(item),
-                      counted=counted)
+    return SharedItem(
+        item=item, ticket=share_tokens.ticket(item), downloads_allowed=downloads_allowed(item), counted=counted
+    )
 
 
-def _count(access: public.Access, *, view: bool, download: bool, content: bool = False,
-           fresh: Item | None = None) -> Item:
+def _count(
+    access: public.Access, *, view: bool, download: bool, content: bool = False, fresh: Item | None = None
+) -> Item:
     cached = public.cached_item(access.slug)
     # Refusals and unlimited items are decided on the cached item (at most ITEM_CACHE_SECONDS old), or on
     # the one checking a grant or ticket just read (fresh): a grant for a new password works at once.
     # Counters only grow, so a limit the cache sees used up is used up.
     current = fresh or cached.item
-    item = _check(current, access.secret, password_granted=_granted(current, access), now=access.now,
-                  views_left_needed=view, download=download, content=content)
+    item = _check(
+        current,
+        access.secret,
+        password_granted=_granted(current, access),
+        now=access.now,
+        views_left_needed=view,
+        download=download,
+        content=content,
+    )
     if item.expires_after_views is None:
         view_counts.count(item.slug, cached.shards, view=view, download=download)
         # The counts as last folded, and this request: what the viewer sees counted.
-        return dataclasses.replace(item, view_counter=item.view_counter + int(view),
-                                   download_counter=item.download_counter + int(download))
+        return dataclasses.replace(
+            item, view_counter=item.view_counter + int(view), download_counter=item.download_counter + int(download)
+        )
     try:
-        item = public.record_access(access, view=view, download=download,
-                                    inline_types=content_types.PREVIEWABLE if content else frozenset())
+        item = public.record_access(
+            access, view=view, download=download, inline_types=content_types.PREVIEWABLE if content else frozenset()
+        )
     except public.Refused as refused:
-        _check(refused.item, access.secret, password_granted=_granted(refused.item, access), now=access.now,
-               views_left_needed=view, download=download, content=content)
+        _check(
+            refused.item,
+            access.secret,
+            password_granted=_granted(refused.item, access),
+            now=access.now,
+            views_left_needed=view,
+            download=download,
+            content=content,
+        )
         # The write saw a reason that the same rules in Python do not: refuse rather than serve.
         logger.warning("public access refused without a visible reason", extra={"slug": access.slug})
         raise Unavailable("expired") from None
@@ -308,8 +343,16 @@ def _granted(item: Item | None, access: public.Access) -> bool:
     return item is not None and bool(access.granted_password) and item.password_hash == access.granted_password
 
 
-def _check(item: Item | None, secret: str, *, password_granted: bool, now: str, views_left_needed: bool,
-           download: bool = False, content: bool = False) -> Item:
+def _check(
+    item: Item | None,
+    secret: str,
+    *,
+    password_granted: bool,
+    now: str,
+    views_left_needed: bool,
+    download: bool = False,
+    content: bool = False,
+) -> Item:
     """The rules of store.public.record_access, in Python: explains a refusal, or checks a read.
     download: the file as an attachment; content: the file inline if previewable, else as an attachment."""
     if item is None or not links.matches(item, secret):

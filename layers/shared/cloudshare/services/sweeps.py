@@ -64,8 +64,9 @@ class SweepReport:
         return {name: value for name, value in dataclasses.asdict(self).items() if not name.startswith("_")}
 
 
-def run(now: str | None = None, time_left_ms: TimeLeft | None = None,
-        reserve_ms: int = DEFAULT_RESERVE_MS) -> SweepReport:
+def run(
+    now: str | None = None, time_left_ms: TimeLeft | None = None, reserve_ms: int = DEFAULT_RESERVE_MS
+) -> SweepReport:
     """One sweep over everything due at `now` (default: the clock), until done or out of time."""
     report = SweepReport(now=now or clock.iso())
 
@@ -114,12 +115,14 @@ def _sweep_one(due: sweeps.DueRecord, report: SweepReport) -> None:
             _sweep_item(record, seen, report)
     except StateChanged:
         report.skipped += 1
-        logger.info("sweep: record changed meanwhile; left for the next run",
-                    extra={"slug": seen.slug, "record": seen.sort_key})
+        logger.info(
+            "sweep: record changed meanwhile; left for the next run", extra={"slug": seen.slug, "record": seen.sort_key}
+        )
     except Exception:
         report.errors += 1
-        logger.exception("sweep: action failed; the record stays due", extra={"slug": seen.slug,
-                                                                            "record": seen.sort_key})
+        logger.exception(
+            "sweep: action failed; the record stays due", extra={"slug": seen.slug, "record": seen.sort_key}
+        )
 
 
 def _sweep_item(item: Item, seen: sweeps.DueKey, report: SweepReport) -> None:
@@ -131,8 +134,11 @@ def _sweep_item(item: Item, seen: sweeps.DueKey, report: SweepReport) -> None:
         _log(item.slug, "rescheduled", due_at=due)
     elif item.state == "pending" and item.deleted_at is None and _settled_late(item.slug, 1, report, item=item):
         return
-    elif item.state == "pending" and item.deleted_at is None and _receiving_parts(
-            items.get_version(item.slug, 1), seen, report):
+    elif (
+        item.state == "pending"
+        and item.deleted_at is None
+        and _receiving_parts(items.get_version(item.slug, 1), seen, report)
+    ):
         return
     elif item.deleted_at is not None or item.state != "ready" or item.expired_at is not None:
         _purge(item, seen, report)
@@ -163,8 +169,13 @@ def _purge(item: Item, seen: sweeps.DueKey, report: SweepReport) -> None:
     else:
         report.purged += 1
     report.bytes_freed += counts.bytes
-    _log(item.slug, "upload abandoned" if abandoned else "purged", owner_id=item.owner_id,
-         bytes_freed=counts.bytes, versions=item.last_version)
+    _log(
+        item.slug,
+        "upload abandoned" if abandoned else "purged",
+        owner_id=item.owner_id,
+        bytes_freed=counts.bytes,
+        versions=item.last_version,
+    )
     report._gone.add((item.slug, "*"))
     sweeps.finish_purge(tombstone)
 
@@ -183,8 +194,11 @@ def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -
         sweeps.remove_version(version)
         report._gone.add((version.slug, seen.sort_key))
         _log(version.slug, "abandoned version removed", version=version.number)
-    elif version.state == "pending" and not _after(deadline, now) and _settled_late(
-            version.slug, version.number, report, version=version):
+    elif (
+        version.state == "pending"
+        and not _after(deadline, now)
+        and _settled_late(version.slug, version.number, report, version=version)
+    ):
         return
     elif version.state == "pending" and not _after(deadline, now) and _receiving_parts(version, seen, report):
         return
@@ -201,8 +215,9 @@ def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -
         report.rescheduled += 1
 
 
-def _settled_late(slug: str, number: int, report: SweepReport, *, item: Item | None = None,
-                  version: Version | None = None) -> bool:
+def _settled_late(
+    slug: str, number: int, report: SweepReport, *, item: Item | None = None, version: Version | None = None
+) -> bool:
     """Whether S3 has the bytes of an upload past its deadline; if so they are settled now (its due
     entries move with that write, as with any settle)."""
     if not uploads.settle_late(slug, number, item=item, version=version):
@@ -236,10 +251,12 @@ def _log(slug: str, action: str, **facts) -> None:
 
 
 def _publish(report: SweepReport) -> None:
-    for name, value in (("ItemsExpired", report.expired), ("ItemsPurged", report.purged),
-                        ("BytesFreed", report.bytes_freed), ("UploadsAbandoned", report.uploads_abandoned),
-                        ("SweepErrors", report.errors)):
-        metrics.add_metric(name=name, unit=MetricUnit.Bytes if name == "BytesFreed" else MetricUnit.Count,
-                           value=value)
-    logger.info("sweep: done" if report.finished else "sweep: stopped; the next run continues",
-                extra=report.summary())
+    for name, value in (
+        ("ItemsExpired", report.expired),
+        ("ItemsPurged", report.purged),
+        ("BytesFreed", report.bytes_freed),
+        ("UploadsAbandoned", report.uploads_abandoned),
+        ("SweepErrors", report.errors),
+    ):
+        metrics.add_metric(name=name, unit=MetricUnit.Bytes if name == "BytesFreed" else MetricUnit.Count, value=value)
+    logger.info("sweep: done" if report.finished else "sweep: stopped; the next run continues", extra=report.summary())

@@ -76,10 +76,14 @@ class Attempt:
         return [subject for subject in (self.target, self.source) if subject is not None]
 
     def _counter(self, subject: Subject) -> throttles.Counter:
-        current, previous = (self.counters.get((subject.id, self.window - back), throttles.Counter())
-                             for back in (0, 1))
-        return throttles.Counter(current.failures + previous.failures, max(current.until, previous.until),
-                                 max(current.clean_until, previous.clean_until))
+        current, previous = (
+            self.counters.get((subject.id, self.window - back), throttles.Counter()) for back in (0, 1)
+        )
+        return throttles.Counter(
+            current.failures + previous.failures,
+            max(current.until, previous.until),
+            max(current.clean_until, previous.clean_until),
+        )
 
     def _lane(self, subject: Subject) -> str:
         """Which of the subject's times holds this attempt back."""
@@ -118,8 +122,13 @@ class Attempt:
                 continue
             throttles.hold(subject.id, self.window, throttles.UNTIL, self.now + delay, self._expires_at)
             if subject is self.target:
-                throttles.hold(subject.id, self.window, throttles.CLEAN_UNTIL,
-                               self.now + min(delay, CLEAN_SOURCE_SECONDS), self._expires_at)
+                throttles.hold(
+                    subject.id,
+                    self.window,
+                    throttles.CLEAN_UNTIL,
+                    self.now + min(delay, CLEAN_SOURCE_SECONDS),
+                    self._expires_at,
+                )
         self._claims.clear()
 
     def succeeded(self) -> None:

@@ -39,8 +39,11 @@ class UploadRefused(InvalidInput):
     landed): the item stays, failed, for its owner to read; the request that asked for it is a 422."""
 
     def __init__(self, item: Item):
-        super().__init__(item.failure_reason or "The upload was refused", field="file",
-                         extra={"slug": item.slug, "upload_state": item.state})
+        super().__init__(
+            item.failure_reason or "The upload was refused",
+            field="file",
+            extra={"slug": item.slug, "upload_state": item.state},
+        )
 
 
 def _random(length: int) -> str:
@@ -79,44 +82,73 @@ def check_upload_allowed(user: User, declared_size: int | None, *, new_item: boo
     """Refuses what the plan cannot take before any bytes move; returns the size limit to sign."""
     plan = user.plan
     if declared_size is not None and declared_size > plan.max_upload_size:
-        raise InvalidInput("File size is too large", field="file_size",
-                           extra={"max_upload_size": plan.max_upload_size})
+        raise InvalidInput("File size is too large", field="file_size", extra={"max_upload_size": plan.max_upload_size})
     room = storage_room(user)
     if room != UNLIMITED and (room == 0 or (declared_size or 0) > room):
-        raise LimitExceeded("Storage quota exceeded", field="file_size",
-                            extra={"current": user.storage_used, "limit": plan.storage_quota, "remaining": room})
+        raise LimitExceeded(
+            "Storage quota exceeded",
+            field="file_size",
+            extra={"current": user.storage_used, "limit": plan.storage_quota, "remaining": room},
+        )
     if new_item and plan.artifact_limit != UNLIMITED and user.artifact_count >= plan.artifact_limit:
-        raise LimitExceeded("Artifact limit reached", field="artifact_limit",
-                            extra={"current": user.artifact_count, "limit": plan.artifact_limit})
+        raise LimitExceeded(
+            "Artifact limit reached",
+            field="artifact_limit",
+            extra={"current": user.artifact_count, "limit": plan.artifact_limit},
+        )
     if user.uploads_remaining_on(clock.today()) == 0:
-        raise UploadsExhausted("Daily upload limit reached", field="uploads_remaining",
-                               extra={"current": user.uploads_used_on(clock.today()), "limit": plan.daily_uploads})
+        raise UploadsExhausted(
+            "Daily upload limit reached",
+            field="uploads_remaining",
+            extra={"current": user.uploads_used_on(clock.today()), "limit": plan.daily_uploads},
+        )
     return upload_limit(user)
 
 
 def _new_version(user: User, slug: str, number: int, limit: int, now: str, version_name: str | None) -> Version:
     plan = user.plan
     return Version(
-        slug=slug, number=number, state="pending", created_at=now, object_key=object_key(slug, number),
-        max_size=limit, name=version_name, storage_quota=plan.storage_quota, daily_uploads=plan.daily_uploads,
-        artifact_limit=plan.artifact_limit, owner_id=user.user_id, owner_uploads_day=user.uploads_day,
+        slug=slug,
+        number=number,
+        state="pending",
+        created_at=now,
+        object_key=object_key(slug, number),
+        max_size=limit,
+        name=version_name,
+        storage_quota=plan.storage_quota,
+        daily_uploads=plan.daily_uploads,
+        artifact_limit=plan.artifact_limit,
+        owner_id=user.user_id,
+        owner_uploads_day=user.uploads_day,
     )
 
 
 def request_upload(
-    user: User, name: str, declared_size: int | None, redirect_for: RedirectFor | None, source: str | None,
-    *, version_name: str | None = None, item_fields: dict | None = None,
+    user: User,
+    name: str,
+    declared_size: int | None,
+    redirect_for: RedirectFor | None,
+    source: str | None,
+    *,
+    version_name: str | None = None,
+    item_fields: dict | None = None,
 ) -> UploadTicket:
     """A new file item (pending) and a presigned POST for its first version."""
-    item, version = new_pending_item(user, name, declared_size, source, version_name=version_name,
-                                     item_fields=item_fields)
+    item, version = new_pending_item(
+        user, name, declared_size, source, version_name=version_name, item_fields=item_fields
+    )
     items.create_upload(item, version, lifecycle.upload_deadline(item.created_at, version.max_size))
     return _ticket(item, version, redirect_for, item.name)
 
 
 def new_pending_item(
-    user: User, name: str, declared_size: int | None, source: str | None,
-    *, version_name: str | None = None, item_fields: dict | None = None,
+    user: User,
+    name: str,
+    declared_size: int | None,
+    source: str | None,
+    *,
+    version_name: str | None = None,
+    item_fields: dict | None = None,
 ) -> tuple[Item, Version]:
     """A new file item and its first version as they are to be written, once the plan allows them."""
     name = inputs.item_name(name)
@@ -125,8 +157,18 @@ def new_pending_item(
     now = clock.iso(second)
     slug = new_slug()
     item = Item(
-        slug=slug, owner_id=user.user_id, name=name, kind="file", state="pending", created_at=now, updated_at=now,
-        created_micros=micros, object_key=object_key(slug), source=source, max_size=limit, last_version=1,
+        slug=slug,
+        owner_id=user.user_id,
+        name=name,
+        kind="file",
+        state="pending",
+        created_at=now,
+        updated_at=now,
+        created_micros=micros,
+        object_key=object_key(slug),
+        source=source,
+        max_size=limit,
+        last_version=1,
         link_secret=new_link_secret(),
         **(item_fields or {}),
     )
@@ -134,8 +176,13 @@ def new_pending_item(
 
 
 def request_new_version(
-    user: User, item: Item, declared_size: int | None, redirect_for: RedirectFor | None, version_name: str | None,
-    item_changes: dict | None = None, file_name: str | None = None,
+    user: User,
+    item: Item,
+    declared_size: int | None,
+    redirect_for: RedirectFor | None,
+    version_name: str | None,
+    item_changes: dict | None = None,
+    file_name: str | None = None,
 ) -> UploadTicket:
     """A presigned POST for the next version of an item the caller owns; item_changes (see Version)
     take effect when it lands. file_name (else the item's name) decides the type the upload may have."""
@@ -144,17 +191,21 @@ def request_new_version(
     return _ticket(item, version, redirect_for, file_name or item.name)
 
 
-def new_pending_version(user: User, item: Item, declared_size: int | None, version_name: str | None,
-                        item_changes: dict | None = None) -> Version:
+def new_pending_version(
+    user: User, item: Item, declared_size: int | None, version_name: str | None, item_changes: dict | None = None
+) -> Version:
     """The next version of an item the caller owns, as it is to be written, once the plan allows it."""
     if item.kind != "file":
         raise InvalidInput("Bookmarks have no file versions", field="file")
     if item.state != "ready":
-        raise InvalidInput(f"This artifact's first upload is {item.state}; a new version needs it to be ready",
-                           field="file")
+        raise InvalidInput(
+            f"This artifact's first upload is {item.state}; a new version needs it to be ready", field="file"
+        )
     limit = check_upload_allowed(user, declared_size, new_item=False)
-    return dataclasses.replace(_new_version(user, item.slug, item.last_version + 1, limit, clock.iso(), version_name),
-                               item_changes=item_changes or None)
+    return dataclasses.replace(
+        _new_version(user, item.slug, item.last_version + 1, limit, clock.iso(), version_name),
+        item_changes=item_changes or None,
+    )
 
 
 def add_version(item: Item, version: Version, also: tuple[dict, ...] = ()) -> None:
@@ -162,14 +213,18 @@ def add_version(item: Item, version: Version, also: tuple[dict, ...] = ()) -> No
     try:
         items.add_version(item, version, lifecycle.upload_deadline(version.created_at, version.max_size), also)
     except writes.StateChanged:
-        raise InvalidInput("The artifact changed while the version was being added; try again",
-                           field="file") from None
+        raise InvalidInput("The artifact changed while the version was being added; try again", field="file") from None
 
 
 def _ticket(item: Item, version: Version, redirect_for: RedirectFor | None, file_name: str) -> UploadTicket:
     redirect = redirect_for(item.slug) if redirect_for else None
-    url, fields = objects.presigned_post(version.object_key, version.max_size, content_types.for_name(file_name),
-                                         redirect, lifecycle.UPLOAD_WINDOW_SECONDS)
+    url, fields = objects.presigned_post(
+        version.object_key,
+        version.max_size,
+        content_types.for_name(file_name),
+        redirect,
+        lifecycle.UPLOAD_WINDOW_SECONDS,
+    )
     return UploadTicket(item=item, version=version, url=url, fields=fields)
 
 
@@ -183,8 +238,10 @@ def store_inline(ticket: UploadTicket, data: bytes, content_type: str) -> Item:
         try:
             items.discard_pending(ticket.version)
         except Exception:  # the sweep removes it when its upload window closes
-            logger.warning("pending records of a failed inline upload left for the sweep",
-                           extra={"slug": ticket.item.slug, "version": ticket.version.number})
+            logger.warning(
+                "pending records of a failed inline upload left for the sweep",
+                extra={"slug": ticket.item.slug, "version": ticket.version.number},
+            )
         raise
     return settle(ticket.item, ticket.version)
 
@@ -195,8 +252,16 @@ def create_bookmark(user: User, url: str, name: str | None, source: str | None) 
     second, micros = clock.creation_stamp()
     now = clock.iso(second)
     item = Item(
-        slug=new_slug(), owner_id=user.user_id, name=name, kind="bookmark", state="ready",
-        created_at=now, updated_at=now, created_micros=micros, redirect_url=url, source=source,
+        slug=new_slug(),
+        owner_id=user.user_id,
+        name=name,
+        kind="bookmark",
+        state="ready",
+        created_at=now,
+        updated_at=now,
+        created_micros=micros,
+        redirect_url=url,
+        source=source,
         link_secret=new_link_secret(),
     )
     items.create_bookmark(item, None)
@@ -271,9 +336,15 @@ def _refuse_replacement(version: Version, object_version: str | None) -> None:
     if object_version is None or object_version == version.object_version:
         return
     objects.delete_version(version.object_key, object_version)
-    logger.warning("bytes posted over a settled version; removed", extra={
-        "slug": version.slug, "version": version.number, "kept": version.object_version,
-        "removed": object_version})
+    logger.warning(
+        "bytes posted over a settled version; removed",
+        extra={
+            "slug": version.slug,
+            "version": version.number,
+            "kept": version.object_version,
+            "removed": object_version,
+        },
+    )
 
 
 def settle(item: Item, version: Version) -> Item:
@@ -306,23 +377,34 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
     """The item as it now is, and whether this call's write settled these bytes (False: refused, or
     someone else settled the version first)."""
     if stored.size > version.max_size:
-        return _reject(item, version, stored, f"File is {stored.size} bytes; the most this upload could take "
-                                              f"was {version.max_size}"), False
+        return _reject(
+            item,
+            version,
+            stored,
+            f"File is {stored.size} bytes; the most this upload could take was {version.max_size}",
+        ), False
     now, today = clock.iso(), clock.today()
     content_type = content_types.stored(stored.content_type, item.name)
     first = version.number == 1
     settled = dataclasses.replace(
-        item, updated_at=now, stored_bytes=item.stored_bytes + stored.size,
+        item,
+        updated_at=now,
+        stored_bytes=item.stored_bytes + stored.size,
         **({"state": "ready"} if first else {}),
     )
-    current = dataclasses.replace(settled, version=version.number, object_key=version.object_key,
-                                  size=stored.size, content_type=content_type, version_name=version.name)
+    current = dataclasses.replace(
+        settled,
+        version=version.number,
+        object_key=version.object_key,
+        size=stored.size,
+        content_type=content_type,
+        version_name=version.name,
+    )
     change_sets = dict((version.item_changes or {}).get("sets", {}))
     change_removes = list((version.item_changes or {}).get("removes", []))
     item_due: str | None | Keep = KEEP
     if first or lifecycle.touches_expiry(change_sets, change_removes):
-        current, re_enabled, item_due = lifecycle.after_change(item, current.changed(change_sets, change_removes),
-                                                               now)
+        current, re_enabled, item_due = lifecycle.after_change(item, current.changed(change_sets, change_removes), now)
         change_removes += re_enabled
     else:
         current = current.changed(change_sets, change_removes)
@@ -332,9 +414,18 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
     new_day = version.owner_uploads_day != today
     for _attempt in range(4):
         try:
-            items.complete_upload(item, version, stored, content_type, now, today, new_day=new_day,
-                                  make_current=make_current, item_due=item_due,
-                                  item_changes=(change_sets, change_removes))
+            items.complete_upload(
+                item,
+                version,
+                stored,
+                content_type,
+                now,
+                today,
+                new_day=new_day,
+                make_current=make_current,
+                item_due=item_due,
+                item_changes=(change_sets, change_removes),
+            )
         except writes.StateChanged:
             return items.get(item.slug), False
         except items.NotCurrent:

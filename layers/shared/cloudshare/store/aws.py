@@ -19,8 +19,9 @@ _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect
 # cleanly (and gives back what it counted) well inside its function's timeout.
 _SERVICE_CONFIG = {
     "s3": _CLIENT_CONFIG.merge(Config(signature_version="s3v4")),
-    "ses": _CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2,
-                                       read_timeout=3)),
+    "ses": _CLIENT_CONFIG.merge(
+        Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=3)
+    ),
 }
 
 

@@ -78,20 +78,37 @@ def add(comment: Comment, *, owner_id: str | None, limits: tuple[RateLimit, ...]
         condition += " AND owner_id = :owner"
         values[":owner"] = owner_id
     actions = [
-        {"Update": {"TableName": table, "Key": key(comment.slug),
-                    "UpdateExpression": "ADD total_comments :one", "ConditionExpression": condition,
-                    "ExpressionAttributeValues": to_values(values)}},
-        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(PK)",
-                 "Item": to_item({"PK": f"ITEM#{comment.slug}", "SK": PREFIX + comment.comment_id,
-                                  **asdict(comment)})}},
+        {
+            "Update": {
+                "TableName": table,
+                "Key": key(comment.slug),
+                "UpdateExpression": "ADD total_comments :one",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": to_values(values),
+            }
+        },
+        {
+            "Put": {
+                "TableName": table,
+                "ConditionExpression": "attribute_not_exists(PK)",
+                "Item": to_item({"PK": f"ITEM#{comment.slug}", "SK": PREFIX + comment.comment_id, **asdict(comment)}),
+            }
+        },
     ]
     for limit in limits:
-        actions.append({"Update": {
-            "TableName": table, "Key": _rate_key(limit),
-            "UpdateExpression": "ADD posts :one SET expires_at = :expires",
-            "ConditionExpression": "attribute_not_exists(posts) OR posts < :limit",
-            "ExpressionAttributeValues": to_values({":one": 1, ":limit": limit.limit, ":expires": limit.expires_at}),
-        }})
+        actions.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": _rate_key(limit),
+                    "UpdateExpression": "ADD posts :one SET expires_at = :expires",
+                    "ConditionExpression": "attribute_not_exists(posts) OR posts < :limit",
+                    "ExpressionAttributeValues": to_values(
+                        {":one": 1, ":limit": limit.limit, ":expires": limit.expires_at}
+                    ),
+                }
+            }
+        )
     try:
         client("dynamodb").transact_write_items(TransactItems=actions)
     except ClientError as error:
@@ -112,13 +129,26 @@ def delete(slug: str, comment_id: str, owner_id: str) -> bool:
     """Removes one comment of the owner's item and counts it off, together; False if there was none."""
     table = settings().table_name
     try:
-        client("dynamodb").transact_write_items(TransactItems=[
-            {"Delete": {"TableName": table, "Key": comment_key(slug, comment_id),
-                        "ConditionExpression": "attribute_exists(PK)"}},
-            {"Update": {"TableName": table, "Key": key(slug), "UpdateExpression": "ADD total_comments :minus",
+        client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": table,
+                        "Key": comment_key(slug, comment_id),
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": key(slug),
+                        "UpdateExpression": "ADD total_comments :minus",
                         "ConditionExpression": "owner_id = :owner AND attribute_not_exists(deleted_at)",
-                        "ExpressionAttributeValues": to_values({":minus": -1, ":owner": owner_id})}},
-        ])
+                        "ExpressionAttributeValues": to_values({":minus": -1, ":owner": owner_id}),
+                    }
+                },
+            ]
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise
@@ -131,8 +161,9 @@ def delete(slug: str, comment_id: str, owner_id: str) -> bool:
     return True
 
 
-def page(slug: str, limit: int, *, before: str | None = None, versions: tuple[int, ...] | None = None
-         ) -> tuple[list[Comment], bool]:
+def page(
+    slug: str, limit: int, *, before: str | None = None, versions: tuple[int, ...] | None = None
+) -> tuple[list[Comment], bool]:
     """Up to `limit` comments, newest first, older than the comment id `before`; only those written on
     one of `versions` when given (a filter: the Query reads past the others). Also: whether more exist."""
     condition = "PK = :pk AND begins_with(SK, :prefix)"
@@ -140,8 +171,13 @@ def page(slug: str, limit: int, *, before: str | None = None, versions: tuple[in
     if before:
         condition = "PK = :pk AND SK BETWEEN :prefix AND :before"
         values[":before"] = PREFIX + before
-    request: dict[str, Any] = {"TableName": settings().table_name, "KeyConditionExpression": condition,
-                     "ScanIndexForward": False, "ConsistentRead": True, "Limit": limit + 1}
+    request: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "KeyConditionExpression": condition,
+        "ScanIndexForward": False,
+        "ConsistentRead": True,
+        "Limit": limit + 1,
+    }
     if versions is not None:
         request["FilterExpression"] = "#version IN (" + ", ".join(f":v{i}" for i in range(len(versions))) + ")"
         request["ExpressionAttributeNames"] = {"#version": "version"}
@@ -162,10 +198,11 @@ def claim_digest(slug: str, through: str, now: str, since: str) -> tuple[bool, s
     unless one was sent after `since`. (claimed, the id the previous e-mail went up to)."""
     try:
         response = client("dynamodb").update_item(
-            TableName=settings().table_name, Key=key(slug),
+            TableName=settings().table_name,
+            Key=key(slug),
             UpdateExpression="SET comments_mailed_at = :now, comments_mailed_through = :through",
             ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(comments_mailed_at) "
-                                "OR comments_mailed_at <= :since)",
+            "OR comments_mailed_at <= :since)",
             ExpressionAttributeValues=to_values({":now": now, ":through": through, ":since": since}),
             ReturnValues="UPDATED_OLD",
         )
@@ -181,12 +218,14 @@ def delete_all(slug: str) -> None:
     table = settings().table_name
     paginator = client("dynamodb").get_paginator("query")
     for result in paginator.paginate(
-        TableName=table, KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
         ExpressionAttributeValues=to_values({":pk": f"ITEM#{slug}", ":prefix": PREFIX}),
-        ProjectionExpression="PK, SK", ConsistentRead=True,
+        ProjectionExpression="PK, SK",
+        ConsistentRead=True,
     ):
         deletes = [{"DeleteRequest": {"Key": raw}} for raw in result["Items"]]
         for start in range(0, len(deletes), 25):
-            request: dict[str, Any] | None = {table: deletes[start:start + 25]}
+            request: dict[str, Any] | None = {table: deletes[start : start + 25]}
             while request:
                 request = client("dynamodb").batch_write_item(RequestItems=request).get("UnprocessedItems") or None

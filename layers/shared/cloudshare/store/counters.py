@@ -15,8 +15,11 @@ def daily_count(name: str, today: str, amount: int, limit: int, *, new_day: bool
     day, total = f"{name}_day", f"{name}_today"
     values = {f":{name}_day": today, f":{name}_amount": amount}
     if new_day:
-        return (f"{day} = :{name}_day, {total} = :{name}_amount",
-                f"(attribute_not_exists({day}) OR {day} <> :{name}_day)", values)
+        return (
+            f"{day} = :{name}_day, {total} = :{name}_amount",
+            f"(attribute_not_exists({day}) OR {day} <> :{name}_day)",
+            values,
+        )
     condition = f"{day} = :{name}_day"
     if limit >= 0:
         condition += f" AND {total} <= :{name}_room"

@@ -38,7 +38,8 @@ def presigned_get(key: str, *, filename: str, attachment: bool, content_type: st
     url: str = client("s3").generate_presigned_url(
         "get_object",
         Params={
-            "Bucket": settings().bucket_name, "Key": key,
+            "Bucket": settings().bucket_name,
+            "Key": key,
             "ResponseContentDisposition": content_disposition(filename, attachment=attachment),
             "ResponseContentType": content_type,
             "ResponseCacheControl": "private, max-age=300",

@@ -66,8 +66,7 @@ def sort_key(created_at: str, micros: int | None, slug: str) -> str:
 
 def listing_attributes(item: Item) -> dict[str, Any]:
     """The owner-listing index keys of an item that is listed (ready or a bookmark)."""
-    return {"GSI1PK": listing_partition(item.owner_id, item.deleted_at is not None),
-            "GSI1SK": listing_sort_key(item)}
+    return {"GSI1PK": listing_partition(item.owner_id, item.deleted_at is not None), "GSI1SK": listing_sort_key(item)}
 
 
 def due_attributes(slug: str, due_at: str, suffix: str = "") -> dict[str, Any]:
@@ -101,26 +100,31 @@ def version_record(version: Version, due_at: str | None) -> dict[str, Any]:
 
 
 def _put_new(record: dict[str, Any]) -> dict[str, Any]:
-    return {"TableName": settings().table_name, "Item": to_item(record),
-            "ConditionExpression": "attribute_not_exists(PK)"}
+    return {
+        "TableName": settings().table_name,
+        "Item": to_item(record),
+        "ConditionExpression": "attribute_not_exists(PK)",
+    }
 
 
 def create_upload(item: Item, version: Version, pending_until: str, also: tuple[dict[str, Any], ...] = ()) -> None:
     """A new file item and its first, pending version, together (nothing is counted yet), with the
     other writes in `also` (a multipart upload's record)."""
     # Only the item is due: abandoning a first upload removes the item and its version together.
-    transact([{"Put": _put_new(item_record(item, pending_until))},
-              {"Put": _put_new(version_record(version, None))}, *also])
+    transact(
+        [{"Put": _put_new(item_record(item, pending_until))}, {"Put": _put_new(version_record(version, None))}, *also]
+    )
 
 
 def add_version(item: Item, version: Version, pending_until: str, also: tuple[dict[str, Any], ...] = ()) -> None:
     """Hands out the next version number of an existing item: concurrent requests get distinct ones
     (with the other writes in `also`, as create_upload)."""
     claim = update_request(
-        key(item.slug), sets={"last_version": version.number},
+        key(item.slug),
+        sets={"last_version": version.number},
         # only a ready item takes new versions: a pending one is still waiting for its first
         condition="last_version = :previous AND owner_id = :owner AND #state = :ready "
-                  "AND attribute_not_exists(deleted_at)",
+        "AND attribute_not_exists(deleted_at)",
         names={"#state": "state"},
         values={":previous": version.number - 1, ":owner": item.owner_id, ":ready": "ready"},
     )
@@ -129,19 +133,27 @@ def add_version(item: Item, version: Version, pending_until: str, also: tuple[di
 
 def create_bookmark(item: Item, due_at: str | None) -> None:
     """A bookmark is listed at once and counts as one of the owner's items."""
-    transact([
-        {"Put": _put_new(item_record(item, due_at))},
-        {"Update": update_request(owner_key(item.owner_id), increments={"item_count": 1},
-                                  condition="attribute_exists(PK)")},
-    ])
+    transact(
+        [
+            {"Put": _put_new(item_record(item, due_at))},
+            {
+                "Update": update_request(
+                    owner_key(item.owner_id), increments={"item_count": 1}, condition="attribute_exists(PK)"
+                )
+            },
+        ]
+    )
 
 
 def discard_pending(version: Version) -> None:
     """Removes a still-pending upload's version record (and, for version 1, its item): nothing was
     counted for it, so nothing else changes."""
     table = settings().table_name
-    pending = {"ConditionExpression": "#state = :pending", "ExpressionAttributeNames": {"#state": "state"},
-               "ExpressionAttributeValues": to_values({":pending": "pending"})}
+    pending = {
+        "ConditionExpression": "#state = :pending",
+        "ExpressionAttributeNames": {"#state": "state"},
+        "ExpressionAttributeValues": to_values({":pending": "pending"}),
+    }
     actions = [{"Delete": {"TableName": table, "Key": version_key(version.slug, version.number), **pending}}]
     if version.number == 1:
         actions.append({"Delete": {"TableName": table, "Key": key(version.slug), **pending}})
@@ -189,8 +201,16 @@ def list_versions(slug: str) -> list[Version]:
 
 
 def complete_upload(
-    item: Item, version: Version, stored: StoredObject, content_type: str, now: str, today: str, *,
-    new_day: bool, make_current: bool, item_due: str | None | Keep,
+    item: Item,
+    version: Version,
+    stored: StoredObject,
+    content_type: str,
+    now: str,
+    today: str,
+    *,
+    new_day: bool,
+    make_current: bool,
+    item_due: str | None | Keep,
     item_changes: tuple[dict[str, Any], list[str]] = ({}, []),
 ) -> None:
     """pending -> ready for a version, its item and the owner's counters, in one transaction.
@@ -205,10 +225,22 @@ def complete_upload(
     """
     first = version.number == 1
     transact(
-        [{"Update": _version_settled(version, stored, content_type)},
-         {"Update": _item_settled(item, version, stored.size, content_type, now, make_current=make_current,
-                                  item_due=item_due, item_changes=item_changes)},
-         {"Update": _owner_charged(item.owner_id, version, stored.size, today, new_day=new_day)}],
+        [
+            {"Update": _version_settled(version, stored, content_type)},
+            {
+                "Update": _item_settled(
+                    item,
+                    version,
+                    stored.size,
+                    content_type,
+                    now,
+                    make_current=make_current,
+                    item_due=item_due,
+                    item_changes=item_changes,
+                )
+            },
+            {"Update": _owner_charged(item.owner_id, version, stored.size, today, new_day=new_day)},
+        ],
         # a first upload whose item changed is settled by someone else; a later one lost to a newer version
         failures=(StateChanged, StateChanged if first else NotCurrent, OwnerLimit),
     )
@@ -218,15 +250,31 @@ def _version_settled(version: Version, stored: StoredObject, content_type: str) 
     """The pending version becomes ready, recording which bytes (ETag, S3 version) it settled."""
     return update_request(
         version_key(version.slug, version.number),
-        sets={"state": "ready", "size": stored.size, "content_type": content_type, "etag": stored.etag,
-              "object_version": stored.version_id},
+        sets={
+            "state": "ready",
+            "size": stored.size,
+            "content_type": content_type,
+            "etag": stored.etag,
+            "object_version": stored.version_id,
+        },
         removes=["due_shard", "due_at"],
-        condition="#state = :pending", names={"#state": "state"}, values={":pending": "pending"},
+        condition="#state = :pending",
+        names={"#state": "state"},
+        values={":pending": "pending"},
     )
 
 
-def _item_settled(item: Item, version: Version, size: int, content_type: str, now: str, *, make_current: bool,
-                  item_due: str | None | Keep, item_changes: tuple[dict[str, Any], list[str]]) -> dict[str, Any]:
+def _item_settled(
+    item: Item,
+    version: Version,
+    size: int,
+    content_type: str,
+    now: str,
+    *,
+    make_current: bool,
+    item_due: str | None | Keep,
+    item_changes: tuple[dict[str, Any], list[str]],
+) -> dict[str, Any]:
     """The item pays for the version's bytes; a first upload makes it ready and listed; a version that
     becomes current (a newer one did not land first) brings its object and the changes asked with it."""
     sets: dict[str, Any] = {"updated_at": now}
@@ -235,8 +283,15 @@ def _item_settled(item: Item, version: Version, size: int, content_type: str, no
     values: dict[str, Any] = {}
     condition = "attribute_exists(PK)"
     if make_current:
-        sets.update({"version": version.number, "object_key": version.object_key, "size": size,
-                     "content_type": content_type, "version_name": version.name})
+        sets.update(
+            {
+                "version": version.number,
+                "object_key": version.object_key,
+                "size": size,
+                "content_type": content_type,
+                "version_name": version.name,
+            }
+        )
         change_sets, change_removes = item_changes
         if not isinstance(item_due, Keep):
             due_sets, due_removes = due_changes(item.slug, item_due)
@@ -253,8 +308,15 @@ def _item_settled(item: Item, version: Version, size: int, content_type: str, no
         values[":pending"] = "pending"
         # a first upload landing on an item deleted meanwhile is not counted (the purge removes it)
         condition += " AND #state = :pending AND attribute_not_exists(deleted_at)"
-    return update_request(key(item.slug), sets=sets, removes=removes, increments={"stored_bytes": size},
-                          condition=condition, names=names, values=values)
+    return update_request(
+        key(item.slug),
+        sets=sets,
+        removes=removes,
+        increments={"stored_bytes": size},
+        condition=condition,
+        names=names,
+        values=values,
+    )
 
 
 def _owner_charged(owner_id: str, version: Version, size: int, today: str, *, new_day: bool) -> dict[str, Any]:
@@ -271,26 +333,42 @@ def _owner_charged(owner_id: str, version: Version, size: int, today: str, *, ne
         if version.artifact_limit >= 0:
             conditions.append("artifact_count < :artifacts")
             values[":artifacts"] = version.artifact_limit
-    counter, counter_condition, counter_values = daily_count("uploads", today, 1, version.daily_uploads,
-                                                             new_day=new_day)
+    counter, counter_condition, counter_values = daily_count(
+        "uploads", today, 1, version.daily_uploads, new_day=new_day
+    )
     conditions.append(counter_condition)
     values.update(counter_values)
-    return update_request(owner_key(owner_id), increments=increments, clauses=[counter],
-                          condition=" AND ".join(conditions), values=values)
+    return update_request(
+        owner_key(owner_id), increments=increments, clauses=[counter], condition=" AND ".join(conditions), values=values
+    )
 
 
 def mark_failed(version: Version, reason: str, now: str, purge_at: str) -> None:
     """A rejected upload: the version (and, for a first upload, its item) become failed, once; a failed
     item stays due, for its purge at purge_at."""
-    pending: dict[str, Any] = {"condition": "#state = :pending", "names": {"#state": "state"},
-                               "values": {":pending": "pending"}}
+    pending: dict[str, Any] = {
+        "condition": "#state = :pending",
+        "names": {"#state": "state"},
+        "values": {":pending": "pending"},
+    }
     failed = {"state": "failed", "failure_reason": reason}
-    actions = [{"Update": update_request(version_key(version.slug, version.number), sets=failed,
-                                         removes=["due_shard", "due_at"], **pending)}]
+    actions = [
+        {
+            "Update": update_request(
+                version_key(version.slug, version.number), sets=failed, removes=["due_shard", "due_at"], **pending
+            )
+        }
+    ]
     if version.number == 1:
-        actions.append({"Update": update_request(
-            key(version.slug), sets={**failed, "updated_at": now, **due_attributes(version.slug, purge_at)},
-            **pending)})
+        actions.append(
+            {
+                "Update": update_request(
+                    key(version.slug),
+                    sets={**failed, "updated_at": now, **due_attributes(version.slug, purge_at)},
+                    **pending,
+                )
+            }
+        )
     transact(actions)
 
 
@@ -306,9 +384,11 @@ def update_fields(item: Item, sets: dict[str, Any], removes: list[str], due_at: 
         due_sets, due_removes = due_changes(item.slug, due_at)
         sets, removes = {**sets, **due_sets}, [*removes, *due_removes]
     request = update_request(
-        key(item.slug), sets={**sets, "revision": item.revision + 1}, removes=removes,
+        key(item.slug),
+        sets={**sets, "revision": item.revision + 1},
+        removes=removes,
         condition="#owner = :owner AND attribute_not_exists(#deleted) "
-                  "AND (#seen = :seen OR (attribute_not_exists(#seen) AND :seen = :none))",
+        "AND (#seen = :seen OR (attribute_not_exists(#seen) AND :seen = :none))",
         names={"#owner": "owner_id", "#deleted": "deleted_at", "#seen": "revision"},
         values={":owner": item.owner_id, ":seen": item.revision, ":none": 0},
     )
@@ -334,12 +414,17 @@ def soft_delete(item: Item, deleted_at: str, purge_at: str) -> None:
     sets = {"deleted_at": deleted_at, "updated_at": deleted_at, **due_attributes(item.slug, purge_at)}
     if item.state == "ready":
         sets.update({"GSI1PK": listing_partition(item.owner_id, deleted=True)})
-    actions = [{"Update": update_request(
-        key(item.slug), sets=sets,
-        condition="#owner = :owner AND #state = :state AND attribute_not_exists(#deleted)",
-        names={"#state": "state", "#deleted": "deleted_at", "#owner": "owner_id"},
-        values={":state": item.state, ":owner": item.owner_id},
-    )}]
+    actions = [
+        {
+            "Update": update_request(
+                key(item.slug),
+                sets=sets,
+                condition="#owner = :owner AND #state = :state AND attribute_not_exists(#deleted)",
+                names={"#state": "state", "#deleted": "deleted_at", "#owner": "owner_id"},
+                values={":state": item.state, ":owner": item.owner_id},
+            )
+        }
+    ]
     if item.state == "ready":
         actions.append({"Update": _owner_counts(item.owner_id, -1, files=item.kind == "file")})
     transact(actions, failures=(StateChanged, OwnerLimit))
@@ -351,16 +436,23 @@ def restore(item: Item, restored_at: str, due_at: str | None, artifact_limit: in
     sets = {"updated_at": restored_at, **due_sets}
     if item.state == "ready":
         sets["GSI1PK"] = listing_partition(item.owner_id)
-    actions = [{"Update": update_request(
-        key(item.slug), sets=sets, removes=["deleted_at", *due_removes],
-        condition="#owner = :owner AND #state = :state AND #deleted_key = :deleted",
-        names={"#state": "state", "#deleted_key": "deleted_at", "#owner": "owner_id"},
-        values={":state": item.state, ":owner": item.owner_id, ":deleted": item.deleted_at},
-    )}]
+    actions = [
+        {
+            "Update": update_request(
+                key(item.slug),
+                sets=sets,
+                removes=["deleted_at", *due_removes],
+                condition="#owner = :owner AND #state = :state AND #deleted_key = :deleted",
+                names={"#state": "state", "#deleted_key": "deleted_at", "#owner": "owner_id"},
+                values={":state": item.state, ":owner": item.owner_id, ":deleted": item.deleted_at},
+            )
+        }
+    ]
     if item.state == "ready":
         # first: a full plan is what the owner is told, even when the item also changed meanwhile
-        actions.insert(0, {"Update": _owner_counts(item.owner_id, +1, files=item.kind == "file",
-                                                   artifact_limit=artifact_limit)})
+        actions.insert(
+            0, {"Update": _owner_counts(item.owner_id, +1, files=item.kind == "file", artifact_limit=artifact_limit)}
+        )
     transact(actions, failures=(OwnerLimit, StateChanged) if item.state == "ready" else ())
     restored = get(item.slug)
     if restored is None:  # purged the moment after
@@ -371,13 +463,23 @@ def restore(item: Item, restored_at: str, due_at: str | None, artifact_limit: in
 def rename_version(item: Item, number: int, name: str, now: str) -> None:
     """Names one of a live item's versions; the item carries its current version's name, so when that
     is the one renamed both change in one transaction."""
-    actions = [{"Update": update_request(version_key(item.slug, number), sets={"name": name},
-                                         condition="attribute_exists(PK)")}]
+    actions = [
+        {
+            "Update": update_request(
+                version_key(item.slug, number), sets={"name": name}, condition="attribute_exists(PK)"
+            )
+        }
+    ]
     if item.version == number:
-        actions.append({"Update": update_request(
-            key(item.slug), sets={"version_name": name, "updated_at": now},
-            condition="#owner = :owner AND #version = :number AND attribute_not_exists(deleted_at)",
-            names={"#owner": "owner_id", "#version": "version"},
-            values={":owner": item.owner_id, ":number": number},
-        )})
+        actions.append(
+            {
+                "Update": update_request(
+                    key(item.slug),
+                    sets={"version_name": name, "updated_at": now},
+                    condition="#owner = :owner AND #version = :number AND attribute_not_exists(deleted_at)",
+                    names={"#owner": "owner_id", "#version": "version"},
+                    values={":owner": item.owner_id, ":number": number},
+                )
+            }
+        )
     transact(actions)

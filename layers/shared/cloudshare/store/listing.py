@@ -69,20 +69,28 @@ def by_created(owner_id: str, limit: int, *, below: str | None = None, above: st
         condition += " AND GSI1SK > :position"
         values[":position"] = above
     response = client("dynamodb").query(
-        TableName=settings().table_name, IndexName="GSI1", KeyConditionExpression=condition,
-        ExpressionAttributeValues=to_values(values), ScanIndexForward=above is not None, Limit=limit,
+        TableName=settings().table_name,
+        IndexName="GSI1",
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=to_values(values),
+        ScanIndexForward=above is not None,
+        Limit=limit,
     )
     found = [item_from(from_item(raw)) for raw in response["Items"]]
     return list(reversed(found)) if above is not None else found
 
 
-def by_offset(owner_id: str, order: str, descending: bool, offset: int, limit: int,
-              published: bool | None = None) -> list[Item]:
+def by_offset(
+    owner_id: str, order: str, descending: bool, offset: int, limit: int, published: bool | None = None
+) -> list[Item]:
     """The items at [offset, offset + limit) in one of ORDERS, optionally only (un)published ones."""
     index, _ = ORDERS[order]
     query: dict[str, Any] = {
-        "TableName": settings().table_name, "IndexName": index, "KeyConditionExpression": "GSI1PK = :owner",
-        "ExpressionAttributeValues": {":owner": listing_partition(owner_id)}, "ScanIndexForward": not descending,
+        "TableName": settings().table_name,
+        "IndexName": index,
+        "KeyConditionExpression": "GSI1PK = :owner",
+        "ExpressionAttributeValues": {":owner": listing_partition(owner_id)},
+        "ScanIndexForward": not descending,
     }
     if published is not None:
         query["FilterExpression"] = "is_published = :published"
@@ -102,8 +110,11 @@ def count_published(owner_id: str, published: bool) -> int:
     """How many listed items are (un)published: a COUNT query (only with the is_published filter;
     unfiltered totals come from the owner's counter)."""
     query: dict[str, Any] = {
-        "TableName": settings().table_name, "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :owner",
-        "FilterExpression": "is_published = :published", "Select": "COUNT",
+        "TableName": settings().table_name,
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :owner",
+        "FilterExpression": "is_published = :published",
+        "Select": "COUNT",
         "ExpressionAttributeValues": to_values({":owner": listing_partition(owner_id), ":published": published}),
     }
     total: int = 0
@@ -115,16 +126,27 @@ def count_published(owner_id: str, published: bool) -> int:
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def matching(owner_id: str, order: str, descending: bool, keep: Callable[[Item], bool], skip: int, limit: int, *,
-             deleted: bool = False) -> list[Item]:
+def matching(
+    owner_id: str,
+    order: str,
+    descending: bool,
+    keep: Callable[[Item], bool],
+    skip: int,
+    limit: int,
+    *,
+    deleted: bool = False,
+) -> list[Item]:
     """The items at [skip, skip + limit) of those `keep` accepts, in one of ORDERS, from the owner's
     listed (or, with `deleted`, soft-deleted) partition. Reads the partition a page at a time and stops
     as soon as enough items matched: the same reads as a FilterExpression, with the rule in Python."""
     index, _ = ORDERS[order]
     query = {
-        "TableName": settings().table_name, "IndexName": index, "KeyConditionExpression": "GSI1PK = :owner",
+        "TableName": settings().table_name,
+        "IndexName": index,
+        "KeyConditionExpression": "GSI1PK = :owner",
         "ExpressionAttributeValues": to_values({":owner": listing_partition(owner_id, deleted)}),
-        "ScanIndexForward": not descending, "Limit": _MATCHING_PAGE,
+        "ScanIndexForward": not descending,
+        "Limit": _MATCHING_PAGE,
     }
     found: list[Item] = []
     while len(found) < skip + limit:
@@ -133,4 +155,4 @@ def matching(owner_id: str, order: str, descending: bool, keep: Callable[[Item],
         if "LastEvaluatedKey" not in response:
             break
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    return found[skip:skip + limit]
+    return found[skip : skip + limit]

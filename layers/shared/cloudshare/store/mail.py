@@ -32,8 +32,10 @@ def send(mail: Mail) -> str:
             Destination={"ToAddresses": [mail.recipient]},
             Message={
                 "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
-                "Body": {"Text": {"Data": mail.text, "Charset": "UTF-8"},
-                         "Html": {"Data": mail.html, "Charset": "UTF-8"}},
+                "Body": {
+                    "Text": {"Data": mail.text, "Charset": "UTF-8"},
+                    "Html": {"Data": mail.html, "Charset": "UTF-8"},
+                },
             },
             **extra,
         )

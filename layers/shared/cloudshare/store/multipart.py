@@ -48,19 +48,30 @@ def record_key(owner_id: str, upload_id: str) -> dict[str, Any]:
 
 def upload_record(upload: MultipartUpload, forget_at: int) -> dict[str, Any]:
     """The record as a Put of the transaction that creates the upload's item or version."""
-    record = {"PK": f"UPLOADS#{upload.owner_id}", "SK": f"UPLOAD#{upload.upload_id}", **asdict(upload),
-              "expires_at": forget_at}
-    return {"Put": {"TableName": settings().table_name, "Item": to_item(record),
-                    "ConditionExpression": "attribute_not_exists(PK)"}}
+    record = {
+        "PK": f"UPLOADS#{upload.owner_id}",
+        "SK": f"UPLOAD#{upload.upload_id}",
+        **asdict(upload),
+        "expires_at": forget_at,
+    }
+    return {
+        "Put": {
+            "TableName": settings().table_name,
+            "Item": to_item(record),
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
 
 
 def get(owner_id: str, upload_id: str) -> MultipartUpload | None:
-    response = client("dynamodb").get_item(TableName=settings().table_name, Key=record_key(owner_id, upload_id),
-                                           ConsistentRead=True)
+    response = client("dynamodb").get_item(
+        TableName=settings().table_name, Key=record_key(owner_id, upload_id), ConsistentRead=True
+    )
     if "Item" not in response:
         return None
-    return MultipartUpload(**{name: value for name, value in from_item(response["Item"]).items()
-                              if name in _UPLOAD_FIELDS})
+    return MultipartUpload(
+        **{name: value for name, value in from_item(response["Item"]).items() if name in _UPLOAD_FIELDS}
+    )
 
 
 def forget(owner_id: str, upload_id: str) -> None:
@@ -76,8 +87,10 @@ def create(key: str, content_type: str) -> str:
 
 def part_url(key: str, s3_upload_id: str, number: int, expires_in: int) -> str:
     url: str = client("s3").generate_presigned_url(
-        "upload_part", Params={"Bucket": settings().bucket_name, "Key": key, "UploadId": s3_upload_id,
-                               "PartNumber": number}, ExpiresIn=expires_in)
+        "upload_part",
+        Params={"Bucket": settings().bucket_name, "Key": key, "UploadId": s3_upload_id, "PartNumber": number},
+        ExpiresIn=expires_in,
+    )
     return url
 
 
@@ -87,15 +100,22 @@ def parts(key: str, s3_upload_id: str) -> list[StoredPart]:
     marker = 0
     while True:
         try:
-            response = client("s3").list_parts(Bucket=settings().bucket_name, Key=key, UploadId=s3_upload_id,
-                                               PartNumberMarker=marker)
+            response = client("s3").list_parts(
+                Bucket=settings().bucket_name, Key=key, UploadId=s3_upload_id, PartNumberMarker=marker
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] in _GONE:
                 raise UploadGone(s3_upload_id) from error
             raise
-        found.extend(StoredPart(number=part["PartNumber"], etag=part["ETag"], size=part["Size"],
-                                last_modified=part["LastModified"].strftime("%Y-%m-%dT%H:%M:%SZ"))
-                     for part in response.get("Parts", []))
+        found.extend(
+            StoredPart(
+                number=part["PartNumber"],
+                etag=part["ETag"],
+                size=part["Size"],
+                last_modified=part["LastModified"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+            for part in response.get("Parts", [])
+        )
         if not response.get("IsTruncated"):
             return found
         marker = response["NextPartNumberMarker"]
@@ -104,8 +124,11 @@ def parts(key: str, s3_upload_id: str) -> list[StoredPart]:
 def complete(key: str, s3_upload_id: str, etags: list[tuple[int, str]]) -> None:
     try:
         client("s3").complete_multipart_upload(
-            Bucket=settings().bucket_name, Key=key, UploadId=s3_upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": number, "ETag": etag} for number, etag in etags]})
+            Bucket=settings().bucket_name,
+            Key=key,
+            UploadId=s3_upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": number, "ETag": etag} for number, etag in etags]},
+        )
     except ClientError as error:
         code = error.response["Error"]["Code"]
         if code in _GONE:

@@ -18,8 +18,9 @@ class StoredObject:
     version_id: str | None = None  # S3's id of these bytes (the bucket keeps versions; see README)
 
 
-def presigned_post(key: str, max_size: int, content_type: str, redirect_url: str | None,
-                   expires_in: int) -> tuple[str, dict[str, str]]:
+def presigned_post(
+    key: str, max_size: int, content_type: str, redirect_url: str | None, expires_in: int
+) -> tuple[str, dict[str, str]]:
     """A POST policy for exactly this key, at most max_size bytes, of exactly this Content-Type (a field
     of the form, so S3 refuses any other label), redirecting to redirect_url if given (else S3 answers 204)."""
     fields = {"Content-Type": content_type}
@@ -44,8 +45,12 @@ def head(key: str) -> StoredObject | None:
         if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
-    return StoredObject(size=response["ContentLength"], content_type=response.get("ContentType") or "",
-                        etag=response.get("ETag", ""), version_id=_version_id(response.get("VersionId")))
+    return StoredObject(
+        size=response["ContentLength"],
+        content_type=response.get("ContentType") or "",
+        etag=response.get("ETag", ""),
+        version_id=_version_id(response.get("VersionId")),
+    )
 
 
 def _version_id(reported: str | None) -> str | None:

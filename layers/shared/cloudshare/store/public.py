@@ -55,8 +55,10 @@ def cached_item(slug: str) -> Cached:
         return hit[1]
     response = client("dynamodb").get_item(TableName=settings().table_name, Key=items.key(slug), ConsistentRead=True)
     record = from_item(response["Item"]) if "Item" in response else None
-    entry = Cached(items.item_from(record) if record else None,
-                   int(record.get("count_shards", view_counts.DEFAULT_SHARDS)) if record else 0)
+    entry = Cached(
+        items.item_from(record) if record else None,
+        int(record.get("count_shards", view_counts.DEFAULT_SHARDS)) if record else 0,
+    )
     if len(_cache) >= _CACHE_ENTRIES:
         _cache.clear()
     _cache[slug] = (now, entry)
@@ -95,8 +97,12 @@ def record_access(access: Access, *, view: bool, download: bool, inline_types: f
     content_type is one of them. Raises Refused with the item as it was otherwise.
     """
     conditions = [
-        "attribute_exists(PK)", "#state = :ready", "is_published = :true", "attribute_not_exists(deleted_at)",
-        "attribute_not_exists(expired_at)", "(attribute_not_exists(expiration_time) OR expiration_time > :now)",
+        "attribute_exists(PK)",
+        "#state = :ready",
+        "is_published = :true",
+        "attribute_not_exists(deleted_at)",
+        "attribute_not_exists(expired_at)",
+        "(attribute_not_exists(expiration_time) OR expiration_time > :now)",
     ]
     values: dict[str, Any] = {":ready": "ready", ":true": True, ":now": access.now, ":one": 1, ":zero": 0}
     if access.secret:
@@ -154,7 +160,7 @@ def mark_views_exhausted(slug: str, due_at: str) -> None:
             Key=items.key(slug),
             UpdateExpression="SET due_shard = :shard, due_at = :due",
             ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at) "
-                                "AND attribute_not_exists(expired_at) AND view_counter >= expires_after_views",
+            "AND attribute_not_exists(expired_at) AND view_counter >= expires_after_views",
             ExpressionAttributeValues=to_values({":shard": due["due_shard"], ":due": due["due_at"]}),
         )
     except ClientError as error:

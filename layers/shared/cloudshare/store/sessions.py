@@ -40,12 +40,20 @@ def _partition(user_id: str) -> str:
 
 
 def put(session: StoredSession) -> None:
-    record = {"PK": f"SESSION#{session.token_hash}", "SK": "SESSION", "GSI1PK": _partition(session.user_id),
-              "GSI1SK": f"{session.created_at}#{session.token_hash}", "user_id": session.user_id,
-              "created_at": session.created_at, "expires_at": session.expires_at, "source": session.source,
-              "agent": session.agent}
-    client("dynamodb").put_item(TableName=settings().table_name, Item=to_item(record),
-                                ConditionExpression="attribute_not_exists(PK)")
+    record = {
+        "PK": f"SESSION#{session.token_hash}",
+        "SK": "SESSION",
+        "GSI1PK": _partition(session.user_id),
+        "GSI1SK": f"{session.created_at}#{session.token_hash}",
+        "user_id": session.user_id,
+        "created_at": session.created_at,
+        "expires_at": session.expires_at,
+        "source": session.source,
+        "agent": session.agent,
+    }
+    client("dynamodb").put_item(
+        TableName=settings().table_name, Item=to_item(record), ConditionExpression="attribute_not_exists(PK)"
+    )
 
 
 def get(token_hash: str) -> StoredSession | None:
@@ -56,9 +64,12 @@ def get(token_hash: str) -> StoredSession | None:
 def delete(token_hash: str, user_id: str) -> None:
     """Ends a session of this user (a hash naming someone else's session deletes nothing)."""
     try:
-        client("dynamodb").delete_item(TableName=settings().table_name, Key=_key(token_hash),
-                                       ConditionExpression="user_id = :user",
-                                       ExpressionAttributeValues=to_values({":user": user_id}))
+        client("dynamodb").delete_item(
+            TableName=settings().table_name,
+            Key=_key(token_hash),
+            ConditionExpression="user_id = :user",
+            ExpressionAttributeValues=to_values({":user": user_id}),
+        )
     except ClientError as error:
         if not is_condition_failure(error):
             raise
@@ -66,8 +77,13 @@ def delete(token_hash: str, user_id: str) -> None:
 
 def of_user(user_id: str) -> list[StoredSession]:
     """The user's sessions, newest first (expired ones the TTL has not removed yet included)."""
-    query = {"TableName": settings().table_name, "IndexName": INDEX, "KeyConditionExpression": "GSI1PK = :user",
-             "ExpressionAttributeValues": to_values({":user": _partition(user_id)}), "ScanIndexForward": False}
+    query = {
+        "TableName": settings().table_name,
+        "IndexName": INDEX,
+        "KeyConditionExpression": "GSI1PK = :user",
+        "ExpressionAttributeValues": to_values({":user": _partition(user_id)}),
+        "ScanIndexForward": False,
+    }
     found = []
     while True:
         response = client("dynamodb").query(**query)
@@ -78,6 +94,11 @@ def of_user(user_id: str) -> list[StoredSession]:
 
 
 def _from(record: dict[str, Any]) -> StoredSession:
-    return StoredSession(token_hash=record["PK"].removeprefix("SESSION#"), user_id=record["user_id"],
-                         created_at=record["created_at"], expires_at=record["expires_at"],
-                         source=record.get("source", ""), agent=record.get("agent", ""))
+    return StoredSession(
+        token_hash=record["PK"].removeprefix("SESSION#"),
+        user_id=record["user_id"],
+        created_at=record["created_at"],
+        expires_at=record["expires_at"],
+        source=record.get("source", ""),
+        agent=record.get("agent", ""),
+    )

@@ -36,8 +36,9 @@ def _provider(secrets_client: Any) -> Any:
 
 
 def _keys(*, force: bool = False) -> tuple[bytes, ...]:
-    value = _provider(client("secretsmanager")).get(settings().require_nonce_secret_id(), max_age=MAX_AGE_SECONDS,
-                                                    force_fetch=force)
+    value = _provider(client("secretsmanager")).get(
+        settings().require_nonce_secret_id(), max_age=MAX_AGE_SECONDS, force_fetch=force
+    )
     current, previous = parse(value)
     return (current, previous) if previous else (current,)
 

@@ -105,8 +105,10 @@ def due_keys(now: str, page_size: int = 100) -> Iterator[list[DueKey]]:
         for page in pages:
             records = [from_item(raw) for raw in page["Items"]]
             if records:
-                yield [DueKey(slug=r["PK"].removeprefix("ITEM#"), sort_key=r["SK"], due_at=r["due_at"], seen=r)
-                       for r in records]
+                yield [
+                    DueKey(slug=r["PK"].removeprefix("ITEM#"), sort_key=r["SK"], due_at=r["due_at"], seen=r)
+                    for r in records
+                ]
 
 
 def read(keys: list[DueKey]) -> list[DueRecord]:
@@ -122,8 +124,12 @@ def _due_record(due_key: DueKey, record: dict[str, Any] | None) -> DueRecord:
     if due_key.sort_key == "ITEM":
         typed = item_from(record)
     elif due_key.sort_key == TOMBSTONE_SK:
-        typed = Tombstone(slug=record["slug"], owner_id=record["owner_id"], last_version=record["last_version"],
-                          purged_at=record["purged_at"])
+        typed = Tombstone(
+            slug=record["slug"],
+            owner_id=record["owner_id"],
+            last_version=record["last_version"],
+            purged_at=record["purged_at"],
+        )
     else:
         typed = version_from(record)
     return DueRecord(due_key, typed, record.get("due_at"))
@@ -134,8 +140,12 @@ def reschedule(due_key: DueKey, due_at: str | None) -> None:
     number = due_key.version_number
     sets, removes = due_changes(due_key.slug, due_at, f"#{number}" if number is not None else "")
     table_key = to_item({"PK": f"ITEM#{due_key.slug}", "SK": due_key.sort_key})
-    conditional("update_item", update_request(table_key, sets=sets, removes=removes, condition="due_at = :seen",
-                                              values={":seen": due_key.due_at}))
+    conditional(
+        "update_item",
+        update_request(
+            table_key, sets=sets, removes=removes, condition="due_at = :seen", values={":seen": due_key.due_at}
+        ),
+    )
 
 
 def expire(item: Item, seen: DueKey, expired_at: str, purge_due: str | None, by_views: bool) -> None:
@@ -146,12 +156,18 @@ def expire(item: Item, seen: DueKey, expired_at: str, purge_due: str | None, by_
     if not by_views:
         values[":expiration"] = item.expiration_time
     due_sets, due_removes = due_changes(item.slug, purge_due)
-    conditional("update_item", update_request(
-        key(item.slug), sets={"expired_at": expired_at, **due_sets}, removes=due_removes,
-        condition="due_at = :seen AND #state = :ready AND attribute_not_exists(expired_at) "
-                  f"AND attribute_not_exists(deleted_at) AND {reason}",
-        names={"#state": "state"}, values=values,
-    ))
+    conditional(
+        "update_item",
+        update_request(
+            key(item.slug),
+            sets={"expired_at": expired_at, **due_sets},
+            removes=due_removes,
+            condition="due_at = :seen AND #state = :ready AND attribute_not_exists(expired_at) "
+            f"AND attribute_not_exists(deleted_at) AND {reason}",
+            names={"#state": "state"},
+            values=values,
+        ),
+    )
 
 
 def begin_purge(item: Item, seen: DueKey, counts: Counts, now: str) -> Tombstone:
@@ -170,19 +186,47 @@ def begin_purge(item: Item, seen: DueKey, counts: Counts, now: str) -> Tombstone
         condition += " AND expired_at = :expired_at"
         facts[":expired_at"] = item.expired_at
     actions = [
-        {"Delete": {"TableName": table, "Key": key(item.slug), "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {"#state": "state"}, "ExpressionAttributeValues": to_values(facts)}},
-        {"Put": {"TableName": table, "ConditionExpression": "attribute_not_exists(PK)", "Item": to_item({
-            "PK": f"ITEM#{item.slug}", "SK": TOMBSTONE_SK, "slug": item.slug, "owner_id": item.owner_id,
-            "last_version": item.last_version, "purged_at": now,
-            **due_attributes(item.slug, now, TOMBSTONE_SUFFIX)})}},
+        {
+            "Delete": {
+                "TableName": table,
+                "Key": key(item.slug),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#state": "state"},
+                "ExpressionAttributeValues": to_values(facts),
+            }
+        },
+        {
+            "Put": {
+                "TableName": table,
+                "ConditionExpression": "attribute_not_exists(PK)",
+                "Item": to_item(
+                    {
+                        "PK": f"ITEM#{item.slug}",
+                        "SK": TOMBSTONE_SK,
+                        "slug": item.slug,
+                        "owner_id": item.owner_id,
+                        "last_version": item.last_version,
+                        "purged_at": now,
+                        **due_attributes(item.slug, now, TOMBSTONE_SUFFIX),
+                    }
+                ),
+            }
+        },
     ]
     if counts:
-        actions.append({"Update": update_request(
-            owner_key(item.owner_id), condition="attribute_exists(PK)",
-            increments={"storage_used": -counts.bytes, "item_count": -counts.items,
-                        "artifact_count": -counts.artifacts},
-        )})
+        actions.append(
+            {
+                "Update": update_request(
+                    owner_key(item.owner_id),
+                    condition="attribute_exists(PK)",
+                    increments={
+                        "storage_used": -counts.bytes,
+                        "item_count": -counts.items,
+                        "artifact_count": -counts.artifacts,
+                    },
+                )
+            }
+        )
     transact(actions)
     return tombstone
 
@@ -197,9 +241,10 @@ def delete_objects(keys: list[str]) -> None:
     """Deletes objects (absent ones are fine: S3 deletes are idempotent)."""
     bucket = settings().bucket_name
     for start in range(0, len(keys), _DELETE_OBJECTS_LIMIT):
-        chunk = keys[start:start + _DELETE_OBJECTS_LIMIT]
+        chunk = keys[start : start + _DELETE_OBJECTS_LIMIT]
         response = client("s3").delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+        )
         if response.get("Errors"):
             failed = ", ".join(f"{e['Key']}: {e.get('Code')}" for e in response["Errors"])
             raise RuntimeError(f"S3 refused to delete {failed}")
@@ -210,10 +255,9 @@ def finish_purge(tombstone: Tombstone) -> None:
     delete_objects(object_keys(tombstone.slug, tombstone.last_version))
     comments.delete_all(tombstone.slug)
     table = settings().table_name
-    deletes = [{"DeleteRequest": {"Key": version_key(tombstone.slug, n)}}
-               for n in range(1, tombstone.last_version + 1)]
+    deletes = [{"DeleteRequest": {"Key": version_key(tombstone.slug, n)}} for n in range(1, tombstone.last_version + 1)]
     for start in range(0, len(deletes), _BATCH_WRITE_LIMIT):
-        request: dict[str, Any] | None = {table: deletes[start:start + _BATCH_WRITE_LIMIT]}
+        request: dict[str, Any] | None = {table: deletes[start : start + _BATCH_WRITE_LIMIT]}
         while request:
             request = client("dynamodb").batch_write_item(RequestItems=request).get("UnprocessedItems") or None
     client("dynamodb").delete_item(TableName=table, Key=to_item({"PK": f"ITEM#{tombstone.slug}", "SK": TOMBSTONE_SK}))
@@ -222,19 +266,33 @@ def finish_purge(tombstone: Tombstone) -> None:
 def abandon_version(version: Version, seen: DueKey, reason: str, now: str) -> None:
     """Step 1 for an upload that never came: pending -> failed (finalize then deletes any bytes that
     still arrive), still due at once so that step 2 (remove_version) follows even after a crash."""
-    conditional("update_item", update_request(
-        version_key(version.slug, version.number),
-        sets={"state": "failed", "failure_reason": reason, **due_attributes(version.slug, now, f"#{version.number}")},
-        condition="due_at = :seen AND #state = :pending",
-        names={"#state": "state"}, values={":seen": seen.due_at, ":pending": "pending"},
-    ))
+    conditional(
+        "update_item",
+        update_request(
+            version_key(version.slug, version.number),
+            sets={
+                "state": "failed",
+                "failure_reason": reason,
+                **due_attributes(version.slug, now, f"#{version.number}"),
+            },
+            condition="due_at = :seen AND #state = :pending",
+            names={"#state": "state"},
+            values={":seen": seen.due_at, ":pending": "pending"},
+        ),
+    )
 
 
 def remove_version(version: Version) -> None:
     """Step 2: the abandoned version's objects, then its record (only while it is still failed)."""
     delete_objects([f"items/{version.slug}/{version.number}", f"thumbnails/{version.slug}/{version.number}"])
     with suppress(StateChanged):  # settled or removed meanwhile
-        conditional("delete_item", {
-            "TableName": settings().table_name, "Key": version_key(version.slug, version.number),
-            "ConditionExpression": "#state = :failed", "ExpressionAttributeNames": {"#state": "state"},
-            "ExpressionAttributeValues": to_values({":failed": "failed"})})
+        conditional(
+            "delete_item",
+            {
+                "TableName": settings().table_name,
+                "Key": version_key(version.slug, version.number),
+                "ConditionExpression": "#state = :failed",
+                "ExpressionAttributeNames": {"#state": "state"},
+                "ExpressionAttributeValues": to_values({":failed": "failed"}),
+            },
+        )

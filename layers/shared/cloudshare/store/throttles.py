@@ -35,8 +35,9 @@ def key(subject: str, window: int) -> dict[str, Any]:
     return to_item({"PK": f"THROTTLE#{subject}#{window}", "SK": "THROTTLE"})
 
 
-def read(subjects: list[str], windows: tuple[int, ...], with_key: dict[str, Any] | None = None
-         ) -> tuple[dict[str, Any] | None, dict[tuple[str, int], Counter]]:
+def read(
+    subjects: list[str], windows: tuple[int, ...], with_key: dict[str, Any] | None = None
+) -> tuple[dict[str, Any] | None, dict[tuple[str, int], Counter]]:
     """The counters of these subjects in these windows, and, in the same request, the record at
     `with_key` (the credential being checked): an attempt costs no extra call to read them."""
     table = settings().table_name
@@ -54,15 +55,17 @@ def read(subjects: list[str], windows: tuple[int, ...], with_key: dict[str, Any]
             extra = record
             continue
         subject, _, window = record["PK"].removeprefix("THROTTLE#").rpartition("#")
-        counters[(subject, int(window))] = Counter(record.get("failures", 0), record.get(UNTIL, 0),
-                                                   record.get(CLEAN_UNTIL, 0))
+        counters[(subject, int(window))] = Counter(
+            record.get("failures", 0), record.get(UNTIL, 0), record.get(CLEAN_UNTIL, 0)
+        )
     return extra, counters
 
 
 def add_failure(subject: str, window: int, expires_at: int) -> int:
     """Counts one failure; returns the window's total, as DynamoDB counted it."""
     response = client("dynamodb").update_item(
-        TableName=settings().table_name, Key=key(subject, window),
+        TableName=settings().table_name,
+        Key=key(subject, window),
         UpdateExpression="ADD failures :one SET expires_at = :expires",
         ExpressionAttributeValues=to_values({":one": 1, ":expires": expires_at}),
         ReturnValues="UPDATED_NEW",
@@ -75,7 +78,8 @@ def hold(subject: str, window: int, field: str, until: int, expires_at: int) -> 
     already have held the subject longer)."""
     try:
         client("dynamodb").update_item(
-            TableName=settings().table_name, Key=key(subject, window),
+            TableName=settings().table_name,
+            Key=key(subject, window),
             UpdateExpression=f"SET {field} = :until, expires_at = :expires",
             ConditionExpression=f"attribute_not_exists({field}) OR {field} < :until",
             ExpressionAttributeValues=to_values({":until": until, ":expires": expires_at}),
@@ -90,7 +94,8 @@ def claim(subject: str, window: int, field: str, until: int, now: int, expires_a
     time the subject is held until (another attempt took the turn first)."""
     try:
         client("dynamodb").update_item(
-            TableName=settings().table_name, Key=key(subject, window),
+            TableName=settings().table_name,
+            Key=key(subject, window),
             UpdateExpression=f"SET {field} = :until, expires_at = :expires",
             ConditionExpression=f"attribute_not_exists({field}) OR {field} <= :now",
             ExpressionAttributeValues=to_values({":until": until, ":now": now, ":expires": expires_at}),
@@ -108,8 +113,10 @@ def give_back(subject: str, window: int, field: str, until: int, now: int) -> No
     """Returns a turn that a successful attempt claimed, unless a failure has moved it since."""
     try:
         client("dynamodb").update_item(
-            TableName=settings().table_name, Key=key(subject, window),
-            UpdateExpression=f"SET {field} = :now", ConditionExpression=f"{field} = :until",
+            TableName=settings().table_name,
+            Key=key(subject, window),
+            UpdateExpression=f"SET {field} = :now",
+            ConditionExpression=f"{field} = :until",
             ExpressionAttributeValues=to_values({":until": until, ":now": now}),
         )
     except ClientError as error:

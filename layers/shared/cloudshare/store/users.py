@@ -199,8 +199,9 @@ def revoke_api_key(key_id: str, revoked_at: str) -> None:
         raise Missing(key_id) from None
 
 
-def _update_existing(key: dict[str, Any], expression: str, names: dict[str, Any] | None,
-                     values: dict[str, Any]) -> None:
+def _update_existing(
+    key: dict[str, Any], expression: str, names: dict[str, Any] | None, values: dict[str, Any]
+) -> None:
     extra = {"ExpressionAttributeNames": names} if names else {}
     try:
         client("dynamodb").update_item(
@@ -255,7 +256,9 @@ def count_shares(user_id: str, day: str, count: int, daily_limit: int) -> None:
         expression, condition, values = daily_count("shares", day, count, daily_limit, new_day=new_day)
         try:
             client("dynamodb").update_item(
-                TableName=settings().table_name, Key=_profile_key(user_id), UpdateExpression=f"SET {expression}",
+                TableName=settings().table_name,
+                Key=_profile_key(user_id),
+                UpdateExpression=f"SET {expression}",
                 ConditionExpression=f"attribute_exists(PK) AND {condition}",
                 ExpressionAttributeValues=to_values(values),
             )
@@ -270,7 +273,8 @@ def uncount_shares(user_id: str, day: str, count: int) -> None:
     """Gives back shares counted today that were not sent (nothing to give back once the day changed)."""
     try:
         client("dynamodb").update_item(
-            TableName=settings().table_name, Key=_profile_key(user_id),
+            TableName=settings().table_name,
+            Key=_profile_key(user_id),
             UpdateExpression="SET shares_today = shares_today - :count",
             ConditionExpression="shares_day = :today AND shares_today >= :count",
             ExpressionAttributeValues=to_values({":today": day, ":count": count}),

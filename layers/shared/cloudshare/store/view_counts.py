@@ -65,8 +65,9 @@ def count(slug: str, shards: int, *, view: bool, download: bool) -> None:
         TableName=settings().table_name,
         Key=shard_key(slug, secrets.randbelow(max(1, shards))),
         UpdateExpression="ADD unfolded_views :views, unfolded_downloads :downloads SET fold_key = :fold",
-        ExpressionAttributeValues=to_values({":views": int(view), ":downloads": int(download),
-                                             ":fold": fold_partition(slug)}),
+        ExpressionAttributeValues=to_values(
+            {":views": int(view), ":downloads": int(download), ":fold": fold_partition(slug)}
+        ),
     )
 
 
@@ -74,9 +75,12 @@ def waiting(partition: str) -> dict[str, list[str]]:
     """Slug -> keys of its shards waiting in one FoldIndex partition. Only waiting shards hold counts:
     a shard leaves the index only while it holds none, and its next view puts it back."""
     found: dict[str, list[str]] = {}
-    request = {"TableName": settings().table_name, "IndexName": FOLD_INDEX,
-               "KeyConditionExpression": "fold_key = :fold",
-               "ExpressionAttributeValues": to_values({":fold": partition})}
+    request = {
+        "TableName": settings().table_name,
+        "IndexName": FOLD_INDEX,
+        "KeyConditionExpression": "fold_key = :fold",
+        "ExpressionAttributeValues": to_values({":fold": partition}),
+    }
     while True:
         page = client("dynamodb").query(**request)
         for record in page.get("Items", []):
@@ -91,22 +95,32 @@ def read_shards(keys: list[str]) -> list[Shard]:
     """The shards as they are now (strongly consistent: a fold moves exactly what is there)."""
     found: list[Shard] = []
     for start in range(0, len(keys), 100):
-        batch = [to_item({"PK": pk, "SK": "COUNT"}) for pk in keys[start:start + 100]]
+        batch = [to_item({"PK": pk, "SK": "COUNT"}) for pk in keys[start : start + 100]]
         request: dict[str, Any] | None = {settings().table_name: {"Keys": batch, "ConsistentRead": True}}
         while request:
             response = client("dynamodb").batch_get_item(RequestItems=request)
             for record in response["Responses"].get(settings().table_name, []):
                 plain = from_item(record)
-                found.append(Shard(plain["PK"], plain.get("unfolded_views", 0), plain.get("unfolded_downloads", 0),
-                                   plain.get("folds", 0)))
+                found.append(
+                    Shard(
+                        plain["PK"],
+                        plain.get("unfolded_views", 0),
+                        plain.get("unfolded_downloads", 0),
+                        plain.get("folds", 0),
+                    )
+                )
             request = response.get("UnprocessedKeys") or None
     return found
 
 
 def item_shards(slug: str) -> int | None:
     """The item's count_shards (None: no such item)."""
-    response = client("dynamodb").get_item(TableName=settings().table_name, Key=items.key(slug),
-                                           ProjectionExpression="count_shards, PK", ConsistentRead=True)
+    response = client("dynamodb").get_item(
+        TableName=settings().table_name,
+        Key=items.key(slug),
+        ProjectionExpression="count_shards, PK",
+        ConsistentRead=True,
+    )
     if "Item" not in response:
         return None
     shards: int = from_item(response["Item"]).get("count_shards", DEFAULT_SHARDS)
@@ -119,17 +133,24 @@ def fold_item(slug: str, shards: list[Shard], count_shards: int | None) -> tuple
     moved_views = moved_downloads = 0
     busy = [shard for shard in shards if shard.views or shard.downloads]
     for start in range(0, len(busy), _TRANSACTION_SHARDS):
-        chunk = busy[start:start + _TRANSACTION_SHARDS]
+        chunk = busy[start : start + _TRANSACTION_SHARDS]
         views, downloads = sum(s.views for s in chunk), sum(s.downloads for s in chunk)
         actions = [_shard_subtraction(shard) for shard in chunk]
         if count_shards is not None:
-            actions.insert(0, {"Update": {
-                "TableName": settings().table_name, "Key": items.key(slug),
-                "UpdateExpression": "ADD view_counter :views, download_counter :downloads SET count_shards = :shards",
-                "ConditionExpression": "attribute_exists(PK)",
-                "ExpressionAttributeValues": to_values({":views": views, ":downloads": downloads,
-                                                        ":shards": count_shards}),
-            }})
+            actions.insert(
+                0,
+                {
+                    "Update": {
+                        "TableName": settings().table_name,
+                        "Key": items.key(slug),
+                        "UpdateExpression": "ADD view_counter :views, download_counter :downloads SET count_shards = :shards",
+                        "ConditionExpression": "attribute_exists(PK)",
+                        "ExpressionAttributeValues": to_values(
+                            {":views": views, ":downloads": downloads, ":shards": count_shards}
+                        ),
+                    }
+                },
+            )
         try:
             client("dynamodb").transact_write_items(TransactItems=actions)
         except ClientError as error:
@@ -145,20 +166,32 @@ def fold_item(slug: str, shards: list[Shard], count_shards: int | None) -> tuple
 
 
 def _shard_subtraction(shard: Shard) -> dict[str, Any]:
-    return {"Update": {
-        "TableName": settings().table_name, "Key": to_item({"PK": shard.pk, "SK": "COUNT"}),
-        "UpdateExpression": "ADD unfolded_views :minus_views, unfolded_downloads :minus_downloads SET folds = :next",
-        "ConditionExpression": "attribute_not_exists(folds) OR folds = :seen" if shard.folds == 0 else "folds = :seen",
-        "ExpressionAttributeValues": to_values({":minus_views": -shard.views, ":minus_downloads": -shard.downloads,
-                                                ":seen": shard.folds, ":next": shard.folds + 1}),
-    }}
+    return {
+        "Update": {
+            "TableName": settings().table_name,
+            "Key": to_item({"PK": shard.pk, "SK": "COUNT"}),
+            "UpdateExpression": "ADD unfolded_views :minus_views, unfolded_downloads :minus_downloads SET folds = :next",
+            "ConditionExpression": "attribute_not_exists(folds) OR folds = :seen"
+            if shard.folds == 0
+            else "folds = :seen",
+            "ExpressionAttributeValues": to_values(
+                {
+                    ":minus_views": -shard.views,
+                    ":minus_downloads": -shard.downloads,
+                    ":seen": shard.folds,
+                    ":next": shard.folds + 1,
+                }
+            ),
+        }
+    }
 
 
 def _leave_index(shard: Shard) -> None:
     """An idle shard leaves FoldIndex (its next view puts it back), unless a view just landed."""
     try:
         client("dynamodb").update_item(
-            TableName=settings().table_name, Key=to_item({"PK": shard.pk, "SK": "COUNT"}),
+            TableName=settings().table_name,
+            Key=to_item({"PK": shard.pk, "SK": "COUNT"}),
             UpdateExpression="REMOVE fold_key",
             ConditionExpression="unfolded_views = :zero AND unfolded_downloads = :zero",
             ExpressionAttributeValues=to_values({":zero": 0}),

@@ -29,9 +29,15 @@ class OwnerLimit(Exception):
 
 
 def update_request(
-    key: dict[str, Any], *, condition: str, sets: Mapping[str, Any] | None = None, removes: Iterable[str] = (),
-    increments: Mapping[str, int] | None = None, clauses: Sequence[str] = (),
-    names: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None,
+    key: dict[str, Any],
+    *,
+    condition: str,
+    sets: Mapping[str, Any] | None = None,
+    removes: Iterable[str] = (),
+    increments: Mapping[str, int] | None = None,
+    clauses: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An UpdateItem request, for `conditional` or as a transaction's Update.
 
@@ -54,12 +60,20 @@ def update_request(
     for index, name in enumerate(name for name in dict.fromkeys(removes) if name not in sets):
         all_names[f"#r{index}"] = name
         removals.append(f"#r{index}")
-    expression = " ".join(part for part in (
-        "SET " + ", ".join(assignments) if assignments else "",
-        "REMOVE " + ", ".join(removals) if removals else "",
-    ) if part)
-    request: dict[str, Any] = {"TableName": settings().table_name, "Key": key, "UpdateExpression": expression,
-                               "ConditionExpression": condition}
+    expression = " ".join(
+        part
+        for part in (
+            "SET " + ", ".join(assignments) if assignments else "",
+            "REMOVE " + ", ".join(removals) if removals else "",
+        )
+        if part
+    )
+    request: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "Key": key,
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+    }
     if all_names:
         request["ExpressionAttributeNames"] = all_names
     if all_values:
@@ -98,5 +112,4 @@ def _first_failed_condition(error: ClientError) -> int | None:
     if error.response["Error"]["Code"] != "TransactionCanceledException":
         return None
     reasons = error.response.get("CancellationReasons", [])
-    return next((index for index, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"),
-                None)
+    return next((index for index, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"), None)
