@@ -410,6 +410,8 @@ def _finish(path: str, operation: dict, operation_id: str) -> dict:
         if code == "204" or code.startswith("3"):
             answer.pop("content", None)  # redirects and 204s carry no body
     error = {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}
+    if tag == "dashboard":  # a browser (any Accept but JSON alone) is refused with a page
+        error["text/html"] = {"schema": {"type": "string"}}
     for code, description in described.get("statuses", statuses).items():
         responses[code] = {"description": description, **({} if code.startswith("3") else {"content": error})}
     operation["responses"] = dict(sorted(responses.items()))

@@ -120,8 +120,8 @@ def body_property(runner, owner, bodies, content_types=None):
     return answers_every_body
 
 
-def expiry_property(runner, owner):
-    @given(moment=fuzz.expiry_times(), dialect=st.sampled_from(["v3", "v1"]))
+def expiry_property(runner, owner, dialects=("v3", "v1")):
+    @given(moment=fuzz.expiry_times(), dialect=st.sampled_from(dialects))
     def answers_every_expiry(moment, dialect):
         if dialect == "v3":
             slug = bookmark(owner["user"]).slug
@@ -196,6 +196,7 @@ def test_given_json_bodies_parsed_unchecked_then_the_fuzzer_finds_the_500(
 
 
 def test_given_expiries_read_without_the_overflow_then_the_fuzzer_finds_the_500(runner, pro, monkeypatch):
-    # Undoes the fix for 9999-12-31T23:59:59-01:00 (OverflowError moving it to UTC)
+    # Undoes the fix for 9999-12-31T23:59:59-01:00 (OverflowError moving it to UTC). Only v3 reads the
+    # time after its body is parsed: v1 reads it while parsing its form, where every failure is a 4xx.
     monkeypatch.setattr(management, "_UNREADABLE_TIME", (ValueError, AttributeError))
-    _finds_a_server_error(expiry_property(runner, pro))
+    _finds_a_server_error(expiry_property(runner, pro, dialects=("v3",)))
