@@ -10,6 +10,7 @@ import sys
 import venv
 from pathlib import Path
 
+import boto3
 import pytest
 
 from devtools.stack import start_stack, stop_stack
@@ -113,3 +114,15 @@ def installed_packages(bin_dir: Path) -> set[str]:
         [str(bin_dir / "python"), "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True
     )
     return {package["name"].lower().replace("_", "-") for package in json.loads(listed.stdout)}
+
+
+def aws(stack: dict, service: str):
+    """A client of the stack's own AWS (moto), to look at what the product stored."""
+    state = json.loads((stack["state_dir"] / "stack.json").read_text())
+    return boto3.client(
+        service,
+        endpoint_url=state["aws_endpoint"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )

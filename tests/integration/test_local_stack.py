@@ -1,18 +1,17 @@
 """`make dev` itself: it starts from nothing, serves, stops cleanly on Ctrl-C, and behaves like AWS."""
 
 import io
-import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
 import requests
 from PIL import Image
 
 from devtools.soak import soak
 from devtools.stack import start_stack, stop_stack
+from tests.integration.conftest import aws
 
 pytestmark = pytest.mark.integration
 WAIT_SECONDS = 60
@@ -28,17 +27,6 @@ def test_given_a_fresh_state_dir_when_started_and_interrupted_then_it_serves_and
     assert response.status_code == 200
     assert stop_stack(process) == 0
     assert "cloudshare stopped" in (tmp_path / "stack.log").read_text()
-
-
-def aws(stack: dict, service: str):
-    state = json.loads((stack["state_dir"] / "stack.json").read_text())
-    return boto3.client(
-        service,
-        endpoint_url=state["aws_endpoint"],
-        region_name=state["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 def upload(stack: dict, name: str, data: bytes, content_type: str) -> dict:
