@@ -332,3 +332,31 @@ def test_given_head_on_the_root_then_gets_headers_and_status_without_a_body(runn
 def test_given_another_method_on_the_root_then_a_404_in_the_public_dialect(runner, method):
     response = runner.call("ApiDocsFunction", event("/", method, {"Accept": "application/json"}, "x=1"))
     assert response["statusCode"] == 404 and json.loads(response["body"])["errors"]["name"] == "state"
+
+
+def test_given_share_links_that_name_the_api_host_then_they_are_sent_on_to_the_share_host(runner, user, monkeypatch):
+    # Given share links on the public function URL, and links from before that move still in the wild
+    monkeypatch.setenv("SHARE_BASE_URL", "https://abc123xyz.lambda-url.us-east-1.on.aws/")
+    settings.cache_clear()
+    item = shared_file(user["user"])
+    old = f"/{code(item)}/download/{item.name}"
+    download = event(old, headers={"Accept": BROWSER})
+    download["queryStringParameters"] = {"t": "ticket"}
+    unlock = event(f"/{code(item)}/unlock", "POST", {"Content-Type": "application/x-www-form-urlencoded"}, "password=x")
+    # When the API's host gets them
+    moved, moved_form = runner.call("NotFoundFunction", download), runner.call("NotFoundFunction", unlock)
+    # Then a permanent redirect (that keeps a form's method and body) to the same path and query there
+    assert moved["statusCode"] == moved_form["statusCode"] == 308
+    assert header(moved, "Location") == f"https://abc123xyz.lambda-url.us-east-1.on.aws{old}?t=ticket"
+    assert header(moved_form, "Location") == f"https://abc123xyz.lambda-url.us-east-1.on.aws/{code(item)}/unlock"
+    # and a path that is no share link is still the public 404
+    assert runner.call("NotFoundFunction", event("/not-a-share-code"))["statusCode"] == 404
+
+
+def test_given_the_share_host_is_the_api_host_then_an_unknown_path_is_a_404_not_a_redirect_loop(
+    runner, user, monkeypatch
+):
+    monkeypatch.setenv("SHARE_BASE_URL", "https://api.example.com")
+    settings.cache_clear()
+    item = shared_file(user["user"])
+    assert runner.call("NotFoundFunction", event(f"/{code(item)}/nothing"))["statusCode"] == 404

@@ -13,7 +13,7 @@ import json
 import secrets
 from functools import cache
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -22,6 +22,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from botocore.exceptions import ClientError
 
 from cloudshare import content_types
+from cloudshare.config import settings
 from cloudshare.dialects import forms, v3
 from cloudshare.dialects.forms import client_input
 from cloudshare.dialects.http import RETRY_AFTER_SECONDS, base_url, is_transient
@@ -96,8 +97,31 @@ JSON_ANSWERS = {200: {"description": "A JSON document", "content": _JSON}}
 
 def resolver() -> APIGatewayRestResolver:
     """A resolver for the pages API Gateway serves (upload page, docs, unknown paths): no
-    authentication; refusals as pages or JSON, as asked."""
-    return _answering_refusals(APIGatewayRestResolver())
+    authentication; refusals as pages or JSON, as asked. A share link that still names the API's
+    host is sent on to the share links' host."""
+    app = _answering_refusals(APIGatewayRestResolver())
+
+    @app.not_found
+    def _moved_or_missing(_error) -> Response:
+        moved = _moved_share_link(app)
+        return redirect(moved, status=308) if moved else refusal(app, sharing.Unavailable("missing"))
+
+    return app
+
+
+def _moved_share_link(app: APIGatewayRestResolver) -> str | None:
+    """Where a share link (or an oEmbed query) on the API's host lives now. Share links were served
+    there before they moved to the public function URL, and links in the wild keep working. 308
+    keeps the method and body (a password form). None when the share host is this one (make dev)."""
+    share = settings().share_base_url
+    if not share or urlsplit(share).netloc == urlsplit(base_url(app)).netloc:
+        return None
+    event = app.current_event
+    first = event.path.strip("/").split("/")[0]
+    if first != "oembed" and links.split_code(first) is None:
+        return None
+    query = urlencode(event.query_string_parameters or {})
+    return f"{share.rstrip('/')}{quote(event.path)}" + (f"?{query}" if query else "")
 
 
 def share_resolver() -> LambdaFunctionUrlResolver:
