@@ -10,9 +10,10 @@ Run: python -m devtools.bench_listing
 
 from __future__ import annotations
 
-import os
 import random
 import sys
+
+from devtools.offline import use_in_process_aws
 
 OWNER_ITEMS = 5_000
 PAGE_SIZE = 20
@@ -22,19 +23,7 @@ PAGE_ONE_TARGET = 1.2
 
 def measure() -> tuple[list[str], bool]:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(
-        TABLE_NAME="bench",
-        BUCKET_NAME="bench-files",
-        NONCE_SECRET_ID="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-        POWERTOOLS_SERVICE_NAME="cloudshare",
-        POWERTOOLS_LOG_LEVEL="WARNING",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    use_in_process_aws(TABLE_NAME="bench", BUCKET_NAME="bench-files", NONCE_SECRET_ID="bench")
     import boto3
     from moto import mock_aws
 

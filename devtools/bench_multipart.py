@@ -23,6 +23,7 @@ from pathlib import Path
 
 import requests
 
+from devtools.offline import use_in_process_aws
 from devtools.stack import start_stack, stop_stack
 from devtools.template import ROOT
 
@@ -111,19 +112,7 @@ def through_lambda(size: int = 3 * PART_SIZE) -> tuple[int, int, dict]:
     """One multipart upload through the real handlers (in-process moto; parts PUT to their presigned URLs):
     the file bytes the handlers moved (S3 calls that carry object bytes), the request+response payload
     bytes of the API calls, and the handlers' AWS calls."""
-    os.environ.update(
-        TABLE_NAME="bench",
-        BUCKET_NAME="bench-files",
-        NONCE_SECRET_ID="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-        POWERTOOLS_SERVICE_NAME="cloudshare",
-        POWERTOOLS_LOG_LEVEL="WARNING",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    use_in_process_aws(TABLE_NAME="bench", BUCKET_NAME="bench-files", NONCE_SECRET_ID="bench")
     import boto3
     from moto import mock_aws
 

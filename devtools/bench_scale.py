@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from devtools.capacity import TABLE, Ledger, Schema, query_partition, read_units, write_units
+from devtools.offline import use_in_process_aws
 from devtools.template import ROOT, template
 
 PRICES = ROOT / "devtools" / "prices.json"
@@ -322,17 +323,7 @@ def peak_units(per_request: Sample, spread: Spread, rate: float) -> dict[str, fl
 
 def _environment() -> None:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_METRICS_DISABLED="true",
-        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-        POWERTOOLS_SERVICE_NAME="cloudshare",
-        POWERTOOLS_LOG_LEVEL="ERROR",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    use_in_process_aws(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="ERROR")
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
 

@@ -22,6 +22,8 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
+from devtools.offline import use_in_process_aws
+
 TOTAL_ITEMS = int(os.environ.get("BENCH_SWEEP_ITEMS", "20000"))
 DUE_SHARE = 0.01
 TARGET_UNITS_PER_DUE = 1.2
@@ -199,18 +201,7 @@ def _measure(sweeps, client) -> tuple[Reads, object, float]:
 
 
 def main() -> int:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-        TABLE_NAME=TABLE,
-        BUCKET_NAME=BUCKET,
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_LOG_LEVEL="WARNING",
-        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-        POWERTOOLS_SERVICE_NAME="cloudshare",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    use_in_process_aws(TABLE_NAME=TABLE, BUCKET_NAME=BUCKET)
     import boto3
     from moto import mock_aws
 

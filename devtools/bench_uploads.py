@@ -10,6 +10,7 @@ import json
 import os
 import sys
 
+from devtools.offline import use_in_process_aws
 from devtools.template import ROOT
 
 FILE_SIZE = 1024 * 1024
@@ -17,19 +18,7 @@ FILE_SIZE = 1024 * 1024
 
 def measure() -> list[str]:
     # Before cloudshare is imported: Powertools reads its settings when the module loads.
-    os.environ.update(
-        TABLE_NAME="bench",
-        BUCKET_NAME="bench-files",
-        NONCE_SECRET_ID="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_METRICS_NAMESPACE="cloudshare",
-        POWERTOOLS_SERVICE_NAME="cloudshare",
-        POWERTOOLS_LOG_LEVEL="WARNING",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    use_in_process_aws(TABLE_NAME="bench", BUCKET_NAME="bench-files", NONCE_SECRET_ID="bench")
     import boto3
     from moto import mock_aws
 
