@@ -161,33 +161,7 @@ def _seed_pro_account_with_a_ready_item() -> None:
 
 def _seed_shared_file(owner_id: str) -> None:
     """The public events (events/public_*.json) open this ready text file through its short link."""
-    item = Item(
-        slug=SHARED_SLUG,
-        owner_id=owner_id,
-        name="shared.txt",
-        kind="file",
-        state="pending",
-        created_at="2026-01-01T00:00:00Z",
-        updated_at="2026-01-01T00:00:00Z",
-        long_link=False,
-        object_key=uploads.object_key(SHARED_SLUG),
-        max_size=1024,
-        last_version=1,
-    )
-    version = Version(
-        slug=SHARED_SLUG,
-        number=1,
-        state="pending",
-        created_at=item.created_at,
-        object_key=item.object_key,
-        max_size=1024,
-        owner_id=owner_id,
-    )
-    items.create_upload(item, version, "2026-01-01T00:30:00Z")
-    boto3.client("s3").put_object(
-        Bucket=settings().bucket_name, Key=item.object_key, Body=b"shared bytes", ContentType="text/plain"
-    )
-    uploads.settle(item, version)
+    _settled_file(owner_id, SHARED_SLUG, "shared.txt", b"shared bytes", "text/plain", long_link=False)
     comments.add(
         Comment(
             slug=SHARED_SLUG,
@@ -205,20 +179,28 @@ def _seed_shared_file(owner_id: str) -> None:
 
 def _seed_image(owner_id: str) -> None:
     """events/thumbnail.json asks for the thumbnail of this settled PNG."""
+    _settled_file(owner_id, IMAGE_SLUG, "dot.png", _ONE_PIXEL_PNG, "image/png")
+
+
+def _settled_file(
+    owner_id: str, slug: str, name: str, data: bytes, content_type: str, *, long_link: bool = True
+) -> None:
+    """A file item whose one version was uploaded and settled, as the S3 event would settle it."""
     item = Item(
-        slug=IMAGE_SLUG,
+        slug=slug,
         owner_id=owner_id,
-        name="dot.png",
+        name=name,
         kind="file",
         state="pending",
         created_at="2026-01-01T00:00:00Z",
         updated_at="2026-01-01T00:00:00Z",
-        object_key=uploads.object_key(IMAGE_SLUG),
+        long_link=long_link,
+        object_key=uploads.object_key(slug),
         max_size=1024,
         last_version=1,
     )
     version = Version(
-        slug=IMAGE_SLUG,
+        slug=slug,
         number=1,
         state="pending",
         created_at=item.created_at,
@@ -228,7 +210,7 @@ def _seed_image(owner_id: str) -> None:
     )
     items.create_upload(item, version, "2026-01-01T00:30:00Z")
     boto3.client("s3").put_object(
-        Bucket=settings().bucket_name, Key=item.object_key, Body=_ONE_PIXEL_PNG, ContentType="image/png"
+        Bucket=settings().bucket_name, Key=item.object_key, Body=data, ContentType=content_type
     )
     uploads.settle(item, version)
 
