@@ -4,15 +4,18 @@ mid-upload and run again, plan limits, a foreign user, the sweep."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import secrets
 import signal
 import subprocess
-import time
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -125,27 +128,21 @@ def test_given_the_cli_killed_half_way_when_run_again_then_it_sends_only_the_res
     original.write_bytes(secrets.token_bytes(80 * MIB))  # 10 parts of 8 MiB
     args = [str(COMMAND), "upload", str(original), "-j", "1", "--multipart-threshold", "16MiB", "--json"]
 
-    # Given the CLI killed once about half of the parts are in storage: S3 itself is watched (a look
-    # through the API may take longer than a part), and one part at a time (-j 1) takes longer than a look.
-    first = subprocess.Popen(args, cwd=tmp_path, env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Given the CLI killed while it sends its sixth part: its traffic goes through a proxy that passes
+    # five parts to S3 and holds the sixth (one part at a time, -j 1), so no clock decides where it stops
+    with _PartGate(parts_to_pass=5) as gate:
+        first = subprocess.Popen(
+            args, cwd=tmp_path, env=cli.env | gate.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        held = gate.held.wait(timeout=120)
+        first.send_signal(signal.SIGKILL)
+        _, stderr = first.communicate(timeout=30)
+    assert held, stderr.decode()
+    state = json.loads(next((tmp_path / "uploads").glob("*.json")).read_text())
     s3, bucket = aws(stack, "s3"), json.loads((stack["state_dir"] / "stack.json").read_text())["bucket_name"]
-    deadline = time.monotonic() + 120
-    upload_id, stored = None, 0
-    while time.monotonic() < deadline and first.poll() is None:
-        states = [json.loads(state.read_text()) for state in (tmp_path / "uploads").glob("*.json")]
-        upload_id, slug = (states[0]["upload_id"], states[0]["slug"]) if states else (None, None)
-        started = [
-            up for up in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) if slug and slug in up["Key"]
-        ]
-        if started:
-            key, s3_upload_id = started[0]["Key"], started[0]["UploadId"]
-            stored = len(s3.list_parts(Bucket=bucket, Key=key, UploadId=s3_upload_id).get("Parts", []))
-            if stored >= 5:
-                break
-        time.sleep(0.01)  # polls for the condition above
-    first.send_signal(signal.SIGKILL)
-    first.communicate(timeout=30)
-    assert upload_id and 5 <= stored < 10, stored
+    started = [up for up in s3.list_multipart_uploads(Bucket=bucket)["Uploads"] if state["slug"] in up["Key"]]
+    parts = s3.list_parts(Bucket=bucket, Key=started[0]["Key"], UploadId=started[0]["UploadId"]).get("Parts", [])
+    assert [part["PartNumber"] for part in parts] == [1, 2, 3, 4, 5]
 
     # When it runs again
     second = cli.run(*args[1:])
@@ -153,8 +150,7 @@ def test_given_the_cli_killed_half_way_when_run_again_then_it_sends_only_the_res
     # Then it resumed, sent at most 60% of the file, and the result is identical
     resumed = [line for line in second.stderr.decode().splitlines() if line.startswith("resuming")]
     assert resumed, second.stderr.decode()
-    already = int(resumed[0].split(": ")[1].split(" of ")[0])
-    assert (10 - already) * 8 * MIB <= 0.6 * 80 * MIB
+    assert resumed[0].split(": ")[1].startswith("5 of 10"), resumed
     item = json.loads(second.stdout)
     assert (item["file_size"], item["upload_state"]) == (80 * MIB, "ready")
     copy = tmp_path / "copy.bin"
@@ -216,3 +212,60 @@ def test_given_an_idle_upload_past_its_deadline_then_the_sweep_aborts_it(stack):
     assert report["uploads_abandoned"] >= 1 and report["errors"] == 0
     assert owner.call("GET", route).status_code == 404
     assert owner.call("GET", f"/api/v1/artifacts/{upload['slug']}").status_code == 404
+
+
+class _PartGate:
+    """An HTTP proxy for the CLI (through HTTP_PROXY) that forwards everything, except that it holds the
+    part PUT after the first `parts_to_pass` ones and never sends it on."""
+
+    def __init__(self, parts_to_pass: int):
+        held = self.held = threading.Event()
+        release = self._release = threading.Event()
+        passed = [0]
+
+        class Forward(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self) -> None:
+                target = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                is_part = self.command == "PUT" and "partNumber=" in target.query
+                if is_part and passed[0] >= parts_to_pass:
+                    held.set()
+                    release.wait(timeout=60)
+                    self.close_connection = True
+                    return
+                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                skip = {"proxy-connection", "connection", "keep-alive"}
+                headers = {name: value for name, value in self.headers.items() if name.lower() not in skip}
+                upstream.request(self.command, urlunsplit(("", "", target.path, target.query, "")), body, headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                upstream.close()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in skip | {"transfer-encoding", "content-length"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                if is_part and answer.status == 200:
+                    passed[0] += 1
+
+            do_GET = do_PUT = do_POST = do_DELETE = forward
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        proxy = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
+
+    def __enter__(self) -> _PartGate:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()

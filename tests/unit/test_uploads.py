@@ -249,3 +249,31 @@ def test_given_an_upload_refused_as_too_large_when_the_redirect_lands_then_422_n
     item = body(runner.call("V3GetItemFunction", read))
     assert (item["upload_state"], item["status"]) == ("failed", "failed") and "3000 bytes" in item["failure_reason"]
     assert users.get_user(user["user"].user_id).storage_used == quota - 2500
+
+
+def test_given_the_s3_event_refuses_the_upload_while_the_redirect_looks_then_the_redirect_answers_422(
+    runner, user, monkeypatch
+):
+    # Given an upload over the room left, and S3's event handled in full between the redirect's read
+    # of the pending item and its look at S3 (the two run at once on AWS)
+    accounts.set_plan(user["email"], "free")
+    room = users.get_user(user["user"].user_id).plan.max_upload_size
+    slug = body(create(runner, user, {"name": "big.png"}))["slug"]
+    upload(slug, b"z" * (room + 1))
+    look_at_s3 = uploads.objects.head
+
+    def event_first(key):
+        monkeypatch.setattr(uploads.objects, "head", look_at_s3)
+        runner.call("S3FinalizeFunction", s3_event(key))
+        return look_at_s3(key)
+
+    monkeypatch.setattr(uploads.objects, "head", event_first)
+    redirect = event(f"/v3/items/{slug}/s3", "GET", bearer(user["api_key"]))
+    redirect["pathParameters"] = {"slug": slug}
+
+    # When the redirect lands
+    response = runner.call("V3ItemS3Function", redirect)
+
+    # Then the refusal, not a pending item with a share link that will never work
+    assert response["statusCode"] == 422 and body(response)["errors"]["upload_state"] == "failed"
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"items/{slug}/")

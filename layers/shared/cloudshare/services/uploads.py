@@ -354,7 +354,9 @@ def settle(item: Item, version: Version) -> Item:
     """
     stored = objects.head(version.object_key)
     if stored is None:
-        return item  # the bytes have not arrived (or were removed); stay pending until they do or expire
+        # Not arrived, removed, or refused meanwhile by the S3 event: a refusal marks the item failed
+        # before it deletes the bytes, so a read now tells the last case from the others.
+        return items.get(item.slug) or item
     return _settle_stored(item, version, stored)[0]
 
 
@@ -451,11 +453,13 @@ def _limit_reason(version: Version, size: int) -> str:
 
 
 def _reject(item: Item, version: Version, stored: objects.StoredObject, reason: str) -> Item:
-    _delete(version.object_key, stored.version_id)
+    """Marks the version failed, then deletes its bytes: in this order, a concurrent settle that no
+    longer finds the bytes finds the refusal (a crash in between leaves bytes the purge removes)."""
     now = clock.iso()
     try:
         items.mark_failed(version, reason, now, lifecycle.purge_time(now))
     except writes.StateChanged:
         pass
+    _delete(version.object_key, stored.version_id)
     logger.info("upload rejected", extra={"slug": item.slug, "version": version.number, "reason": reason})
     return items.get(item.slug)
