@@ -51,9 +51,12 @@ unit: $(STAMP)
 integration: $(STAMP) $(CHROMEDRIVER)
 	$(PYTEST) tests/integration
 
+# check_docs: README and docs/ lines of at most 120 characters, links and anchors that resolve, an index
+# (docs/README.md) that links every page.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m devtools.check_docs
 	$(BIN)/mypy
 	$(BIN)/sam validate --lint
 

@@ -1,6 +1,6 @@
 """The share links' host: one Lambda function URL (payload format 2.0) for every public route, so
 that views cost no API Gateway request and a link's page, files and password form share one origin
-(the grant cookie and the page's links stay on it). README "Scale and cost".
+(the grant cookie and the page's links stay on it). docs/scale-and-cost.md.
 
 GET /{code} — the share page for browsers, the item as JSON for API clients; bookmarks redirect.
 POST /{code}/unlock — a password-protected item's form (or JSON {"password"}): a short-lived grant cookie.

@@ -63,7 +63,7 @@ def test_given_a_wrong_password_then_403_without_a_hint_and_no_cookie(runner, us
 
 def test_given_a_grant_then_its_views_read_the_item_once_per_cache_period_not_once_per_view(runner, user):
     """A protected link's views scale as an open link's: the grant is checked against the instance's
-    cached item (README "Scale and cost"), so 20 views cost one read and 20 shard writes."""
+    cached item (docs/scale-and-cost.md), so 20 views cost one read and 20 shard writes."""
     from devtools.awscalls import counting
 
     item = protected(user)

@@ -17,7 +17,7 @@ ALGORITHMS = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}
 # only the first challenge (Python's urllib, curl) or know only MD5 (urllib, CloudApp-era clients)
 # then log in; clients that merge all challenges so that the last algorithm wins (requests, httpx)
 # and clients that pick the strongest one offered (browsers) still use SHA-256. SHA-256 first made
-# urllib fail outright ("Unsupported digest authentication algorithm 'SHA-256'"). See README.
+# urllib fail outright ("Unsupported digest authentication algorithm 'SHA-256'"). See docs/authentication.md.
 CHALLENGE_ORDER = ("MD5", "SHA-256")
 REQUIRED_FIELDS = ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce")
 _TIMESTAMP_BYTES, _RANDOM_BYTES, _MAC_BYTES = 8, 12, 16

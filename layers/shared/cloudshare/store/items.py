@@ -1,6 +1,6 @@
 """Items and their versions in the single table, and the atomic writes that settle an upload.
 
-Layout (see README, "Data model"):
+Layout (see docs/data-model.md):
 - ITEM#<slug> / ITEM            the item (file or bookmark; a v1 artifact is the same record)
 - ITEM#<slug> / VERSION#<n>     one upload of a file (n zero-padded so versions sort)
 - GSI1PK = OWNER#<owner>        on listed items only (ready files, bookmarks),

@@ -15,7 +15,7 @@ class StoredObject:
     size: int
     content_type: str
     etag: str = ""
-    version_id: str | None = None  # S3's id of these bytes (the bucket keeps versions; see README)
+    version_id: str | None = None  # S3's id of these bytes (the bucket keeps versions; docs/uploads.md)
 
 
 def presigned_post(

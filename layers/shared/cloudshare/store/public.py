@@ -28,7 +28,7 @@ from cloudshare.store import items, view_counts
 from cloudshare.store.aws import client
 from cloudshare.store.records import from_item, to_values
 
-ITEM_CACHE_SECONDS = 2.0  # the bound on how long a change takes to stop public access (README)
+ITEM_CACHE_SECONDS = 2.0  # the bound on how long a change takes to stop public access (docs/scale-and-cost.md)
 _CACHE_ENTRIES = 4096  # items one instance remembers; past that it starts afresh
 
 
