@@ -96,12 +96,20 @@ class LocalStack:
         self.event_queues: dict[str, str] = {}  # S3-event function -> the queue of its notifications
         self.stop_event = threading.Event()
         self._moto = None
+        self._api_socket: socket.socket | None = None
         self.runner = None
         self.nonce_secret_arn = ""
 
     @property
     def api_url(self) -> str:
         return f"http://{self.options.host}:{self.options.api_port}"
+
+    def bind_api(self) -> None:
+        """Binds the API's port before anything is configured with its address: port 0 takes a free one, chosen
+        by the kernel as it binds (a port picked earlier and bound later can be taken meanwhile, by another
+        stack starting beside this one), and a port in use fails at once."""
+        self._api_socket = socket.create_server((self.options.host, self.options.api_port))
+        self.options.api_port = self._api_socket.getsockname()[1]
 
     # ------------------------------------------------------------------ AWS side
     def start_aws(self) -> str | None:
@@ -112,8 +120,12 @@ class LocalStack:
             from devtools.moto_writes import dynamodb_guarantees
 
             dynamodb_guarantees()  # atomic, serializable, idempotent writes at the cost of what they touch
+            if options.aws_port:
+                # moto binds in its thread and, when it cannot, waits for ever: a port in use fails here instead
+                socket.create_server((options.host, options.aws_port)).close()
             self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
             self._moto.start()
+            options.aws_port = self._moto.get_host_and_port()[1]  # the kernel's choice for port 0
             endpoint = f"http://{options.host}:{options.aws_port}"
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -248,7 +260,14 @@ class LocalStack:
         service._app.after_request(_no_content_type_on_204)
         routes = sorted(f"{method:6} {route.path}" for route in api.routes for method in route.methods)
         LOG.info("routes:\n  %s", "\n  ".join(routes))
-        service.run()
+        from werkzeug.serving import make_server
+
+        # SAM's service.run() would bind the port again; this serves its app on the socket bound at start
+        assert self._api_socket is not None, "bind_api() first"
+        server = make_server(
+            self.options.host, self.options.api_port, service._app, threaded=True, fd=self._api_socket.fileno()
+        )
+        server.serve_forever()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -298,16 +317,10 @@ def _write_private(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_stack(state_dir: Path, *options: str) -> tuple[subprocess.Popen, dict]:
     """Starts `make dev` on free ports for another program (the tests, the soak), its output in
-    state_dir/stack.log; returns once it answers, with its credentials (and state_dir)."""
-    api_port, aws_port = free_port(), free_port()
+    state_dir/stack.log; returns once it answers, with its credentials (and state_dir). The stack binds
+    port 0 itself and writes the ports it got into its credentials and stack.json."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     credentials_file = state_dir / "credentials.json"
     credentials_file.unlink(missing_ok=True)  # a previous run's would be taken for this one's
@@ -318,9 +331,9 @@ def start_stack(state_dir: Path, *options: str) -> tuple[subprocess.Popen, dict]
                 "-m",
                 "devtools.stack",
                 "--api-port",
-                str(api_port),
+                "0",
                 "--aws-port",
-                str(aws_port),
+                "0",
                 "--state-dir",
                 str(state_dir),
                 *options,
@@ -375,6 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     # the tests and the soak stop the stack with SIGINT, as Ctrl-C does.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        stack.bind_api()
         endpoint = stack.start_aws()
         stack.create_resources()
         stack.configure_functions()
