@@ -99,11 +99,16 @@ def _serve(setup: Setup, connection: Connection) -> None:
             return
 
 
+def _idle_clock() -> float:
+    """The clock that idle times are measured on (a test moves it instead of waiting)."""
+    return time.monotonic()
+
+
 @dataclass(eq=False)
 class _Instance:
     process: multiprocessing.Process
     connection: Connection
-    idle_since: float = field(default_factory=time.monotonic)
+    idle_since: float = field(default_factory=_idle_clock)
 
     def stop(self) -> None:
         _stop([self])
@@ -143,7 +148,7 @@ class _Pool:
             raise
 
     def release(self, instance: _Instance) -> None:
-        instance.idle_since = time.monotonic()
+        instance.idle_since = _idle_clock()
         with self._changed:
             self._idle.append(instance)
             self._changed.notify()
@@ -159,7 +164,7 @@ class _Pool:
 
     def take_idle(self, idle_seconds: float) -> list[_Instance]:
         """Removes (for the caller to stop) the instances idle for longer than idle_seconds."""
-        cutoff = time.monotonic() - idle_seconds
+        cutoff = _idle_clock() - idle_seconds
         with self._changed:
             stale = [instance for instance in self._idle if instance.idle_since < cutoff]
             self._idle = [instance for instance in self._idle if instance not in stale]

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from devtools import workers
 from devtools.runner import FunctionFailed
 from devtools.workers import ProcessRunner
 from tests.unit.apigw import bearer, body, event
@@ -28,8 +29,11 @@ def test_given_concurrent_requests_then_each_gets_its_own_answer(runner, user, s
     assert [answered for asked, answered in answers if asked != answered] == []
 
 
-def test_given_more_concurrent_calls_than_instances_then_a_capped_pool_of_processes_answers_each():
-    # Given a function allowed two execution environments, recycled after half a second idle
+def test_given_more_concurrent_calls_than_instances_then_a_capped_pool_of_processes_answers_each(monkeypatch):
+    # Given a function allowed two execution environments, recycled after half a second idle on a clock the
+    # test moves (on the real one, a loaded machine could pause half a second and stop both before the count)
+    idle_clock = [0.0]
+    monkeypatch.setattr(workers, "_idle_clock", lambda: idle_clock[0])
     runner = ProcessRunner(max_instances=2, idle_seconds=0.5)
     try:
         # When six clients call it twelve times at once
@@ -38,10 +42,11 @@ def test_given_more_concurrent_calls_than_instances_then_a_capped_pool_of_proces
         # Then every call is answered, by at most two worker processes
         assert [response["statusCode"] for response in responses] == [404] * 12
         assert 1 <= runner.instances()["NotFoundFunction"] <= 2
-        # And idle environments are stopped
+        # And once they have been idle longer than that, they are stopped
+        idle_clock[0] += 0.6
         deadline = time.monotonic() + 30
         while runner.instances() and time.monotonic() < deadline:
-            time.sleep(0.1)  # polls the condition
+            time.sleep(0.1)  # polls the condition: the recycler looks every idle_seconds / 4
         assert runner.instances() == {}
     finally:
         runner.close()
