@@ -6,7 +6,7 @@ from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
 from cloudshare.config import settings
-from cloudshare.services import accounts, counting
+from cloudshare.services import accounts, clock, counting
 from cloudshare.store import public
 from cloudshare.store.aws import client
 from devtools import iam
@@ -67,6 +67,15 @@ def user():
     created = accounts.create_user("alice@example.com", "correct horse battery", "free")
     _, key = accounts.create_api_key(created.email, label="tests")
     return {"user": created, "email": created.email, "password": "correct horse battery", "api_key": key}
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """The service clock (services/clock.py), moved only by the test: `frozen[0] += seconds`. Tests that count
+    per UTC day take it too: on the real clock, a run that crosses midnight starts a new day half-way."""
+    now = [float(int(clock.now()))]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+    return now
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import hashlib
 import re
 
 import boto3
-import pytest
 
 from cloudshare.services import clock, sessions, throttle
 from cloudshare.store import items
@@ -14,13 +13,6 @@ from tests.unit.apigw import challenges, digest_header, event
 from tests.unit.dashboard_client import Browser, cookie_header, location
 from tests.unit.helpers import TABLE
 from tests.unit.test_management import ready_file
-
-
-@pytest.fixture
-def frozen(monkeypatch):
-    now = [float(int(clock.now()))]
-    monkeypatch.setattr(clock, "now", lambda: now[0])
-    return now
 
 
 def _records(prefix: str) -> list[dict]:

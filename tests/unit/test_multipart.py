@@ -214,7 +214,7 @@ def test_given_a_declared_size_over_the_plan_then_the_start_is_refused_and_nothi
 
 
 def test_given_the_daily_upload_limit_reached_when_the_upload_completes_then_it_is_refused_at_completion(
-    runner, user, monkeypatch
+    runner, user, frozen
 ):
     # Given an upload started within the free plan's limits, and the day's uploads used up meanwhile
     upload = body(start(runner, user["api_key"], file_size=100))

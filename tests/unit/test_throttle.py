@@ -5,9 +5,8 @@ import copy
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
-import pytest
 
-from cloudshare.services import clock, throttle
+from cloudshare.services import throttle
 from devtools.awscalls import counting
 from tests.unit.apigw import bearer, body, challenges, digest_header, event
 from tests.unit.helpers import TABLE
@@ -16,14 +15,6 @@ V3 = ("V3AccountFunction", "/v3/account")
 V1 = ("V1AccountFunction", "/api/v1/account")
 ATTACKER = "198.51.100.66"
 OWNER = "203.0.113.10"
-
-
-@pytest.fixture
-def frozen(monkeypatch):
-    """The service clock, moved only by the test (services/clock.py)."""
-    now = [float(int(clock.now()))]
-    monkeypatch.setattr(clock, "now", lambda: now[0])
-    return now
 
 
 def call(runner, route, headers=None, source=ATTACKER):

@@ -84,7 +84,7 @@ def test_given_a_bookmark_then_an_item_that_redirects(runner, user):
     assert answer["name"] == "http://getcloudapp.com/" and answer["content_url"] is None
 
 
-def test_given_no_uploads_left_today_then_the_seed_answer_without_s3(runner, user):
+def test_given_no_uploads_left_today_then_the_seed_answer_without_s3(runner, user, frozen):
     for _ in range(10):
         slug = body(create(runner, user, {"name": "a.png"}))["slug"]
         upload(slug, b"x")

@@ -174,7 +174,7 @@ def test_given_too_little_storage_left_then_the_seeds_403_with_the_numbers(runne
     assert v1.stored_items() == []
 
 
-def test_given_no_uploads_left_today_then_a_403_daily_limit(runner, user):
+def test_given_no_uploads_left_today_then_a_403_daily_limit(runner, user, frozen):
     v1.set_usage(user["user"].user_id, uploads_day=clock.today(), uploads_today=10)
     response = v1.create(runner, user["api_key"], {"version_name": "v1", "file_name": "a.txt"})
     assert response["statusCode"] == 403

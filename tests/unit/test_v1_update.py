@@ -16,7 +16,7 @@ def listed(runner, key, slug):
     return next(a for a in body(v1.listing(runner, key))["artifacts"] if a["slug"] == slug)
 
 
-def test_given_an_inline_file_then_version_2_becomes_current_and_both_versions_count(runner, user):
+def test_given_an_inline_file_then_version_2_becomes_current_and_both_versions_count(runner, user, frozen):
     key = user["api_key"]
     slug = v1.create_inline(runner, key, b"first", "report.pdf")
     response = v1.update(runner, key, slug, {"version_name": "v2.0"}, {"file": ("report.pdf", b"second!")})

@@ -6,7 +6,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from cloudshare.config import settings
-from cloudshare.services import accounts, clock, email_shares, management, uploads
+from cloudshare.services import accounts, email_shares, management, uploads
 from tests.unit.apigw import body
 from tests.unit.helpers import SHARE_SENDER, TABLE, ready_file
 from tests.unit.v3_calls import BASE, bookmark, call, record
@@ -98,7 +98,7 @@ def test_given_an_item_still_uploading_then_422_and_nothing_sent(runner, user):
     assert sent() == []
 
 
-def test_given_the_daily_allowance_then_all_or_nothing_and_a_new_day_starts_afresh(runner, user, monkeypatch):
+def test_given_the_daily_allowance_then_all_or_nothing_and_a_new_day_starts_afresh(runner, user, frozen):
     slug = bookmark(user["user"]).slug  # free plan: 20 a day
     batch = [f"friend{n}@example.com" for n in range(10)]
     assert share(runner, user, slug, {"recipients": batch})["statusCode"] == 200
@@ -111,8 +111,7 @@ def test_given_the_daily_allowance_then_all_or_nothing_and_a_new_day_starts_afre
     assert share(runner, user, slug, {"recipients": batch[:5]})["statusCode"] == 200  # exactly up to the limit
     assert share(runner, user, slug, {"recipients": batch[:1]})["statusCode"] == 422
 
-    tomorrow = clock.now() + 86_400
-    monkeypatch.setattr(clock, "now", lambda: tomorrow)
+    frozen[0] += 86_400  # tomorrow
     assert share(runner, user, slug, {"recipients": batch})["statusCode"] == 200
     assert shares_today(user) == 10 and len(sent()) == 30
 
@@ -127,7 +126,7 @@ def test_given_ses_refuses_the_sender_then_503_and_the_counted_sends_are_given_b
     assert sent() == [] and shares_today(user) == 0
 
 
-def test_given_a_pro_plan_then_its_own_allowance_applies(runner, user):
+def test_given_a_pro_plan_then_its_own_allowance_applies(runner, user, frozen):
     owner = {**user, "user": accounts.set_plan(user["email"], "pro")}
     slug = bookmark(owner["user"]).slug
     for _ in range(3):
