@@ -71,9 +71,11 @@ def user():
 
 @pytest.fixture
 def frozen(monkeypatch):
-    """The service clock (services/clock.py), moved only by the test: `frozen[0] += seconds`. Tests that count
-    per UTC day take it too: on the real clock, a run that crosses midnight starts a new day half-way."""
-    now = [float(int(clock.now()))]
+    """The service clock (services/clock.py), moved only by the test: `frozen[0] += seconds`. It starts in the
+    middle of the current hour, so that moving it by less than half an hour crosses no hour or day: counters
+    kept per hour (throttles) or per UTC day (uploads, shares) would otherwise start afresh half-way through a
+    test that runs, or moves the clock, across a boundary."""
+    now = [float(int(clock.now()) // 3600 * 3600 + 1800)]
     monkeypatch.setattr(clock, "now", lambda: now[0])
     return now
 
