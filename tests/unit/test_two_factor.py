@@ -278,3 +278,13 @@ def test_given_a_code_step_without_the_sign_in_forms_token_then_refused(runner, 
     browser.cookies.pop("cs_login")  # another site's page posting a pending sign-in it made itself
     answer = code_step(browser, asked, _code(secret, frozen[0]))
     assert answer["statusCode"] == 403 and "cs_session" not in browser.cookies
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤٥٦", "１２３４５６", "12345", "1234567", "", "x" * 5000, "abcde-2345\u0000"])
+def test_given_a_code_that_is_not_six_ascii_digits_then_wrong_code_not_an_error(runner, signed_in, user, frozen, code):
+    enrol(signed_in, frozen[0])
+    browser = Browser(runner, source="198.51.100.31")
+    answer = code_step(browser, password_step(browser, user["email"], user["password"]), code)
+    assert answer["statusCode"] == 403 and "Wrong code" in answer["body"] and "cs_session" not in browser.cookies
+    refused = signed_in.post("/dashboard/two-factor", {"action": "disable", "code": code})
+    assert refused["statusCode"] in (403, 422) and "totp_secret" in _profile(user)

@@ -37,7 +37,7 @@ PENDING_SECONDS = 5 * 60
 WRONG_CODE = "Wrong code"
 EXPIRED = "This sign-in has expired; sign in again"
 _SECRET = re.compile(r"[A-Z2-7]{32}")
-_RECOVERY = re.compile(r"[a-z2-7]{10}")
+_DIGITS = re.compile(r"[0-9]{6}")  # ASCII only: isdigit() takes other scripts' digits too
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,7 @@ def status(user: User) -> stored.TwoFactor | None:
 
 def new_enrolment(user: User) -> Enrolment:
     """A new secret to show; nothing is stored until a code confirms it (enable)."""
-    secret = pyotp.random_base32(32)
-    return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER))
+    return enrolment(user, pyotp.random_base32(32))
 
 
 def enrolment(user: User, secret: str) -> Enrolment:
@@ -118,10 +117,10 @@ def second_step(pending: str, code: str, source: str, agent: str) -> sessions.Si
         raise AccessDenied(EXPIRED, field="pending")
     user_id = found[0]
     profile, attempt = throttle.begin(_subject(user_id), throttle.Subject("source", source), stored.key(user_id))
-    attempt.admit()
     state = stored.from_profile(profile) if profile else None
     if state is None:  # turned off (or the account gone) since the password step
         raise AccessDenied(EXPIRED, field="pending")
+    attempt.admit()
     if not _use(user_id, state, _normalized(code)):
         attempt.failed()
         raise AccessDenied(WRONG_CODE, field="code")
@@ -157,7 +156,7 @@ def _proved(user: User, code: str, password: str, source: str) -> stored.TwoFact
 
 def _use(user_id: str, state: stored.TwoFactor, code: str) -> bool:
     """Takes a TOTP code (once per step) or a recovery code (once); False for anything else."""
-    if code.isdigit():
+    if _DIGITS.fullmatch(code):
         step = _matching_step(state.secret, code, after=state.last_step)
         return step is not None and stored.use_step(user_id, state.secret, step)
     hashed = recovery_hash(user_id, code)
@@ -166,7 +165,7 @@ def _use(user_id: str, state: stored.TwoFactor, code: str) -> bool:
 
 def _matching_step(secret: str, code: str, after: int) -> int | None:
     """The step within the drift window, later than `after`, whose code this is."""
-    if len(code) != 6 or not code.isdigit():
+    if not _DIGITS.fullmatch(code):
         return None
     now = int(clock.now()) // STEP_SECONDS
     totp = pyotp.TOTP(secret)
