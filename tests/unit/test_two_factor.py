@@ -4,6 +4,7 @@ recovery codes; and no one else's session or pending sign-in can touch it."""
 
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import boto3
@@ -288,3 +289,18 @@ def test_given_a_code_that_is_not_six_ascii_digits_then_wrong_code_not_an_error(
     assert answer["statusCode"] == 403 and "Wrong code" in answer["body"] and "cs_session" not in browser.cookies
     refused = signed_in.post("/dashboard/two-factor", {"action": "disable", "code": code})
     assert refused["statusCode"] in (403, 422) and "totp_secret" in _profile(user)
+
+
+@pytest.mark.parametrize("kind", ["code", "recovery code"])
+def test_given_one_code_sent_by_many_sign_ins_at_once_then_exactly_one_gets_a_session(
+    runner, signed_in, user, frozen, serializable_transactions, kind
+):
+    secret, codes = enrol(signed_in, frozen[0])
+    frozen[0] += 30
+    code = _code(secret, frozen[0]) if kind == "code" else codes[0]
+    browsers = [Browser(runner, source=f"198.51.100.{40 + n}") for n in range(6)]
+    asked = [password_step(browser, user["email"], user["password"]) for browser in browsers]
+    with ThreadPoolExecutor(len(browsers)) as pool:
+        answers = list(pool.map(lambda pair: code_step(*pair, code), zip(browsers, asked)))
+    assert sorted(answer["statusCode"] for answer in answers) == [303] + [403] * (len(browsers) - 1)
+    assert len(_records("SESSION#")) == 2  # the enrolling browser's, and the one winner's
