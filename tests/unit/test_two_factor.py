@@ -3,6 +3,7 @@ work once (TOTP steps and recovery codes), the password backoff for wrong codes,
 recovery codes; and no one else's session or pending sign-in can touch it."""
 
 import hashlib
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ import pyotp
 import pytest
 
 from cloudshare.services import accounts, clock, throttle
+from cloudshare_admin import main as admin
 from tests.unit.dashboard_client import Browser, location
 from tests.unit.helpers import TABLE
 
@@ -301,6 +303,18 @@ def test_given_one_code_sent_by_many_sign_ins_at_once_then_exactly_one_gets_a_se
     browsers = [Browser(runner, source=f"198.51.100.{40 + n}") for n in range(6)]
     asked = [password_step(browser, user["email"], user["password"]) for browser in browsers]
     with ThreadPoolExecutor(len(browsers)) as pool:
-        answers = list(pool.map(lambda pair: code_step(*pair, code), zip(browsers, asked)))
+        answers = list(pool.map(lambda pair: code_step(*pair, code), zip(browsers, asked, strict=True)))
     assert sorted(answer["statusCode"] for answer in answers) == [303] + [403] * (len(browsers) - 1)
     assert len(_records("SESSION#")) == 2  # the enrolling browser's, and the one winner's
+
+
+def test_given_an_owner_who_lost_both_factors_then_the_operator_turns_two_factor_off(
+    runner, signed_in, user, frozen, capsys
+):
+    enrol(signed_in, frozen[0])
+    admin.main(["--table", TABLE, "turn-off-two-factor", user["email"]])
+    assert json.loads(capsys.readouterr().out) == {"email": user["email"], "two_factor_was_on": True}
+    assert not {"totp_secret", "totp_step", "totp_recovery"} & set(_profile(user))
+    assert Browser(runner, source="198.51.100.50").sign_in(user["email"], user["password"])["statusCode"] == 303
+    admin.main(["--table", TABLE, "turn-off-two-factor", user["email"]])
+    assert json.loads(capsys.readouterr().out)["two_factor_was_on"] is False

@@ -9,7 +9,8 @@
   later than the last accepted one: a code seen over a shoulder cannot be used again.
 - Wrong codes count against the account and the source by the password backoff (services/throttle.py),
   in a counter of their own: someone who knows the password gets ~60 tries an hour, not a million.
-- Turning it off, and new recovery codes, need a current code (or a recovery code) or the password.
+- Turning it off, and new recovery codes, need a current code (or a recovery code) or the password;
+  an operator may turn it off with cloudshare-admin.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pyotp
 
 from cloudshare.errors import AccessDenied, InvalidInput
 from cloudshare.models import User
-from cloudshare.services import clock, sessions, throttle
+from cloudshare.services import accounts, clock, sessions, throttle
 from cloudshare.services.passwords import verify_password
 from cloudshare.store import two_factor as stored
 from cloudshare.store import users
@@ -97,6 +98,14 @@ def new_recovery_codes(user: User, code: str, password: str, source: str) -> lis
     if not stored.replace_recovery(user.user_id, state.secret, {recovery_hash(user.user_id, code) for code in codes}):
         raise InvalidInput("Two-factor sign-in changed meanwhile; reload the page", field="code")
     return codes
+
+
+def operator_turn_off(email: str) -> bool:
+    """The operator's way out (cloudshare-admin) for an owner who lost both the app and the recovery
+    codes: two-factor off without a code. False if it was off."""
+    user = accounts.find_user(email)
+    state = stored.get(user.user_id)
+    return state is not None and stored.disable(user.user_id, state.secret)
 
 
 def sign_in(email: str, password: str, source: str, agent: str) -> sessions.SignedIn | SecondStep:
