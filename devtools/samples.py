@@ -106,7 +106,8 @@ def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
 
 
 def _seed_session(user_id: str, token: str = SAMPLE_SESSION) -> None:
-    """events/dashboard_*.json and events/logout.json are signed in with this session."""
+    """events/dashboard_*.json and events/logout.json are signed in with SAMPLE_SESSION (and
+    events/dashboard_change_two_factor.json with SAMPLE_TWO_FACTOR_SESSION)."""
     sessions.put(
         sessions.StoredSession(
             token_hash=hashlib.sha256(token.encode()).hexdigest(),
@@ -118,6 +119,7 @@ def _seed_session(user_id: str, token: str = SAMPLE_SESSION) -> None:
 
 
 def _seed_two_factor_account() -> None:
+    """An account with two-factor on, its session, a pending sign-in and a known recovery code."""
     user = accounts.create_user("sample-2fa@example.com", "sample-password", "free")
     secret = pyotp.random_base32(32)
     two_factor.enable(user, secret, pyotp.TOTP(secret).now(), "sample seed")
