@@ -11,11 +11,13 @@ import json
 from pathlib import Path
 
 import boto3
+import pyotp
 
 from cloudshare.config import settings
 from cloudshare.models import ApiKey, Comment, Item, MultipartUpload, Version
-from cloudshare.services import accounts, clock, uploads
+from cloudshare.services import accounts, clock, two_factor, uploads
 from cloudshare.store import comments, items, multipart, sessions, users, view_counts
+from cloudshare.store import two_factor as stored_two_factor
 from devtools.template import ROOT, functions
 
 EVENTS = ROOT / "events"
@@ -26,6 +28,11 @@ SHARED_SLUG = "demoshare234"
 IMAGE_SLUG = "demoimage234"
 # The dashboard events' session cookie (cs_session) and the CSRF token its forms carry.
 SAMPLE_SESSION = "sample-dashboard-session-" + "D" * 19
+# An account with two-factor on: its session (events/dashboard_change_two_factor.json), a pending sign-in
+# and a recovery code that completes it (events/login_two_factor.json).
+SAMPLE_TWO_FACTOR_SESSION = "sample-two-factor-session-" + "T" * 18
+SAMPLE_PENDING_SIGN_IN = "sample-pending-sign-in-" + "P" * 21
+SAMPLE_RECOVERY_CODE = "abcde-23456"
 COMMENT_ID = "0000000000000100000001"  # on SHARED_SLUG; events/v1_delete_comment.json deletes it
 MULTIPART_SLUG = "demoparts234"
 MULTIPART_UPLOAD_ID = "demoparts23456789abc"  # events/v1_*_upload*.json
@@ -80,6 +87,7 @@ def seed() -> None:
     _seed_image(user.user_id)
     _seed_session(user.user_id)
     _seed_multipart_upload(user.user_id)
+    _seed_two_factor_account()
 
 
 def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
@@ -97,16 +105,29 @@ def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
     return user
 
 
-def _seed_session(user_id: str) -> None:
-    """events/dashboard_*.json and events/logout.json are signed in with this session."""
+def _seed_session(user_id: str, token: str = SAMPLE_SESSION) -> None:
+    """events/dashboard_*.json and events/logout.json are signed in with SAMPLE_SESSION (and
+    events/dashboard_change_two_factor.json with SAMPLE_TWO_FACTOR_SESSION)."""
     sessions.put(
         sessions.StoredSession(
-            token_hash=hashlib.sha256(SAMPLE_SESSION.encode()).hexdigest(),
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
             user_id=user_id,
             created_at="2026-01-01T00:00:00Z",
             expires_at=int(clock.now()) + 24 * 60 * 60,
         )
     )
+
+
+def _seed_two_factor_account() -> None:
+    """An account with two-factor on, its session, a pending sign-in and a known recovery code."""
+    user = accounts.create_user("sample-2fa@example.com", "sample-password", "free")
+    secret = pyotp.random_base32(32)
+    two_factor.enable(user, secret, pyotp.TOTP(secret).now(), "sample seed")
+    recovery = {two_factor.recovery_hash(user.user_id, SAMPLE_RECOVERY_CODE)}
+    stored_two_factor.replace_recovery(user.user_id, secret, recovery)
+    _seed_session(user.user_id, SAMPLE_TWO_FACTOR_SESSION)
+    token_hash = hashlib.sha256(SAMPLE_PENDING_SIGN_IN.encode()).hexdigest()
+    stored_two_factor.put_pending(token_hash, user.user_id, int(clock.now()) + 24 * 60 * 60)
 
 
 def _seed_deleted_item(owner_id: str) -> None:

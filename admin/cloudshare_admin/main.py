@@ -123,6 +123,12 @@ def set_password(options) -> None:
     _print({"email": options.email} | ({"password": password} if generated else {}))
 
 
+def turn_off_two_factor(options) -> None:
+    from cloudshare.services import two_factor
+
+    _print({"email": options.email, "two_factor_was_on": two_factor.operator_turn_off(options.email)})
+
+
 def list_users(options) -> None:
     from cloudshare.services import accounts
 
@@ -328,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("set-password", set_password, "set an account's password")
     sub.add_argument("email")
     password_options(sub)
+    sub = command(
+        "turn-off-two-factor",
+        turn_off_two_factor,
+        "turn off an account's two-factor sign-in, for an owner who lost both the app and the recovery codes",
+    )
+    sub.add_argument("email")
     command("list-users", list_users, "list accounts")
     sub = command("create-key", create_key, "create an API key (shown once)")
     sub.add_argument("email")

@@ -245,6 +245,9 @@ def test_given_hostile_cookies_tokens_forms_and_queries_then_no_dashboard_route_
                 "email": field,
                 "label": field,
                 "file_size": query,
+                "code": field,
+                "secret": field,
+                "pending": field,
             }
             response = signed_in.request("POST", path, fields, headers)
         assert response["statusCode"] < 500, (route, response)

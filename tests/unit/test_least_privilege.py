@@ -81,7 +81,16 @@ OTHER_PATHS = {
     "V1RestoreArtifactFunction": {
         "Inline1.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*": "a ready artifact's counts"
     },
-    "LoginFunction": {"Inline0.CountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password"},
+    "LoginFunction": {
+        "Inline0.CountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong password",
+        "Inline0.StartSessionsOrPendingSignIns dynamodb:PutItem table SIGNIN#*": "two-factor on (test_two_factor.py)",
+    },
+    "LoginTwoFactorFunction": {
+        "Inline0.UseCodesAndCountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong code"
+    },
+    "DashboardChangeTwoFactorFunction": {
+        "Inline1.ChangeTwoFactorAndCountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong code"
+    },
     "DashboardRestoreItemFunction": {
         "Inline2.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*": "a ready item's counts"
     },

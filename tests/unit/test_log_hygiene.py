@@ -13,10 +13,11 @@ from urllib.parse import quote
 import pytest
 
 from cloudshare.observability import logger
-from cloudshare.services import accounts
+from cloudshare.services import accounts, clock
 from cloudshare.services.passwords import hash_password
 from devtools.runner import InProcessRunner
 from tests.unit import public_helpers as public
+from tests.unit import test_two_factor as two_factor
 from tests.unit.apigw import bearer, body, challenges, digest_header, event
 from tests.unit.dashboard_client import Browser
 
@@ -78,7 +79,19 @@ def exercise_every_kind_of_secret(runner, user) -> dict[str, str]:
     browser.sign_in(user["email"], PASSWORD)
     shown = browser.post("/dashboard/keys", {"label": "hygiene"})["body"]
     dashboard_key = shown.split('id="new-key">')[1].split("<")[0]
+    # Two-factor: the secret shown at enrolment, the recovery codes, a pending sign-in, a wrong code.
+    totp_secret, recovery = two_factor.enrol(browser, clock.now())
+    second = Browser(runner, source="198.51.100.99")
+    asked = two_factor.password_step(second, user["email"], PASSWORD)
+    pending = asked["body"].split('name="pending" value="')[1].split('"')[0]
+    two_factor.code_step(second, asked, "wrong-code-guess")
+    assert two_factor.code_step(second, asked, recovery[0])["statusCode"] == 303
     return {
+        "totp secret": totp_secret,
+        "recovery code": recovery[0],
+        "unused recovery code": recovery[1],
+        "pending sign-in": pending,
+        "wrong code": "wrong-code-guess",
         "dashboard password guess": "wrong-dashboard-password",
         "session cookie": browser.cookies["cs_session"],
         "csrf token": browser.csrf,

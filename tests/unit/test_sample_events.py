@@ -12,6 +12,7 @@ from devtools.template import functions
 SEE_OTHER_FUNCTIONS = {
     "LoginFunction",
     "LogoutFunction",
+    "LoginTwoFactorFunction",
     "DashboardUpdateItemFunction",
     "DashboardDeleteItemFunction",
     "DashboardRestoreItemFunction",

@@ -115,13 +115,24 @@ def form(app: APIGatewayRestResolver) -> dict[str, str]:
 
 
 def login_form(app: APIGatewayRestResolver) -> tuple[str, str]:
-    """(e-mail, password) from the sign-in form, which must carry the token its page set as a cookie
-    (so that another site cannot sign a browser in to an account of its choosing)."""
+    """(e-mail, password) from the sign-in form."""
+    fields = login_fields(app)
+    return fields.get("email", ""), fields.get("password", "")
+
+
+def login_fields(app: APIGatewayRestResolver) -> dict[str, str]:
+    """A sign-in form's fields; the form must carry the token its page set as a cookie (so that another
+    site cannot sign a browser in to an account of its choosing)."""
     fields = form(app)
-    expected = pages.cookies(app.current_event.headers.get("cookie", "")).get(LOGIN_COOKIE, "")
+    expected = login_token(app)
     if not expected or not secrets.compare_digest(expected.encode(), fields.get("csrf", "").encode()):
         raise AccessDenied("This sign-in form has expired; reload the page and retry", field="csrf")
-    return fields.get("email", ""), fields.get("password", "")
+    return fields
+
+
+def login_token(app: APIGatewayRestResolver) -> str:
+    """The sign-in forms' token, from the cookie the sign-in page set."""
+    return pages.cookies(app.current_event.headers.get("cookie", "")).get(LOGIN_COOKIE, "")
 
 
 def notice(app: APIGatewayRestResolver) -> str:

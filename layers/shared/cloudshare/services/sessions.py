@@ -44,8 +44,9 @@ class SignedIn:
     token: str  # the cookie's value: given to the browser once, never stored
 
 
-def sign_in(email: str, password: str, source: str, agent: str = "") -> SignedIn:
-    """A new session for the account whose password this is, else AccessDenied (or TooManyAttempts)."""
+def check_password(email: str, password: str, source: str) -> User:
+    """The account whose password this is, else AccessDenied (or TooManyAttempts). It is not signed in
+    yet: services/two_factor.py asks for a second factor first when the account has one."""
     address = email.strip().lower()
     try:
         address = accounts.normalize_email(address)
@@ -63,6 +64,11 @@ def sign_in(email: str, password: str, source: str, agent: str = "") -> SignedIn
         attempt.failed()
         raise AccessDenied(WRONG_CREDENTIALS, field="password")
     attempt.succeeded()
+    return user
+
+
+def start(user: User, source: str, agent: str = "") -> SignedIn:
+    """A new session for a user who proved who they are."""
     token = secrets.token_urlsafe(32)
     expires_at = int(clock.now()) + SESSION_SECONDS
     sessions.put(
