@@ -1,18 +1,25 @@
 """An HTTP proxy for the `cloudshare` CLI (through HTTP_PROXY) that stops a multipart upload at a chosen part,
 so that tests and benches kill the CLI at a known point rather than at a moment a clock picks.
 
-It forwards every request, and counts the bytes of the part PUTs it receives; after the first `parts_to_pass`
-parts, it holds each part PUT it gets (never sending it on) until released.
+It forwards every request, and counts the bytes of the part PUTs it receives; it sends on the first
+`parts_to_pass` part PUTs and holds each one after them (never sending it on) until released.
 """
 
 from __future__ import annotations
 
 import http.client
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, urlunsplit
 
 _HOP_BY_HOP = {"proxy-connection", "connection", "keep-alive"}
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a killed client: what the gate is for
+            super().handle_error(request, client_address)
 
 
 class PartGate:
@@ -23,7 +30,7 @@ class PartGate:
         self.part_bytes = 0  # body bytes of the part PUTs received, passed or held
         self._release = threading.Event()
         self._lock = threading.Lock()
-        self._passed = 0
+        self._admitted = 0
         gate = self
 
         class Forward(BaseHTTPRequestHandler):
@@ -50,23 +57,21 @@ class PartGate:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
-                if is_part and answer.status == 200:
-                    with gate._lock:
-                        gate._passed += 1
 
             do_GET = do_PUT = do_POST = do_DELETE = forward
 
             def log_message(self, *_args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        self._server = _Server(("127.0.0.1", 0), Forward)
         proxy = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
 
     def _hold(self, size: int) -> bool:
         with self._lock:
             self.part_bytes += size
-            hold = self.parts_to_pass is not None and self._passed >= self.parts_to_pass
+            hold = self.parts_to_pass is not None and self._admitted >= self.parts_to_pass
+            self._admitted += not hold
         if hold:
             self.held.set()
         return hold
