@@ -137,14 +137,15 @@ def multipart_upload(
     progress(done[0])
     lock = threading.Lock()
 
-    def send(number: int) -> None:
-        etag = _send_part(urls, path, number, part_size, stat.st_size)
-        with lock:
-            etags[number] = etag
-            done[0] += _length(number, part_size, stat.st_size)
-            progress(done[0])
-
     with _PartUrls(client, state["upload_id"], todo) as urls, ThreadPoolExecutor(max_workers=jobs) as pool:
+
+        def send(number: int) -> None:
+            etag = _send_part(urls, path, number, part_size, stat.st_size)
+            with lock:
+                etags[number] = etag
+                done[0] += _length(number, part_size, stat.st_size)
+                progress(done[0])
+
         for _ in pool.map(send, todo):
             pass
     listed = [{"number": number, "etag": etags[number]} for number in sorted(etags)]
