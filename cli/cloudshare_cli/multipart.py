@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -25,6 +25,7 @@ from cloudshare_cli.config import config_path
 MIB = 1024 * 1024
 DEFAULT_THRESHOLD = 64 * MIB
 URL_BATCH = 100  # part URLs asked for at once (they expire: asked for as the parts come up)
+URL_FRESH_SECONDS = 10 * 60  # the server's part URLs last 15 minutes; older ones are asked for again
 PART_ATTEMPTS = 4
 PART_TIMEOUT = (10, 300)
 COMPLETE_ATTEMPTS = 4
@@ -58,20 +59,43 @@ def _save_state(file: Path, state: dict) -> None:
 
 
 class _PartUrls:
-    """Presigned URLs, asked for in batches as parts need them, again when one expired."""
+    """Presigned URLs, asked for in fixed batches of URL_BATCH parts: one call per batch, whichever of its
+    parts a thread needs first, and the next batch asked for in the background once this one is half used,
+    so that no part waits for its URL. A batch is asked for again when its URLs near their expiry, or when
+    storage refused one of them (once, however many threads saw the refusal)."""
 
     def __init__(self, client: ApiClient, upload_id: str, numbers: list[int]):
-        self.client, self.upload_id, self.order = client, upload_id, numbers
-        self.urls: dict[int, str] = {}
+        self.client, self.upload_id = client, upload_id
+        self.batches = [numbers[start : start + URL_BATCH] for start in range(0, len(numbers), URL_BATCH)]
+        self.place = {number: divmod(index, URL_BATCH) for index, number in enumerate(numbers)}
+        self.asked: dict[int, tuple[float, Future]] = {}
         self.lock = threading.Lock()
+        self.asker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-urls")
 
-    def get(self, number: int, *, fresh: bool = False) -> str:
+    def __enter__(self) -> _PartUrls:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.asker.shutdown(cancel_futures=True)
+
+    def get(self, number: int, *, refused: str | None = None) -> str:
+        """The URL of part `number`; `refused`: the URL storage refused for it (expired)."""
+        batch, position = self.place[number]
         with self.lock:
-            if fresh or number not in self.urls:
-                start = self.order.index(number)
-                batch = self.order[start : start + URL_BATCH] if not fresh else [number]
-                self.urls.update(self.client.part_urls(self.upload_id, batch))
-            return self.urls[number]
+            asked_at, answer = self.asked.get(batch) or self._ask(batch)
+            too_old = time.monotonic() - asked_at > URL_FRESH_SECONDS
+            if too_old or (refused is not None and answer.done() and answer.result().get(number) == refused):
+                asked_at, answer = self._ask(batch)
+            if position >= URL_BATCH // 2 and batch + 1 < len(self.batches) and batch + 1 not in self.asked:
+                self._ask(batch + 1)
+        return answer.result()[number]
+
+    def _ask(self, batch: int) -> tuple[float, Future]:
+        self.asked[batch] = (
+            time.monotonic(),
+            self.asker.submit(self.client.part_urls, self.upload_id, self.batches[batch]),
+        )
+        return self.asked[batch]
 
 
 def multipart_upload(
@@ -111,17 +135,17 @@ def multipart_upload(
     todo = [number for number in range(1, count + 1) if number not in etags]
     done = [sum(_length(number, part_size, stat.st_size) for number in etags)]
     progress(done[0])
-    urls = _PartUrls(client, state["upload_id"], todo)
     lock = threading.Lock()
 
-    def send(number: int) -> None:
-        etag = _send_part(urls, path, number, part_size, stat.st_size)
-        with lock:
-            etags[number] = etag
-            done[0] += _length(number, part_size, stat.st_size)
-            progress(done[0])
+    with _PartUrls(client, state["upload_id"], todo) as urls, ThreadPoolExecutor(max_workers=jobs) as pool:
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        def send(number: int) -> None:
+            etag = _send_part(urls, path, number, part_size, stat.st_size)
+            with lock:
+                etags[number] = etag
+                done[0] += _length(number, part_size, stat.st_size)
+                progress(done[0])
+
         for _ in pool.map(send, todo):
             pass
     listed = [{"number": number, "etag": etags[number]} for number in sorted(etags)]
@@ -159,23 +183,38 @@ def _storage_session() -> requests.Session:
     return session
 
 
+def _read_part(path: Path, number: int, part_size: int, size: int) -> memoryview:
+    """Part `number` of the file, read into this thread's buffer: one allocation per sending thread rather
+    than one per part, so memory holds at most the parts in flight and no part is copied on its way."""
+    buffer = getattr(_THREAD, "buffer", None)
+    if buffer is None or len(buffer) < part_size:
+        buffer = _THREAD.buffer = bytearray(part_size)
+    view = memoryview(buffer)[: _length(number, part_size, size)]
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek((number - 1) * part_size)
+        filled = 0
+        while filled < len(view):
+            got = handle.readinto(view[filled:])
+            if not got:
+                raise CliError(f"{path} got shorter while it was being uploaded")
+            filled += got
+    return view
+
+
 def _send_part(urls: _PartUrls, path: Path, number: int, part_size: int, size: int) -> str:
     """PUTs one part (read now, so only parts in flight are in memory); returns S3's ETag."""
-    with open(path, "rb") as handle:
-        handle.seek((number - 1) * part_size)
-        data = handle.read(_length(number, part_size, size))
-    fresh = False
+    data = _read_part(path, number, part_size, size)
+    refused = None
     for attempt in range(1, PART_ATTEMPTS + 1):
+        url = urls.get(number, refused=refused)
         try:
-            response = _storage_session().put(
-                urls.get(number, fresh=fresh), data=data, timeout=PART_TIMEOUT, headers={"User-Agent": USER_AGENT}
-            )
+            response = _storage_session().put(url, data=data, timeout=PART_TIMEOUT, headers={"User-Agent": USER_AGENT})
         except requests.RequestException as error:
             if attempt == PART_ATTEMPTS:
                 raise NetworkError(f"part {number} could not be sent: {error.__class__.__name__}") from None
             continue
         if response.status_code == 403 and attempt < PART_ATTEMPTS:
-            fresh = True  # the URL expired: ask for another
+            refused = url  # the URL expired: ask for another
             continue
         if response.status_code >= 500 and attempt < PART_ATTEMPTS:
             continue

@@ -4,23 +4,20 @@ mid-upload and run again, plan limits, a foreign user, the sweep."""
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import secrets
 import signal
 import subprocess
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
+from devtools.partgate import PartGate
 from tests.integration.conftest import admin, aws
 from tests.integration.test_cli import COMMAND, Cli
 
@@ -130,7 +127,7 @@ def test_given_the_cli_killed_half_way_when_run_again_then_it_sends_only_the_res
 
     # Given the CLI killed while it sends its sixth part: its traffic goes through a proxy that passes
     # five parts to S3 and holds the sixth (one part at a time, -j 1), so no clock decides where it stops
-    with _PartGate(parts_to_pass=5) as gate:
+    with PartGate(parts_to_pass=5) as gate:
         first = subprocess.Popen(
             args, cwd=tmp_path, env=cli.env | gate.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
@@ -212,60 +209,3 @@ def test_given_an_idle_upload_past_its_deadline_then_the_sweep_aborts_it(stack):
     assert report["uploads_abandoned"] >= 1 and report["errors"] == 0
     assert owner.call("GET", route).status_code == 404
     assert owner.call("GET", f"/api/v1/artifacts/{upload['slug']}").status_code == 404
-
-
-class _PartGate:
-    """An HTTP proxy for the CLI (through HTTP_PROXY) that forwards everything, except that it holds the
-    part PUT after the first `parts_to_pass` ones and never sends it on."""
-
-    def __init__(self, parts_to_pass: int):
-        held = self.held = threading.Event()
-        release = self._release = threading.Event()
-        passed = [0]
-
-        class Forward(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def forward(self) -> None:
-                target = urlsplit(self.path)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                is_part = self.command == "PUT" and "partNumber=" in target.query
-                if is_part and passed[0] >= parts_to_pass:
-                    held.set()
-                    release.wait(timeout=60)
-                    self.close_connection = True
-                    return
-                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
-                skip = {"proxy-connection", "connection", "keep-alive"}
-                headers = {name: value for name, value in self.headers.items() if name.lower() not in skip}
-                upstream.request(self.command, urlunsplit(("", "", target.path, target.query, "")), body, headers)
-                answer = upstream.getresponse()
-                data = answer.read()
-                upstream.close()
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in skip | {"transfer-encoding", "content-length"}:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                if is_part and answer.status == 200:
-                    passed[0] += 1
-
-            do_GET = do_PUT = do_POST = do_DELETE = forward
-
-            def log_message(self, *_args) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
-        proxy = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self.env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
-
-    def __enter__(self) -> _PartGate:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
