@@ -64,6 +64,21 @@ def sign_in_with_requests(owner) -> requests.Session:
     return session
 
 
+def shows(browser, element_id: str, text: str) -> None:
+    """Waits until the page shows `text` in the element: right after a form is posted, the element found may
+    still be the previous page's, which goes stale when the answer loads."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    def current() -> str | None:
+        try:
+            return next((found.text for found in browser.find_elements(By.ID, element_id)), None)
+        except StaleElementReferenceException:
+            return None
+
+    wait_for(lambda: current() == text, f"#{element_id} to read {text!r}")
+
+
 def test_given_a_wrong_then_the_right_password_then_chromium_signs_in_and_sees_its_items(owner, browser):
     item = upload(owner, "grid.png", png_bytes(320, 200), "image/png")
     browser.delete_all_cookies()
@@ -146,26 +161,27 @@ def test_given_an_item_then_chromium_renames_expires_protects_trashes_and_restor
     name.clear()
     name.send_keys("final.png")
     element(browser, "rename").click()
-    assert element(browser, "notice").text == "Renamed." and element(browser, "name").text == "final.png"
+    shows(browser, "notice", "Renamed.")
+    assert element(browser, "name").text == "final.png"
     element(browser, "expires-after-views").send_keys("7")
     element(browser, "set-expiry").click()
-    assert element(browser, "notice").text == "Expiry changed."
+    shows(browser, "notice", "Expiry changed.")
     element(browser, "item-password").send_keys("a long secret")
     element(browser, "set-password").click()
-    assert element(browser, "password-state").text == "Protected by a password."
+    shows(browser, "password-state", "Protected by a password.")
     seen = api(owner, f"/v3/items/{item['slug']}").json()
     assert (seen["name"], seen["expires_after_views"]) == ("final.png", 7)
     protected = requests.get(item["share_url"], timeout=chromium.HTTP_SECONDS)
     assert protected.status_code == 403 and 'name="password"' in protected.text  # the share page asks for it
     element(browser, "delete").click()
-    assert element(browser, "notice").text == "Moved to the trash."
+    shows(browser, "notice", "Moved to the trash.")
     assert api(owner, f"/v3/items/{item['slug']}").status_code == 404
     browser.get(f"{owner['api_url']}/dashboard?filter=trash")
     from selenium.webdriver.common.by import By
 
     browser.find_element(By.CSS_SELECTOR, f'li[data-slug="{item["slug"]}"] a').click()
     element(browser, "restore").click()
-    assert element(browser, "notice").text == "Restored."
+    shows(browser, "notice", "Restored.")
     assert api(owner, f"/v3/items/{item['slug']}").json()["name"] == "final.png"
 
 
@@ -181,7 +197,7 @@ def test_given_a_new_api_key_then_curl_works_with_it_until_it_is_revoked(owner, 
     from selenium.webdriver.common.by import By
 
     browser.find_element(By.CSS_SELECTOR, f'tr[data-key="{key_id}"] .revoke').click()
-    assert element(browser, "notice").text == "API key revoked."
+    shows(browser, "notice", "API key revoked.")
     status, _, body = curl("-H", f"Authorization: Bearer {key}", f"{owner['api_url']}/api/v1/account")
     assert status == 403 and "revoked" in body
 
