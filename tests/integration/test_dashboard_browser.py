@@ -41,12 +41,17 @@ def api(owner, path: str, key: str | None = None) -> requests.Response:
     )
 
 
-def sign_in(driver, owner) -> None:
+def submit_password(driver, owner) -> None:
+    """A fresh browser posts the sign-in form (what follows depends on the account's second factor)."""
     driver.delete_all_cookies()
     driver.get(f"{owner['api_url']}/login")
     element(driver, "email").send_keys(owner["email"])
     element(driver, "password").send_keys(owner["password"])
     element(driver, "sign-in").click()
+
+
+def sign_in(driver, owner) -> None:
+    submit_password(driver, owner)
     wait_for(lambda: driver.current_url.endswith("/dashboard"), "the dashboard after signing in")
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration import test_public_browser as chromium
 from tests.integration.conftest import admin
+from tests.integration.test_dashboard_browser import submit_password
 from tests.integration.test_public_browser import element, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -22,14 +23,6 @@ browser = chromium.browser  # the same fixture: a headless Chromium for this mod
 def owner(stack):
     created = admin(stack, "create-user", "two-factor@example.com", "--generate-password")
     return {**stack, "email": created["email"], "password": created["password"]}
-
-
-def password_step(driver, owner) -> None:
-    driver.delete_all_cookies()
-    driver.get(f"{owner['api_url']}/login")
-    element(driver, "email").send_keys(owner["email"])
-    element(driver, "password").send_keys(owner["password"])
-    element(driver, "sign-in").click()
 
 
 def code_step(driver, code: str) -> None:
@@ -45,7 +38,7 @@ def sign_out(driver, owner) -> None:
 def test_given_two_factor_turned_on_in_chromium_then_sign_in_takes_a_code_or_a_recovery_code(owner, browser):
     from selenium.webdriver.common.by import By
 
-    password_step(browser, owner)
+    submit_password(browser, owner)
     wait_for(lambda: browser.current_url.endswith("/dashboard"), "the dashboard: two-factor is off yet")
     browser.get(f"{owner['api_url']}/dashboard/account")
     element(browser, "two-factor").click()
@@ -68,7 +61,7 @@ def test_given_two_factor_turned_on_in_chromium_then_sign_in_takes_a_code_or_a_r
 
     # The password alone asks for a code. The enrolment used its step's code: this one is the next
     # step's (accepted a step early) or, if time went past it, the current one.
-    password_step(browser, owner)
+    submit_password(browser, owner)
     element(browser, "code")
     assert not browser.current_url.endswith("/dashboard") and browser.get_cookie("cs_session") is None
     code_step(browser, pyotp.TOTP(secret).at(max(time.time(), enrolled_at + 30)))
@@ -76,11 +69,11 @@ def test_given_two_factor_turned_on_in_chromium_then_sign_in_takes_a_code_or_a_r
     assert element(browser, "who").text == owner["email"]
     sign_out(browser, owner)
 
-    password_step(browser, owner)
+    submit_password(browser, owner)
     code_step(browser, recovery[0])
     wait_for(lambda: browser.current_url.endswith("/dashboard"), "the dashboard after a recovery code")
     sign_out(browser, owner)
 
-    password_step(browser, owner)
+    submit_password(browser, owner)
     code_step(browser, recovery[0])
     assert element(browser, "error").text == "Wrong code" and browser.get_cookie("cs_session") is None
