@@ -77,7 +77,8 @@ def raise_for(response: requests.Response) -> None:
     request = response.request
     if response.status_code == 403 and request is not None and b"Missing Authentication" in response.content[:200]:
         # API Gateway's answer for a route it does not have (the credentials were not even looked at)
-        raise ApiError(404, f"this server has no {request.method} {urlsplit(request.url).path} (an older version?)")
+        path = urlsplit(str(request.url)).path
+        raise ApiError(404, f"this server has no {request.method} {path} (an older version?)")
     if response.status_code >= 400:
         message, fields = error_message(response)
         raise ApiError(response.status_code, message + describe_limits(fields), fields)
@@ -100,7 +101,7 @@ class ApiClient:
                 # Authorization (not x-api-key): requests drops it on a redirect to another host.
                 session.headers["Authorization"] = f"Bearer {self.profile.api_key}"
             else:
-                session.auth = HTTPDigestAuth(self.profile.email, self.profile.password)
+                session.auth = HTTPDigestAuth(self.profile.email or "", self.profile.password or "")
             self._local.session = session
         return session
 
@@ -246,8 +247,8 @@ def _next_url(page: dict) -> str | None:
 
 def _reason(error: Exception) -> str:
     """The innermost cause of a connection failure, without urllib3's long wrapper text."""
-    cause = error
-    while cause.__cause__ is not None or cause.__context__ is not None:
-        cause = cause.__cause__ or cause.__context__
+    cause: BaseException = error
+    while (inner := cause.__cause__ or cause.__context__) is not None:
+        cause = inner
     text = str(cause) or cause.__class__.__name__
     return text.split(": ", 1)[-1] if "Connection" in text and ": " in text else text

@@ -56,11 +56,12 @@ class _Layer:
         return url.rstrip("/") if url else None
 
     @property
-    def credentials(self) -> dict | None:
-        if self.get("api_key"):
-            return {"api_key": self.get("api_key")}
-        if self.get("email") and self.get("password") is not None:
-            return {"email": self.get("email").lower(), "password": self.values["password"]}
+    def credentials(self) -> dict[str, str | None] | None:
+        api_key, email = self.get("api_key"), self.get("email")
+        if api_key:
+            return {"api_key": api_key}
+        if email and self.get("password") is not None:
+            return {"email": email.lower(), "password": self.values["password"]}
         return None
 
 
@@ -112,7 +113,7 @@ def resolve(flags: Mapping[str, str | None], env: Mapping[str, str], cwd: Path) 
         layers.append(_Layer(str(dev), _read_json(dev), is_file=True))
 
     url_layer = next((layer for layer in layers if layer.api_url), None)
-    if url_layer is None:
+    if url_layer is None or url_layer.api_url is None:
         raise ConfigError(
             "no API URL: run `cloudshare login`, set CLOUDSHARE_API_URL, "
             "or run inside a checkout where `make dev` is running"

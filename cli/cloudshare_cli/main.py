@@ -132,15 +132,21 @@ def login(api_url: str, api_key: str | None, email: str | None, password: str | 
             email = click.prompt("E-mail")
     if email and not api_key and password is None:
         password = click.prompt("Password", hide_input=True)
-    saved = {"api_url": api_url.rstrip("/")} | (
-        {"api_key": api_key} if api_key else {"email": email.strip().lower(), "password": password}
+    url = api_url.rstrip("/")
+    profile = (
+        config.Profile(api_url=url, api_key=api_key)
+        if api_key
+        else config.Profile(api_url=url, email=(email or "").strip().lower(), password=password)
     )
-    account = ApiClient(config.Profile(**saved)).account()  # refuses to save what does not work
+    account = ApiClient(profile).account()  # refuses to save what does not work
+    saved: dict[str, str | None] = (
+        {"api_url": url, "api_key": api_key}
+        if api_key
+        else {"api_url": url, "email": profile.email, "password": profile.password}
+    )
     path = config.config_path()
     config.save(path, saved)
-    out.print(
-        f"Logged in to {saved['api_url']} as {account.get('email')} (plan {account.get('plan')}); saved to {path}"
-    )
+    out.print(f"Logged in to {url} as {account.get('email')} (plan {account.get('plan')}); saved to {path}")
 
 
 @cli.command()
@@ -257,7 +263,9 @@ def upload_command(
     failures: list[str] = []
     try:
         for path in files:
-            sources.append(stdin_source(sys.stdin.buffer, name) if path == "-" else file_source(Path(path), name))
+            sources.append(
+                stdin_source(sys.stdin.buffer, name or "-") if path == "-" else file_source(Path(path), name)
+            )
         results: list[dict | None] = [None] * len(sources)
         with _progress(quiet) as progress:
             tasks = [progress.add_task(_label(source.name), total=source.size, visible=not quiet) for source in sources]
@@ -330,7 +338,8 @@ def bookmark(session: Session, url: str, name: str | None, as_json: bool) -> Non
 @pass_session
 def list_command(session: Session, per_page: int, page: int, every_page: bool, as_json: bool) -> None:
     """Your items, newest first."""
-    items, has_more = [], False
+    items: list[dict] = []
+    has_more = False
     for number, current in enumerate(session.client.iter_pages(per_page), start=1):
         if every_page or number == page:
             items.extend(current.get("data") or [])
@@ -390,7 +399,7 @@ def _print_pairs(rows) -> None:
 @pass_session
 def open_command(session: Session, slug: str) -> None:
     """Open an item's share page in the web browser."""
-    url = session.client.item(slug).get("share_url")
+    url = str(session.client.item(slug).get("share_url"))
     click.echo(url)
     if not webbrowser.open(url):
         err.print("No web browser found; the URL is above.")

@@ -19,7 +19,7 @@ import binascii
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -191,7 +191,8 @@ def _multipart(raw: bytes, content_type: str) -> Form:
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # bytes for a leaf part
+        content = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is None:
             fields.append((str(name), content.decode("utf-8", "replace")))
@@ -213,8 +214,8 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";")[0].strip().lower()
 
 
-def _unique(pairs: list[tuple[str, object]]) -> dict:
-    found: dict = {}
+def _unique[Value](pairs: Iterable[tuple[str, Value]]) -> dict[str, Value]:
+    found: dict[str, Value] = {}
     for name, value in pairs:
         if name in found:
             raise InvalidInput(f"{name} was sent more than once", field=name)

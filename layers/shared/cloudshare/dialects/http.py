@@ -9,13 +9,14 @@ import functools
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,6 +39,7 @@ from cloudshare.observability import instrumented, logger, metrics
 from cloudshare.services.auth import RequestCredentials, authenticate, challenge_headers
 
 if TYPE_CHECKING:  # pydantic is loaded by the functions that read a body (their models), not by this module
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
     from pydantic import BaseModel
 
 RETRY_AFTER_SECONDS = 2
@@ -117,8 +119,9 @@ def build_resolver(
             metrics.add_metric(name="AccessDenied", unit=MetricUnit.Count, value=1)
         if isinstance(error, ItemNotFound) or (isinstance(error, NotOwner) and dialect.hides_other_owners):
             return dialect.error(404, f"{dialect.item_noun} not found", "slug")
-        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else None
-        if headers:
+        headers = None
+        if isinstance(error, TooManyAttempts):
+            headers = {"Retry-After": str(error.retry_after)}
             logger.info("too many failed attempts", extra={"retry_after": error.retry_after})
             metrics.add_metric(name="AttemptsThrottled", unit=MetricUnit.Count, value=1)
         return dialect.error(dialect.status_of(error), error.message, error.field, error.extra, headers)
@@ -196,7 +199,7 @@ def caller(app: APIGatewayRestResolver) -> Caller:
     return app.context["caller"]
 
 
-def base_url(app: APIGatewayRestResolver) -> str:
+def base_url(app: ApiGatewayResolver) -> str:
     """Where this API is reachable: the configured public URL, else the API's own address as API
     Gateway names it (requestContext.domainName: the custom domain or the execute-api host, whose
     path starts with the stage). Never the Host or X-Forwarded-* headers: the client writes those,
@@ -204,7 +207,8 @@ def base_url(app: APIGatewayRestResolver) -> str:
     configured = settings().public_base_url
     if configured:
         return configured.rstrip("/")
-    context = app.current_event.request_context
+    # every resolver here (REST, HTTP API, function URL) carries a request context with these fields
+    context = cast("APIGatewayProxyEvent", app.current_event).request_context
     domain = context.domain_name or f"{context.api_id}.execute-api.{os.environ['AWS_REGION']}.amazonaws.com"
     stage = context.stage
     prefix = f"/{stage}" if domain.endswith(".amazonaws.com") and stage else ""
@@ -273,7 +277,7 @@ def _host_of(url: str) -> str | None:
         return None
 
 
-def _first_problem(problems: list[dict]) -> tuple[str, str]:
+def _first_problem(problems: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     if not problems:
         return "", "Invalid request"
     problem = problems[0]
@@ -288,12 +292,14 @@ def entrypoint(app: APIGatewayRestResolver):
     return instrumented(without_body_for_head(app.resolve), correlation_paths.API_GATEWAY_REST)
 
 
-def without_body_for_head(resolve: Callable[[dict, object], dict]) -> Callable[[dict, object], dict]:
+def without_body_for_head(
+    resolve: Callable[[dict[str, Any], Any], dict[str, Any]],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A HEAD answers with GET's status and headers but no body (HTTP allows none; API Gateway would
     pass one on). The body is "" rather than absent, which SAM's gateway logs as "empty body!"."""
 
     @functools.wraps(resolve)  # traces name the handler's subsegment after it ("## resolve")
-    def resolved(event: dict, context) -> dict:
+    def resolved(event: dict[str, Any], context: Any) -> dict[str, Any]:
         response = resolve(event, context)
         if event.get("httpMethod") == "HEAD":
             response.update(body="", isBase64Encoded=False)

@@ -13,6 +13,7 @@ import json
 import secrets
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, LambdaFunctionUrlResolver, Response
@@ -213,7 +214,7 @@ def password(app: LambdaFunctionUrlResolver) -> str:
         document = forms.load_json(body) if body.strip() else {}
         value = document.get("password") if isinstance(document, dict) else None
     else:
-        value = (parse_qs(body).get("password") or [None])[0]
+        value = next(iter(parse_qs(body).get("password", [])), None)
     return value if isinstance(value, str) else ""
 
 
@@ -254,8 +255,8 @@ def shared_item(app: LambdaFunctionUrlResolver, shared: sharing.SharedItem) -> R
     if wants_json(app):
         return _json(200, item_json(shared, base))
     if item.kind == "bookmark":
-        return redirect(item.redirect_url)  # an unfurler then previews the bookmark's own page
-    shown = {
+        return redirect(item.redirect_url or base)  # an unfurler then previews the bookmark's own page
+    shown: dict[str, Any] = {
         "item": item,
         "icon": _ICONS.get(_kind(item), "📦"),
         "size": human_size(item.size),
@@ -494,7 +495,8 @@ def api_docs(app: ApiGatewayResolver) -> Response:
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody", {}).get("content", {})
-            schema = next(iter(body.values()), {}).get("schema", {}) if body else {}
+            media: dict[str, Any] = next(iter(body.values()), {}) if body else {}
+            schema: dict[str, Any] = media.get("schema", {})
             fields = schema.get("properties") or spec["components"]["schemas"].get(
                 schema.get("$ref", "").rpartition("/")[2], {}
             ).get("properties", {})
@@ -636,7 +638,7 @@ def _token(value: str) -> str:
 
 
 def cookies(header: str) -> dict[str, str]:
-    jar = {}
+    jar: dict[str, str] = {}
     for pair in header.split(";"):
         name, _, value = pair.strip().partition("=")
         if name:

@@ -76,7 +76,7 @@ def create_artifact(user: User, request: NewArtifact) -> Outcome:
         return Outcome(ticket.item, 1, upload=ticket)
     item = uploads.store_inline(ticket, request.file.content, _content_type(request.file))
     if item.state == "failed":
-        _explain_rejection(user, item.failure_reason, size, new_item=True)
+        _explain_rejection(user, item.failure_reason, len(request.file.content), new_item=True)
     return Outcome(item, 1)
 
 
@@ -113,7 +113,7 @@ def update_artifact(user: User, slug: str, request: ArtifactUpdate) -> Outcome:
     if settled.version != number:
         stored = items.get_version(slug, number)
         if stored is not None and stored.state == "failed":
-            _explain_rejection(user, stored.failure_reason, size, new_item=False)
+            _explain_rejection(user, stored.failure_reason, len(request.file.content), new_item=False)
     return Outcome(settled, number, password_inherited=inherited)
 
 
@@ -176,11 +176,14 @@ def _rename_current_version(item: Item, version_name: str) -> Item:
         items.rename_version(item, number, version_name, clock.iso())
     except writes.StateChanged:
         raise ItemNotFound() from None  # deleted, or a newer version became current meanwhile
-    return items.get(item.slug)
+    renamed = items.get(item.slug)
+    if renamed is None:
+        raise ItemNotFound()
+    return renamed
 
 
 def _explain_rejection(user: User, reason: str | None, size: int, *, new_item: bool) -> None:
     """An inline file refused while settling (only when concurrent uploads used up the room between
     our checks and the write): the seed's error with today's numbers if one applies, else the reason."""
-    uploads.check_upload_allowed(users.get_user(user.user_id), size, new_item=new_item)
+    uploads.check_upload_allowed(users.get_user(user.user_id) or user, size, new_item=new_item)
     raise LimitExceeded(reason or "The upload was refused", field="file")

@@ -96,7 +96,7 @@ def _by_digest(header_value: str, request: RequestCredentials) -> Caller:
     attempt.admit()
     login = users.login_from(found) if found else None
     stored_ha1 = login.ha1.get(credentials.algorithm) if login else None
-    if not stored_ha1 or not digest.response_matches(credentials, stored_ha1, request.method):
+    if login is None or not stored_ha1 or not digest.response_matches(credentials, stored_ha1, request.method):
         attempt.failed()
         raise AccessDenied(INVALID_CREDENTIALS)
     attempt.succeeded()

@@ -158,13 +158,12 @@ def open_file(visit: Visit, *, attachment: bool) -> str:
     slug, secret = _parse(visit.code)
     now = clock.iso()
     owned = _owned_item(visit, slug)
-    tokens = _tokens(visit, slug, secret, use_ticket=True) if owned is None else None
     content = not attachment
     if owned is not None:
         item = _check(
             owned, secret, password_granted=True, now=now, views_left_needed=False, download=attachment, content=content
         )
-    elif tokens.ticketed and content:
+    elif (tokens := _tokens(visit, slug, secret, use_ticket=True)).ticketed and content:
         # The page that issued the ticket counted the view: just check, in one read.
         item = _check(
             tokens.item or items.get(slug),
@@ -177,7 +176,7 @@ def open_file(visit: Visit, *, attachment: bool) -> str:
     else:
         access = public.Access(slug, secret, tokens.granted_password, now)
         item = _count(access, view=not tokens.ticketed, download=attachment, content=content, fresh=tokens.item)
-    if item.kind != "file":
+    if item.kind != "file" or item.object_key is None:
         raise Unavailable("missing")
     shown_as = content_types.inline(item.content_type) if content else None
     return delivery.presigned_get(
@@ -197,7 +196,7 @@ def thumbnail(visit: Visit) -> Thumbnail:
     current = share_tokens.generation_of(item) if item else ""
     ticketed = share_tokens.valid_ticket(visit.ticket, slug, current)
     try:
-        _check(
+        item = _check(
             item,
             secret,
             password_granted=ticketed or share_tokens.valid_grant(visit.grant, slug, current),
@@ -334,7 +333,7 @@ def _count(
         logger.warning("public access refused without a visible reason", extra={"slug": access.slug})
         raise Unavailable("expired") from None
     if view and lifecycle.views_exhausted(item):
-        public.mark_views_exhausted(item.slug, lifecycle.next_due(item, access.now))
+        public.mark_views_exhausted(item.slug, lifecycle.next_due(item, access.now) or access.now)
     return item
 
 

@@ -310,7 +310,7 @@ def finalize_object(key: str, object_version: str | None = None) -> Item | None:
         if settled_here:
             version = dataclasses.replace(version, state="ready", object_version=stored.version_id)
         else:  # whoever settled (or refused) it first decided which bytes it kept
-            version = items.get_version(*parsed)
+            version = items.get_version(item.slug, version.number)
     if version is not None and version.state == "ready":
         _refuse_replacement(version, object_version)
     return item
@@ -392,7 +392,7 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
         item,
         updated_at=now,
         stored_bytes=item.stored_bytes + stored.size,
-        **({"state": "ready"} if first else {}),
+        state="ready" if first else item.state,
     )
     current = dataclasses.replace(
         settled,
@@ -429,7 +429,7 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
                 item_changes=(change_sets, change_removes),
             )
         except writes.StateChanged:
-            return items.get(item.slug), False
+            return _as_stored(item), False
         except items.NotCurrent:
             make_current = False
             continue
@@ -445,6 +445,8 @@ def _settle_stored(item: Item, version: Version, stored: objects.StoredObject) -
 
 def _limit_reason(version: Version, size: int) -> str:
     owner = users.get_user(version.owner_id)
+    if owner is None:  # the owner's conditions failed because the account is gone
+        return "The account no longer exists"
     if version.storage_quota != UNLIMITED and owner.storage_used + size > version.storage_quota:
         return "Storage quota exceeded"
     if version.number == 1 and version.artifact_limit != UNLIMITED and owner.artifact_count >= version.artifact_limit:
@@ -462,4 +464,9 @@ def _reject(item: Item, version: Version, stored: objects.StoredObject, reason: 
         pass
     _delete(version.object_key, stored.version_id)
     logger.info("upload rejected", extra={"slug": item.slug, "version": version.number, "reason": reason})
-    return items.get(item.slug)
+    return _as_stored(item)
+
+
+def _as_stored(item: Item) -> Item:
+    """The item as another writer left it (the last state seen, if it was purged meanwhile)."""
+    return items.get(item.slug) or item
