@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
+from cloudshare.store.comments import DIGEST_SK
 from cloudshare.store.sweeps import TOMBSTONE_SK
 
 _deserializer = TypeDeserializer()
@@ -76,6 +77,8 @@ def check(table: str, bucket: str) -> Report:
             comments[pk.removeprefix("ITEM#")] += 1
         elif pk.startswith("ITEM#") and sk == TOMBSTONE_SK:
             purging.add(pk.removeprefix("ITEM#"))
+        elif pk.startswith("ITEM#") and sk == DIGEST_SK and "due_at" not in record:
+            report.problems.append(f"item {pk.removeprefix('ITEM#')}: held comment e-mail that no sweep will find")
     report.users, report.items, report.versions = len(profiles), len(items), len(versions)
 
     listed, files, stored = defaultdict(int), defaultdict(int), defaultdict(int)

@@ -460,3 +460,94 @@ def test_given_ses_refusing_the_e_mail_then_the_comment_is_still_posted_once(run
     response = post(runner, item, "still here", token=form_token(runner, item, now))
     assert response["statusCode"] == 201 and sent_mail() == []
     assert [c["text"] for c in thread(runner, item)["comments"]] == ["still here"] and total(runner, user, item) == 1
+
+
+def sweep_at(now) -> sweeps.SweepReport:
+    with iam.enforce("SweepFunction"):
+        return sweeps.run(clock.iso(now.moment))
+
+
+def held_schedules(item) -> list[dict]:
+    return boto3.client("dynamodb").query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk AND SK = :sk",
+        ExpressionAttributeValues={":pk": {"S": f"ITEM#{item.slug}"}, ":sk": {"S": "DIGEST"}},
+    )["Items"]
+
+
+def test_given_a_comment_held_back_by_the_hour_and_no_later_one_then_the_sweep_sends_it_once_after_the_hour(
+    runner, user, now
+):
+    item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
+    token = form_token(runner, item, now)
+    assert post(runner, item, "first", token=token)["statusCode"] == 201
+    now.move(600)
+    assert post(runner, item, "second", token=token)["statusCode"] == 201
+    assert post(runner, item, "third", token=token)["statusCode"] == 201
+    assert len(sent_mail()) == 1 and len(held_schedules(item)) == 1
+
+    now.move(comments.DIGEST_SECONDS - 601)  # the hour since the first e-mail is not over yet
+    sweep_at(now)
+    assert len(sent_mail()) == 1
+
+    now.move(1)
+    sweep_at(now)
+    mails = sent_mail()
+    assert (
+        len(mails) == 2
+        and "2 new comments" in mails[1].subject
+        and mails[1].destinations["ToAddresses"] == [user["email"]]
+    )
+    assert "second" in mails[1].body and "third" in mails[1].body and "first" not in mails[1].body
+    assert f"/{code(item)}" in mails[1].body and held_schedules(item) == []
+
+    now.move(comments.DIGEST_SECONDS)
+    sweep_at(now)
+    assert len(sent_mail()) == 2  # told once
+    check_consistency()
+
+
+def test_given_a_held_comment_that_a_later_comments_e_mail_told_of_then_the_sweep_sends_nothing_more(runner, user, now):
+    item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
+    token = form_token(runner, item, now)
+    assert post(runner, item, "first", token=token)["statusCode"] == 201
+    now.move(60)
+    assert post(runner, item, "held", token=token)["statusCode"] == 201
+    now.move(comments.DIGEST_SECONDS)
+    assert post(runner, item, "later", token=token, client_ip="203.0.113.5")["statusCode"] == 201
+    assert len(sent_mail()) == 2 and "held" in sent_mail()[1].body
+
+    sweep_at(now)
+    assert len(sent_mail()) == 2 and held_schedules(item) == []
+
+
+def test_given_a_held_comment_when_the_owner_switches_e_mails_off_then_the_sweep_drops_it_unsent(runner, user, now):
+    item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
+    token = form_token(runner, item, now)
+    assert post(runner, item, "first", token=token)["statusCode"] == 201
+    assert post(runner, item, "held", token=token)["statusCode"] == 201
+    v1client.update(runner, user["api_key"], item.slug, form={"comment_emails": "false"})
+
+    now.move(comments.DIGEST_SECONDS)
+    sweep_at(now)
+    assert len(sent_mail()) == 1 and held_schedules(item) == []
+
+
+def test_given_a_held_e_mail_already_due_when_another_comment_is_held_then_the_schedule_moves_and_the_sweep_keeps_it(
+    runner, user, now
+):
+    """A sweep that read the comments before a new one arrived removes only the schedule it saw."""
+    from cloudshare.store import comments as comment_store
+
+    item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
+    first_due, later_due = clock.iso(now.moment), clock.iso(now.moment + comments.DIGEST_SECONDS)
+    comment_store.hold_digest(item.slug, first_due, "https://share.test/x", now=clock.iso(now.moment - 1))
+    seen = held_schedules(item)[0]["due_at"]["S"]
+    comment_store.hold_digest(item.slug, later_due, "https://share.test/x", now=clock.iso(now.moment))
+
+    assert comment_store.drop_digest(item.slug, seen) is False
+    assert held_schedules(item)[0]["due_at"]["S"].startswith(later_due)
+    comment_store.hold_digest(
+        item.slug, clock.iso(now.moment + 2 * comments.DIGEST_SECONDS), "x", clock.iso(now.moment)
+    )
+    assert held_schedules(item)[0]["due_at"]["S"].startswith(later_due)  # not due yet: the earlier one covers it

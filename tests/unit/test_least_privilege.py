@@ -50,6 +50,7 @@ OTHER_PATHS = {
         _THUMBNAIL: "a late image",
         "Inline1.LookAtAndAbortIdleMultipartUploads s3:AbortMultipartUpload bucket/items/*": "an idle multipart upload (test_multipart.py)",
         "FinalizeUploadPolicy.ReadAndSettleItemsAndOwners dynamodb:GetItem table USER#*": "which owner limit refused a late upload",
+        "Inline1.SendHeldCommentEmailsAsTheShareSender ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*": "comments held back an hour (test_comments.py)",
     },
     **{
         finish: {_REJECT: "an oversized upload", _THUMBNAIL: "an image", _REJECT_VERSION: "a refused upload"}

@@ -12,7 +12,8 @@
 - total_comments on the item is a counter moved with each comment, so it is exact (store/comments.py).
 - The owner is e-mailed (SES, from the share sender) about a visitor's comment, at most once an hour per
   item: the e-mail lists every comment since the previous one (a digest). Comments held back by the hour
-  go into the e-mail of the next comment after it. comment_emails=false on the item switches this off.
+  are scheduled (store.hold_digest) and sent by the sweep once the hour is over, unless a later comment's
+  e-mail told of them first. comment_emails=false on the item switches this off.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from cloudshare.config import settings
 from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotFound, TooManyAttempts
 from cloudshare.models import Comment, Item, User
 from cloudshare.observability import logger
-from cloudshare.services import clock, links, management, share_tokens, sharing, throttle
+from cloudshare.services import clock, lifecycle, links, management, share_tokens, sharing, throttle
 from cloudshare.store import comments as store
-from cloudshare.store import mail, users
+from cloudshare.store import items, mail, users
 
 MAX_TEXT = 2000
 MAX_AUTHOR = 80
@@ -210,16 +211,47 @@ def _tell_owner(item: Item, comment: Comment, base: str) -> None:
 
 def _send_digest(item: Item, comment: Comment, base: str, sender: str) -> None:
     now = clock.now()
-    claimed, previous = store.claim_digest(
-        item.slug, comment.comment_id, clock.iso(now), clock.iso(now - DIGEST_SECONDS)
-    )
-    if not claimed:
-        return
+    claim = store.claim_digest(item.slug, comment.comment_id, clock.iso(now), clock.iso(now - DIGEST_SECONDS))
+    link = links.share_url(item, base)
+    if claim.claimed:
+        _mail_news(item, claim.previous, comment.comment_id, link, sender)
+    elif claim.mailed_at is not None and (claim.previous or "") < comment.comment_id:
+        due = _an_hour_after(claim.mailed_at)
+        store.hold_digest(item.slug, due, link, clock.iso(now))
+
+
+def send_held(slug: str, link: str) -> str | None:
+    """The sweep's e-mail about comments held back by the hourly limit (store.hold_digest): sent once, with
+    every comment since the last e-mail. Returns when to look again (another e-mail went out within the
+    hour and newer comments still wait), or None when nothing is left to tell."""
+    sender = settings().share_sender
+    item = items.get(slug)
+    if item is None or not item.comment_emails or not sender:
+        return None
+    newest, _ = store.page(slug, 1)
+    if not newest:
+        return None
+    now = clock.now()
+    through = newest[0].comment_id
+    claim = store.claim_digest(slug, through, clock.iso(now), clock.iso(now - DIGEST_SECONDS))
+    if claim.claimed:
+        _mail_news(item, claim.previous, through, link, sender)
+        return None
+    if claim.mailed_at is None or through <= (claim.previous or ""):
+        return None
+    return _an_hour_after(claim.mailed_at)
+
+
+def _an_hour_after(mailed_at: str) -> str:
+    return clock.iso(lifecycle.parse_time(mailed_at).timestamp() + DIGEST_SECONDS)
+
+
+def _mail_news(item: Item, previous: str | None, through: str, link: str, sender: str) -> None:
     recent, _ = store.page(item.slug, DIGEST_COMMENTS)
-    news = [entry for entry in recent if (previous or "") < entry.comment_id <= comment.comment_id]
+    news = [entry for entry in recent if (previous or "") < entry.comment_id <= through]
     owner = users.get_user(item.owner_id)
     if owner is not None and news:
-        mail.send(_digest(item, news, links.share_url(item, base), sender, owner.email))
+        mail.send(_digest(item, news, link, sender, owner.email))
 
 
 # Autoescaped: names, texts and the item's name are visitors' and owners' text.

@@ -10,6 +10,8 @@
   (counters move only at settle); bytes that arrive even later are deleted by finalize.
   A multipart upload (services/multipart.py) is abandoned only when idle: while S3's newest part
   is recent, it is looked at again later; once idle, its S3 upload is aborted with it.
+- Comments held back by the owner's hourly e-mail limit are told of once the hour is over
+  (services/comments.py send_held).
 - Deleted, expired and failed items past the retention period are purged: every version's object
   and thumbnail, the records, and what the item still counted against its owner (storage always;
   item and artifact counts only if it was still counted, i.e. ready and not deleted: a soft delete
@@ -31,7 +33,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from cloudshare.models import Item, Version
 from cloudshare.observability import logger, metrics
-from cloudshare.services import clock, lifecycle, multipart, uploads
+from cloudshare.services import clock, comments, lifecycle, multipart, uploads
+from cloudshare.store import comments as comment_store
 from cloudshare.store import items, sweeps
 from cloudshare.store.writes import StateChanged
 
@@ -109,6 +112,8 @@ def _sweep_one(due: sweeps.DueRecord, report: SweepReport) -> None:
             report.skipped += 1  # removed, or moved, since the index (eventually consistent) saw it
         elif isinstance(record, sweeps.Tombstone):
             _finish_purge(record, report)
+        elif isinstance(record, sweeps.HeldDigest):
+            _send_held_comments(record, seen, report)
         elif isinstance(record, Version):
             _sweep_version(record, seen, report)
         else:
@@ -185,6 +190,16 @@ def _finish_purge(tombstone: sweeps.Tombstone, report: SweepReport) -> None:
     sweeps.finish_purge(tombstone)
     report._gone.add((tombstone.slug, "*"))
     _log(tombstone.slug, "purge finished", purged_at=tombstone.purged_at)
+
+
+def _send_held_comments(held: sweeps.HeldDigest, seen: sweeps.DueKey, report: SweepReport) -> None:
+    again = comments.send_held(held.slug, held.link)
+    if again is not None:
+        sweeps.reschedule(seen, again)
+        report.rescheduled += 1
+    elif comment_store.drop_digest(held.slug, seen.due_at):
+        report._gone.add((held.slug, seen.sort_key))
+    _log(held.slug, "held comment e-mail looked at", due_at=again)
 
 
 def _sweep_version(version: Version, seen: sweeps.DueKey, report: SweepReport) -> None:

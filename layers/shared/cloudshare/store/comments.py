@@ -7,6 +7,8 @@
                                 so it is exact under any concurrency (never a count query)
 - ITEM#<slug> / ITEM            comments_mailed_at, comments_mailed_through: the owner's last e-mail about
                                 comments (when, and the newest comment it told of)
+- ITEM#<slug> / DIGEST          comments held back by the hourly e-mail limit: on the DueIndex (due_shard,
+                                due_at) until the sweep sends the e-mail about them
 - THROTTLE#<subject>#comments#<window> / THROTTLE
                                 posts per source and per item in a window (TTL'd), raised in the same
                                 transaction: a refused post leaves nothing, and a burst cannot pass the limit
@@ -22,11 +24,13 @@ from botocore.exceptions import ClientError
 from cloudshare.config import settings
 from cloudshare.models import Comment
 from cloudshare.store.aws import client
-from cloudshare.store.items import key
+from cloudshare.store.items import due_attributes, key
 from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
 from cloudshare.store.writes import StateChanged
 
 PREFIX = "COMMENT#"
+DIGEST_SK = "DIGEST"
+DIGEST_SUFFIX = "#digest"
 
 
 _FIELDS = {field.name for field in fields(Comment)}
@@ -193,24 +197,83 @@ def page(
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def claim_digest(slug: str, through: str, now: str, since: str) -> tuple[bool, str | None]:
-    """Marks an owner's e-mail about the item's comments up to the comment id `through` as sent now,
-    unless one was sent after `since`. (claimed, the id the previous e-mail went up to)."""
+@dataclass(frozen=True)
+class DigestClaim:
+    """The outcome of claiming the owner's e-mail about an item's comments. Claimed: `previous` is the newest
+    comment the last e-mail told of. Not claimed: an e-mail went out at `mailed_at` (within the hour), telling
+    of comments up to `previous`; or the item is gone (both None)."""
+
+    claimed: bool
+    previous: str | None
+    mailed_at: str | None
+
+
+def claim_digest(slug: str, through: str, now: str, since: str) -> DigestClaim:
+    """Marks an owner's e-mail about the item's comments up to the comment id `through` as sent now, unless
+    one was sent after `since` or one already told of `through`."""
     try:
         response = client("dynamodb").update_item(
             TableName=settings().table_name,
             Key=key(slug),
             UpdateExpression="SET comments_mailed_at = :now, comments_mailed_through = :through",
             ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(comments_mailed_at) "
-            "OR comments_mailed_at <= :since)",
+            "OR comments_mailed_at <= :since) AND (attribute_not_exists(comments_mailed_through) "
+            "OR comments_mailed_through < :through)",
             ExpressionAttributeValues=to_values({":now": now, ":through": through, ":since": since}),
             ReturnValues="UPDATED_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
-        if is_condition_failure(error):
-            return False, None
-        raise
-    return True, from_item(response.get("Attributes", {})).get("comments_mailed_through")
+        if not is_condition_failure(error):
+            raise
+        old: dict[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]  # ALL_OLD: the item as it was
+        found = from_item(old)
+        return DigestClaim(False, found.get("comments_mailed_through"), found.get("comments_mailed_at"))
+    return DigestClaim(True, from_item(response.get("Attributes", {})).get("comments_mailed_through"), None)
+
+
+def hold_digest(slug: str, due_at: str, link: str, now: str) -> None:
+    """Schedules the owner's e-mail about comments held back by the hourly limit: the sweep sends it at
+    `due_at` (ITEM#<slug> / DIGEST on the DueIndex) with the share link the request saw. A schedule that is
+    not due yet and comes earlier covers these comments too; one already due may be in a sweep's hands, past
+    the point where it reads the comments, so it is moved (and the sweep, whose removal is conditional on the
+    schedule it saw, leaves it)."""
+    due = due_attributes(slug, due_at, DIGEST_SUFFIX)
+    try:
+        client("dynamodb").update_item(
+            TableName=settings().table_name,
+            Key=to_item({"PK": f"ITEM#{slug}", "SK": DIGEST_SK}),
+            UpdateExpression="SET due_shard = :shard, due_at = :due, slug = :slug, link = :link",
+            ConditionExpression="attribute_not_exists(due_at) OR due_at > :due OR due_at <= :now",
+            ExpressionAttributeValues=to_values(
+                {
+                    ":shard": due["due_shard"],
+                    ":due": due["due_at"],
+                    ":now": due_attributes(slug, now, DIGEST_SUFFIX)["due_at"],
+                    ":slug": slug,
+                    ":link": link,
+                }
+            ),
+        )
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+
+
+def drop_digest(slug: str, seen_due_at: str) -> bool:
+    """Removes a held e-mail's schedule if it is still the one the sweep saw (False: it moved meanwhile)."""
+    try:
+        client("dynamodb").delete_item(
+            TableName=settings().table_name,
+            Key=to_item({"PK": f"ITEM#{slug}", "SK": DIGEST_SK}),
+            ConditionExpression="due_at = :seen",
+            ExpressionAttributeValues=to_values({":seen": seen_due_at}),
+        )
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+        return False
+    return True
 
 
 def delete_all(slug: str) -> None:

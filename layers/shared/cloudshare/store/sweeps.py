@@ -59,6 +59,14 @@ class DueKey:
     def version_number(self) -> int | None:
         return int(self.sort_key.removeprefix("VERSION#")) if self.sort_key.startswith("VERSION#") else None
 
+    @property
+    def due_suffix(self) -> str:
+        """What follows the slug in this record's due_at (due entries of one item's records never collide)."""
+        number = self.version_number
+        if number is not None:
+            return f"#{number}"
+        return {TOMBSTONE_SK: TOMBSTONE_SUFFIX, comments.DIGEST_SK: comments.DIGEST_SUFFIX}.get(self.sort_key, "")
+
 
 @dataclass(frozen=True)
 class Tombstone:
@@ -71,11 +79,19 @@ class Tombstone:
 
 
 @dataclass(frozen=True)
+class HeldDigest:
+    """The owner's e-mail about comments held back by the hourly limit (store.comments.hold_digest)."""
+
+    slug: str
+    link: str
+
+
+@dataclass(frozen=True)
 class DueRecord:
     """A due record as it is now; due_at is the record's own (None: no longer due)."""
 
     key: DueKey
-    record: Item | Version | Tombstone | None
+    record: Item | Version | Tombstone | HeldDigest | None
     due_at: str | None
 
 
@@ -120,7 +136,7 @@ def read(keys: list[DueKey]) -> list[DueRecord]:
 def _due_record(due_key: DueKey, record: dict[str, Any] | None) -> DueRecord:
     if record is None:
         return DueRecord(due_key, None, None)
-    typed: Item | Version | Tombstone
+    typed: Item | Version | Tombstone | HeldDigest
     if due_key.sort_key == "ITEM":
         typed = item_from(record)
     elif due_key.sort_key == TOMBSTONE_SK:
@@ -130,6 +146,8 @@ def _due_record(due_key: DueKey, record: dict[str, Any] | None) -> DueRecord:
             last_version=record["last_version"],
             purged_at=record["purged_at"],
         )
+    elif due_key.sort_key == comments.DIGEST_SK:
+        typed = HeldDigest(slug=record["slug"], link=record["link"])
     else:
         typed = version_from(record)
     return DueRecord(due_key, typed, record.get("due_at"))
@@ -137,8 +155,7 @@ def _due_record(due_key: DueKey, record: dict[str, Any] | None) -> DueRecord:
 
 def reschedule(due_key: DueKey, due_at: str | None) -> None:
     """Moves (or removes) a record's due entry, if it is still the one the sweep saw."""
-    number = due_key.version_number
-    sets, removes = due_changes(due_key.slug, due_at, f"#{number}" if number is not None else "")
+    sets, removes = due_changes(due_key.slug, due_at, due_key.due_suffix)
     table_key = to_item({"PK": f"ITEM#{due_key.slug}", "SK": due_key.sort_key})
     conditional(
         "update_item",
