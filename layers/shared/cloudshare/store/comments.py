@@ -16,17 +16,16 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import asdict, dataclass, fields
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from cloudshare.config import settings
 from cloudshare.models import Comment
 from cloudshare.store.aws import client
 from cloudshare.store.items import due_attributes, key
-from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
-from cloudshare.store.writes import StateChanged
+from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.writes import StateChanged, conditional, transact, update_request
 
 PREFIX = "COMMENT#"
 DIGEST_SK = "DIGEST"
@@ -113,28 +112,17 @@ def add(comment: Comment, *, owner_id: str | None, limits: tuple[RateLimit, ...]
                 }
             }
         )
-    try:
-        client("dynamodb").transact_write_items(TransactItems=actions)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-        if reasons[:1] == ["ConditionalCheckFailed"]:
-            raise CommentsClosed(comment.slug) from error
-        for limit, reason in zip(limits, reasons[2:], strict=False):
-            if reason == "ConditionalCheckFailed":
-                raise RateExceeded(limit) from error
-        if reasons[1:2] == ["ConditionalCheckFailed"]:
-            raise StateChanged(comment.comment_id) from error  # the same id twice: never, with 32 random bits
-        raise
+    rate_limits = [lambda _key, limit=limit: RateExceeded(limit) for limit in limits]
+    # The same comment id twice (the Put's condition) never happens with 32 random bits: StateChanged.
+    transact(actions, failures=[CommentsClosed, StateChanged, *rate_limits])
 
 
 def delete(slug: str, comment_id: str, owner_id: str) -> bool:
     """Removes one comment of the owner's item and counts it off, together; False if there was none."""
     table = settings().table_name
     try:
-        client("dynamodb").transact_write_items(
-            TransactItems=[
+        transact(
+            [
                 {
                     "Delete": {
                         "TableName": table,
@@ -151,17 +139,11 @@ def delete(slug: str, comment_id: str, owner_id: str) -> bool:
                         "ExpressionAttributeValues": to_values({":minus": -1, ":owner": owner_id}),
                     }
                 },
-            ]
+            ],
+            failures=[StateChanged, CommentsClosed],
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-        if reasons[:1] == ["ConditionalCheckFailed"]:
-            return False
-        if "ConditionalCheckFailed" in reasons:
-            raise CommentsClosed(slug) from error
-        raise
+    except StateChanged:
+        return False  # no such comment
     return True
 
 
@@ -211,25 +193,25 @@ class DigestClaim:
 def claim_digest(slug: str, through: str, now: str, since: str) -> DigestClaim:
     """Marks an owner's e-mail about the item's comments up to the comment id `through` as sent now, unless
     one was sent after `since` or one already told of `through`."""
+    request = update_request(
+        key(slug),
+        sets={"comments_mailed_at": now, "comments_mailed_through": through},
+        condition="attribute_exists(PK) AND (attribute_not_exists(comments_mailed_at) OR comments_mailed_at <= "
+        ":since) AND (attribute_not_exists(comments_mailed_through) OR comments_mailed_through < :through)",
+        values={":since": since, ":through": through},
+    )
     try:
-        response = client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=key(slug),
-            UpdateExpression="SET comments_mailed_at = :now, comments_mailed_through = :through",
-            ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(comments_mailed_at) "
-            "OR comments_mailed_at <= :since) AND (attribute_not_exists(comments_mailed_through) "
-            "OR comments_mailed_through < :through)",
-            ExpressionAttributeValues=to_values({":now": now, ":through": through, ":since": since}),
-            ReturnValues="UPDATED_OLD",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        response = conditional(
+            "update_item", request, ReturnValues="UPDATED_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD"
         )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
-        old: dict[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]  # ALL_OLD: the item as it was
-        found = from_item(old)
+    except StateChanged as changed:
+        found = changed.current or {}
         return DigestClaim(False, found.get("comments_mailed_through"), found.get("comments_mailed_at"))
     return DigestClaim(True, from_item(response.get("Attributes", {})).get("comments_mailed_through"), None)
+
+
+def _digest_key(slug: str) -> dict[str, Any]:
+    return to_item({"PK": f"ITEM#{slug}", "SK": DIGEST_SK})
 
 
 def hold_digest(slug: str, due_at: str, link: str, now: str) -> None:
@@ -239,39 +221,27 @@ def hold_digest(slug: str, due_at: str, link: str, now: str) -> None:
     the point where it reads the comments, so it is moved (and the sweep, whose removal is conditional on the
     schedule it saw, leaves it)."""
     due = due_attributes(slug, due_at, DIGEST_SUFFIX)
-    try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=to_item({"PK": f"ITEM#{slug}", "SK": DIGEST_SK}),
-            UpdateExpression="SET due_shard = :shard, due_at = :due, slug = :slug, link = :link",
-            ConditionExpression="attribute_not_exists(due_at) OR due_at > :due OR due_at <= :now",
-            ExpressionAttributeValues=to_values(
-                {
-                    ":shard": due["due_shard"],
-                    ":due": due["due_at"],
-                    ":now": due_attributes(slug, now, DIGEST_SUFFIX)["due_at"],
-                    ":slug": slug,
-                    ":link": link,
-                }
-            ),
-        )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
+    request = update_request(
+        _digest_key(slug),
+        sets={**due, "slug": slug, "link": link},
+        condition="attribute_not_exists(due_at) OR due_at > :due OR due_at <= :now",
+        values={":due": due["due_at"], ":now": due_attributes(slug, now, DIGEST_SUFFIX)["due_at"]},
+    )
+    with suppress(StateChanged):
+        conditional("update_item", request)
 
 
 def drop_digest(slug: str, seen_due_at: str) -> bool:
     """Removes a held e-mail's schedule if it is still the one the sweep saw (False: it moved meanwhile)."""
+    request = {
+        "TableName": settings().table_name,
+        "Key": _digest_key(slug),
+        "ConditionExpression": "due_at = :seen",
+        "ExpressionAttributeValues": to_values({":seen": seen_due_at}),
+    }
     try:
-        client("dynamodb").delete_item(
-            TableName=settings().table_name,
-            Key=to_item({"PK": f"ITEM#{slug}", "SK": DIGEST_SK}),
-            ConditionExpression="due_at = :seen",
-            ExpressionAttributeValues=to_values({":seen": seen_due_at}),
-        )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
+        conditional("delete_item", request)
+    except StateChanged:
         return False
     return True
 

@@ -8,20 +8,25 @@ caller never reads a botocore error: `conditional` for one request, `transact` f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from cloudshare.config import settings
 from cloudshare.store.aws import client
-from cloudshare.store.records import to_values
+from cloudshare.store.records import from_item, to_values
 
 _ALIAS = re.compile(r"[#:][sri]\d+")
 
 
 class StateChanged(Exception):
-    """The record was no longer in the state the write expected (someone else settled it)."""
+    """The record was no longer in the state the write expected (someone else settled it). `current` is the
+    record as the failed write found it, when the request asked for it (ReturnValuesOnConditionCheckFailure)."""
+
+    def __init__(self, message: str = "", current: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.current = from_item(current) if current else None
 
 
 class OwnerLimit(Exception):
@@ -88,14 +93,15 @@ def conditional(operation: str, request: Mapping[str, Any], **options: Any) -> d
         response: dict[str, Any] = getattr(client("dynamodb"), operation)(**request, **options)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise StateChanged(str(request["Key"])) from error
+            raise StateChanged(str(request["Key"]), error.response.get("Item")) from error  # type: ignore[arg-type]
         raise
     return response
 
 
-def transact(actions: list[dict[str, Any]], failures: Sequence[type[Exception]] = ()) -> None:
-    """All of the actions or none. When a condition fails, raises failures[i] for the first action i
-    (in the order given) whose condition failed; StateChanged for actions past the end of failures.
+def transact(actions: list[dict[str, Any]], failures: Sequence[Callable[[str], Exception]] = ()) -> None:
+    """All of the actions or none. When a condition fails, raises failures[i] (an exception type, or a
+    function of the action's key making one) for the first action i (in the order given) whose condition
+    failed; StateChanged for actions past the end of failures.
     Other cancellations (a conflicting transaction, throttling) stay botocore errors."""
     try:
         client("dynamodb").transact_write_items(TransactItems=actions)
