@@ -479,7 +479,7 @@ def landing_page(app: ApiGatewayResolver) -> Response:
 
 
 def upload_page(app: ApiGatewayResolver) -> Response:
-    return page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
+    return page(app, 200, "upload.html", scripts="inline", api_base=base_url(app))
 
 
 @cache
@@ -584,14 +584,17 @@ def page(
     status: int,
     template: str,
     *,
-    scripts: bool = False,
+    scripts: str = "none",
     headers: dict | None = None,
     **context,
 ) -> Response:
+    """`scripts`: "none"; "inline" (the page's own nonce'd <script>); "served" (only scripts this service
+    serves, like GET /dashboard/upload.js: script-src 'self')."""
     nonce = secrets.token_urlsafe(16)
     # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
     remote = "https: http:" if base_url(app).startswith("http://") else "https:"
-    script = f"script-src 'nonce-{nonce}'; connect-src 'self' {remote}" if scripts else "script-src 'none'"
+    sources = {"none": "'none'", "inline": f"'nonce-{nonce}'", "served": "'self'"}[scripts]
+    script = f"script-src {sources}; connect-src 'self' {remote}" if scripts != "none" else "script-src 'none'"
     policy = (
         f"default-src 'none'; img-src 'self' data: {remote}; media-src 'self' {remote}; "
         f"frame-src 'self' {remote}; style-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'; "
