@@ -25,8 +25,8 @@ from cloudshare.models import Item, UploadTicket
 from cloudshare.observability import logger, metrics
 from cloudshare.plans import UNLIMITED
 from cloudshare.services import accounts, clock, lifecycle, links, management, sessions
-from cloudshare.services.multipart import Completed
 from cloudshare.services.management import Browse, ItemChanges
+from cloudshare.services.multipart import Completed
 
 SESSION_COOKIE = "cs_session"
 LOGIN_COOKIE = "cs_login"  # the sign-in form's own CSRF token, before there is a session
