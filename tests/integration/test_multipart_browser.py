@@ -1,6 +1,7 @@
-"""Large files from the dashboard in real headless Chromium against the local stack: a 50 MiB file goes to S3
-as a multipart upload (File.slice parts, in parallel, straight to presigned part URLs), and one interrupted by
-a reload resumes when the same file is chosen again, sending only the parts S3 does not hold."""
+"""Large files from the browser in real headless Chromium against the local stack: a 50 MiB file chosen on the
+dashboard goes to S3 as a multipart upload (File.slice parts, in parallel, straight to presigned part URLs), one
+interrupted by a reload resumes when the same file is chosen again, sending only the parts S3 does not hold, and
+the /upload page sends a large file in parts with the API key typed in it."""
 
 from __future__ import annotations
 
@@ -145,3 +146,20 @@ def test_given_an_upload_interrupted_by_a_reload_when_the_same_file_is_chosen_th
     assert remembered(browser) == {}
     slug = slug_in_grid(browser, "resumed.bin")
     assert downloaded_sha256(owner, slug) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_given_the_upload_page_and_a_20_mib_file_then_it_goes_in_parts_with_the_typed_key(owner, browser, tmp_path):
+    path = tmp_path / "notes.bin"
+    path.write_bytes(os.urandom(20 * MIB))  # 3 parts
+    browser.get(f"{owner['api_url']}/upload")
+    element(browser, "api-key").send_keys(owner["api_key"])
+    element(browser, "file").send_keys(str(path))
+
+    element(browser, "upload").click()
+
+    share = wait_for(lambda: element(browser, "share-url").text, "the share URL", UPLOAD_SECONDS)
+    assert element(browser, "status").text == "Uploaded notes.bin."
+    assert parts_sent_by_this_page(browser) == [1, 2, 3] and remembered(browser) == {}
+    shown = requests.get(share, headers={"Accept": "application/json"}, timeout=60).json()
+    downloaded = requests.get(shown["remote_url"], timeout=120).content  # follows the 302 to S3
+    assert hashlib.sha256(downloaded).digest() == hashlib.sha256(path.read_bytes()).digest()

@@ -18,7 +18,7 @@ def _routes() -> list[tuple[str, str, re.Pattern, str]]:
     for logical_id, resource in functions().items():
         for spec in resource["Properties"].get("Events", {}).values():
             path = spec["Properties"].get("Path", "") if spec["Type"] == "Api" else ""
-            if path.startswith(("/login", "/logout", "/dashboard")):
+            if path.startswith(("/login", "/logout", "/dashboard", "/scripts")):
                 pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
                 found.append((spec["Properties"]["Method"].upper(), logical_id, pattern, path))
     return found

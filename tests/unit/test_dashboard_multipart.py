@@ -4,6 +4,7 @@ cookie and the X-CSRF-Token header, the same service as /api/v1/uploads; parts P
 from __future__ import annotations
 
 import json
+import re
 
 import boto3
 import pytest
@@ -138,12 +139,15 @@ def test_given_a_form_body_on_a_multipart_route_then_it_is_refused_as_not_json(s
     assert refused["statusCode"] == 415 and s3_uploads() == []
 
 
-def test_the_items_page_loads_its_uploader_script_from_this_service_only(runner, signed_in):
+def test_the_items_page_loads_its_uploader_scripts_from_this_service_only(runner, signed_in):
     page = signed_in.get("/dashboard")
     policy = page["multiValueHeaders"]["Content-Security-Policy"][0]
-    assert "script-src 'self';" in policy and "nonce" not in policy.split("script-src")[1].split(";")[0]
-    assert '<script src="' in page["body"] and "<script>" not in page["body"]
+    assert "script-src 'self';" in policy
+    sources = re.findall(r'<script src="[^"]*/scripts/([^"]+)"></script>', page["body"])
+    assert sources == ["multipart_upload.js", "dashboard_upload.js"] and page["body"].count("<script") == 2
 
-    script = Browser(runner).get("/dashboard/upload.js")  # the same bytes for everyone: no session needed
-    assert script["statusCode"] == 200 and "javascript" in script["multiValueHeaders"]["Content-Type"][0]
-    assert "/dashboard/multipart" in script["body"]
+    # The same bytes for everyone: no session needed; any other name is 404
+    engine = Browser(runner).get("/scripts/multipart_upload.js")
+    assert engine["statusCode"] == 200 and "javascript" in engine["multiValueHeaders"]["Content-Type"][0]
+    assert "window.cloudshareUploads" in engine["body"]
+    assert Browser(runner).get("/scripts/..%2Fdashboard.py")["statusCode"] == 404

@@ -280,7 +280,7 @@ def items_page(app: APIGatewayRestResolver, request: Browse, found: management.B
     return _signed_in_page(
         app,
         "dashboard_items.html",
-        scripts="served",
+        scripts=True,
         request=request,
         has_more=found.has_more,
         items=[_card(item, base, now) for item in found.items],
@@ -365,17 +365,6 @@ def multipart_answer(body: dict) -> Response:
 def multipart_uploaded(app: APIGatewayRestResolver, done: Completed) -> Response:
     """A completed multipart upload: the settled item, as the grid shows it."""
     return uploaded(app, done.item)
-
-
-def upload_script() -> Response:
-    """The items page's uploader (templates/dashboard_upload.js), served so that the page's CSP allows only
-    scripts from this service (script-src 'self'), none inline. The same bytes for everyone: no session."""
-    return Response(
-        status_code=200,
-        content_type="text/javascript; charset=utf-8",
-        body=(pages.TEMPLATES / "dashboard_upload.js").read_text(encoding="utf-8"),
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-    )
 
 
 def _json(body: dict) -> Response:

@@ -1,19 +1,12 @@
 // The dashboard's uploads: files dropped anywhere on the page, or pasted, go straight to S3, three at a
 // time, each with its progress and all of them with one overall; each new item joins the grid as soon as
-// it is settled. Served by GET /dashboard/upload.js (the page's CSP allows no inline script).
-// Small files take the presigned POST; from MULTIPART_FROM on, a file goes as a multipart upload: its
-// File.slice() parts, PARTS_AT_ONCE at a time, to presigned UploadPart URLs asked in batches. The upload is
-// remembered in localStorage (upload id, name, size, lastModified): the same file chosen or dropped again
-// after a reload resumes, sending only the parts S3 does not hold; a changed file starts anew.
+// it is settled. Served by GET /scripts/dashboard_upload.js, after multipart_upload.js: small files take the
+// presigned POST, large ones a multipart upload (resumed after a reload) through /dashboard/multipart, whose
+// JSON calls carry the session's CSRF token in X-CSRF-Token.
 (() => {
   "use strict";
   const PARALLEL = 3;
-  const MIB = 1024 * 1024;
-  const MULTIPART_FROM = 16 * MIB;  // two parts at least (the server's parts are 8 MiB or more)
-  const PARTS_AT_ONCE = 4;
-  const URL_BATCH = 100;
-  const URL_MAX_AGE_MS = 10 * 60 * 1000;  // the URLs last 15 minutes
-  const SAVED = "cloudshare.multipart";  // localStorage: {file name: {upload_id, name, size, lastModified}}
+  const uploads = window.cloudshareUploads;
   const panel = document.getElementById("uploads");
   const base = panel.dataset.base, csrf = panel.dataset.csrf;
   const list = document.getElementById("upload-list"), overall = document.getElementById("overall");
@@ -34,32 +27,21 @@
   }
 
   // The multipart routes take JSON, with the session's CSRF token in a header.
-  function send(path, body) {
+  function send(method, path, body) {
     const headers = {"X-CSRF-Token": csrf};
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    return call(path, {method: "POST", headers, body: body === undefined ? undefined : JSON.stringify(body)});
+    return call(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
   }
 
-  function progressed(row, file, counted, done) {
-    sent += done - counted;
-    row.progress.value = Math.round(100 * row.bytes() / file.size);
-    overall.value = total ? Math.round(100 * sent / total) : 100;
-    return done;
-  }
-
-  // XMLHttpRequest, not fetch: only it reports upload progress. `onProgress(bytes)` as they go.
-  function transfer(method, url, body, size, onProgress) {
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) onProgress(Math.round(size * event.loaded / event.total));
-      });
-      xhr.addEventListener("load", () => resolve(xhr));
-      xhr.addEventListener("error", () => reject(new Error("The file did not reach storage.")));
-      xhr.addEventListener("abort", () => reject(new Error("The upload was stopped.")));
-      xhr.open(method, url);
-      xhr.send(body);
-    });
+  // Bytes of this file in storage or on their way: its row's bar and the overall one.
+  function progressor(file, row) {
+    let counted = 0;
+    return (bytes) => {
+      sent += bytes - counted;
+      counted = bytes;
+      row.progress.value = Math.round(100 * bytes / file.size);
+      overall.value = total ? Math.round(100 * sent / total) : 100;
+    };
   }
 
   async function presignedPost(file, row) {
@@ -70,103 +52,20 @@
     const data = new FormData();
     for (const [name, value] of Object.entries(ticket.fields)) data.append(name, value);
     data.append("file", file);  // S3 ignores every field after the file
-    let counted = 0;
-    row.bytes = () => counted;
-    await transfer("POST", ticket.url, data, file.size, (done) => { counted = progressed(row, file, counted, done); });
-    counted = progressed(row, file, counted, file.size);
+    const onProgress = progressor(file, row);
+    // Whatever the POST saw (S3 may redirect), the service says what became of the upload.
+    await uploads.transfer("POST", ticket.url, data, file.size, onProgress).catch(() => null);
+    onProgress(file.size);
     return call("/dashboard/uploads/" + encodeURIComponent(ticket.slug));
   }
 
-  function saved() {
-    try { return JSON.parse(localStorage.getItem(SAVED)) || {}; } catch (error) { return {}; }
-  }
-
-  function remember(file, uploadId) {
-    const all = saved();
-    if (uploadId) {
-      all[file.name] = {upload_id: uploadId, name: file.name, size: file.size, lastModified: file.lastModified};
-    } else {
-      delete all[file.name];
-    }
-    localStorage.setItem(SAVED, JSON.stringify(all));
-  }
-
-  // The upload this file was being sent by before a reload, and the parts S3 holds; null: start anew.
-  async function resumable(file) {
-    const before = saved()[file.name];
-    if (!before || before.size !== file.size || before.lastModified !== file.lastModified) return null;
-    try {
-      const held = await call("/dashboard/multipart/" + encodeURIComponent(before.upload_id) + "/parts");
-      return {...held, held: held.parts.filter((part) => part.size === partLength(file, held, part.number))};
-    } catch (error) {
-      if (error.status === 404) return null;  // aborted, or swept past its deadline
-      throw error;
-    }
-  }
-
-  function partLength(file, upload, number) {
-    return Math.min(upload.part_size, file.size - (number - 1) * upload.part_size);
-  }
-
-  async function multipart(file, row) {
-    let upload = await resumable(file);
-    if (upload) {
-      row.status.textContent = `resuming: ${upload.held.length} of ${upload.part_count} parts already stored`;
-    } else {
-      upload = await send("/dashboard/multipart", {name: file.name || "pasted.png", file_size: file.size, content_type: file.type || undefined});
-      upload.held = [];
-      remember(file, upload.upload_id);
-    }
-    const id = encodeURIComponent(upload.upload_id);
-    const stored = new Set(upload.held.map((part) => part.number));
-    const missing = [];
-    for (let number = 1; number <= upload.part_count; number += 1) if (!stored.has(number)) missing.push(number);
-    const inFlight = new Map();  // part number -> bytes sent so far
-    let finished = upload.held.reduce((sum, part) => sum + part.size, 0);
-    row.bytes = () => finished + [...inFlight.values()].reduce((sum, bytes) => sum + bytes, 0);
-    sent += finished;
-    progressed(row, file, 0, 0);
-
-    const urls = new Map();  // part number -> {url, at}
-    let batch = null;
-    async function urlFor(number) {
-      const known = urls.get(number);
-      if (known && Date.now() - known.at < URL_MAX_AGE_MS) return known.url;
-      if (!batch) {
-        const wanted = missing.slice(missing.indexOf(number), missing.indexOf(number) + URL_BATCH);
-        batch = send("/dashboard/multipart/" + id + "/parts", {numbers: wanted}).then((answer) => {
-          for (const part of answer.parts) urls.set(part.number, {url: part.url, at: Date.now()});
-        }).finally(() => { batch = null; });
-      }
-      await batch;
-      return urlFor(number);
-    }
-
-    async function sendPart(number, retried = false) {
-      const start = (number - 1) * upload.part_size, size = partLength(file, upload, number);
-      inFlight.set(number, 0);
-      const xhr = await transfer("PUT", await urlFor(number), file.slice(start, start + size), size, (done) => {
-        inFlight.set(number, progressed(row, file, inFlight.get(number), done));
-      });
-      if (xhr.status === 403 && !retried) {  // the URL expired: a new one, once
-        sent -= inFlight.get(number);
-        urls.delete(number);
-        return sendPart(number, true);
-      }
-      if (xhr.status !== 200) throw new Error(`Storage refused part ${number} (${xhr.status}).`);
-      progressed(row, file, inFlight.get(number), size);
-      inFlight.delete(number);
-      finished += size;
-    }
-
-    const waiting = [...missing];
-    async function worker() {
-      while (waiting.length) await sendPart(waiting.shift());
-    }
-    await Promise.all(Array.from({length: Math.min(PARTS_AT_ONCE, missing.length)}, worker));
-    const item = await send("/dashboard/multipart/" + id + "/complete");
-    remember(file, null);
-    return item;
+  function multipart(file, row) {
+    return uploads.send(file, {
+      routes: "/dashboard/multipart",
+      call: send,
+      onProgress: progressor(file, row),
+      onResume: (held, count) => { row.status.textContent = `resuming: ${held} of ${count} parts already stored`; },
+    });
   }
 
   function addToGrid(item) {
@@ -204,7 +103,7 @@
 
   async function upload(file, row) {
     try {
-      const item = await (file.size >= MULTIPART_FROM ? multipart(file, row) : presignedPost(file, row));
+      const item = await (file.size >= uploads.MULTIPART_FROM ? multipart(file, row) : presignedPost(file, row));
       row.progress.value = 100;
       row.status.textContent = "done";
       row.entry.dataset.state = "done";
@@ -240,7 +139,7 @@
       entry.append(label, progress, status);
       list.append(entry);
       total += file.size;
-      queue.push([file, {entry, progress, status, bytes: () => 0}]);
+      queue.push([file, {entry, progress, status}]);
     }
     next();
   }
