@@ -151,3 +151,36 @@ def test_the_items_page_loads_its_uploader_scripts_from_this_service_only(runner
     assert engine["statusCode"] == 200 and "javascript" in engine["multiValueHeaders"]["Content-Type"][0]
     assert "window.cloudshareUploads" in engine["body"]
     assert Browser(runner).get("/scripts/..%2Fdashboard.py")["statusCode"] == 404
+
+
+def test_given_hostile_json_bodies_then_the_multipart_routes_answer_json_refusals_never_5xx(signed_in):
+    """The fuzzer's JSON (devtools/fuzz.py) past the session and CSRF checks, into the routes' bodies."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    from devtools import fuzz
+
+    upload = answer(signed_in.json("POST", START, {"name": "fuzzed.bin", "file_size": 2 * PART}))
+    headers = {"Accept": "application/json", "Content-Type": "application/json", "X-CSRF-Token": signed_in.csrf}
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(
+        path=st.sampled_from(
+            [START, f"{START}/{upload['upload_id']}/parts", f"{START}/{upload['upload_id']}/complete"]
+        ),
+        text=st.one_of(fuzz.json_documents(), fuzz.huge_number_json(), fuzz.deep_json()),
+    )
+    def answers_every_body(path, text):
+        response = signed_in.request("POST", path, headers=headers, raw=text)
+        assert response["statusCode"] < 500, response
+        if response["statusCode"] >= 400:
+            assert answer(response)["errors"]["message"]
+
+    answers_every_body()
