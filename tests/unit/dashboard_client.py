@@ -3,6 +3,7 @@ and calls each route's own function through the runner (IAM enforced), as API Ga
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -17,7 +18,7 @@ def _routes() -> list[tuple[str, str, re.Pattern, str]]:
     for logical_id, resource in functions().items():
         for spec in resource["Properties"].get("Events", {}).values():
             path = spec["Properties"].get("Path", "") if spec["Type"] == "Api" else ""
-            if path.startswith(("/login", "/logout", "/dashboard")):
+            if path.startswith(("/login", "/logout", "/dashboard", "/scripts")):
                 pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
                 found.append((spec["Properties"]["Method"].upper(), logical_id, pattern, path))
     return found
@@ -28,7 +29,9 @@ class Browser:
         self.runner, self.source, self.cookies, self.csrf = runner, source, {}, ""
         self.routes = _routes()
 
-    def request(self, method: str, path: str, fields: dict | None = None, headers: dict | None = None) -> dict:
+    def request(
+        self, method: str, path: str, fields: dict | None = None, headers: dict | None = None, raw: str | None = None
+    ) -> dict:
         split = urlsplit(path)
         function, parameters = next(
             (logical_id, match.groupdict())
@@ -38,7 +41,7 @@ class Browser:
         sent = {"Accept": "text/html", **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        body = None
+        body = raw
         if fields is not None:
             body = urlencode(fields)
             sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
@@ -65,6 +68,15 @@ class Browser:
 
     def post(self, path: str, fields: dict | None = None, *, csrf: bool = True, headers: dict | None = None) -> dict:
         return self.request("POST", path, {**({"csrf": self.csrf} if csrf else {}), **(fields or {})}, headers)
+
+    def json(self, method: str, path: str, document: dict | None = None, *, csrf: str | None = None) -> dict:
+        """What the upload script sends: JSON, answered as JSON, the session's CSRF token in X-CSRF-Token
+        (`csrf` another one; "" none)."""
+        token = self.csrf if csrf is None else csrf
+        headers = {"Accept": "application/json", **({"X-CSRF-Token": token} if token else {})}
+        if document is not None:
+            headers["Content-Type"] = "application/json"
+        return self.request(method, path, headers=headers, raw=None if document is None else json.dumps(document))
 
     def sign_in(self, email: str, password: str) -> dict:
         self.get("/login")

@@ -8,7 +8,7 @@ owner's, the table and the bucket are compared before and after: nothing may cha
 import boto3
 import pytest
 
-from cloudshare.services import accounts
+from cloudshare.services import accounts, sessions
 from cloudshare.store import users
 from devtools.samples import sample_event, seed
 from devtools.template import functions, http_routes
@@ -119,3 +119,67 @@ def test_the_matrix_covers_every_authenticated_route():
     api_routes = {function for function, _, _, _ in http_routes()}
     public = {logical_id for logical_id in api_routes if logical_id not in ROUTES}
     assert len(ROUTES) >= 20 and all(not name.startswith(("V1", "V3")) for name in public)
+
+
+# ---------------------------------------------------------------- the dashboard's JSON routes
+# The upload script's routes act on an owner's uploads with the session cookie and the X-CSRF-Token header;
+# their sample events are the owner's working requests. Every refused case changes nothing.
+DASHBOARD_ROUTES = sorted(
+    logical_id
+    for logical_id, resource in functions().items()
+    for event in resource["Properties"].get("Events", {}).values()
+    if event["Type"] == "Api" and event["Properties"]["Path"].startswith("/dashboard/multipart")
+)
+DASHBOARD_CASES = ["no session", "another session's token", "another user", "owner"]
+
+
+def _with_headers(event: dict, **changes: str | None) -> dict:
+    headers = {name: value for name, value in event["headers"].items() if name.lower() not in changes}
+    headers.update({name: value for name, value in changes.items() if value is not None})
+    return {**event, "headers": headers, "multiValueHeaders": {name: [value] for name, value in headers.items()}}
+
+
+def _dashboard_request_as(case: str, event: dict) -> dict:
+    if case == "no session":
+        return _with_headers(event, cookie=None)
+    if case == "another session's token":
+        return _with_headers(event, **{"x-csrf-token": sessions.csrf_token("another session")})
+    if case == "another user":
+        mallory = accounts.create_user("mallory@example.com", "mallory password", "pro_max")
+        signed = sessions.start(mallory, "198.51.100.9")
+        return _with_headers(event, cookie=f"cs_session={signed.token}", **{"x-csrf-token": signed.session.csrf})
+    return event
+
+
+def _dashboard_expected(logical_id: str, case: str, method: str) -> int | None:
+    if case == "no session":
+        return 303 if method == "GET" else 403  # a GET goes to /login
+    if case == "another session's token":
+        return None if method == "GET" else 403
+    if case == "another user":
+        return 404 if "{upload_id}" in sample_event(logical_id)["resource"] else None
+    return None
+
+
+@pytest.mark.parametrize("logical_id", DASHBOARD_ROUTES)
+def test_dashboard_authorization_matrix(runner, logical_id):
+    """One dashboard route, each case in turn: a refused request changes nothing; the owner's works."""
+    seed()
+    event = sample_event(logical_id)
+    for case in DASHBOARD_CASES:
+        request = _dashboard_request_as(case, event)
+        if case == "owner":
+            response = runner.call(logical_id, request)
+            assert response["statusCode"] == 200, (case, response)
+            continue
+        expected = _dashboard_expected(logical_id, case, event["httpMethod"])
+        if expected is None:
+            continue
+        before = _snapshot()
+        response = runner.call(logical_id, request)
+        assert response["statusCode"] == expected, (case, response)
+        assert _snapshot() == before, f"{case} changed stored data"
+
+
+def test_the_dashboard_matrix_covers_the_upload_scripts_routes():
+    assert len(DASHBOARD_ROUTES) == 4

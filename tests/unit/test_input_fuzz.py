@@ -191,7 +191,7 @@ def test_given_json_bodies_parsed_unchecked_then_the_fuzzer_finds_the_500(
     runner, pro, monkeypatch, bodies, content_types
 ):
     # Undoes the check before Powertools parses a body (bounds, and JSON content types only)
-    monkeypatch.setattr(http, "_json_body", lambda app: app)
+    monkeypatch.setattr(http, "json_body", lambda app: app)
     _finds_a_server_error(body_property(runner, pro, bodies, content_types))
 
 

@@ -95,16 +95,24 @@ OTHER_PATHS = {
     "DashboardRestoreItemFunction": {
         "Inline2.RestoreItemsAndCountOwners dynamodb:UpdateItem table USER#*": "a ready item's counts"
     },
-    "V1StartUploadFunction": {
-        "Inline1.CreatePendingItemsAndVersions dynamodb:GetItem table ITEM#*": "a new version (test_multipart.py)",
-        "Inline1.CreatePendingItemsAndVersions dynamodb:UpdateItem table ITEM#*": "a new version",
-        "Inline1.UndoFailedStarts s3:AbortMultipartUpload bucket/items/*": "records that could not be written",
+    **{
+        start: {
+            "StartMultipartUploadPolicy.CreatePendingItemsAndVersions dynamodb:GetItem table ITEM#*": "a new version (test_multipart.py)",
+            "StartMultipartUploadPolicy.CreatePendingItemsAndVersions dynamodb:UpdateItem table ITEM#*": "a new version",
+            "StartMultipartUploadPolicy.UndoFailedStarts s3:AbortMultipartUpload bucket/items/*": "records that could not be written",
+        }
+        for start in ("V1StartUploadFunction", "DashboardStartMultipartFunction")
     },
     "V1CompleteUploadFunction": {
         _REJECT: "an object bigger than declared (test_multipart.py)",
         _THUMBNAIL: "an image",
         _REJECT_VERSION: "an object bigger than declared",
-        "Inline2.CompletePartsUnderItems s3:ListMultipartUploadParts bucket/items/*": "a complete without ETags",
+        "CompleteMultipartUploadPolicy.CompletePartsUnderItems s3:ListMultipartUploadParts bucket/items/*": "a complete without ETags",
+    },
+    "DashboardCompleteMultipartFunction": {
+        _REJECT: "an object bigger than declared",
+        _THUMBNAIL: "an image",
+        _REJECT_VERSION: "an object bigger than declared",
     },
     "ThumbnailFunction": {
         "Inline0.ReadSettledImages s3:GetObject bucket/items/*": "a version settled before the bucket kept versions"

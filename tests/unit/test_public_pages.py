@@ -304,12 +304,16 @@ def test_given_a_text_file_or_a_locked_item_then_the_thumbnail_is_a_placeholder(
     assert response["statusCode"] == 200 and ">LOCKED</text>" in response["body"]
 
 
-def test_the_upload_page_is_served_with_its_script_under_a_nonce(runner):
+def test_the_upload_page_loads_its_scripts_from_this_service_and_runs_no_inline_one(runner):
     response = runner.call("UploadPageFunction", event("/upload", headers={"Accept": BROWSER}))
     assert response["statusCode"] == 200
-    nonce = re.search(r'<script nonce="([^"]+)">', response["body"]).group(1)
-    assert f"script-src 'nonce-{nonce}'" in header(response, "Content-Security-Policy")
+    sources = re.findall(r'<script src="https://api.example.com/scripts/([^"]+)"></script>', response["body"])
+    assert sources == ["multipart_upload.js", "upload_page.js"] and response["body"].count("<script") == 2
+    assert "script-src 'self';" in header(response, "Content-Security-Policy")
     assert 'data-api="https://api.example.com"' in response["body"]
+    for name in sources:
+        served = runner.call("ScriptsFunction", {**event(f"/scripts/{name}"), "pathParameters": {"name": name}})
+        assert served["statusCode"] == 200 and header(served, "Content-Type").startswith("text/javascript")
 
 
 def test_given_the_root_then_a_landing_page_linking_to_upload_and_docs(runner):

@@ -3,7 +3,8 @@
 Pages are rendered like the public ones (pages.page: Jinja, strict CSP, no external resources).
 Signed-in routes read the session cookie (services/sessions.py) in a middleware: a GET without a
 session goes to /login, a POST without one is refused; every POST must carry the session's CSRF
-token. Someone else's item looks like no item at all (404), as in the v3 API.
+token (a form's `csrf` field, or the X-CSRF-Token header of the upload script's JSON calls).
+Someone else's item looks like no item at all (404), as in the v3 API.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cloudshare import content_types
-from cloudshare.dialects import pages
+from cloudshare.dialects import forms, pages
 from cloudshare.dialects.forms import client_input
-from cloudshare.dialects.http import base_url
+from cloudshare.dialects.http import JsonBody, base_url, json_body
 from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotOwner, PayloadTooLarge, TooManyAttempts
 from cloudshare.models import Item, UploadTicket
 from cloudshare.observability import logger, metrics
 from cloudshare.plans import UNLIMITED
 from cloudshare.services import accounts, clock, lifecycle, links, management, sessions
 from cloudshare.services.management import Browse, ItemChanges
+from cloudshare.services.multipart import Completed
 
 SESSION_COOKIE = "cs_session"
 LOGIN_COOKIE = "cs_login"  # the sign-in form's own CSRF token, before there is a session
@@ -77,7 +79,7 @@ def _require_session(app: APIGatewayRestResolver, next_middleware) -> Response:
         raise AccessDenied("Your session has ended; sign in again")
     if app.current_event.http_method != "GET":
         _check_same_site(app)
-        sessions.check_csrf(session, form(app).get("csrf", ""))
+        sessions.check_csrf(session, _csrf_token(app))
     logger.append_keys(user_id=session.user.user_id)
     app.append_context(session=session)
     return next_middleware(app)
@@ -88,6 +90,14 @@ def _check_same_site(app: APIGatewayRestResolver) -> None:
     if app.current_event.headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site"):
         metrics.add_metric(name="CrossSiteRefused", unit=MetricUnit.Count, value=1)
         raise AccessDenied("Forms from another site's pages are not accepted")
+
+
+def _csrf_token(app: APIGatewayRestResolver) -> str:
+    """The X-CSRF-Token header (the upload script's JSON calls), else the form's `csrf` field."""
+    headers = app.current_event.headers
+    if "x-csrf-token" in headers:
+        return headers["x-csrf-token"]
+    return "" if forms.is_json(headers.get("content-type", "")) else form(app).get("csrf", "")
 
 
 def session(app: APIGatewayRestResolver) -> sessions.Session:
@@ -193,6 +203,11 @@ def upload_request(fields: dict[str, str]) -> tuple[str, int]:
     if size < 0:
         raise InvalidInput("file_size must be a size in bytes", field="file_size")
     return _required(fields, "name"), size
+
+
+def json_request(app: APIGatewayRestResolver, declared: JsonBody):
+    """The upload script's JSON body, read into the route's model (dialects/multipart.py), as the v1 routes read it."""
+    return json_body(app.current_event, declared)
 
 
 def _required(fields: dict[str, str], name: str) -> str:
@@ -340,6 +355,16 @@ def upload_ticket(ticket: UploadTicket) -> Response:
 
 def uploaded(app: APIGatewayRestResolver, item: Item) -> Response:
     return _json(_card(item, base_url(app), clock.iso()))
+
+
+def multipart_answer(body: dict) -> Response:
+    """A multipart route's answer: the same JSON as its v1 twin (dialects/multipart.py)."""
+    return _json(body)
+
+
+def multipart_uploaded(app: APIGatewayRestResolver, done: Completed) -> Response:
+    """A completed multipart upload: the settled item, as the grid shows it."""
+    return uploaded(app, done.item)
 
 
 def _json(body: dict) -> Response:

@@ -232,12 +232,12 @@ def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
 
 
 def _read_body(app: APIGatewayRestResolver, next_middleware) -> Response:
-    app.append_context(body=_json_body(app.current_event, _BODIES[app]))
+    app.append_context(body=json_body(app.current_event, _BODIES[app]))
     return next_middleware(app)
 
 
 @forms.client_input
-def _json_body(event, declared: JsonBody) -> BaseModel:
+def json_body(event, declared: JsonBody) -> BaseModel:
     """Routes with a body read JSON only: a Content-Type, if any, must be a JSON one (a form, even an
     empty one, is what another site's page could send), and the body must be within bounds."""
     from pydantic import ValidationError

@@ -1,9 +1,12 @@
-// The dashboard's uploads: files dropped anywhere on the page, or pasted, go straight to S3 through
-// the presigned POST flow, three at a time, each with its progress and all of them with one overall;
-// each new item joins the grid as soon as it is settled. Rendered inside the page's nonce'd <script>.
+// The dashboard's uploads: files dropped anywhere on the page, or pasted, go straight to S3, three at a
+// time, each with its progress and all of them with one overall; each new item joins the grid as soon as
+// it is settled. Served by GET /scripts/dashboard_upload.js, after multipart_upload.js: small files take the
+// presigned POST, large ones a multipart upload (resumed after a reload) through /dashboard/multipart, whose
+// JSON calls carry the session's CSRF token in X-CSRF-Token.
 (() => {
   "use strict";
   const PARALLEL = 3;
+  const uploads = window.cloudshareUploads;
   const panel = document.getElementById("uploads");
   const base = panel.dataset.base, csrf = panel.dataset.csrf;
   const list = document.getElementById("upload-list"), overall = document.getElementById("overall");
@@ -15,30 +18,53 @@
     const response = await fetch(base + path, {...init, credentials: "same-origin",
                                                headers: {Accept: "application/json", ...init.headers}});
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((body.errors && body.errors.message) || "The service answered " + response.status);
+    if (!response.ok) {
+      const error = new Error((body.errors && body.errors.message) || "The service answered " + response.status);
+      error.status = response.status;
+      throw error;
+    }
     return body;
   }
 
-  // XMLHttpRequest, not fetch: only it reports upload progress.
-  function toStorage(ticket, file, row) {
-    return new Promise((resolve, reject) => {
-      const data = new FormData();
-      for (const [name, value] of Object.entries(ticket.fields)) data.append(name, value);
-      data.append("file", file);  // S3 ignores every field after the file
-      const xhr = new XMLHttpRequest();
-      let counted = 0;
-      xhr.upload.addEventListener("progress", (event) => {
-        if (!event.lengthComputable) return;
-        const done = Math.round(file.size * event.loaded / event.total);
-        sent += done - counted;
-        counted = done;
-        row.progress.value = Math.round(100 * event.loaded / event.total);
-        overall.value = total ? Math.round(100 * sent / total) : 100;
-      });
-      xhr.addEventListener("loadend", () => { sent += file.size - counted; resolve(xhr); });
-      xhr.addEventListener("error", () => reject(new Error("The file did not reach storage.")));
-      xhr.open("POST", ticket.url);
-      xhr.send(data);
+  // The multipart routes take JSON, with the session's CSRF token in a header.
+  function send(method, path, body) {
+    const headers = {"X-CSRF-Token": csrf};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return call(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+  }
+
+  // Bytes of this file in storage or on their way: its row's bar and the overall one.
+  function progressor(file, row) {
+    let counted = 0;
+    return (bytes) => {
+      sent += bytes - counted;
+      counted = bytes;
+      row.progress.value = Math.round(100 * bytes / file.size);
+      overall.value = total ? Math.round(100 * sent / total) : 100;
+    };
+  }
+
+  async function presignedPost(file, row) {
+    const ticket = await call("/dashboard/uploads", {
+      method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"},
+      body: new URLSearchParams({csrf, name: file.name || "pasted.png", file_size: String(file.size)}),
+    });
+    const data = new FormData();
+    for (const [name, value] of Object.entries(ticket.fields)) data.append(name, value);
+    data.append("file", file);  // S3 ignores every field after the file
+    const onProgress = progressor(file, row);
+    // Whatever the POST saw (S3 may redirect), the service says what became of the upload.
+    await uploads.transfer("POST", ticket.url, data, file.size, onProgress).catch(() => null);
+    onProgress(file.size);
+    return call("/dashboard/uploads/" + encodeURIComponent(ticket.slug));
+  }
+
+  function multipart(file, row) {
+    return uploads.send(file, {
+      routes: "/dashboard/multipart",
+      call: send,
+      onProgress: progressor(file, row),
+      onResume: (held, count) => { row.status.textContent = `resuming: ${held} of ${count} parts already stored`; },
     });
   }
 
@@ -77,12 +103,7 @@
 
   async function upload(file, row) {
     try {
-      const ticket = await call("/dashboard/uploads", {
-        method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"},
-        body: new URLSearchParams({csrf, name: file.name || "pasted.png", file_size: String(file.size)}),
-      });
-      await toStorage(ticket, file, row);
-      const item = await call("/dashboard/uploads/" + encodeURIComponent(ticket.slug));
+      const item = await (file.size >= uploads.MULTIPART_FROM ? multipart(file, row) : presignedPost(file, row));
       row.progress.value = 100;
       row.status.textContent = "done";
       row.entry.dataset.state = "done";
