@@ -585,13 +585,18 @@ def page(
     template: str,
     *,
     scripts: bool = False,
+    served_scripts: bool = False,
     headers: dict | None = None,
     **context,
 ) -> Response:
+    """`scripts`: the page's inline script runs (its nonce); `served_scripts`: scripts the service serves
+    (script-src 'self'), which talk to the service only."""
     nonce = secrets.token_urlsafe(16)
     # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
     remote = "https: http:" if base_url(app).startswith("http://") else "https:"
     script = f"script-src 'nonce-{nonce}'; connect-src 'self' {remote}" if scripts else "script-src 'none'"
+    if served_scripts:
+        script = "script-src 'self'; connect-src 'self'"
     policy = (
         f"default-src 'none'; img-src 'self' data: {remote}; media-src 'self' {remote}; "
         f"frame-src 'self' {remote}; style-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'; "
