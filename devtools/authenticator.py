@@ -39,9 +39,7 @@ class Credential:
 
     def cose_public_key(self) -> bytes:
         numbers = self.key.public_key().public_numbers()
-        return cbor2.dumps(
-            {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
-        )
+        return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
 
 
 @dataclass
@@ -110,7 +108,9 @@ class Authenticator:
             + chosen.sign_count.to_bytes(4, "big")
         )
         client_data = _client_data("webauthn.get", request["challenge"], origin)
-        signature = chosen.key.sign(authenticator_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
+        signature = chosen.key.sign(
+            authenticator_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
+        )
         return json.dumps(
             {
                 "id": b64url(chosen.credential_id),

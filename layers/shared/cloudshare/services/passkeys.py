@@ -102,7 +102,7 @@ def register(user: User, site: Site, credential: str, name: str) -> stored.Passk
             expected_origin=site.origin,
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+    except (WebAuthnException, ValueError, KeyError, TypeError, RecursionError) as error:
         raise AccessDenied(REGISTRATION_REFUSED, field="credential") from error
     credential_id = _encoded(verified.credential_id)
     if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
@@ -126,8 +126,10 @@ def register(user: User, site: Site, credential: str, name: str) -> stored.Passk
 
 def remove(user: User, credential_id: str) -> None:
     """Removes one of the user's passkeys; someone else's (or none) is NotFound."""
-    if not credential_id or len(credential_id) > 2 * MAX_CREDENTIAL_ID_BYTES or not stored.remove(
-        credential_id, user.user_id
+    if (
+        not credential_id
+        or len(credential_id) > 2 * MAX_CREDENTIAL_ID_BYTES
+        or not stored.remove(credential_id, user.user_id)
     ):
         raise NotFound("No such passkey")
 
@@ -171,7 +173,7 @@ def sign_in(site: Site, credential: str, source: str, agent: str) -> sessions.Si
                 credential_current_sign_count=passkey.sign_count,
                 require_user_verification=True,
             )
-        except (WebAuthnException, ValueError, KeyError, TypeError):
+        except (WebAuthnException, ValueError, KeyError, TypeError, RecursionError):
             verified = None
         if (
             verified is not None
@@ -205,7 +207,7 @@ def _take_challenge(parsed: dict[str, Any]) -> _Taken | None:
     try:
         client_data = json.loads(_decoded(parsed["response"]["clientDataJSON"]))
         raw = _decoded(client_data["challenge"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, RecursionError):
         return None
     if not 0 < len(raw) <= 64:
         return None
@@ -225,7 +227,7 @@ def _user_handle(parsed: dict[str, Any]) -> str:
 def _parsed(credential: str) -> dict[str, Any]:
     try:
         parsed = json.loads(credential)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     if not isinstance(parsed, dict):
         raise InvalidInput("credential must be the browser's PublicKeyCredential as JSON", field="credential")
