@@ -153,7 +153,8 @@ def sign_in(site: Site, credential: str, source: str, agent: str) -> sessions.Si
     from webauthn.helpers.exceptions import WebAuthnException
 
     parsed = _parsed(credential)
-    credential_id = parsed.get("rawId") if isinstance(parsed.get("rawId"), str) else ""
+    raw_id = parsed.get("rawId")
+    credential_id = raw_id if isinstance(raw_id, str) else ""
     valid_id = 0 < len(credential_id) <= 2 * MAX_CREDENTIAL_ID_BYTES and credential_id.isascii()
     record, attempt = throttle.begin(
         None, throttle.Subject("source", source), stored.key(credential_id) if valid_id else None
