@@ -101,9 +101,12 @@ def test_given_a_passkey_added_in_chromium_then_it_signs_in_alone_and_can_be_rem
     element(browser, "passkey-sign-in").click()
     _after_ceremony(browser, "/dashboard", "the dashboard after the passkey")
     assert element(browser, "who").text == owner["email"]
-    assert browser.execute_cdp_cmd("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"][0][
-        "signCount"
-    ] >= 1
+    assert (
+        browser.execute_cdp_cmd("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"][0][
+            "signCount"
+        ]
+        >= 1
+    )
 
     browser.get(f"{owner['api_url']}/dashboard/account")
     row = wait_for(lambda: _passkey_rows(browser), "the passkey in the list")[0]

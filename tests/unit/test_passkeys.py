@@ -178,7 +178,7 @@ def test_given_another_users_registration_challenge_when_used_then_refused(runne
     assert refused["statusCode"] == 403 and not _records("PASSKEY#")
 
 
-def test_given_failed_passkey_sign_ins_then_the_source_is_held_back(runner, owner):
+def test_given_failed_passkey_sign_ins_then_the_source_is_held_back(runner, owner, frozen):
     authenticator = Authenticator()
     add_passkey(owner, authenticator)
     answers = [passkey_sign_in(runner, authenticator, origin="https://evil.example")[1] for _ in range(7)]

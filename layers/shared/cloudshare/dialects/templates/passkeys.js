@@ -14,6 +14,11 @@
     return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  function csrf() {
+    // The page's forms carry the token (the sign-in form's, or the session's): the script sends the same one.
+    return document.querySelector('input[name="csrf"]').value;
+  }
+
   async function post(url, fields) {
     const response = await fetch(url, {
       method: "POST",
@@ -49,21 +54,21 @@
   }
 
   async function register(button) {
-    const options = await post(button.dataset.options, { csrf: button.dataset.csrf });
+    const options = await post(button.dataset.options, { csrf: csrf() });
     options.challenge = toBytes(options.challenge);
     options.user.id = toBytes(options.user.id);
     options.excludeCredentials = (options.excludeCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) }));
     const credential = await navigator.credentials.create({ publicKey: options });
     const name = document.getElementById("passkey-name").value;
-    return post(button.dataset.finish, { csrf: button.dataset.csrf, name: name, credential: credentialJson(credential) });
+    return post(button.dataset.finish, { csrf: csrf(), name: name, credential: credentialJson(credential) });
   }
 
   async function signIn(button) {
-    const options = await post(button.dataset.options, { csrf: button.dataset.csrf });
+    const options = await post(button.dataset.options, { csrf: csrf() });
     options.challenge = toBytes(options.challenge);
     options.allowCredentials = (options.allowCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) }));
     const credential = await navigator.credentials.get({ publicKey: options });
-    return post(button.dataset.finish, { csrf: button.dataset.csrf, credential: credentialJson(credential) });
+    return post(button.dataset.finish, { csrf: csrf(), credential: credentialJson(credential) });
   }
 
   function wire(id, ceremony) {
