@@ -151,6 +151,25 @@ def test_given_a_clone_with_a_lower_sign_count_when_signing_in_then_refused(runn
     assert passkey_sign_in(runner, authenticator, sign_count=6)[1]["statusCode"] == 200
 
 
+def test_given_a_clone_signing_in_at_the_same_time_with_the_same_count_then_only_one_passes(runner, owner):
+    authenticator = Authenticator()
+    add_passkey(owner, authenticator)
+    # Two copies of one key answer two challenges with the same count: the conditional write takes one.
+    browsers = [Browser(runner, source=f"198.51.100.{n}") for n in (31, 32)]
+    assertions = []
+    for browser in browsers:
+        browser.get("/login")
+        options = _json_post(browser, "/login/passkey/options")["body"]
+        assertions.append(authenticator.get(options, ORIGIN, sign_count=5))
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(
+                lambda pair: _json_post(pair[0], "/login/passkey", {"credential": pair[1]}), zip(browsers, assertions)
+            )
+        )
+    assert sorted(answer["statusCode"] for answer in answers) == [200, 403]
+
+
 def test_given_another_users_passkey_answer_when_its_user_handle_is_changed_then_refused(runner, owner):
     authenticator = Authenticator()
     add_passkey(owner, authenticator)

@@ -149,9 +149,6 @@ def sign_in_options(site: Site) -> str:
 
 def sign_in(site: Site, credential: str, source: str, agent: str) -> sessions.SignedIn:
     """A session for the owner of the passkey that signed our challenge; every refusal reads the same."""
-    from webauthn import verify_authentication_response
-    from webauthn.helpers.exceptions import WebAuthnException
-
     parsed = _parsed(credential)
     raw_id = parsed.get("rawId")
     credential_id = raw_id if isinstance(raw_id, str) else ""
@@ -161,32 +158,36 @@ def sign_in(site: Site, credential: str, source: str, agent: str) -> sessions.Si
     )
     attempt.admit()
     challenge = _take_challenge(parsed)
-    passkey = stored.from_record(record) if record else None
     user = None
-    if challenge is not None and challenge.ceremony == SIGN_IN and passkey is not None:
-        try:
-            verified = verify_authentication_response(
-                credential=parsed,
-                expected_challenge=challenge.raw,
-                expected_rp_id=site.rp_id,
-                expected_origin=site.origin,
-                credential_public_key=passkey.public_key,
-                credential_current_sign_count=passkey.sign_count,
-                require_user_verification=True,
-            )
-        except (WebAuthnException, ValueError, KeyError, TypeError, RecursionError):
-            verified = None
-        if (
-            verified is not None
-            and _user_handle(parsed) == passkey.user_id
-            and stored.used(passkey, verified.new_sign_count, clock.iso())
-        ):
-            user = users.get_user(passkey.user_id)
+    if challenge is not None and challenge.ceremony == SIGN_IN and record is not None:
+        user = _assertion_owner(site, parsed, challenge.raw, stored.from_record(record))
     if user is None:
         attempt.failed()
         raise AccessDenied(NOT_ACCEPTED, field="credential")
     attempt.succeeded()
     return sessions.start(user, source, agent)
+
+
+def _assertion_owner(site: Site, parsed: dict[str, Any], challenge: bytes, passkey: stored.Passkey) -> User | None:
+    """The passkey's owner, once its assertion of `challenge` holds and its sign count has moved forward."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    try:
+        verified = verify_authentication_response(
+            credential=parsed,
+            expected_challenge=challenge,
+            expected_rp_id=site.rp_id,
+            expected_origin=site.origin,
+            credential_public_key=passkey.public_key,
+            credential_current_sign_count=passkey.sign_count,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError, RecursionError):
+        return None
+    if _user_handle(parsed) != passkey.user_id or not stored.used(passkey, verified.new_sign_count, clock.iso()):
+        return None
+    return users.get_user(passkey.user_id)
 
 
 @dataclass(frozen=True)
