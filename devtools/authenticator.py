@@ -54,11 +54,12 @@ class Authenticator:
         rp_id: str | None = None,
         verified: bool = True,
         key: ec.EllipticCurvePrivateKey | None = None,
+        credential_id: bytes | None = None,
     ) -> str:
         """navigator.credentials.create(): a new passkey for the options' RP and user, as JSON."""
         request = json.loads(options)
         credential = Credential(
-            credential_id=secrets.token_bytes(16),
+            credential_id=credential_id or secrets.token_bytes(16),
             key=key or ec.generate_private_key(ec.SECP256R1()),
             rp_id=rp_id or request["rp"]["id"],
             user_handle=from_b64url(request["user"]["id"]),

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from cloudshare.services import passkeys
+from cloudshare.services import accounts, passkeys
 from devtools.authenticator import Authenticator
 from tests.unit.dashboard_client import Browser
 from tests.unit.helpers import TABLE
@@ -164,7 +164,8 @@ def test_given_a_clone_signing_in_at_the_same_time_with_the_same_count_then_only
     with ThreadPoolExecutor(2) as pool:
         answers = list(
             pool.map(
-                lambda pair: _json_post(pair[0], "/login/passkey", {"credential": pair[1]}), zip(browsers, assertions)
+                lambda pair: _json_post(pair[0], "/login/passkey", {"credential": pair[1]}),
+                zip(browsers, assertions, strict=True),
             )
         )
     assert sorted(answer["statusCode"] for answer in answers) == [200, 403]
@@ -188,13 +189,23 @@ def test_given_an_unknown_passkey_then_the_same_refusal_as_a_wrong_one(runner, o
 def test_given_another_users_registration_challenge_when_used_then_refused(runner, owner, user):
     options = _json_post(owner, "/dashboard/passkeys/options")["body"]
     other = Browser(runner, source="192.0.2.44")
-    from cloudshare.services import accounts
-
     accounts.create_user("bob@example.com", "bob's long password", "free")
     other.sign_in("bob@example.com", "bob's long password")
     credential = Authenticator().create(options, ORIGIN)
     refused = _json_post(other, "/dashboard/passkeys", {"name": "stolen", "credential": credential})
     assert refused["statusCode"] == 403 and not _records("PASSKEY#")
+
+
+def test_given_another_users_credential_id_when_registered_again_then_refused_and_theirs_kept(runner, owner, user):
+    alice = Authenticator()
+    add_passkey(owner, alice)
+    accounts.create_user("bob@example.com", "bob's long password", "free")
+    bob = Browser(runner, source="192.0.2.44")
+    bob.sign_in("bob@example.com", "bob's long password")
+    refused = add_passkey(bob, Authenticator(), credential_id=alice.credentials[0].credential_id)
+    assert refused["statusCode"] == 422 and _json(refused)["errors"]["message"] == "This passkey is added already"
+    assert [record["user_id"]["S"] for record in _records("PASSKEY#")] == [user["user"].user_id]
+    assert passkey_sign_in(runner, alice)[1]["statusCode"] == 200  # still Alice's, with her key
 
 
 def test_given_failed_passkey_sign_ins_then_the_source_is_held_back(runner, owner, frozen):
@@ -222,8 +233,6 @@ def test_given_a_passkey_when_removed_then_it_signs_in_no_more(runner, owner, us
 def test_given_another_users_passkey_when_removing_it_then_not_found_and_kept(runner, owner, user):
     add_passkey(owner, Authenticator())
     credential_id = _records("PASSKEY#")[0]["PK"]["S"].removeprefix("PASSKEY#")
-    from cloudshare.services import accounts
-
     accounts.create_user("bob@example.com", "bob's long password", "free")
     bob = Browser(runner, source="192.0.2.44")
     bob.sign_in("bob@example.com", "bob's long password")
