@@ -73,7 +73,9 @@ def check(root: Path = ROOT) -> tuple[list[str], list[str]]:
                 dest = (page.parent / file_part).resolve() if file_part else page
                 if page.name == "README.md" and page.parent == root / "docs":
                     linked.add(dest)
-                if not dest.exists():
+                if not dest.exists() and dest.is_relative_to(root.resolve()):
+                    errors.append(f"{name}:{number}: {target}: no such file")
+                elif not dest.exists():  # beside the repository (../shared): not in every checkout
                     warnings.append(f"{name}:{number}: {target}: not in this checkout")
                 elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
                     errors.append(f"{name}:{number}: {target}: no heading with that anchor")

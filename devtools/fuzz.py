@@ -16,6 +16,7 @@ Run: python -m devtools.fuzz [EXAMPLES_PER_OPERATION]   (default 300: more than 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -111,6 +112,30 @@ def json_documents() -> st.SearchStrategy[str]:
         scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3), max_leaves=8
     )
     return st.dictionaries(keys, values, max_size=4).map(json.dumps)
+
+
+def passkey_credentials() -> st.SearchStrategy[str]:
+    """What a page's script could post as a WebAuthn credential: any JSON, and the credential's shape
+    with hostile values (ids, base64url that is not, a clientDataJSON of any JSON, deep or huge)."""
+    documents = st.one_of(json_documents(), deep_json(), huge_number_json())
+    encoded = st.one_of(tokens(), documents.map(lambda text: base64.urlsafe_b64encode(text.encode()).decode()))
+    shaped = st.fixed_dictionaries(
+        {
+            "id": tokens(),
+            "rawId": st.one_of(tokens(), st.integers(), st.none()),
+            "type": st.sampled_from(["public-key", "", "password"]),
+            "response": st.fixed_dictionaries(
+                {"clientDataJSON": encoded},
+                optional={
+                    "attestationObject": encoded,
+                    "authenticatorData": encoded,
+                    "signature": encoded,
+                    "userHandle": encoded,
+                },
+            ),
+        }
+    ).map(json.dumps)
+    return st.one_of(documents, shaped)
 
 
 def mislabelled_types() -> st.SearchStrategy[str | None]:

@@ -151,9 +151,12 @@ def _idempotent(original, lock: threading.RLock):
         token = handler.body.get("ClientRequestToken")
         if not token:
             return original(handler)
+        # Binary attribute values (B) arrive decoded, as bytes: repr keeps them apart.
         request = hashlib.sha256(
             json.dumps(
-                {name: value for name, value in handler.body.items() if name != "ClientRequestToken"}, sort_keys=True
+                {name: value for name, value in handler.body.items() if name != "ClientRequestToken"},
+                sort_keys=True,
+                default=repr,
             ).encode()
         ).hexdigest()
         with lock:  # a retry waits for the attempt it repeats, then finds it recorded

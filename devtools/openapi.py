@@ -275,6 +275,26 @@ _HAND_PARSED = {
             ["name", "text", "form_token"],
         )
     },
+    "LoginPasskeyOptions": {"requestBody": _page_form({"csrf": {**_TEXT, "description": "The sign-in form's token"}})},
+    "LoginPasskey": {
+        "requestBody": _page_form(
+            {
+                "csrf": {**_TEXT, "description": "The sign-in form's token"},
+                "credential": {**_TEXT, "description": "navigator.credentials.get()'s PublicKeyCredential as JSON"},
+            }
+        )
+    },
+    "DashboardPasskeyOptions": {"requestBody": _page_form({"csrf": _TEXT})},
+    "DashboardAddPasskey": {
+        "requestBody": _page_form(
+            {
+                "csrf": _TEXT,
+                "name": {**_TEXT, "maxLength": 100},
+                "credential": {**_TEXT, "description": "navigator.credentials.create()'s PublicKeyCredential as JSON"},
+            }
+        )
+    },
+    "DashboardRemovePasskey": {"requestBody": _page_form({"csrf": _TEXT})},
     "DashboardUpload": {
         "requestBody": _page_form({"csrf": _TEXT, "name": _TEXT, "file_size": {"type": "integer", "minimum": 0}})
     },

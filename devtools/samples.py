@@ -12,12 +12,16 @@ from pathlib import Path
 
 import boto3
 import pyotp
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from cloudshare.config import settings
-from cloudshare.models import ApiKey, Comment, Item, MultipartUpload, Version
-from cloudshare.services import accounts, clock, two_factor, uploads
+from cloudshare.models import ApiKey, Comment, Item, Login, MultipartUpload, User, Version
+from cloudshare.services import accounts, clock, passkeys, two_factor, uploads
+from cloudshare.services.passwords import hash_password
 from cloudshare.store import comments, items, multipart, sessions, users, view_counts
+from cloudshare.store import passkeys as stored_passkeys
 from cloudshare.store import two_factor as stored_two_factor
+from devtools.authenticator import Credential, b64url
 from devtools.template import ROOT, functions
 
 EVENTS = ROOT / "events"
@@ -34,6 +38,20 @@ SAMPLE_TWO_FACTOR_SESSION = "sample-two-factor-session-" + "T" * 18
 SAMPLE_PENDING_SIGN_IN = "sample-pending-sign-in-" + "P" * 21
 SAMPLE_RECOVERY_CODE = "abcde-23456"
 COMMENT_ID = "0000000000000100000001"  # on SHARED_SLUG; events/v1_delete_comment.json deletes it
+# Passkeys: the sample events' challenges (raw bytes, as the browser signs them), the passkey that
+# events/login_passkey.json signs in with (its key, its id, its account's fixed id: the user handle), and
+# the sample account's passkey that events/dashboard_remove_passkey.json removes.
+SAMPLE_RP_ID = "1234567890.execute-api.us-east-1.amazonaws.com"
+SAMPLE_SIGN_IN_CHALLENGE = b"sample passkey sign-in challenge"
+SAMPLE_REGISTER_CHALLENGE = b"sample passkey register challenge"
+SAMPLE_PASSKEY_USER_ID = "5a3b1e0f0000400080000000000000a1"
+SAMPLE_PASSKEY = Credential(
+    credential_id=b"sample passkey 1",
+    key=ec.derive_private_key(0x5A3B1E0F2C4D6E8F, ec.SECP256R1()),
+    rp_id=SAMPLE_RP_ID,
+    user_handle=SAMPLE_PASSKEY_USER_ID.encode(),
+)
+SAMPLE_REMOVED_PASSKEY_ID = b64url(b"sample passkey 2")
 MULTIPART_SLUG = "demoparts234"
 MULTIPART_UPLOAD_ID = "demoparts23456789abc"  # events/v1_*_upload*.json
 SAMPLE_PART = b"sample part bytes"
@@ -88,6 +106,7 @@ def seed() -> None:
     _seed_session(user.user_id)
     _seed_multipart_upload(user.user_id)
     _seed_two_factor_account()
+    _seed_passkeys(user.user_id)
 
 
 def _account_with_fixed_key(email: str, plan: str, key_id: str, fill: str):
@@ -128,6 +147,34 @@ def _seed_two_factor_account() -> None:
     _seed_session(user.user_id, SAMPLE_TWO_FACTOR_SESSION)
     token_hash = hashlib.sha256(SAMPLE_PENDING_SIGN_IN.encode()).hexdigest()
     stored_two_factor.put_pending(token_hash, user.user_id, int(clock.now()) + 24 * 60 * 60)
+
+
+def _seed_passkeys(sample_user_id: str) -> None:
+    """A passkey-only account with SAMPLE_PASSKEY, a passkey of the sample account, and a challenge for each
+    ceremony (the registration's bound to the sample account)."""
+    account = User(SAMPLE_PASSKEY_USER_ID, "sample-passkey@example.com", "free", "2026-01-01T00:00:00Z")
+    users.create_user(account, Login(account.user_id, account.email), hash_password("sample-password"))
+    for credential_id, user_id in (
+        (b64url(SAMPLE_PASSKEY.credential_id), account.user_id),
+        (SAMPLE_REMOVED_PASSKEY_ID, sample_user_id),
+    ):
+        stored_passkey = stored_passkeys.Passkey(
+            credential_id=credential_id,
+            user_id=user_id,
+            name="Sample passkey",
+            public_key=SAMPLE_PASSKEY.cose_public_key(),
+            sign_count=0,
+            created_at="2026-01-01T00:00:00Z",
+        )
+        stored_passkeys.add(stored_passkey, passkeys.MAX_PASSKEYS)
+    expires_at = int(clock.now()) + 24 * 60 * 60
+    for raw, ceremony, user_id in (
+        (SAMPLE_SIGN_IN_CHALLENGE, passkeys.SIGN_IN, ""),
+        (SAMPLE_REGISTER_CHALLENGE, passkeys.REGISTER, sample_user_id),
+    ):
+        stored_passkeys.put_challenge(
+            hashlib.sha256(raw).hexdigest(), stored_passkeys.Challenge(ceremony, user_id, expires_at)
+        )
 
 
 def _seed_deleted_item(owner_id: str) -> None:

@@ -183,3 +183,95 @@ def test_dashboard_authorization_matrix(runner, logical_id):
 
 def test_the_dashboard_matrix_covers_the_upload_scripts_routes():
     assert len(DASHBOARD_ROUTES) == 4
+
+
+# ---------------------------------------------------------------- the dashboard's passkey routes
+# Signed in by the session cookie and its CSRF token, not by Digest or keys: the same matrix with a
+# session's cases. "another user" is a whole other session (its own cookie and token).
+PASSKEY_ROUTES = sorted(
+    logical_id
+    for logical_id, _, path, _ in http_routes()
+    if path.startswith("/dashboard/passkeys") and logical_id in functions()
+)
+# Whose data each route touches when another user calls it: None, only the caller's own (a challenge
+# for them); else the status that refuses it (a challenge bound to someone else; someone else's passkey).
+PASSKEY_ANOTHER_USER = {
+    "DashboardPasskeyOptionsFunction": None,
+    "DashboardAddPasskeyFunction": 403,
+    "DashboardRemovePasskeyFunction": 404,
+}
+PASSKEY_CASES = ["no session", "unknown session", "no CSRF token", "another user", "owner"]
+
+
+def _with_session(event: dict, cookie: str | None, csrf: str | None) -> dict:
+    from urllib.parse import parse_qsl, urlencode
+
+    headers = {name: value for name, value in event["headers"].items() if name.lower() != "cookie"}
+    if cookie is not None:
+        headers["Cookie"] = f"cs_session={cookie}"
+    fields = {name: value for name, value in parse_qsl(event["body"]) if name != "csrf"}
+    if csrf is not None:
+        fields["csrf"] = csrf
+    multi = {name: [value] for name, value in headers.items()}
+    return {**event, "headers": headers, "multiValueHeaders": multi, "body": urlencode(fields)}
+
+
+def _passkey_request_as(case: str, event: dict) -> dict:
+    from urllib.parse import parse_qsl
+
+    from cloudshare.services import sessions
+
+    csrf = dict(parse_qsl(event["body"]))["csrf"]
+    if case == "no session":
+        return _with_session(event, None, csrf)
+    if case == "unknown session":
+        return _with_session(event, "W" * 43, csrf)
+    if case == "no CSRF token":
+        return {**event, "body": "&".join(part for part in event["body"].split("&") if not part.startswith("csrf="))}
+    if case == "another user":
+        signed = sessions.start(accounts.create_user("mallory@example.com", "mallory password", "pro"), "192.0.2.66")
+        return _with_session(event, signed.token, signed.session.csrf)
+    return event
+
+
+def _records(prefix: str) -> list[dict]:
+    records = boto3.client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    return [record for record in records if record["PK"]["S"].startswith(prefix)]
+
+
+def _passkeys() -> list[str]:
+    return sorted(str(sorted(record.items())) for record in _records("PASSKEY#"))
+
+
+def _give_back_challenges(challenges: list[dict]) -> None:
+    """The sample's challenges again, for the owner's request that follows."""
+    for record in challenges:
+        boto3.client("dynamodb").put_item(TableName=TABLE, Item=record)
+
+
+@pytest.mark.parametrize("logical_id", PASSKEY_ROUTES)
+def test_passkey_routes_authorization_matrix(runner, logical_id):
+    """No session, an unknown one, no CSRF token: 403 and nothing changes; another user reaches only their
+    own passkeys; the owner's request works."""
+    seed()
+    event = sample_event(logical_id)
+    for case in PASSKEY_CASES:
+        request = _passkey_request_as(case, event)
+        if case == "owner":
+            response = runner.call(logical_id, request)
+            assert 200 <= response["statusCode"] < 400, (case, response)
+            continue
+        expected = PASSKEY_ANOTHER_USER[logical_id] if case == "another user" else 403
+        if expected is None:
+            continue
+        before, passkeys_before, challenges_before = _snapshot(), _passkeys(), _records("PASSKEYCHALLENGE#")
+        response = runner.call(logical_id, request)
+        assert response["statusCode"] == expected, (case, response)
+        assert _snapshot() == before or case == "another user", f"{case} changed stored data"
+        if case == "another user":  # no passkey changes hands; a challenge is used up by trying it
+            assert _passkeys() == passkeys_before
+            _give_back_challenges(challenges_before)
+
+
+def test_the_passkey_matrix_covers_every_passkey_route():
+    assert PASSKEY_ROUTES == sorted(PASSKEY_ANOTHER_USER)

@@ -45,18 +45,19 @@ def test_a_long_line_a_broken_anchor_and_an_unlisted_page_are_errors(tmp_path):
 
 def test_headings_get_githubs_anchors_and_code_is_not_read_as_links(tmp_path):
     """Given headings with code, punctuation and a repeat, and a link-like text inside code, when checked,
-    then GitHub's anchors resolve and the code is ignored; a page not in the checkout is only a warning."""
+    then GitHub's anchors resolve and the code is ignored; a missing page of the repository is an error, one
+    beside it (../shared, not in every checkout) only a warning."""
     root = _tree(
         tmp_path,
         {
             "README.md": "# x\n\n## `make dev`\n\n```\n[not a link](nowhere.md)\n```\n",
             "docs/README.md": (
                 "# Index\n\n- [a](a.md#rotating-the-noncegrant-key), [b](a.md#notes-1), [c](../README.md#make-dev)\n"
-                "- [later](from-another-branch.md)\n"
+                "- [later](from-another-branch.md)\n- [seeds](../../shared/seeds/api.md)\n"
             ),
             "docs/a.md": "# A\n\n## Rotating the nonce/grant key\n\n## Notes\n\n## Notes\n",
         },
     )
     errors, warnings = check_docs.check(root)
-    assert errors == []
-    assert warnings == ["docs/README.md:4: from-another-branch.md: not in this checkout"]
+    assert errors == ["docs/README.md:4: from-another-branch.md: no such file"]
+    assert warnings == ["docs/README.md:5: ../../shared/seeds/api.md: not in this checkout"]

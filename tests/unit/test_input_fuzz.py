@@ -20,6 +20,7 @@ from devtools import fuzz
 from devtools.runner import FunctionFailed
 from tests.unit import v1client as v1
 from tests.unit.apigw import bearer, event
+from tests.unit.dashboard_client import Browser
 from tests.unit.public_helpers import code, request, shared_file
 from tests.unit.v3_calls import bookmark
 
@@ -141,6 +142,25 @@ def expiry_property(runner, owner, dialects=("v3", "v1")):
     return answers_every_expiry
 
 
+def passkey_property(runner, owner):
+    signed_in, signing_in = Browser(runner), Browser(runner, source="198.51.100.20")
+    signed_in.sign_in(owner["email"], owner["password"])
+    signing_in.get("/login")
+
+    @given(
+        route=st.sampled_from(["/login/passkey", "/dashboard/passkeys", "/dashboard/passkeys/{id}/remove"]),
+        credential=fuzz.passkey_credentials(),
+        credential_id=fuzz.tokens().filter(lambda text: text.strip() and not set("/?#") & set(text)),
+    )
+    def answers_every_credential(route, credential, credential_id):
+        browser = signing_in if route.startswith("/login") else signed_in
+        fields = {"credential": credential, "name": credential_id}
+        response = browser.post(route.format(id=credential_id), fields, headers={"Accept": "application/json"})
+        _within_contract(response)
+
+    return answers_every_credential
+
+
 # ---------------------------------------------------------------- no 5xx
 
 
@@ -155,6 +175,10 @@ def test_given_hostile_cookies_and_tickets_then_no_public_route_answers_5xx(runn
 )
 def test_given_hostile_bodies_and_content_types_then_no_body_route_answers_5xx(runner, pro, bodies):
     _run(body_property(runner, pro, bodies), examples=25)
+
+
+def test_given_hostile_passkey_credentials_then_no_passkey_route_answers_5xx(runner, user):
+    _run(passkey_property(runner, user))
 
 
 def test_given_expiries_at_the_ends_of_time_then_neither_dialect_answers_5xx(runner, pro):

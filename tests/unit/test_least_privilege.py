@@ -89,6 +89,9 @@ OTHER_PATHS = {
     "LoginTwoFactorFunction": {
         "Inline0.UseCodesAndCountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong code"
     },
+    "LoginPasskeyFunction": {
+        "Inline0.CountSignInsAndFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a refused passkey (test_passkeys.py)"
+    },
     "DashboardChangeTwoFactorFunction": {
         "Inline1.ChangeTwoFactorAndCountFailedAttempts dynamodb:UpdateItem table THROTTLE#*": "a wrong code"
     },

@@ -93,6 +93,16 @@ def test_given_a_retried_transaction_with_its_token_then_it_is_applied_once(seri
     assert item(dynamodb, "A")["n"] == {"N": "2"}
 
 
+def test_given_a_transaction_with_a_binary_attribute_and_its_token_then_it_is_applied(serializable_transactions):
+    dynamodb = boto3.client("dynamodb")
+    # Given a transaction that puts binary data (a passkey's public key), sent with a client token
+    key = {"public_key": {"B": b"\xa5\x01\x02"}}
+    for _ in range(2):
+        dynamodb.transact_write_items(TransactItems=[put("K", **key)], ClientRequestToken="binary-1")
+    # Then it is stored as sent
+    assert item(dynamodb, "K")["public_key"] == {"B": b"\xa5\x01\x02"}
+
+
 def test_given_parallel_transactions_and_reads_of_missing_keys_then_no_operation_fails(serializable_transactions):
     dynamodb = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))  # a retry would hide it
     fill(dynamodb, 1500)

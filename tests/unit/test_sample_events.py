@@ -18,6 +18,7 @@ SEE_OTHER_FUNCTIONS = {
     "DashboardRestoreItemFunction",
     "DashboardEndSessionsFunction",
     "DashboardRevokeKeyFunction",
+    "DashboardRemovePasskeyFunction",
 }
 # Its whole job is to say "no such route", in the path's dialect.
 NOT_FOUND_FUNCTIONS = {"NotFoundFunction"}

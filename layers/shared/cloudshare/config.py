@@ -21,6 +21,7 @@ class Settings:
     share_sender: str | None = None  # the SES identity that share e-mails come from
     thumbnail_queue_url: str = ""  # where settled images ask ThumbnailFunction for their thumbnail
     failures_before_backoff: int = 5  # wrong passwords or keys a subject may send before it is held back
+    passkey_rp_id: str = ""  # whom passkeys are for (a host name); "" = the host each request came to
 
     def require_nonce_secret_id(self) -> str:
         """Only functions that sign or verify nonces, grants and tickets know the secret."""
@@ -50,4 +51,5 @@ def settings() -> Settings:
         share_sender=os.environ.get("SHARE_SENDER") or None,
         thumbnail_queue_url=os.environ.get("THUMBNAIL_QUEUE_URL", ""),
         failures_before_backoff=int(os.environ.get("FAILURES_BEFORE_BACKOFF", "5")),
+        passkey_rp_id=os.environ.get("PASSKEY_RP_ID", ""),
     )

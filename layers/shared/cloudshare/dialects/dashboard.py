@@ -24,7 +24,7 @@ from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotOwner
 from cloudshare.models import Item, UploadTicket
 from cloudshare.observability import logger, metrics
 from cloudshare.plans import UNLIMITED
-from cloudshare.services import accounts, clock, lifecycle, links, management, sessions
+from cloudshare.services import accounts, clock, lifecycle, links, management, passkeys, sessions
 from cloudshare.services.management import Browse, ItemChanges
 from cloudshare.services.multipart import Completed
 
@@ -42,17 +42,15 @@ _NOTICES = {
     "delete": "Moved to the trash.",
     "restore": "Restored.",
     "revoke": "API key revoked.",
+    "passkey": "Passkey added.",
+    "passkey-removed": "Passkey removed.",
 }
 
 # What the routes may answer, for the OpenAPI document.
 SIGN_IN_ANSWERS = {303: {"description": "Signed in: the session cookie, and on to /dashboard"}, **pages.HTML_ANSWERS}
 FORM_ANSWERS = {303: {"description": "Done: back to the page the form came from"}}
-UPLOAD_ANSWERS = {
-    200: {
-        "description": "JSON for the page's upload script",
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
-}
+JSON_CONTENT = {"application/json": {"schema": {"type": "object"}}}
+UPLOAD_ANSWERS = {200: {"description": "JSON for the page's upload script", "content": JSON_CONTENT}}
 
 
 # ---------------------------------------------------------------- requests
@@ -227,6 +225,8 @@ def login_page(app: APIGatewayRestResolver, *, status: int = 200, error: str = "
         app,
         status,
         "login.html",
+        scripts=True,
+        base=base_url(app),
         action=f"{base_url(app)}/login",
         csrf=token,
         error=error,
@@ -243,12 +243,19 @@ def login_refused(app: APIGatewayRestResolver, error: AccessDenied | TooManyAtte
 
 
 def signed_in(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> Response:
-    cookie = _cookie(app, SESSION_COOKIE, signed.token, sessions.SESSION_SECONDS)
     return Response(
         status_code=303,
         body="",
-        headers={"Location": f"{base_url(app)}/dashboard", "Set-Cookie": cookie, "Cache-Control": "no-store"},
+        headers={
+            "Location": f"{base_url(app)}/dashboard",
+            "Set-Cookie": session_cookie(app, signed),
+            "Cache-Control": "no-store",
+        },
     )
+
+
+def session_cookie(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> str:
+    return _cookie(app, SESSION_COOKIE, signed.token, sessions.SESSION_SECONDS)
 
 
 def signed_out(app: APIGatewayRestResolver) -> Response:
@@ -326,6 +333,9 @@ def account_page(app: APIGatewayRestResolver, new_key: str = "") -> Response:
     return _signed_in_page(
         app,
         "dashboard_account.html",
+        scripts=True,
+        passkeys=passkeys.passkeys_of(user),
+        max_passkeys=passkeys.MAX_PASSKEYS,
         plan=plan,
         usage=usage,
         keys=keys,

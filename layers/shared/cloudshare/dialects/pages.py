@@ -579,7 +579,12 @@ def _environment():
     )
 
 
-SCRIPTS = ("multipart_upload.js", "dashboard_upload.js", "upload_page.js")  # in templates/, served as they are
+SCRIPTS = (
+    "multipart_upload.js",
+    "dashboard_upload.js",
+    "upload_page.js",
+    "passkeys.js",
+)  # in templates/, served as they are
 
 
 def script(name: str) -> Response:

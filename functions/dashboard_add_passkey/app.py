@@ -1,0 +1,18 @@
+"""POST /dashboard/passkeys — stores the passkey the browser made from the registration challenge."""
+
+from cloudshare.dialects import dashboard
+from cloudshare.dialects import passkeys as passkey_pages
+from cloudshare.dialects.http import entrypoint
+from cloudshare.services import passkeys
+
+app = dashboard.resolver()
+
+
+@app.post("/dashboard/passkeys", responses=passkey_pages.JSON_ANSWERS)
+def dashboard_add_passkey():
+    credential, name = passkey_pages.credential_form(dashboard.form(app))
+    passkeys.register(dashboard.session(app).user, passkey_pages.site(app), credential, name)
+    return passkey_pages.go_to(app, "/dashboard/account?done=passkey")
+
+
+lambda_handler = entrypoint(app)
