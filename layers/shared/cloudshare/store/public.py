@@ -17,16 +17,16 @@ reaches every instance within ITEM_CACHE_SECONDS (the owner's own API calls read
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, cast
-
-from botocore.exceptions import ClientError
+from typing import Any
 
 from cloudshare.config import settings
 from cloudshare.models import Item
 from cloudshare.store import items, view_counts
 from cloudshare.store.aws import client
 from cloudshare.store.records import from_item, to_values
+from cloudshare.store.writes import StateChanged, conditional
 
 ITEM_CACHE_SECONDS = 2.0  # the bound on how long a change takes to stop public access (docs/scale-and-cost.md)
 _CACHE_ENTRIES = 4096  # items one instance remembers; past that it starts afresh
@@ -132,37 +132,33 @@ def record_access(access: Access, *, view: bool, download: bool, inline_types: f
         names = [f":inline{index}" for index in range(len(inline_types))]
         values.update(zip(names, sorted(inline_types), strict=True))
         conditions.append(f"({downloadable} OR content_type IN ({', '.join(names)}))")
+    request = {
+        "TableName": settings().table_name,
+        "Key": items.key(access.slug),
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeNames": {"#state": "state"},
+        "ExpressionAttributeValues": to_values(values),
+    }
     try:
-        response = client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=items.key(access.slug),
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression=" AND ".join(conditions),
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=to_values(values),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        response = conditional(
+            "update_item", request, ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD"
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        old = cast("dict[str, Any] | None", error.response.get("Item"))  # asked for: ALL_OLD
-        raise Refused(items.item_from(from_item(old)) if old else None) from None
+    except StateChanged as changed:
+        raise Refused(items.item_from(changed.current) if changed.current else None) from None
     return items.item_from(from_item(response["Attributes"]))
 
 
 def mark_views_exhausted(slug: str, due_at: str) -> None:
     """The view that used up expires_after_views puts the item on the sweep's DueIndex (once)."""
     due = items.due_attributes(slug, due_at)
-    try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=items.key(slug),
-            UpdateExpression="SET due_shard = :shard, due_at = :due",
-            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleted_at) "
-            "AND attribute_not_exists(expired_at) AND view_counter >= expires_after_views",
-            ExpressionAttributeValues=to_values({":shard": due["due_shard"], ":due": due["due_at"]}),
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    request = {
+        "TableName": settings().table_name,
+        "Key": items.key(slug),
+        "UpdateExpression": "SET due_shard = :shard, due_at = :due",
+        "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(deleted_at) "
+        "AND attribute_not_exists(expired_at) AND view_counter >= expires_after_views",
+        "ExpressionAttributeValues": to_values({":shard": due["due_shard"], ":due": due["due_at"]}),
+    }
+    with suppress(StateChanged):
+        conditional("update_item", request)

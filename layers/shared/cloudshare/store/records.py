@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -33,13 +32,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, set)):
         return [_plain(inner) for inner in value]
     return value
-
-
-def is_condition_failure(error: ClientError) -> bool:
-    code = error.response["Error"]["Code"]
-    if code == "ConditionalCheckFailedException":
-        return True
-    if code == "TransactionCanceledException":
-        reasons = error.response.get("CancellationReasons", [])
-        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
-    return False

@@ -9,14 +9,14 @@ The token itself is never stored: a leaked table cannot be replayed as cookies.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cloudshare.config import settings
 from cloudshare.store.aws import client
-from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.writes import StateChanged, conditional
 
 INDEX = "GSI1"
 
@@ -63,16 +63,14 @@ def get(token_hash: str) -> StoredSession | None:
 
 def delete(token_hash: str, user_id: str) -> None:
     """Ends a session of this user (a hash naming someone else's session deletes nothing)."""
-    try:
-        client("dynamodb").delete_item(
-            TableName=settings().table_name,
-            Key=_key(token_hash),
-            ConditionExpression="user_id = :user",
-            ExpressionAttributeValues=to_values({":user": user_id}),
-        )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
+    request = {
+        "TableName": settings().table_name,
+        "Key": _key(token_hash),
+        "ConditionExpression": "user_id = :user",
+        "ExpressionAttributeValues": to_values({":user": user_id}),
+    }
+    with suppress(StateChanged):
+        conditional("delete_item", request)
 
 
 def of_user(user_id: str) -> list[StoredSession]:

@@ -12,14 +12,14 @@ Both times only grow (conditional writes), except that an attempt that claimed o
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, cast
-
-from botocore.exceptions import ClientError
+from typing import Any
 
 from cloudshare.config import settings
 from cloudshare.store.aws import client
-from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.writes import StateChanged, conditional
 
 UNTIL, CLEAN_UNTIL = "held_until", "clean_held_until"
 
@@ -76,49 +76,42 @@ def add_failure(subject: str, window: int, expires_at: int) -> int:
 def hold(subject: str, window: int, field: str, until: int, expires_at: int) -> None:
     """Moves `field` (a held-until time) forward to `until`; never back (a concurrent failure may
     already have held the subject longer)."""
-    try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=key(subject, window),
-            UpdateExpression=f"SET {field} = :until, expires_at = :expires",
-            ConditionExpression=f"attribute_not_exists({field}) OR {field} < :until",
-            ExpressionAttributeValues=to_values({":until": until, ":expires": expires_at}),
-        )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
+    request = {
+        "TableName": settings().table_name,
+        "Key": key(subject, window),
+        "UpdateExpression": f"SET {field} = :until, expires_at = :expires",
+        "ConditionExpression": f"attribute_not_exists({field}) OR {field} < :until",
+        "ExpressionAttributeValues": to_values({":until": until, ":expires": expires_at}),
+    }
+    with suppress(StateChanged):
+        conditional("update_item", request)
 
 
 def claim(subject: str, window: int, field: str, until: int, now: int, expires_at: int) -> int | None:
     """Takes the subject's turn: sets `field` to `until` if it has passed. None when taken; else the
     time the subject is held until (another attempt took the turn first)."""
+    request = {
+        "TableName": settings().table_name,
+        "Key": key(subject, window),
+        "UpdateExpression": f"SET {field} = :until, expires_at = :expires",
+        "ConditionExpression": f"attribute_not_exists({field}) OR {field} <= :now",
+        "ExpressionAttributeValues": to_values({":until": until, ":now": now, ":expires": expires_at}),
+    }
     try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=key(subject, window),
-            UpdateExpression=f"SET {field} = :until, expires_at = :expires",
-            ConditionExpression=f"attribute_not_exists({field}) OR {field} <= :now",
-            ExpressionAttributeValues=to_values({":until": until, ":now": now, ":expires": expires_at}),
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
-        old = cast("dict[str, Any]", error.response.get("Item") or {})  # asked for: ALL_OLD
-        return int(from_item(old).get(field, until))
+        conditional("update_item", request, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except StateChanged as changed:
+        return int((changed.current or {}).get(field, until))
     return None
 
 
 def give_back(subject: str, window: int, field: str, until: int, now: int) -> None:
     """Returns a turn that a successful attempt claimed, unless a failure has moved it since."""
-    try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=key(subject, window),
-            UpdateExpression=f"SET {field} = :now",
-            ConditionExpression=f"{field} = :until",
-            ExpressionAttributeValues=to_values({":until": until, ":now": now}),
-        )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
+    request = {
+        "TableName": settings().table_name,
+        "Key": key(subject, window),
+        "UpdateExpression": f"SET {field} = :now",
+        "ConditionExpression": f"{field} = :until",
+        "ExpressionAttributeValues": to_values({":until": until, ":now": now}),
+    }
+    with suppress(StateChanged):
+        conditional("update_item", request)

@@ -16,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cloudshare.config import settings
 from cloudshare.store.aws import client
-from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.writes import StateChanged, conditional
 
 _ATTRIBUTES = "totp_secret, totp_step, totp_recovery"
 
@@ -112,14 +111,15 @@ def get_pending(token_hash: str) -> tuple[str, int] | None:
 
 def end_pending(token_hash: str) -> bool:
     """Ends a pending sign-in; False if it had ended already (another request used it)."""
+    request = {
+        "TableName": settings().table_name,
+        "Key": _pending_key(token_hash),
+        "ConditionExpression": "attribute_exists(PK)",
+    }
     try:
-        client("dynamodb").delete_item(
-            TableName=settings().table_name, Key=_pending_key(token_hash), ConditionExpression="attribute_exists(PK)"
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
+        conditional("delete_item", request)
+    except StateChanged:
+        return False
     return True
 
 
@@ -128,16 +128,15 @@ def _pending_key(token_hash: str) -> dict[str, Any]:
 
 
 def _update(user_id: str, expression: str, condition: str, values: dict[str, Any]) -> bool:
+    request = {
+        "TableName": settings().table_name,
+        "Key": key(user_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": to_values(values),
+    }
     try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=key(user_id),
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeValues=to_values(values),
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
+        conditional("update_item", request)
+    except StateChanged:
+        return False
     return True

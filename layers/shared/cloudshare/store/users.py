@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import asdict
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from cloudshare.config import settings
 from cloudshare.models import ApiKey, Login, User
 from cloudshare.store.aws import client
 from cloudshare.store.counters import daily_count
-from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.writes import StateChanged, conditional, transact
 
 USERS_INDEX = "GSI1"
 
@@ -64,16 +64,9 @@ def create_user(user: User, login: Login, password_hash: str) -> None:
         "GSI1SK": login.email,
     }
     try:
-        client("dynamodb").transact_write_items(
-            TransactItems=[
-                {"Put": _conditional_new(login_record)},
-                {"Put": _conditional_new(profile)},
-            ]
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise AlreadyExists(login.email) from error
-        raise
+        transact([{"Put": _conditional_new(login_record)}, {"Put": _conditional_new(profile)}])
+    except StateChanged as changed:
+        raise AlreadyExists(login.email) from changed
 
 
 def _conditional_new(record: dict[str, Any]) -> dict[str, Any]:
@@ -120,8 +113,8 @@ def set_plan(user_id: str, plan_name: str) -> None:
 def set_password(login: Login, password_hash: str) -> None:
     table = settings().table_name
     try:
-        client("dynamodb").transact_write_items(
-            TransactItems=[
+        transact(
+            [
                 {
                     "Update": {
                         "TableName": table,
@@ -142,10 +135,8 @@ def set_password(login: Login, password_hash: str) -> None:
                 },
             ]
         )
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise Missing(login.email) from error
-        raise
+    except StateChanged as changed:
+        raise Missing(login.email) from changed
 
 
 def get_password_hash(user_id: str) -> str | None:
@@ -159,11 +150,9 @@ def put_api_key(key: ApiKey) -> None:
     record = {"PK": f"APIKEY#{key.key_id}", "SK": "APIKEY", **asdict(key)}
     record.update({"GSI1PK": f"USER#{key.user_id}#KEYS", "GSI1SK": f"{key.created_at}#{key.key_id}"})
     try:
-        client("dynamodb").put_item(**_conditional_new(record))
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise AlreadyExists(key.key_id) from error
-        raise
+        conditional("put_item", _conditional_new(record))
+    except StateChanged as changed:
+        raise AlreadyExists(key.key_id) from changed
 
 
 def get_api_key(key_id: str) -> ApiKey | None:
@@ -202,20 +191,18 @@ def revoke_api_key(key_id: str, revoked_at: str) -> None:
 def _update_existing(
     key: dict[str, Any], expression: str, names: dict[str, Any] | None, values: dict[str, Any]
 ) -> None:
-    extra = {"ExpressionAttributeNames": names} if names else {}
+    request = {
+        "TableName": settings().table_name,
+        "Key": key,
+        "UpdateExpression": expression,
+        "ConditionExpression": "attribute_exists(PK)",
+        "ExpressionAttributeValues": to_values(values),
+        **({"ExpressionAttributeNames": names} if names else {}),
+    }
     try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=key,
-            UpdateExpression=expression,
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeValues=to_values(values),
-            **extra,
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise Missing(str(key)) from error
-        raise
+        conditional("update_item", request)
+    except StateChanged as changed:
+        raise Missing(str(key)) from changed
 
 
 def record_nonce_use(nonce: str, count: int, expires_at: int) -> bool:
@@ -223,18 +210,17 @@ def record_nonce_use(nonce: str, count: int, expires_at: int) -> bool:
 
     One conditional write settles concurrent requests: only one of two equal counts succeeds.
     """
+    request = {
+        "TableName": settings().table_name,
+        "Key": to_item({"PK": f"NONCE#{nonce}", "SK": "NONCE"}),
+        "UpdateExpression": "SET nc = :nc, expires_at = :exp",
+        "ConditionExpression": "attribute_not_exists(PK) OR nc < :nc",
+        "ExpressionAttributeValues": to_values({":nc": count, ":exp": expires_at}),
+    }
     try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=to_item({"PK": f"NONCE#{nonce}", "SK": "NONCE"}),
-            UpdateExpression="SET nc = :nc, expires_at = :exp",
-            ConditionExpression="attribute_not_exists(PK) OR nc < :nc",
-            ExpressionAttributeValues=to_values({":nc": count, ":exp": expires_at}),
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
+        conditional("update_item", request)
+    except StateChanged:
+        return False
     return True
 
 
@@ -254,31 +240,27 @@ def count_shares(user_id: str, day: str, count: int, daily_limit: int) -> None:
         raise DailyLimit(user_id)
     for new_day in (False, True, False):
         expression, condition, values = daily_count("shares", day, count, daily_limit, new_day=new_day)
-        try:
-            client("dynamodb").update_item(
-                TableName=settings().table_name,
-                Key=_profile_key(user_id),
-                UpdateExpression=f"SET {expression}",
-                ConditionExpression=f"attribute_exists(PK) AND {condition}",
-                ExpressionAttributeValues=to_values(values),
-            )
+        request = {
+            "TableName": settings().table_name,
+            "Key": _profile_key(user_id),
+            "UpdateExpression": f"SET {expression}",
+            "ConditionExpression": f"attribute_exists(PK) AND {condition}",
+            "ExpressionAttributeValues": to_values(values),
+        }
+        with suppress(StateChanged):
+            conditional("update_item", request)
             return
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
     raise DailyLimit(user_id)
 
 
 def uncount_shares(user_id: str, day: str, count: int) -> None:
     """Gives back shares counted today that were not sent (nothing to give back once the day changed)."""
-    try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=_profile_key(user_id),
-            UpdateExpression="SET shares_today = shares_today - :count",
-            ConditionExpression="shares_day = :today AND shares_today >= :count",
-            ExpressionAttributeValues=to_values({":today": day, ":count": count}),
-        )
-    except ClientError as error:
-        if not is_condition_failure(error):
-            raise
+    request = {
+        "TableName": settings().table_name,
+        "Key": _profile_key(user_id),
+        "UpdateExpression": "SET shares_today = shares_today - :count",
+        "ConditionExpression": "shares_day = :today AND shares_today >= :count",
+        "ExpressionAttributeValues": to_values({":today": day, ":count": count}),
+    }
+    with suppress(StateChanged):
+        conditional("update_item", request)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from cloudshare.config import settings
 from cloudshare.store import items
 from cloudshare.store.aws import client
 from cloudshare.store.records import from_item, to_item, to_values
+from cloudshare.store.writes import StateChanged, conditional
 
 FOLD_INDEX = "FoldIndex"
 FOLD_PARTITIONS = 4  # a fold queries each: a constant cost when nothing is waiting
@@ -188,17 +190,15 @@ def _shard_subtraction(shard: Shard) -> dict[str, Any]:
 
 def _leave_index(shard: Shard) -> None:
     """An idle shard leaves FoldIndex (its next view puts it back), unless a view just landed."""
-    try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=to_item({"PK": shard.pk, "SK": "COUNT"}),
-            UpdateExpression="REMOVE fold_key",
-            ConditionExpression="unfolded_views = :zero AND unfolded_downloads = :zero",
-            ExpressionAttributeValues=to_values({":zero": 0}),
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    request = {
+        "TableName": settings().table_name,
+        "Key": to_item({"PK": shard.pk, "SK": "COUNT"}),
+        "UpdateExpression": "REMOVE fold_key",
+        "ConditionExpression": "unfolded_views = :zero AND unfolded_downloads = :zero",
+        "ExpressionAttributeValues": to_values({":zero": 0}),
+    }
+    with suppress(StateChanged):
+        conditional("update_item", request)
 
 
 def shards_for(rate_per_second: float, current: int) -> int:
