@@ -591,7 +591,8 @@ def page(
     nonce = secrets.token_urlsafe(16)
     # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
     remote = "https: http:" if base_url(app).startswith("http://") else "https:"
-    script = f"script-src 'nonce-{nonce}'; connect-src 'self' {remote}" if scripts else "script-src 'none'"
+    # Scripts: the page's own files, served by a route of this API ('self'), or inline with the nonce.
+    script = f"script-src 'self' 'nonce-{nonce}'; connect-src 'self' {remote}" if scripts else "script-src 'none'"
     policy = (
         f"default-src 'none'; img-src 'self' data: {remote}; media-src 'self' {remote}; "
         f"frame-src 'self' {remote}; style-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'; "
@@ -610,6 +611,26 @@ def page(
             "Cache-Control": "no-store",
             **(headers or {}),
         },
+    )
+
+
+def qr_svg(text: str) -> str:
+    """A QR code of `text` as inline SVG markup: no image request, and nothing the CSP has to allow."""
+    # Imported here: only the pages that draw one pay for it.
+    import qrcode
+    from qrcode.image.svg import SvgPathFillImage
+
+    svg = qrcode.make(text, image_factory=SvgPathFillImage, box_size=10, border=2).to_string(encoding="unicode")
+    return svg[svg.index("<svg") :]
+
+
+def script(name: str) -> Response:
+    """One of the pages' scripts (templates/<name>), served as a file for script-src 'self'."""
+    return Response(
+        status_code=200,
+        content_type="text/javascript; charset=utf-8",
+        body=(TEMPLATES / name).read_text(),
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
 
 
