@@ -30,7 +30,9 @@ def signed_in(runner, user):
 
 def _new_version(browser: Browser, slug: str, data: bytes, name: str = "v2.txt") -> dict:
     """What the item page's script does: a ticket, the POST to S3, then the settled versions."""
-    ticket = browser.post(f"/dashboard/items/{slug}/versions", {"name": name, "file_size": str(len(data))}, headers=JSON)
+    ticket = browser.post(
+        f"/dashboard/items/{slug}/versions", {"name": name, "file_size": str(len(data))}, headers=JSON
+    )
     assert ticket["statusCode"] == 200, ticket
     answer = json.loads(ticket["body"])
     boto3.client("s3").put_object(Bucket=BUCKET, Key=answer["fields"]["key"], Body=data)
@@ -72,7 +74,9 @@ def test_given_a_new_version_uploaded_from_the_page_then_it_is_listed_as_current
     assert [(v["number"], v["current"]) for v in found["versions"]] == [(2, True), (1, False)]
     assert found["item"]["size"] == "14 bytes" and items.get(item.slug).version == 2
     page = signed_in.get(f"/dashboard/items/{item.slug}")["body"]
-    assert re.search(r'<tr data-version="2"><td>version 2</td>\s*<td>14 bytes</td><td>[^<]+</td>\s*<td>current</td>', page)
+    assert re.search(
+        r'<tr data-version="2"><td>version 2</td>\s*<td>14 bytes</td><td>[^<]+</td>\s*<td>current</td>', page
+    )
 
 
 def test_given_a_new_version_over_the_plan_then_a_json_refusal_and_no_version(signed_in, user):
@@ -86,7 +90,9 @@ def test_given_a_new_version_over_the_plan_then_a_json_refusal_and_no_version(si
 
 def test_given_bytes_over_the_declared_size_then_the_version_is_refused_with_its_reason(signed_in, user):
     item = ready_file(user["user"], "notes.txt")
-    ticket = signed_in.post(f"/dashboard/items/{item.slug}/versions", {"name": "v2.txt", "file_size": "3"}, headers=JSON)
+    ticket = signed_in.post(
+        f"/dashboard/items/{item.slug}/versions", {"name": "v2.txt", "file_size": "3"}, headers=JSON
+    )
     key = json.loads(ticket["body"])["fields"]["key"]
     boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"x" * (items.get_version(item.slug, 2).max_size + 1))
     refused = signed_in.get(f"/dashboard/items/{item.slug}/versions/2", **JSON)
@@ -103,7 +109,9 @@ def test_given_a_version_that_is_not_there_then_a_clear_refusal(signed_in, user,
 def test_given_another_users_item_then_the_version_routes_are_404_and_change_nothing(signed_in):
     mallory = accounts.create_user("mallory@example.com", "mallory password", "pro")
     theirs = ready_file(mallory, "private.txt")
-    posted = signed_in.post(f"/dashboard/items/{theirs.slug}/versions", {"name": "x.txt", "file_size": "3"}, headers=JSON)
+    posted = signed_in.post(
+        f"/dashboard/items/{theirs.slug}/versions", {"name": "x.txt", "file_size": "3"}, headers=JSON
+    )
     assert posted["statusCode"] == 404 and "private.txt" not in posted["body"]
     assert signed_in.get(f"/dashboard/items/{theirs.slug}/versions/1", **JSON)["statusCode"] == 404
     assert items.get(theirs.slug) == theirs
@@ -133,7 +141,11 @@ def test_given_the_sharex_file_when_sharex_sends_a_screenshot_then_its_url_templ
     assert answer["statusCode"] == 200 and disposition.startswith("attachment;") and ".sxcu" in disposition
     uploader = json.loads(answer["body"])
     assert uploader["DestinationType"] == "ImageUploader, TextUploader, FileUploader"
-    assert (uploader["RequestMethod"], uploader["Body"], uploader["FileFormName"]) == ("POST", "MultipartFormData", "file")
+    assert (uploader["RequestMethod"], uploader["Body"], uploader["FileFormName"]) == (
+        "POST",
+        "MultipartFormData",
+        "file",
+    )
     assert uploader["RequestURL"] == "https://api.example.com/api/v1/artifacts"
     assert "ShareX" in [key.label for key in accounts.keys_of(user["user"])]
 

@@ -97,4 +97,3 @@ def _code_page(app: APIGatewayRestResolver, pending: str, *, status: int = 200, 
         pending=pending,
         error=error,
     )
-
