@@ -327,7 +327,7 @@ def item_page(app: APIGatewayRestResolver, item: Item, versions: list[Version], 
     return _signed_in_page(
         app,
         "dashboard_item.html",
-        scripts=True,
+        served_scripts=True,
         item=_card(item, base, clock.iso()),
         versions=_versions(item, versions),
         done=done,
@@ -339,9 +339,7 @@ def item_page(app: APIGatewayRestResolver, item: Item, versions: list[Version], 
 
 def integrations_page(app: APIGatewayRestResolver) -> Response:
     base = base_url(app)
-    return _signed_in_page(
-        app, "dashboard_integrations.html", api_url=base, create_url=f"{base}/api/v1/artifacts", done=notice(app)
-    )
+    return _signed_in_page(app, "dashboard_integrations.html", api_url=base, create_url=f"{base}/api/v1/artifacts")
 
 
 def sharex_uploader(app: APIGatewayRestResolver, api_key: str) -> Response:
@@ -463,11 +461,9 @@ def _json(body: dict) -> Response:
     )
 
 
-def _signed_in_page(app: APIGatewayRestResolver, template: str, *, scripts: bool = False, **context) -> Response:
+def _signed_in_page(app: APIGatewayRestResolver, template: str, **context) -> Response:
     current = session(app)
-    return pages.page(
-        app, 200, template, scripts=scripts, base=base_url(app), user=current.user, csrf=current.csrf, **context
-    )
+    return pages.page(app, 200, template, base=base_url(app), user=current.user, csrf=current.csrf, **context)
 
 
 def _card(item: Item, base: str, now: str) -> dict:

@@ -585,14 +585,19 @@ def page(
     template: str,
     *,
     scripts: bool = False,
+    served_scripts: bool = False,
     headers: dict | None = None,
     **context,
 ) -> Response:
+    """`scripts`: the page runs inline scripts under its nonce; `served_scripts`: only script files
+    that this API serves ('self'), nothing inline."""
     nonce = secrets.token_urlsafe(16)
     # Previews and uploads come from the bucket's presigned URLs (another origin); plain http only locally.
     remote = "https: http:" if base_url(app).startswith("http://") else "https:"
-    # Scripts: the page's own files, served by a route of this API ('self'), or inline with the nonce.
-    script = f"script-src 'self' 'nonce-{nonce}'; connect-src 'self' {remote}" if scripts else "script-src 'none'"
+    script = "script-src 'none'"
+    if scripts or served_scripts:
+        allowed = "'self'" if served_scripts else f"'nonce-{nonce}'"
+        script = f"script-src {allowed}; connect-src 'self' {remote}"
     policy = (
         f"default-src 'none'; img-src 'self' data: {remote}; media-src 'self' {remote}; "
         f"frame-src 'self' {remote}; style-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'; "
