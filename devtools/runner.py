@@ -53,13 +53,17 @@ class FunctionFailed(Exception):
 
 
 class _PerThread:
-    """A value per thread, read through instances and (via the metaclass below) through the class."""
+    """A value per thread, read through instances and (via the metaclass below) through the class; a
+    thread's first read gets `initial()` (None without it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, initial=lambda: None) -> None:
         self._local = threading.local()
+        self._initial = initial
 
     def __get__(self, instance, owner=None):
-        return getattr(self._local, "value", None)
+        if not hasattr(self._local, "value"):
+            self._local.value = self._initial()
+        return self._local.value
 
     def __set__(self, instance, value) -> None:
         self._local.value = value
@@ -76,6 +80,19 @@ def _one_request_per_thread() -> None:
     for name, slot in slots.items():
         setattr(BaseRouter, name, slot)  # read through resolver instances
     BaseRouter.__class__ = type("PerThreadRouterMeta", (type(BaseRouter),), slots)  # set through the class
+
+
+def _one_metric_set_per_thread() -> None:
+    """Powertools' Metrics keeps one metric set per process and publishes and clears it at the end of each
+    invocation (one at a time on Lambda); in one process serving concurrent requests, one request's flush
+    would publish or clear another's metrics ("Must contain at least one metric"). Each thread gets its own."""
+    from cloudshare.observability import metrics
+
+    provider = metrics.provider
+    if type(provider).__name__ == "PerThreadMetricsProvider":
+        return
+    slots = {name: _PerThread(dict) for name in ("metric_set", "dimension_set", "metadata_set")}
+    provider.__class__ = type("PerThreadMetricsProvider", (type(provider),), slots)
 
 
 class Runner:
@@ -141,6 +158,7 @@ class InProcessRunner(Runner):
             for layer_path in self.layer_paths(function):
                 if layer_path not in sys.path:
                     sys.path.insert(0, layer_path)
+        _one_metric_set_per_thread()
 
     def call(self, function_name: str, event: dict):
         function = self.functions[function_name]

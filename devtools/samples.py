@@ -30,6 +30,7 @@ DELETED_SLUG = "restoreme234"
 READY_SLUG = "demoready234"
 SHARED_SLUG = "demoshare234"
 IMAGE_SLUG = "demoimage234"
+VERSIONED_SLUG = "demoversn234"  # its version 2 is pending, S3 has the bytes (events/dashboard_finish_version.json)
 # The dashboard events' session cookie (cs_session) and the CSRF token its forms carry.
 SAMPLE_SESSION = "sample-dashboard-session-" + "D" * 19
 # An account with two-factor on: its session (events/dashboard_change_two_factor.json), a pending sign-in
@@ -103,6 +104,7 @@ def seed() -> None:
     _seed_pro_account_with_a_ready_item()
     _seed_shared_file(user.user_id)
     _seed_image(user.user_id)
+    _seed_new_version(user)
     _seed_session(user.user_id)
     _seed_multipart_upload(user.user_id)
     _seed_two_factor_account()
@@ -243,6 +245,18 @@ def _seed_shared_file(owner_id: str) -> None:
     )
     # One counted view waiting in its counter shard: the fold's sample event (events/fold_counts.json) moves it.
     view_counts.count(SHARED_SLUG, 1, view=True, download=False)
+
+
+def _seed_new_version(user) -> None:
+    """A settled file and its second version, requested and uploaded but not yet settled."""
+    _settled_file(user.user_id, VERSIONED_SLUG, "versioned.txt", b"first bytes", "text/plain")
+    item = items.get(VERSIONED_SLUG)
+    assert item is not None
+    version = uploads.new_pending_version(user, item, 12, None)
+    uploads.add_version(item, version)
+    boto3.client("s3").put_object(
+        Bucket=settings().bucket_name, Key=version.object_key, Body=b"second bytes", ContentType="text/plain"
+    )
 
 
 def _seed_image(owner_id: str) -> None:

@@ -190,6 +190,44 @@ def test_given_an_item_then_chromium_renames_expires_protects_trashes_and_restor
     assert api(owner, f"/v3/items/{item['slug']}").json()["name"] == "final.png"
 
 
+def test_given_an_item_page_then_chromium_copies_its_link_and_uploads_a_new_version_without_a_reload(
+    owner, browser, tmp_path
+):
+    item = upload(owner, "notes.txt", b"first version", "text/plain")
+    sign_in(browser, owner)
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(owner["api_url"]))
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"origin": origin, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]}
+    )
+    browser.get(f"{owner['api_url']}/dashboard/items/{item['slug']}")
+    link = element(browser, "long-link").get_attribute("value")
+    assert link == item["share_url"] and element(browser, "qr").find_element("css selector", "svg")
+    element(browser, "copy-long").click()
+    shows(browser, "copy-long", "Copied")
+    pasted = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0], () => arguments[0](''))")
+    assert pasted == link
+    browser.execute_script("window.stillThisPage = true")  # gone if the page reloads
+    second = tmp_path / "notes-v2.txt"
+    second.write_bytes(b"the second version, longer")
+    element(browser, "new-version").send_keys(str(second))
+    shows(browser, "version-status", "version 2 is now current.")
+    from selenium.webdriver.common.by import By
+
+    rows = browser.find_elements(By.CSS_SELECTOR, "#version-list tr")
+    cells = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")] for row in rows]
+    assert [(row[0], row[1], row[3]) for row in cells] == [
+        ("version 2", "26 bytes", "current"),
+        ("version 1", "13 bytes", "ready"),
+    ]
+    assert browser.execute_script("return window.stillThisPage === true")
+    assert api(owner, f"/api/v1/artifacts/{item['slug']}").json()["artifact"]["current_version_number"] == 2
+    assert requests.get(item["share_url"] + "/content/notes.txt", timeout=chromium.HTTP_SECONDS).content == (
+        b"the second version, longer"
+    )
+    console = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [message for message in console if "Content Security Policy" in message]
+
+
 def test_given_a_new_api_key_then_curl_works_with_it_until_it_is_revoked(owner, browser):
     sign_in(browser, owner)
     browser.get(f"{owner['api_url']}/dashboard/account")

@@ -43,7 +43,9 @@ def test_given_curl_F_file_then_an_artifact_listed_counted_and_versioned(stack, 
         artifacts,
     )
     assert status == 201, created
+    share_url = created.pop("share_url")  # beside the seed's fields: the public link, live at once
     assert created == {"status": True, "message": "Artifact created successfully", "slug": created["slug"]}
+    assert share_url.rpartition("/")[2].startswith(created["slug"])
     slug = created["slug"]
 
     status, page = v1(stack, f"{artifacts}?page=1&limit=100&sort_by=created_at&sort_order=desc")

@@ -5,6 +5,8 @@ working request by the owner), so a new route joins the matrix by existing. For 
 owner's, the table and the bucket are compared before and after: nothing may change.
 """
 
+import re
+
 import boto3
 import pytest
 
@@ -275,3 +277,59 @@ def test_passkey_routes_authorization_matrix(runner, logical_id):
 
 def test_the_passkey_matrix_covers_every_passkey_route():
     assert PASSKEY_ROUTES == sorted(PASSKEY_ANOTHER_USER)
+
+
+# ---------------------------------------------------------------- the dashboard's session routes
+
+
+def _session_routes() -> list[str]:
+    """Every function whose sample event is signed in with a dashboard session cookie."""
+    return [
+        logical_id
+        for logical_id in sorted(functions())
+        if "cs_session=" in str(sample_event(logical_id).get("headers", {}))
+    ]
+
+
+SESSION_ROUTES = _session_routes()
+
+
+def _in_session(event: dict, token: str | None) -> dict:
+    """The event with another session (or none); a form carries that session's own CSRF token."""
+    headers = {name: value for name, value in event["headers"].items() if name.lower() != "cookie"}
+    if token is not None:
+        headers["Cookie"] = f"cs_session={token}"
+    body = event["body"]
+    if body and "csrf=" in body:
+        body = re.sub(r"csrf=[^&]*", f"csrf={sessions.csrf_token(token or '')}", body)
+    return {**event, "body": body, "headers": headers, "multiValueHeaders": {n: [v] for n, v in headers.items()}}
+
+
+@pytest.mark.parametrize("logical_id", SESSION_ROUTES)
+def test_dashboard_session_matrix(runner, logical_id):
+    """No session, a forged one, another user's (for routes naming an item or a key): refused, nothing
+    changes; a page without a session sends to the sign-in, a form is 403. The owner's works."""
+    seed()
+    event = sample_event(logical_id)
+    mallory = accounts.create_user("mallory@example.com", "mallory password", "pro_max")
+    theirs = sessions.start(mallory, "203.0.113.9").token
+    names_one = "{slug}" in event["resource"] or "{key_id}" in event["resource"]
+    cases = [("no session", None), ("forged session", "forged-" + "F" * 36)]
+    cases += [("another user", theirs)] if names_one else []
+    for case, token in cases:
+        before = _snapshot()
+        response = runner.call(logical_id, _in_session(event, token))
+        if case == "another user":
+            assert response["statusCode"] == 404, (case, response)
+        elif event["httpMethod"] == "GET":
+            assert response["statusCode"] == 303, (case, response)
+            assert response["multiValueHeaders"]["Location"][0].endswith("/login"), case
+        else:
+            assert response["statusCode"] == 403, (case, response)
+        assert _snapshot() == before, f"{case} changed stored data"
+    assert runner.call(logical_id, event)["statusCode"] in (200, 303)
+
+
+def test_the_dashboard_matrix_covers_every_dashboard_route():
+    dashboard = {function for function, _, path, _ in http_routes() if path.startswith("/dashboard")}
+    assert dashboard - set(SESSION_ROUTES) == set()

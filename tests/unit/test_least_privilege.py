@@ -54,7 +54,7 @@ OTHER_PATHS = {
     },
     **{
         finish: {_REJECT: "an oversized upload", _THUMBNAIL: "an image", _REJECT_VERSION: "a refused upload"}
-        for finish in ("V3ItemS3Function", "DashboardFinishUploadFunction")
+        for finish in ("V3ItemS3Function", "DashboardFinishUploadFunction", "DashboardFinishVersionFunction")
     },
     "V3RemoveFavoriteFunction": {
         "ChangeItemRecordsPolicy.ChangeItems dynamodb:UpdateItem table ITEM#*": "an item that is a favorite"

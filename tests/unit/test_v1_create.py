@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from cloudshare.dialects import v3
-from cloudshare.services import accounts, clock, lifecycle, uploads
+from cloudshare.services import accounts, clock, lifecycle, links, uploads
 from cloudshare.services.artifacts import INLINE_UPLOAD_CAP
 from cloudshare.services.passwords import verify_password
 from cloudshare.store import items, users
@@ -25,7 +25,13 @@ def test_given_an_inline_file_then_201_with_the_seed_body_and_the_item_counted_o
     )
     assert response["statusCode"] == 201
     answer = body(response)
-    assert answer == {"status": True, "message": "Artifact created successfully", "slug": answer["slug"]}
+    share_url = f"https://api.example.com/{links.share_code(items.get(answer['slug']))}"  # beside the seed's fields
+    assert answer == {
+        "status": True,
+        "message": "Artifact created successfully",
+        "slug": answer["slug"],
+        "share_url": share_url,
+    }
     seen_by_v3 = v3.item(items.get(answer["slug"]), "https://api.example.com")
     assert (seen_by_v3["name"], seen_by_v3["file_size"], seen_by_v3["upload_state"]) == ("report.pdf", 13, "ready")
     assert seen_by_v3["content_url"].endswith("/content/report.pdf")
@@ -209,7 +215,8 @@ def test_given_file_name_without_file_then_a_presigned_post_that_the_s3_event_fi
     response = v1.create(runner, key, {"version_name": "Initial", "file_name": "data.csv", "file_size": "8"})
     assert response["statusCode"] == 201
     answer = body(response)
-    assert set(answer) == {"status", "message", "slug", "upload"} and set(answer["upload"]) == {"url", "fields"}
+    assert set(answer) == {"status", "message", "slug", "share_url", "upload"}
+    assert set(answer["upload"]) == {"url", "fields"}
     fields = answer["upload"]["fields"]
     assert fields["key"] == uploads.object_key(answer["slug"]) and "success_action_redirect" not in fields
     assert body(v1.listing(runner, key))["artifacts"] == []  # nothing listed or counted before the bytes exist

@@ -21,10 +21,11 @@ from cloudshare.dialects import forms, pages
 from cloudshare.dialects.forms import client_input
 from cloudshare.dialects.http import JsonBody, base_url, json_body
 from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotOwner, PayloadTooLarge, TooManyAttempts
-from cloudshare.models import Item, UploadTicket
+from cloudshare.models import Item, UploadTicket, Version
 from cloudshare.observability import logger, metrics
 from cloudshare.plans import UNLIMITED
 from cloudshare.services import accounts, clock, lifecycle, links, management, passkeys, sessions
+from cloudshare.services.artifacts import ArtifactUpdate, Outcome
 from cloudshare.services.management import Browse, ItemChanges
 from cloudshare.services.multipart import Completed
 
@@ -46,11 +47,20 @@ _NOTICES = {
     "passkey-removed": "Passkey removed.",
 }
 
+SHAREX_KEY_LABEL = "ShareX"
+SHAREX_VERSION = "16.1.0"  # the custom uploader format's version (ShareX 13.7+ reads this one)
+
 # What the routes may answer, for the OpenAPI document.
 SIGN_IN_ANSWERS = {303: {"description": "Signed in: the session cookie, and on to /dashboard"}, **pages.HTML_ANSWERS}
 FORM_ANSWERS = {303: {"description": "Done: back to the page the form came from"}}
 JSON_CONTENT = {"application/json": {"schema": {"type": "object"}}}
 UPLOAD_ANSWERS = {200: {"description": "JSON for the page's upload script", "content": JSON_CONTENT}}
+SHAREX_ANSWERS = {
+    200: {
+        "description": "A ShareX custom uploader (.sxcu, an attachment) holding a new API key",
+        "content": JSON_CONTENT,
+    }
+}
 
 
 # ---------------------------------------------------------------- requests
@@ -208,6 +218,20 @@ def json_request(app: APIGatewayRestResolver, declared: JsonBody):
     return json_body(app.current_event, declared)
 
 
+def new_version(fields: dict[str, str]) -> ArtifactUpdate:
+    """The item page's "upload a new version": the file's name and size, as v1's presigned update."""
+    name, size = upload_request(fields)
+    return ArtifactUpdate(file_name=name, file_size=size)
+
+
+@client_input
+def version_number(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise InvalidInput("A version number is 1 or more", field="number")
+    return number
+
+
 def _required(fields: dict[str, str], name: str) -> str:
     value = fields.get(name, "")
     if not value:
@@ -299,16 +323,85 @@ def items_page(app: APIGatewayRestResolver, request: Browse, found: management.B
     )
 
 
-def item_page(app: APIGatewayRestResolver, item: Item, done: str = "") -> Response:
+def item_page(app: APIGatewayRestResolver, item: Item, versions: list[Version], done: str = "") -> Response:
     base = base_url(app)
+    share = links.share_url(item, base)
     return _signed_in_page(
         app,
         "dashboard_item.html",
+        scripts=True,
         item=_card(item, base, clock.iso()),
+        versions=_versions(item, versions),
         done=done,
         short_url=f"{base}/{item.slug}",
-        long_url=links.share_url(item, base),
+        long_url=share,
+        qr_svg=pages.qr_svg(share) if item.deleted_at is None else "",
     )
+
+
+def integrations_page(app: APIGatewayRestResolver) -> Response:
+    base = base_url(app)
+    return _signed_in_page(app, "dashboard_integrations.html", api_url=base, create_url=f"{base}/api/v1/artifacts")
+
+
+def sharex_uploader(app: APIGatewayRestResolver, api_key: str) -> Response:
+    """A ShareX custom uploader: a multipart POST of the file to v1's create, the API key in its
+    header; ShareX shows the answer's share_url. ShareX opens DeletionURL in a browser (a GET, without
+    the key): the item's dashboard page, whose owner deletes it there."""
+    base = base_url(app)
+    host = urlsplit(base).netloc
+    uploader = {
+        "Version": SHAREX_VERSION,
+        "Name": f"cloudshare ({host})",
+        "DestinationType": "ImageUploader, TextUploader, FileUploader",
+        "RequestMethod": "POST",
+        "RequestURL": f"{base}/api/v1/artifacts",
+        "Headers": {"x-api-key": api_key},
+        "Body": "MultipartFormData",
+        "Arguments": {"version_name": "ShareX"},
+        "FileFormName": "file",
+        "URL": "{json:share_url}",
+        "ThumbnailURL": "{json:share_url}/thumbnail",
+        "DeletionURL": f"{base}/dashboard/items/{{json:slug}}",
+        "ErrorMessage": "{json:message}",
+    }
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=json.dumps(uploader, indent=2),
+        headers={
+            "Content-Disposition": f'attachment; filename="cloudshare-{host.split(":")[0]}.sxcu"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def version_ticket(outcome: Outcome) -> Response:
+    """The new version's number and its presigned POST, for the item page's script."""
+    upload = outcome.upload
+    if upload is None:  # a new version from the dashboard is always presigned
+        raise InvalidInput("No file to upload", field="file_size")
+    return _json({"version": outcome.version_number, "url": upload.url, "fields": upload.fields})
+
+
+def versions_of(app: APIGatewayRestResolver, item: Item, versions: list[Version]) -> Response:
+    """The item (as its page shows it) and its versions, after a new one settled."""
+    return _json({"item": _card(item, base_url(app), clock.iso()), "versions": _versions(item, versions)})
+
+
+def _versions(item: Item, versions: list[Version]) -> list[dict]:
+    """Newest first, as the page lists them."""
+    return [
+        {
+            "number": version.number,
+            "name": version.name or "",
+            "state": version.state,
+            "size": pages.human_size(version.size),
+            "created_at": version.created_at,
+            "current": version.number == item.version and version.state == "ready",
+        }
+        for version in sorted(versions, key=lambda version: version.number, reverse=True)
+    ]
 
 
 def account_page(app: APIGatewayRestResolver, new_key: str = "") -> Response:
@@ -411,6 +504,7 @@ def _card(item: Item, base: str, now: str) -> dict:
         "expires_after_views": item.expires_after_views,
         "deleted_at": item.deleted_at,
         "url": f"{base}/dashboard/items/{item.slug}",
+        "version": item.version,
     }
 
 

@@ -635,6 +635,16 @@ def page(
     )
 
 
+def qr_svg(text: str) -> str:
+    """A QR code of `text` as inline SVG markup: no image request, and nothing the CSP has to allow."""
+    # Imported here: only the pages that draw one pay for it.
+    import qrcode
+    from qrcode.image.svg import SvgPathFillImage
+
+    svg = qrcode.make(text, image_factory=SvgPathFillImage, box_size=10, border=2).to_string(encoding="unicode")
+    return svg[svg.index("<svg") :]
+
+
 def _kind(item) -> str:
     """image, video, audio, pdf, text (what the page previews), else the v3 item_type."""
     return content_types.preview(item.content_type) or v3.item_type(item)

@@ -76,7 +76,7 @@ def settings_page(
         on=state is not None,
         recovery_left=len(state.recovery) if state else 0,
         enrolment=enrolment,
-        qr_svg=_qr_svg(enrolment.uri) if enrolment and state is None else "",
+        qr_svg=pages.qr_svg(enrolment.uri) if enrolment and state is None else "",
         recovery_codes=recovery_codes or [],
         error=error.message if error else "",
         done=_DONE.get(query.get("done", ""), ""),
@@ -97,13 +97,3 @@ def _code_page(app: APIGatewayRestResolver, pending: str, *, status: int = 200, 
         pending=pending,
         error=error,
     )
-
-
-def _qr_svg(uri: str) -> str:
-    """The QR code as inline SVG markup: no image request, and nothing the CSP has to allow."""
-    # Imported here: only the enrolment page draws one.
-    import qrcode
-    from qrcode.image.svg import SvgPathFillImage
-
-    svg = qrcode.make(uri, image_factory=SvgPathFillImage, box_size=10, border=2).to_string(encoding="unicode")
-    return svg[svg.index("<svg") :]

@@ -139,11 +139,13 @@ def _upload(ticket: UploadTicket | None) -> dict:
     return {"upload": {"url": ticket.url, "fields": ticket.fields}} if ticket else {}
 
 
-def artifact_created(outcome: Outcome) -> dict:
+def artifact_created(outcome: Outcome, base: str) -> dict:
+    """The seed's answer, plus `share_url` (the item's public link: live once its file has landed)."""
     return {
         "status": True,
         "message": "Artifact created successfully",
         "slug": outcome.item.slug,
+        "share_url": share_url(outcome.item, base),
         **_upload(outcome.upload),
     }
 

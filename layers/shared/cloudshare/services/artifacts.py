@@ -117,11 +117,11 @@ def update_artifact(user: User, slug: str, request: ArtifactUpdate) -> Outcome:
     return Outcome(settled, number, password_inherited=inherited)
 
 
-def get_artifact(user: User, slug: str) -> tuple[Item, list[Version]]:
+def get_artifact(user: User, slug: str, *, include_deleted: bool = False) -> tuple[Item, list[Version]]:
     """One of the caller's artifacts with all its versions (pending and failed ones too, so a client
-    of the presigned flow can poll for its upload)."""
-    item = management.owned(user, slug)
-    return item, items.list_versions(slug) if item.kind == "file" else []
+    of the presigned flow can poll for its upload); a deleted one (include_deleted) has none shown."""
+    item = management.owned(user, slug, include_deleted=include_deleted)
+    return item, items.list_versions(slug) if item.kind == "file" and item.deleted_at is None else []
 
 
 def _file_to_come(

@@ -271,16 +271,37 @@ def create_bookmark(user: User, url: str, name: str | None, source: str | None) 
 def finish_for_owner(user: User, slug: str) -> Item:
     """Where S3's redirect lands: the item, finalized first if the S3 event has not come yet; an
     upload that was refused raises UploadRefused."""
-    item = items.get(slug)
-    if item is None or item.deleted_at is not None:
-        raise ItemNotFound()
-    if item.owner_id != user.user_id:
-        raise NotOwner("access")
+    item = _live_item_of(user, slug)
     if item.state == "pending":
         version = items.get_version(slug, 1)
         item = settle(item, version) if version else item
     if item.state == "failed":
         raise UploadRefused(item)  # a 200 here would have clients hand out a share link that is a 404
+    return item
+
+
+def finish_version_for_owner(user: User, slug: str, number: int) -> tuple[Item, list[Version]]:
+    """After a new version's presigned POST: the item and all its versions, that one settled first if
+    the S3 event has not come yet; a version that was refused raises InvalidInput with its reason."""
+    item = _live_item_of(user, slug)
+    version = items.get_version(slug, number) if item.kind == "file" else None
+    if version is None:
+        raise ItemNotFound()
+    if version.state == "pending":
+        item = settle(item, version)
+    versions = items.list_versions(slug)
+    refused = next((found for found in versions if found.number == number and found.state == "failed"), None)
+    if refused is not None:
+        raise InvalidInput(refused.failure_reason or "The upload was refused", field="file")
+    return item, versions
+
+
+def _live_item_of(user: User, slug: str) -> Item:
+    item = items.get(slug)
+    if item is None or item.deleted_at is not None:
+        raise ItemNotFound()
+    if item.owner_id != user.user_id:
+        raise NotOwner("access")
     return item
 
 

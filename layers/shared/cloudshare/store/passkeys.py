@@ -16,12 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cloudshare.config import settings
 from cloudshare.store import writes
 from cloudshare.store.aws import client
-from cloudshare.store.records import from_item, is_condition_failure, to_item, to_values
+from cloudshare.store.records import from_item, to_item, to_values
 
 INDEX = "GSI1"
 
@@ -148,18 +146,17 @@ def used(passkey: Passkey, sign_count: int, used_at: str) -> bool:
     below it (a cloned authenticator, or a concurrent sign-in with the same assertion). Authenticators
     that count nothing always send 0, and stay at 0."""
     condition = "user_id = :user AND " + ("sign_count = :count" if sign_count == 0 else "sign_count < :count")
+    request = {
+        "TableName": settings().table_name,
+        "Key": key(passkey.credential_id),
+        "UpdateExpression": "SET sign_count = :count, last_used_at = :used",
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": to_values({":user": passkey.user_id, ":count": sign_count, ":used": used_at}),
+    }
     try:
-        client("dynamodb").update_item(
-            TableName=settings().table_name,
-            Key=key(passkey.credential_id),
-            UpdateExpression="SET sign_count = :count, last_used_at = :used",
-            ConditionExpression=condition,
-            ExpressionAttributeValues=to_values({":user": passkey.user_id, ":count": sign_count, ":used": used_at}),
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return False
-        raise
+        writes.conditional("update_item", request)
+    except writes.StateChanged:
+        return False
     return True
 
 
@@ -178,16 +175,14 @@ def put_challenge(challenge_hash: str, challenge: Challenge) -> None:
 
 def take_challenge(challenge_hash: str) -> Challenge | None:
     """Deletes a challenge and returns it; None if there is none (never issued, or taken already)."""
+    request = {
+        "TableName": settings().table_name,
+        "Key": to_item({"PK": f"PASSKEYCHALLENGE#{challenge_hash}", "SK": "CHALLENGE"}),
+        "ConditionExpression": "attribute_exists(PK)",
+    }
     try:
-        response = client("dynamodb").delete_item(
-            TableName=settings().table_name,
-            Key=to_item({"PK": f"PASSKEYCHALLENGE#{challenge_hash}", "SK": "CHALLENGE"}),
-            ConditionExpression="attribute_exists(PK)",
-            ReturnValues="ALL_OLD",
-        )
-    except ClientError as error:
-        if is_condition_failure(error):
-            return None
-        raise
+        response = writes.conditional("delete_item", request, ReturnValues="ALL_OLD")
+    except writes.StateChanged:
+        return None
     record = from_item(response["Attributes"])
     return Challenge(record["ceremony"], record["user_id"], record["expires_at"])
