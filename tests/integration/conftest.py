@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from devtools.stack import start_stack, stop_stack
+from tests.integration import helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,3 +127,39 @@ def aws(stack: dict, service: str):
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium for one test module (Debian's chromium and chromium-driver, never a download)."""
+    if not (Path(helpers.CHROMIUM).exists() and Path(helpers.CHROMEDRIVER).exists()):
+        pytest.fail("headless Chromium is needed: apt-get install -y chromium chromium-driver")
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never fetch a browser or driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = helpers.CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
+    driver = webdriver.Chrome(service=Service(helpers.CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads
+    yield driver
+    driver.quit()

@@ -5,7 +5,6 @@ posted from another site's page that changes nothing."""
 from __future__ import annotations
 
 import base64
-import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -13,16 +12,21 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.integration import test_public_browser as chromium
+from tests.integration import helpers
 from tests.integration.conftest import admin, curl
-from tests.integration.test_public_browser import element, png_bytes, upload, wait_for
+from tests.integration.helpers import (
+    element,
+    png_bytes,
+    sign_in,
+    sign_in_with_requests,
+    upload,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # Three uploads in parallel, each waking functions' workers, then the thumbnail worker: on a loaded
 # machine this takes far longer than one page's wait.
 UPLOAD_SECONDS = 120
-
-browser = chromium.browser  # the same fixture: a headless Chromium for this module
 
 
 @pytest.fixture(scope="module")
@@ -36,37 +40,9 @@ def owner(stack):
 def api(owner, path: str, key: str | None = None) -> requests.Response:
     return requests.get(
         f"{owner['api_url']}{path}",
-        timeout=chromium.HTTP_SECONDS,
+        timeout=helpers.HTTP_SECONDS,
         headers={"Authorization": f"Bearer {key or owner['api_key']}", "Accept": "application/json"},
     )
-
-
-def submit_password(driver, owner) -> None:
-    """A fresh browser posts the sign-in form (what follows depends on the account's second factor)."""
-    driver.delete_all_cookies()
-    driver.get(f"{owner['api_url']}/login")
-    element(driver, "email").send_keys(owner["email"])
-    element(driver, "password").send_keys(owner["password"])
-    element(driver, "sign-in").click()
-
-
-def sign_in(driver, owner) -> None:
-    submit_password(driver, owner)
-    wait_for(lambda: driver.current_url.endswith("/dashboard"), "the dashboard after signing in")
-
-
-def sign_in_with_requests(owner) -> requests.Session:
-    """A second device: the same form, through another HTTP client."""
-    session = requests.Session()
-    form = session.get(f"{owner['api_url']}/login", timeout=chromium.HTTP_SECONDS).text
-    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    signed = session.post(
-        f"{owner['api_url']}/login",
-        timeout=chromium.HTTP_SECONDS,
-        data={"csrf": token, "email": owner["email"], "password": owner["password"]},
-    )
-    assert signed.url.endswith("/dashboard") and signed.status_code == 200
-    return session
 
 
 def shows(browser, element_id: str, text: str) -> None:
@@ -98,7 +74,7 @@ def test_given_a_wrong_then_the_right_password_then_chromium_signs_in_and_sees_i
     # The thumbnail worker makes it shortly after the upload (until then the route answers a placeholder).
     wait_for(
         lambda: requests.get(
-            f"{item['share_url']}/thumbnail", allow_redirects=False, timeout=chromium.HTTP_SECONDS
+            f"{item['share_url']}/thumbnail", allow_redirects=False, timeout=helpers.HTTP_SECONDS
         ).status_code
         == 302,
         "the thumbnail",
@@ -176,7 +152,7 @@ def test_given_an_item_then_chromium_renames_expires_protects_trashes_and_restor
     shows(browser, "password-state", "Protected by a password.")
     seen = api(owner, f"/v3/items/{item['slug']}").json()
     assert (seen["name"], seen["expires_after_views"]) == ("final.png", 7)
-    protected = requests.get(item["share_url"], timeout=chromium.HTTP_SECONDS)
+    protected = requests.get(item["share_url"], timeout=helpers.HTTP_SECONDS)
     assert protected.status_code == 403 and 'name="password"' in protected.text  # the share page asks for it
     element(browser, "delete").click()
     shows(browser, "notice", "Moved to the trash.")
@@ -221,7 +197,7 @@ def test_given_an_item_page_then_chromium_copies_its_link_and_uploads_a_new_vers
     ]
     assert browser.execute_script("return window.stillThisPage === true")
     assert api(owner, f"/api/v1/artifacts/{item['slug']}").json()["artifact"]["current_version_number"] == 2
-    assert requests.get(item["share_url"] + "/content/notes.txt", timeout=chromium.HTTP_SECONDS).content == (
+    assert requests.get(item["share_url"] + "/content/notes.txt", timeout=helpers.HTTP_SECONDS).content == (
         b"the second version, longer"
     )
     console = [entry["message"] for entry in browser.get_log("browser")]
@@ -253,7 +229,7 @@ def test_given_two_devices_when_one_signs_out_everywhere_then_neither_is_signed_
     wait_for(lambda: browser.current_url.endswith("/login"), "the sign-in page")
     browser.get(f"{owner['api_url']}/dashboard")
     wait_for(lambda: browser.current_url.endswith("/login"), "the sign-in page again")
-    assert phone.get(f"{owner['api_url']}/dashboard", timeout=chromium.HTTP_SECONDS).url.endswith("/login")
+    assert phone.get(f"{owner['api_url']}/dashboard", timeout=helpers.HTTP_SECONDS).url.endswith("/login")
 
 
 class _Attacker(BaseHTTPRequestHandler):

@@ -11,10 +11,8 @@ import os
 import pytest
 import requests
 
-from tests.integration import test_public_browser as chromium
 from tests.integration.conftest import admin
-from tests.integration.test_dashboard_browser import sign_in
-from tests.integration.test_public_browser import element, wait_for
+from tests.integration.helpers import element, sign_in, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MIB = 1024 * 1024
@@ -22,8 +20,6 @@ SIZE = 50 * MIB  # 7 parts of 8 MiB
 PARTS = 7
 HELD = (5, 6, 7)  # the parts the browser is kept from sending before the reload
 UPLOAD_SECONDS = 300  # 50 MiB through a local S3 that spools every part, on a loaded machine
-
-browser = chromium.browser  # the same fixture: a headless Chromium for this module
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,10 @@ from __future__ import annotations
 import pytest
 
 from devtools.stack import start_stack, stop_stack
-from tests.integration import test_public_browser as chromium
 from tests.integration.conftest import FAILURES_BEFORE_BACKOFF, admin
-from tests.integration.test_dashboard_browser import sign_in
-from tests.integration.test_public_browser import element, wait_for
+from tests.integration.helpers import element, sign_in, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-browser = chromium.browser  # the same fixture: a headless Chromium for this module
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,9 @@ hold, and the upload page sends a file straight to S3 with progress."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import time
-from pathlib import Path
 
 import boto3
 import pytest
@@ -16,56 +14,9 @@ import requests
 
 from cloudshare.services.passwords import hash_password
 from tests.integration.conftest import admin
+from tests.integration.helpers import element, png_bytes, upload, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-WAIT_SECONDS = 20
-HTTP_SECONDS = 30  # a first request wakes a worker: slow on a loaded machine
-
-
-def png_bytes(width=640, height=360) -> bytes:
-    from PIL import Image
-
-    output = io.BytesIO()
-    Image.new("RGB", (width, height), (30, 120, 200)).save(output, "PNG")
-    return output.getvalue()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("headless Chromium is needed: apt-get install -y chromium chromium-driver")
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never fetch a browser or driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    downloads = tmp_path_factory.mktemp("downloads")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    )
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.downloads = downloads
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")
@@ -97,41 +48,6 @@ def table(stack):
 
 def _typed(value):
     return {"N": str(value)} if isinstance(value, int) else {"S": value}
-
-
-def upload(account, name: str, data: bytes, content_type: str) -> dict:
-    """The seed's three steps over HTTP: request a presigned POST, POST to S3, follow the redirect."""
-    key = {"Authorization": f"Bearer {account['api_key']}", "Accept": "application/json"}
-    ticket = requests.post(
-        f"{account['api_url']}/v3/items", json={"name": name, "file_size": len(data)}, headers=key, timeout=HTTP_SECONDS
-    ).json()
-    posted = requests.post(
-        ticket["url"],
-        data={**ticket["s3"], "Content-Type": content_type},
-        files={"file": (name, data, content_type)},
-        allow_redirects=False,
-        timeout=HTTP_SECONDS,
-    )
-    assert posted.status_code == 303
-    item = requests.get(posted.headers["Location"], headers=key, timeout=HTTP_SECONDS).json()
-    assert item["upload_state"] == "ready", item
-    return item
-
-
-def wait_for(condition, what: str, seconds: float = WAIT_SECONDS):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def element(driver, element_id: str):
-    from selenium.webdriver.common.by import By
-
-    return wait_for(lambda: (found := driver.find_elements(By.ID, element_id)) and found[0], f"#{element_id}")
 
 
 def test_given_a_shared_image_then_chromium_shows_its_preview_and_downloads_the_exact_bytes(sharer, browser):

@@ -9,14 +9,10 @@ import time
 import pyotp
 import pytest
 
-from tests.integration import test_public_browser as chromium
 from tests.integration.conftest import admin
-from tests.integration.test_dashboard_browser import submit_password
-from tests.integration.test_public_browser import element, wait_for
+from tests.integration.helpers import element, submit_password, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-browser = chromium.browser  # the same fixture: a headless Chromium for this module
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ stack's answer, the og:image fetched without a browser, the oEmbed document foun
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import boto3
@@ -13,6 +12,7 @@ import requests
 
 from cloudshare.services.passwords import hash_password
 from tests.integration.conftest import admin
+from tests.integration.helpers import upload, wait_for
 from tests.unit.public_helpers import meta_tags, png
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -29,34 +29,8 @@ def sharer(stack):
     return {**stack, "api_key": admin(stack, "create-key", email, "--label", "unfurl tests")["api_key"]}
 
 
-def upload(account, name: str, data: bytes) -> dict:
-    """The seed's three steps over HTTP: a presigned POST asked for, sent to S3, its redirect followed."""
-    key = {"Authorization": f"Bearer {account['api_key']}", "Accept": "application/json"}
-    ticket = requests.post(
-        f"{account['api_url']}/v3/items", json={"name": name, "file_size": len(data)}, headers=key, timeout=TIMEOUT
-    ).json()
-    posted = requests.post(
-        ticket["url"],
-        data={**ticket["s3"], "Content-Type": "image/png"},
-        files={"file": (name, data, "image/png")},
-        allow_redirects=False,
-        timeout=TIMEOUT,
-    )
-    assert posted.status_code == 303
-    return requests.get(posted.headers["Location"], headers=key, timeout=TIMEOUT).json()
-
-
-def wait_for(condition, what: str, seconds: float = 20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_given_a_shared_image_when_slack_unfurls_it_then_tags_image_and_oembed_work_over_http(sharer):
-    item = upload(sharer, "Harbour at dusk.png", png(1200, 800))
+    item = upload(sharer, "Harbour at dusk.png", png(1200, 800), "image/png")
     page = requests.get(item["share_url"], headers=SLACKBOT, timeout=TIMEOUT)
     assert page.status_code == 200
     tags = meta_tags(page.text)
@@ -75,7 +49,7 @@ def test_given_a_shared_image_when_slack_unfurls_it_then_tags_image_and_oembed_w
 
 
 def test_given_a_password_when_slack_unfurls_it_then_nothing_of_the_item_is_told(sharer):
-    item = upload(sharer, "Salaries 2026.png", png())
+    item = upload(sharer, "Salaries 2026.png", png(), "image/png")
     # Set in the stack's table, as the owner's password change stores it.
     state = json.loads((sharer["state_dir"] / "stack.json").read_text())
     boto3.client(
