@@ -1,4 +1,4 @@
-"""GET /scripts/{name} — the pages' scripts (the uploaders), served: the pages' CSP allows no inline script."""
+"""GET /scripts/{name} — the pages' scripts (uploaders, the item page, passkeys): the pages' CSP allows no inline script."""
 
 from cloudshare.dialects import pages
 from cloudshare.dialects.http import entrypoint

@@ -579,12 +579,8 @@ def _environment():
     )
 
 
-SCRIPTS = (
-    "multipart_upload.js",
-    "dashboard_upload.js",
-    "upload_page.js",
-    "passkeys.js",
-)  # in templates/, served as they are
+# The pages' scripts, in templates/, served as they are (GET /scripts/{name}).
+SCRIPTS = ("multipart_upload.js", "dashboard_upload.js", "upload_page.js", "passkeys.js", "dashboard_item.js")
 
 
 def script(name: str) -> Response:
