@@ -43,9 +43,16 @@ def upload(account, name: str, data: bytes, content_type: str) -> dict:
 
 
 def wait_for(condition, what: str, seconds: float = WAIT_SECONDS):
+    """Polls `condition` until it gives a true value. An element that went stale while it was read (the page
+    it was on was just replaced, as after a click that navigates) means: not yet, look again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        value = condition()
+        try:
+            value = condition()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         time.sleep(0.1)

@@ -46,16 +46,12 @@ def api(owner, path: str, key: str | None = None) -> requests.Response:
 
 
 def shows(browser, element_id: str, text: str) -> None:
-    """Waits until the page shows `text` in the element: right after a form is posted, the element found may
-    still be the previous page's, which goes stale when the answer loads."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    """Waits until the page shows `text` in the element (right after a form is posted, the element found may
+    still be the previous page's: wait_for looks again when it goes stale)."""
     from selenium.webdriver.common.by import By
 
     def current() -> str | None:
-        try:
-            return next((found.text for found in browser.find_elements(By.ID, element_id)), None)
-        except StaleElementReferenceException:
-            return None
+        return next((found.text for found in browser.find_elements(By.ID, element_id)), None)
 
     wait_for(lambda: current() == text, f"#{element_id} to read {text!r}")
 
