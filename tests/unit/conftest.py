@@ -25,6 +25,9 @@ def moto_session():
         # Every handler call is authorised by its function's IAM policy (devtools.iam, entered by the
         # runner); hooked now, on the session's boto3 session, before any client is made.
         iam.install()
+        # DynamoDB's atomic, serializable writes for every test, not only those that race threads on
+        # purpose: a test that forgot to ask for them passed or failed by the scheduler's luck.
+        dynamodb_guarantees()
         yield
 
 
@@ -78,9 +81,3 @@ def frozen(monkeypatch):
     now = [float(int(clock.now()) // 3600 * 3600 + 1800)]
     monkeypatch.setattr(clock, "now", lambda: now[0])
     return now
-
-
-@pytest.fixture
-def serializable_transactions(monkeypatch):
-    """DynamoDB's atomic, serializable writes for tests that race threads (see devtools.moto_writes)."""
-    dynamodb_guarantees(monkeypatch.setattr)

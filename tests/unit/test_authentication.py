@@ -192,7 +192,7 @@ def test_given_garbage_authorization_then_401_never_500(runner, user, authorizat
     assert body(response)["errors"]["message"]
 
 
-def test_given_many_parallel_replays_of_one_header_then_exactly_one_succeeds(runner, user, serializable_transactions):
+def test_given_many_parallel_replays_of_one_header_then_exactly_one_succeeds(runner, user):
     from concurrent.futures import ThreadPoolExecutor
 
     challenge = fresh_challenge(runner)

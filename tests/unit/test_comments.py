@@ -241,7 +241,7 @@ def test_given_many_posts_on_one_item_then_its_own_limit_holds_whatever_the_sour
     assert post(runner, other, token=other_token, client_ip="203.0.113.50")["statusCode"] == 201
 
 
-def test_given_20_parallel_posts_and_deletes_then_total_comments_is_exact(runner, user, now, serializable_transactions):
+def test_given_20_parallel_posts_and_deletes_then_total_comments_is_exact(runner, user, now):
     item = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
     token = form_token(runner, item, now)
     with ThreadPoolExecutor(20) as pool:

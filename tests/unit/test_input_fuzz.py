@@ -109,7 +109,11 @@ def public_property(runner, shared):
 
 
 def body_property(runner, owner, bodies, content_types=None):
-    @given(route=st.sampled_from(BODY_ROUTES), text=bodies, content_type=content_types or fuzz.mislabelled_types())
+    @given(
+        route=st.sampled_from(BODY_ROUTES),
+        text=bodies,
+        content_type=fuzz.mislabelled_types() if content_types is None else content_types,
+    )
     def answers_every_body(route, text, content_type):
         function, method, path = route
         slug = bookmark(owner["user"]).slug if "{slug}" in path else ""

@@ -13,7 +13,7 @@ from devtools.workers import ProcessRunner
 from tests.unit.apigw import bearer, body, event
 
 
-def test_given_concurrent_requests_then_each_gets_its_own_answer(runner, user, serializable_transactions):
+def test_given_concurrent_requests_then_each_gets_its_own_answer(runner, user):
     def create(n: int) -> tuple[str, str]:
         request = event(
             "/v3/items",

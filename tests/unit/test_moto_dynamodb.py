@@ -42,7 +42,7 @@ def item(dynamodb, key: str) -> dict | None:
     return dynamodb.get_item(TableName=TABLE, Key={"PK": {"S": key}, "SK": {"S": "ITEM"}}).get("Item")
 
 
-def test_given_a_transaction_that_fails_then_only_what_it_touched_is_rolled_back(serializable_transactions):
+def test_given_a_transaction_that_fails_then_only_what_it_touched_is_rolled_back():
     dynamodb = boto3.client("dynamodb")
     dynamodb.put_item(TableName=TABLE, Item={"PK": {"S": "A"}, "SK": {"S": "ITEM"}, "n": {"N": "1"}})
     # When a transaction updates A, creates B, then fails its condition on C
@@ -65,7 +65,7 @@ def test_given_a_transaction_that_fails_then_only_what_it_touched_is_rolled_back
     assert item(dynamodb, "B") is None
 
 
-def test_given_a_big_table_then_a_transaction_costs_what_it_touches(serializable_transactions):
+def test_given_a_big_table_then_a_transaction_costs_what_it_touches():
     dynamodb = boto3.client("dynamodb")
     fill(dynamodb, 3000)  # moto alone deep-copied all of it per transaction: ~0.5 s each at this size
     # CPU time of this process (moto runs in it), not wall time: other processes on a busy machine do not count
@@ -76,7 +76,7 @@ def test_given_a_big_table_then_a_transaction_costs_what_it_touches(serializable
     assert item(dynamodb, "A")["n"] == {"N": "20"}
 
 
-def test_given_a_retried_transaction_with_its_token_then_it_is_applied_once(serializable_transactions):
+def test_given_a_retried_transaction_with_its_token_then_it_is_applied_once():
     dynamodb = boto3.client("dynamodb")
     # Given a committed transaction whose answer the client never saw, when the client retries it
     for _ in range(3):
@@ -93,7 +93,7 @@ def test_given_a_retried_transaction_with_its_token_then_it_is_applied_once(seri
     assert item(dynamodb, "A")["n"] == {"N": "2"}
 
 
-def test_given_a_transaction_with_a_binary_attribute_and_its_token_then_it_is_applied(serializable_transactions):
+def test_given_a_transaction_with_a_binary_attribute_and_its_token_then_it_is_applied():
     dynamodb = boto3.client("dynamodb")
     # Given a transaction that puts binary data (a passkey's public key), sent with a client token
     key = {"public_key": {"B": b"\xa5\x01\x02"}}
@@ -103,7 +103,7 @@ def test_given_a_transaction_with_a_binary_attribute_and_its_token_then_it_is_ap
     assert item(dynamodb, "K")["public_key"] == {"B": b"\xa5\x01\x02"}
 
 
-def test_given_parallel_transactions_and_reads_of_missing_keys_then_no_operation_fails(serializable_transactions):
+def test_given_parallel_transactions_and_reads_of_missing_keys_then_no_operation_fails():
     dynamodb = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))  # a retry would hide it
     fill(dynamodb, 1500)
 

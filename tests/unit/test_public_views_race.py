@@ -8,7 +8,8 @@ from tests.unit.public_helpers import page, shared_file
 
 
 def test_given_50_parallel_views_of_an_item_allowing_10_then_exactly_10_are_served(
-    runner, user, serializable_transactions
+    runner,
+    user,
 ):
     item = shared_file(user["user"], "popular.txt", b"read me", "text/plain", expires_after_views=10)
     with ThreadPoolExecutor(50) as pool:

@@ -391,7 +391,7 @@ def test_given_too_little_time_left_then_the_sweep_stops_cleanly_and_the_next_ru
     assert all(records(item.slug) == [] for item in files)
 
 
-def test_given_two_sweeps_at_once_then_each_action_happens_once(owner, clock_at, serializable_transactions):
+def test_given_two_sweeps_at_once_then_each_action_happens_once(owner, clock_at):
     files = deleted_files(owner, 6)
     expiring = [ready_file(owner, b"e" * 10, f"e{n}.txt", expiration_time=at(hours=1)) for n in range(3)]
     stale = [uploads.request_upload(owner, f"s{n}.bin", 5, None, None) for n in range(3)]

@@ -101,7 +101,9 @@ def test_given_wrong_api_keys_from_one_source_then_429_in_the_v1_format_while_ot
 
 
 def test_given_a_burst_of_parallel_guesses_past_the_free_ones_then_dynamodb_lets_one_through(
-    runner, user, frozen, serializable_transactions
+    runner,
+    user,
+    frozen,
 ):
     wrong = {"x-api-key": user["api_key"][:-4] + "AAAA"}
     for _ in range(throttle.free_failures()):

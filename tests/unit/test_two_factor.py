@@ -295,7 +295,7 @@ def test_given_a_code_that_is_not_six_ascii_digits_then_wrong_code_not_an_error(
 
 @pytest.mark.parametrize("kind", ["code", "recovery code"])
 def test_given_one_code_sent_by_many_sign_ins_at_once_then_exactly_one_gets_a_session(
-    runner, signed_in, user, frozen, serializable_transactions, kind
+    runner, signed_in, user, frozen, kind
 ):
     secret, codes = enrol(signed_in, frozen[0])
     frozen[0] += 30

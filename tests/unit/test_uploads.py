@@ -135,7 +135,8 @@ def test_given_an_event_for_a_key_outside_items_then_finalize_leaves_the_object_
 
 
 def test_given_many_uploads_finishing_at_once_near_the_quota_then_storage_never_exceeds_it(
-    runner, user, serializable_transactions
+    runner,
+    user,
 ):
     accounts.set_plan(user["email"], "free")
     quota = users.get_user(user["user"].user_id).plan.storage_quota

@@ -43,7 +43,8 @@ def test_given_views_of_an_unlimited_item_then_the_item_is_not_written_until_the
 
 
 def test_given_a_burst_of_parallel_views_then_after_the_fold_the_counters_equal_the_views_served(
-    runner, user, serializable_transactions
+    runner,
+    user,
 ):
     item = shared_file(user["user"], "burst.png")
     ticket = ticket_of(json.loads(page(runner, item, accept="application/json")["body"])["remote_url"])
@@ -93,7 +94,7 @@ def test_given_a_fold_that_dies_before_or_after_its_write_then_the_next_run_coun
     assert (items.get(first.slug).view_counter, items.get(second.slug).view_counter) == (5, 7)
 
 
-def test_given_two_folds_at_once_then_no_view_is_counted_twice(runner, user, serializable_transactions):
+def test_given_two_folds_at_once_then_no_view_is_counted_twice(runner, user):
     item = shared_file(user["user"], "raced.png")
     for _ in range(30):
         page(runner, item)
