@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # uv installs the pinned requirements in seconds where pip takes minutes (parallel downloads, no bytecode
 # compiled up front: what is imported is compiled on first use); pip stays in the venv for `sam build`.
 UV := uv==0.9.13
-$(STAMP): requirements-dev.txt layers/shared/requirements.txt cli/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt layers/passkeys/requirements.txt cli/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: pyenv install 3.13.0, or make PYTHON313=/path/to/python3.13"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON313) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check $(UV)

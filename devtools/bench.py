@@ -15,7 +15,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from devtools.template import ROOT, create_resources, functions
+from devtools.template import ROOT, create_resources, functions, template
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))  # BENCH_ONLY=V3Get,Public: some functions
 MAX_RATIO = 1.3  # every function, by its fastest run
@@ -48,39 +48,51 @@ print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
 
-def layer_site() -> Path:
-    """The layer's requirements installed for this machine, as Lambda's /opt/python would hold them.
+def built_layers() -> dict[str, Path]:
+    """Each layer of the template, built by its own Makefile as `sam build` builds it, for this machine
+    rather than for arm64: the bench measures the bytecode that ships, not what a laptop cached.
 
     Children run with -S (no site-packages), so the dev tools installed in .venv (SAM CLI, moto,
     awscrt, …) cannot make either side of the ratio slower or faster than on Lambda.
     """
-    requirements = ROOT / "layers" / "shared" / "requirements.txt"
-    target = ROOT / ".local" / "bench-layer"
-    stamp = target / ".requirements"
-    if not stamp.exists() or stamp.read_text() != requirements.read_text():
+    built = {}
+    for logical_id, resource in template()["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::LayerVersion":
+            continue
+        artifacts = ROOT / ".local" / "bench-layers" / logical_id
         subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--upgrade",
-                "--target",
-                str(target),
-                "-r",
-                str(requirements),
+                "make",
+                "-s",
+                "-C",
+                str(ROOT / resource["Properties"]["ContentUri"]),
+                f"build-{logical_id}",
+                "PIP_PLATFORM=",
             ],
+            env={
+                **os.environ,
+                "ARTIFACTS_DIR": str(artifacts),
+                "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+            },
             check=True,
         )
-        stamp.write_text(requirements.read_text())
-    return target
+        built[logical_id] = artifacts / "python"
+    return built
 
 
-def _run(code: str, env: dict) -> tuple[float, float]:
-    """(wall, CPU) seconds of one fresh process."""
+def layer_path(function: dict, layers: dict[str, Path]) -> str:
+    """A function's PYTHONPATH: its layers, the template's Globals first, as Lambda stacks them in /opt."""
+    declared = template()["Globals"]["Function"].get("Layers", []) + function["Properties"].get("Layers", [])
+    return ":".join(str(layers[layer["Ref"]]) for layer in declared)
+
+
+def _run(code: str, env: dict, path: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one fresh process with `path` as its PYTHONPATH."""
     result = subprocess.run(
-        [sys.executable, "-S", "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True
+        [sys.executable, "-S", "-c", textwrap.dedent(code)],
+        env={**env, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
     )
     if result.returncode:
         raise RuntimeError(result.stderr)
@@ -88,7 +100,7 @@ def _run(code: str, env: dict) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
-def cold_start(env: dict) -> tuple[list[str], bool]:
+def cold_start(env: dict, layers: dict[str, Path]) -> tuple[list[str], bool]:
     """Lines to print, and whether every function and the median are within their bounds.
 
     Rounds interleave the floor and every function, so that a burst of load elsewhere on the machine
@@ -100,12 +112,13 @@ def cold_start(env: dict) -> tuple[list[str], bool]:
             continue
         code_dir = ROOT / resource["Properties"]["CodeUri"]
         event = ROOT / "events" / f"{code_dir.name}.json"
-        handlers[logical_id] = HANDLER.format(app=str(code_dir / "app.py"), event=str(event))
+        code = HANDLER.format(app=str(code_dir / "app.py"), event=str(event))
+        handlers[logical_id] = (code, layer_path(resource, layers))
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in ["floor", *handlers]}
     for _ in range(RUNS):
-        runs["floor"].append(_run(FLOOR, env))
-        for logical_id, code in handlers.items():
-            runs[logical_id].append(_run(code, env))
+        runs["floor"].append(_run(FLOOR, env, str(layers["SharedLayer"])))
+        for logical_id, (code, path) in handlers.items():
+            runs[logical_id].append(_run(code, env, path))
     floor_wall, floor_cpu = (min(run[clock] for run in runs["floor"]) for clock in (0, 1))
     lines = [
         f"floor (boto3 + DynamoDB and S3 clients), min of {RUNS} runs: {floor_cpu * 1000:.0f} ms CPU, "
@@ -139,7 +152,6 @@ def main() -> int:
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
-        "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}:{layer_site()}",
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
         # What the Lambda runtime sets: the X-Ray SDK then samples locally (no sampling client at
@@ -152,6 +164,7 @@ def main() -> int:
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
+    layers = built_layers()
     try:
         env.update(create_resources("bench").environment())
         os.environ.update(env)
@@ -159,7 +172,7 @@ def main() -> int:
 
         seed()
         print("== cold start ==", flush=True)
-        lines, within = cold_start(env)
+        lines, within = cold_start(env, layers)
         print("\n".join(lines))
     finally:
         server.stop()
