@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from cloudshare.dialects.forms import Form, client_input
 from cloudshare.errors import InvalidInput
+from cloudshare.models import KEEP
 from cloudshare.services.artifacts import ArtifactUpdate, InlineFile, NewArtifact
-from cloudshare.services.management import KEEP, ItemChanges, future_time
+from cloudshare.services.management import ItemChanges, future_time
 
 DEFAULT_PAGE_SIZE = 20
 SORT_ORDERS = ("asc", "desc")
