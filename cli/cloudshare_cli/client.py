@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
@@ -17,6 +18,9 @@ from requests.auth import HTTPDigestAuth
 from cloudshare_cli import __version__
 from cloudshare_cli.config import Profile
 from cloudshare_cli.durations import human_size
+
+if TYPE_CHECKING:
+    from typing import Any
 
 USER_AGENT = f"cloudshare-cli/{__version__}"
 TIMEOUT = (10, 120)  # connect, read (seconds)
@@ -33,14 +37,14 @@ class NetworkError(CliError):
 
 
 class ApiError(CliError):
-    def __init__(self, status: int, message: str, body: dict | None = None):
+    def __init__(self, status: int, message: str, body: dict[str, Any] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.body = body or {}
 
 
-def error_message(response: requests.Response) -> tuple[str, dict]:
+def error_message(response: requests.Response) -> tuple[str, dict[str, Any]]:
     """The server's own words for a failed response, in either dialect (or S3's XML), and its fields."""
     try:
         body = response.json()
@@ -62,7 +66,7 @@ def error_message(response: requests.Response) -> tuple[str, dict]:
     return f"HTTP {response.status_code} {response.reason or ''}".strip(), {}
 
 
-def describe_limits(fields: dict) -> str:
+def describe_limits(fields: dict[str, Any]) -> str:
     """The numbers a limit error carries (current, limit, remaining, ...), as one short phrase."""
     parts = [f"{name} {fields[name]}" for name in _LIMIT_FIELDS if fields.get(name) not in (None, "")]
     if isinstance(fields.get("max_upload_size"), int):
@@ -113,7 +117,7 @@ class ApiClient:
         mine, theirs = urlsplit(self.base), urlsplit(url)
         return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
 
-    def request(self, method: str, path: str, **options) -> requests.Response:
+    def request(self, method: str, path: str, **options: Any) -> requests.Response:
         options.setdefault("timeout", TIMEOUT)
         url = self.url(path)
         try:
@@ -127,25 +131,26 @@ class ApiClient:
         raise_for(response)
         return response
 
-    def json(self, method: str, path: str, **options) -> dict:
+    def json(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         response = self.request(method, path, **options)
         if response.status_code == 204 or not response.content:
             return {}
         try:
-            return response.json()
+            body: dict[str, Any] = response.json()
         except ValueError:
             raise ApiError(response.status_code, f"{method} {path} did not answer JSON") from None
+        return body
 
     # -------------------------------------------------------------- account
-    def account(self) -> dict:
+    def account(self) -> dict[str, Any]:
         return self.json("GET", "/v3/account")
 
     # -------------------------------------------------------------- uploads
-    def request_upload(self, name: str, size: int) -> dict:
+    def request_upload(self, name: str, size: int) -> dict[str, Any]:
         """v3 'Request to Upload': {slug, url, s3, max_upload_size, uploads_remaining}."""
         return self.json("POST", "/v3/items", json={"name": name, "file_size": size})
 
-    def request_artifact_upload(self, name: str, size: int, version_name: str, password: str | None) -> dict:
+    def request_artifact_upload(self, name: str, size: int, version_name: str, password: str | None) -> dict[str, Any]:
         """v1: an artifact without `file` gets {slug, upload: {url, fields}} for the same presigned flow."""
         body = {"file_name": name, "file_size": size, "version_name": version_name}
         if password:
@@ -153,7 +158,7 @@ class ApiClient:
         return self.json("POST", "/api/v1/artifacts", json=body)
 
     # Multipart uploads (the server's /api/v1/uploads; docs/multipart.md)
-    def start_multipart(self, name: str, size: int, content_type: str, version_name: str | None) -> dict:
+    def start_multipart(self, name: str, size: int, content_type: str, version_name: str | None) -> dict[str, Any]:
         body = {"name": name, "file_size": size, "content_type": content_type}
         if version_name:
             body["version_name"] = version_name
@@ -163,27 +168,27 @@ class ApiClient:
         answer = self.json("POST", f"/api/v1/uploads/{quote(upload_id)}/parts", json={"numbers": numbers})
         return {part["number"]: part["url"] for part in answer.get("parts", [])}
 
-    def stored_parts(self, upload_id: str) -> dict:
+    def stored_parts(self, upload_id: str) -> dict[str, Any]:
         """{part_size, part_count, parts: [{number, etag, size}]}: what S3 already holds."""
         return self.json("GET", f"/api/v1/uploads/{quote(upload_id)}/parts")
 
-    def complete_multipart(self, upload_id: str, parts: list[dict] | None) -> dict:
+    def complete_multipart(self, upload_id: str, parts: list[dict[str, int | str]] | None) -> dict[str, Any]:
         return self.json(
             "POST", f"/api/v1/uploads/{quote(upload_id)}/complete", json={"parts": parts} if parts is not None else None
         )
 
-    def finish_upload(self, slug: str) -> dict:
+    def finish_upload(self, slug: str) -> dict[str, Any]:
         """Where S3's redirect lands: finalizes (idempotently) and answers the item."""
         return self.json("GET", f"/v3/items/{quote(slug)}/s3")
 
-    def follow(self, location: str) -> dict:
+    def follow(self, location: str) -> dict[str, Any]:
         return self.json("GET", location)
 
     # -------------------------------------------------------------- items
-    def bookmark(self, url: str, name: str | None) -> dict:
+    def bookmark(self, url: str, name: str | None) -> dict[str, Any]:
         return self.json("POST", "/v3/items", json={"bookmark_url": url} | ({"name": name} if name else {}))
 
-    def items_page(self, per_page: int, url: str | None = None) -> dict:
+    def items_page(self, per_page: int, url: str | None = None) -> dict[str, Any]:
         if url:
             # A paging link names its host (a share domain, say); credentials go only to our API.
             parts = urlsplit(url)
@@ -191,7 +196,7 @@ class ApiClient:
             return self.json("GET", url if self.is_own(url) else relative)
         return self.json("GET", "/v3/items", params={"per_page": per_page})
 
-    def iter_pages(self, per_page: int) -> Iterator[dict]:
+    def iter_pages(self, per_page: int) -> Iterator[dict[str, Any]]:
         """Every page, following links.next_url until there is none."""
         page = self.items_page(per_page)
         while True:
@@ -201,28 +206,28 @@ class ApiClient:
                 return
             page = self.items_page(per_page, next_url)
 
-    def item(self, slug: str) -> dict:
+    def item(self, slug: str) -> dict[str, Any]:
         return self.json("GET", f"/v3/items/{quote(slug)}")
 
-    def update(self, slug: str, **changes) -> dict:
+    def update(self, slug: str, **changes: object) -> dict[str, Any]:
         return self.json("PUT", f"/v3/items/{quote(slug)}", json=changes)
 
     def delete(self, slug: str) -> None:
         self.request("DELETE", f"/v3/items/{quote(slug)}")
 
-    def restore(self, slug: str) -> dict:
+    def restore(self, slug: str) -> dict[str, Any]:
         return self.json("POST", f"/api/v1/artifacts/{quote(slug)}/restore")
 
-    def set_favorite(self, slug: str, favorite: bool) -> dict:
+    def set_favorite(self, slug: str, favorite: bool) -> dict[str, Any]:
         if favorite:
             return self.json("POST", f"/v3/items/{quote(slug)}/favorite", json={"favorite": True})
         self.request("DELETE", f"/v3/items/{quote(slug)}/favorite")
         return {"favorite": False}
 
-    def expiration(self, slug: str) -> dict:
+    def expiration(self, slug: str) -> dict[str, Any]:
         return self.json("GET", f"/v3/items/{quote(slug)}/expiration")
 
-    def set_expiration(self, slug: str, expires_at: str | None, views: int | None) -> dict:
+    def set_expiration(self, slug: str, expires_at: str | None, views: int | None) -> dict[str, Any]:
         body = {
             key: value
             for key, value in (("expires_at", expires_at), ("expires_after_views", views))
@@ -233,12 +238,12 @@ class ApiClient:
     def clear_expiration(self, slug: str) -> None:
         self.request("DELETE", f"/v3/items/{quote(slug)}/expiration")
 
-    def share(self, slug: str, recipients: list[str], message: str | None) -> dict:
+    def share(self, slug: str, recipients: list[str], message: str | None) -> dict[str, Any]:
         body = {"recipients": recipients} | ({"message": message} if message else {})
         return self.json("POST", f"/v3/items/{quote(slug)}/share", json=body)
 
 
-def _next_url(page: dict) -> str | None:
+def _next_url(page: dict[str, Any]) -> str | None:
     link = (page.get("links") or {}).get("next_url")
     if isinstance(link, dict):
         return link.get("href")

@@ -18,6 +18,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 DEV_CREDENTIALS = Path(".local") / "credentials.json"
 
@@ -82,7 +86,7 @@ def find_dev_credentials(start: Path) -> Path | None:
     return None
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as error:
@@ -127,7 +131,7 @@ def resolve(flags: Mapping[str, str | None], env: Mapping[str, str], cwd: Path) 
     raise ConfigError(f"no credentials for {api_url}: run `cloudshare login`, or set CLOUDSHARE_API_KEY")
 
 
-def save(path: Path, data: dict) -> None:
+def save(path: Path, data: dict[str, Any]) -> None:
     """Writes the config readable by its owner only (0600), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -15,6 +15,7 @@ import sys
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import requests
@@ -28,6 +29,10 @@ from cloudshare_cli.client import ApiClient, ApiError, CliError
 from cloudshare_cli.durations import expiry_after, human_size, iso, parse_duration, parse_moment
 from cloudshare_cli.transfer import UploadOptions, UploadSource, download, file_source, stdin_source, unlock, upload
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
@@ -35,7 +40,7 @@ err = Console(stderr=True, highlight=False)
 class CliGroup(click.Group):
     """Turns every expected failure into one `Error: …` line on stderr and exit status 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (CliError, config.ConfigError) as error:
@@ -63,11 +68,11 @@ class Session:
 pass_session = click.make_pass_decorator(Session)
 
 
-def _json_out(data) -> None:
+def _json_out(data: object) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-def _duration(_ctx, _param, value: str | None) -> str | None:
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
         try:
             parse_duration(value)
@@ -79,15 +84,17 @@ def _duration(_ctx, _param, value: str | None) -> str | None:
 _SIZE = re.compile(r"^\s*([0-9]+)\s*(?:([kmg])(?:i?b)?|b)?\s*$", re.IGNORECASE)
 
 
-def _size(_ctx, _param, value: str) -> int:
+def _size(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     """A size in bytes, or with a binary unit: 64MiB, 512k, 1G."""
     match = _SIZE.match(value)
     if not match:
         raise click.BadParameter(f"{value!r} is not a size (e.g. 64MiB, 512k, 1G, 1000000)")
-    return int(match.group(1)) * 1024 ** (" kmg".index((match.group(2) or " ").lower()))
+    # typeshed types int ** int as Any (a negative power is a float): the unit is named an int here
+    unit: int = 1024 ** " kmg".index((match.group(2) or " ").lower())
+    return int(match.group(1)) * unit
 
 
-def _moment(_ctx, _param, value: str | None) -> str | None:
+def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
     try:
@@ -266,7 +273,7 @@ def upload_command(
             sources.append(
                 stdin_source(sys.stdin.buffer, name or "-") if path == "-" else file_source(Path(path), name)
             )
-        results: list[dict | None] = [None] * len(sources)
+        results: list[dict[str, Any] | None] = [None] * len(sources)
         with _progress(quiet) as progress:
             tasks = [progress.add_task(_label(source.name), total=source.size, visible=not quiet) for source in sources]
 
@@ -301,7 +308,7 @@ def upload_command(
         )
 
 
-def _apply_expiry(client: ApiClient, item: dict, expires: str | None, views: int | None) -> dict:
+def _apply_expiry(client: ApiClient, item: dict[str, Any], expires: str | None, views: int | None) -> dict[str, Any]:
     if expires is None and views is None:
         return item
     expires_at = expiry_after(expires) if expires else None
@@ -338,7 +345,7 @@ def bookmark(session: Session, url: str, name: str | None, as_json: bool) -> Non
 @pass_session
 def list_command(session: Session, per_page: int, page: int, every_page: bool, as_json: bool) -> None:
     """Your items, newest first."""
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     has_more = False
     for number, current in enumerate(session.client.iter_pages(per_page), start=1):
         if every_page or number == page:
@@ -385,7 +392,7 @@ def info(session: Session, slug: str, as_json: bool) -> None:
     _print_pairs([(key, value) for key, value in item.items() if value not in (None, "")])
 
 
-def _print_pairs(rows) -> None:
+def _print_pairs(rows: Iterable[tuple[object, object]]) -> None:
     table = Table(show_header=False, show_edge=False, box=None, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")

@@ -16,11 +16,16 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
 from cloudshare_cli.client import USER_AGENT, ApiClient, ApiError, CliError, NetworkError, raise_for
 from cloudshare_cli.config import config_path
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 MIB = 1024 * 1024
 DEFAULT_THRESHOLD = 64 * MIB
@@ -41,7 +46,7 @@ def state_file(path: Path, size: int, mtime_ns: int) -> Path:
     return state_folder() / f"{key}.json"
 
 
-def _load_state(file: Path, api_url: str) -> dict | None:
+def _load_state(file: Path, api_url: str) -> dict[str, Any] | None:
     try:
         state = json.loads(file.read_text())
     except (OSError, ValueError):
@@ -49,7 +54,7 @@ def _load_state(file: Path, api_url: str) -> dict | None:
     return state if isinstance(state, dict) and state.get("api_url") == api_url and state.get("upload_id") else None
 
 
-def _save_state(file: Path, state: dict) -> None:
+def _save_state(file: Path, state: dict[str, Any]) -> None:
     file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = file.with_suffix(".tmp")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -68,14 +73,14 @@ class _PartUrls:
         self.client, self.upload_id = client, upload_id
         self.batches = [numbers[start : start + URL_BATCH] for start in range(0, len(numbers), URL_BATCH)]
         self.place = {number: divmod(index, URL_BATCH) for index, number in enumerate(numbers)}
-        self.asked: dict[int, tuple[float, Future]] = {}
+        self.asked: dict[int, tuple[float, Future[dict[int, str]]]] = {}
         self.lock = threading.Lock()
         self.asker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-urls")
 
     def __enter__(self) -> _PartUrls:
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.asker.shutdown(cancel_futures=True)
 
     def get(self, number: int, *, refused: str | None = None) -> str:
@@ -90,7 +95,7 @@ class _PartUrls:
                 self._ask(batch + 1)
         return answer.result()[number]
 
-    def _ask(self, batch: int) -> tuple[float, Future]:
+    def _ask(self, batch: int) -> tuple[float, Future[dict[int, str]]]:
         self.asked[batch] = (
             time.monotonic(),
             self.asker.submit(self.client.part_urls, self.upload_id, self.batches[batch]),
@@ -99,14 +104,20 @@ class _PartUrls:
 
 
 def multipart_upload(
-    client: ApiClient, path: Path, name: str, content_type: str, version_name: str | None, jobs: int, progress
+    client: ApiClient,
+    path: Path,
+    name: str,
+    content_type: str,
+    version_name: str | None,
+    jobs: int,
+    progress: Callable[[int], None],
 ) -> str:
     """Sends the file in parts (resuming an unfinished upload of the same file) and completes it;
     returns the item's slug. progress(bytes) is called with the bytes in storage so far."""
     stat = path.stat()
     state_path = state_file(path, stat.st_size, stat.st_mtime_ns)
     state = _load_state(state_path, client.base)
-    stored: dict[int, dict] = {}
+    stored: dict[int, dict[str, Any]] = {}
     if state is not None:
         try:
             listing = client.stored_parts(state["upload_id"])
@@ -151,10 +162,11 @@ def multipart_upload(
     listed = [{"number": number, "etag": etags[number]} for number in sorted(etags)]
     _complete(client, state["upload_id"], listed if count <= MAX_LISTED_ETAGS else None)
     state_path.unlink(missing_ok=True)
-    return state["slug"]
+    slug: str = state["slug"]
+    return slug
 
 
-def _complete(client: ApiClient, upload_id: str, parts: list[dict] | None) -> None:
+def _complete(client: ApiClient, upload_id: str, parts: list[dict[str, int | str]] | None) -> None:
     """Completing is idempotent on the server: an answer lost to a timeout (S3 may take a while to join
     many parts) is asked for again, and the server then finds the upload completed and settles it."""
     for attempt in range(1, COMPLETE_ATTEMPTS + 1):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import requests
 from requests_toolbelt.multipart.encoder import MultipartEncoder, MultipartEncoderMonitor
@@ -85,7 +85,7 @@ def check_size(source: UploadSource, limit: int | None) -> None:
         )
 
 
-def upload(client: ApiClient, source: UploadSource, options: UploadOptions, progress: Progress) -> dict:
+def upload(client: ApiClient, source: UploadSource, options: UploadOptions, progress: Progress) -> dict[str, Any]:
     """Asks for a presigned POST (v3, or v1 for artifacts), sends the bytes to S3, returns the v3 item.
     A file over the multipart threshold goes in parts instead (multipart.py)."""
     if source.size == 0:
@@ -126,7 +126,7 @@ def upload(client: ApiClient, source: UploadSource, options: UploadOptions, prog
     return _settled(client, slug, item)
 
 
-def _post_to_s3(url: str, fields: dict, source: UploadSource, progress: Progress) -> requests.Response:
+def _post_to_s3(url: str, fields: dict[str, Any], source: UploadSource, progress: Progress) -> requests.Response:
     """Every field of the presigned POST, then the file, as one streamed multipart body; no API
     credentials go to S3 (the policy is the authorization)."""
     mime = content_type(source.name)
@@ -155,7 +155,7 @@ def _post_to_s3(url: str, fields: dict, source: UploadSource, progress: Progress
     return response
 
 
-def _settled(client: ApiClient, slug: str, item: dict) -> dict:
+def _settled(client: ApiClient, slug: str, item: dict[str, Any]) -> dict[str, Any]:
     """The item once the server has taken the upload; its refusal (e.g. over quota) as an error."""
     deadline = time.monotonic() + FINISH_WAIT_SECONDS
     delay = 0.2

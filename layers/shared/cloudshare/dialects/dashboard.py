@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -19,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cloudshare import content_types
 from cloudshare.dialects import forms, pages
 from cloudshare.dialects.forms import client_input
-from cloudshare.dialects.http import JsonBody, base_url, json_body
+from cloudshare.dialects.http import JsonBody, base_url, handles, json_body
 from cloudshare.errors import AccessDenied, InvalidInput, ItemNotFound, NotOwner, PayloadTooLarge, TooManyAttempts
 from cloudshare.models import Item, UploadTicket, Version
 from cloudshare.observability import logger, metrics
@@ -28,6 +29,13 @@ from cloudshare.services import accounts, clock, lifecycle, links, management, p
 from cloudshare.services.artifacts import ArtifactUpdate, Outcome
 from cloudshare.services.management import Browse, ItemChanges
 from cloudshare.services.multipart import Completed
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+    from pydantic import BaseModel
 
 SESSION_COOKIE = "cs_session"
 LOGIN_COOKIE = "cs_login"  # the sign-in form's own CSRF token, before there is a session
@@ -70,8 +78,8 @@ def resolver(*, signed_in: bool = True) -> APIGatewayRestResolver:
     """A resolver for dashboard routes; `signed_in` ones need a session (and a CSRF token to POST)."""
     app = pages.resolver()
 
-    @app.exception_handler(NotOwner)
-    def _hidden(_error: NotOwner) -> Response:
+    @handles(app, NotOwner)
+    def _hidden(_error: NotOwner) -> Response[str]:
         return pages.refusal(app, ItemNotFound())
 
     if signed_in:
@@ -79,7 +87,7 @@ def resolver(*, signed_in: bool = True) -> APIGatewayRestResolver:
     return app
 
 
-def _require_session(app: APIGatewayRestResolver, next_middleware) -> Response:
+def _require_session(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     session = sessions.resume(pages.cookies(app.current_event.headers.get("cookie", "")).get(SESSION_COOKIE, ""))
     if session is None:
         if app.current_event.http_method == "GET":
@@ -109,7 +117,8 @@ def _csrf_token(app: APIGatewayRestResolver) -> str:
 
 
 def session(app: APIGatewayRestResolver) -> sessions.Session:
-    return app.context["session"]
+    found: sessions.Session = app.context["session"]
+    return found
 
 
 def source(app: APIGatewayRestResolver) -> str:
@@ -213,7 +222,7 @@ def upload_request(fields: dict[str, str]) -> tuple[str, int]:
     return _required(fields, "name"), size
 
 
-def json_request(app: APIGatewayRestResolver, declared: JsonBody):
+def json_request(app: APIGatewayRestResolver, declared: JsonBody) -> BaseModel:
     """The upload script's JSON body, read into the route's model (dialects/multipart.py), as the v1 routes read it."""
     return json_body(app.current_event, declared)
 
@@ -242,7 +251,7 @@ def _required(fields: dict[str, str], name: str) -> str:
 # ---------------------------------------------------------------- responses
 
 
-def login_page(app: APIGatewayRestResolver, *, status: int = 200, error: str = "") -> Response:
+def login_page(app: APIGatewayRestResolver, *, status: int = 200, error: str = "") -> Response[str]:
     token = secrets.token_urlsafe(24)
     cookie = _cookie(app, LOGIN_COOKIE, token, LOGIN_COOKIE_SECONDS, path="/login")
     return pages.page(
@@ -258,7 +267,7 @@ def login_page(app: APIGatewayRestResolver, *, status: int = 200, error: str = "
     )
 
 
-def login_refused(app: APIGatewayRestResolver, error: AccessDenied | TooManyAttempts) -> Response:
+def login_refused(app: APIGatewayRestResolver, error: AccessDenied | TooManyAttempts) -> Response[str]:
     """The form again, with why (the same words whether or not the e-mail has an account)."""
     page = login_page(app, status=error.status, error=error.message)
     if isinstance(error, TooManyAttempts):
@@ -266,7 +275,7 @@ def login_refused(app: APIGatewayRestResolver, error: AccessDenied | TooManyAtte
     return page
 
 
-def signed_in(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> Response:
+def signed_in(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> Response[str]:
     return Response(
         status_code=303,
         body="",
@@ -282,7 +291,7 @@ def session_cookie(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> st
     return _cookie(app, SESSION_COOKIE, signed.token, sessions.SESSION_SECONDS)
 
 
-def signed_out(app: APIGatewayRestResolver) -> Response:
+def signed_out(app: APIGatewayRestResolver) -> Response[str]:
     return Response(
         status_code=303,
         body="",
@@ -294,13 +303,13 @@ def signed_out(app: APIGatewayRestResolver) -> Response:
     )
 
 
-def back_to(app: APIGatewayRestResolver, path: str, **query: str) -> Response:
+def back_to(app: APIGatewayRestResolver, path: str, **query: str) -> Response[str]:
     """After a form: back to a dashboard page (303, so a reload does not post again)."""
     suffix = f"?{urlencode(query)}" if query else ""
     return pages.redirect(f"{base_url(app)}{path}{suffix}", status=303)
 
 
-def items_page(app: APIGatewayRestResolver, request: Browse, found: management.BrowsePage) -> Response:
+def items_page(app: APIGatewayRestResolver, request: Browse, found: management.BrowsePage) -> Response[str]:
     base, now = base_url(app), clock.iso()
     query = {
         "filter": request.filter,
@@ -323,7 +332,7 @@ def items_page(app: APIGatewayRestResolver, request: Browse, found: management.B
     )
 
 
-def item_page(app: APIGatewayRestResolver, item: Item, versions: list[Version], done: str = "") -> Response:
+def item_page(app: APIGatewayRestResolver, item: Item, versions: list[Version], done: str = "") -> Response[str]:
     base = base_url(app)
     share = links.share_url(item, base)
     return _signed_in_page(
@@ -339,12 +348,12 @@ def item_page(app: APIGatewayRestResolver, item: Item, versions: list[Version], 
     )
 
 
-def integrations_page(app: APIGatewayRestResolver) -> Response:
+def integrations_page(app: APIGatewayRestResolver) -> Response[str]:
     base = base_url(app)
     return _signed_in_page(app, "dashboard_integrations.html", api_url=base, create_url=f"{base}/api/v1/artifacts")
 
 
-def sharex_uploader(app: APIGatewayRestResolver, api_key: str) -> Response:
+def sharex_uploader(app: APIGatewayRestResolver, api_key: str) -> Response[str]:
     """A ShareX custom uploader: a multipart POST of the file to v1's create, the API key in its
     header; ShareX shows the answer's share_url. ShareX opens DeletionURL in a browser (a GET, without
     the key): the item's dashboard page, whose owner deletes it there."""
@@ -376,7 +385,7 @@ def sharex_uploader(app: APIGatewayRestResolver, api_key: str) -> Response:
     )
 
 
-def version_ticket(outcome: Outcome) -> Response:
+def version_ticket(outcome: Outcome) -> Response[str]:
     """The new version's number and its presigned POST, for the item page's script."""
     upload = outcome.upload
     if upload is None:  # a new version from the dashboard is always presigned
@@ -384,12 +393,12 @@ def version_ticket(outcome: Outcome) -> Response:
     return _json({"version": outcome.version_number, "url": upload.url, "fields": upload.fields})
 
 
-def versions_of(app: APIGatewayRestResolver, item: Item, versions: list[Version]) -> Response:
+def versions_of(app: APIGatewayRestResolver, item: Item, versions: list[Version]) -> Response[str]:
     """The item (as its page shows it) and its versions, after a new one settled."""
     return _json({"item": _card(item, base_url(app), clock.iso()), "versions": _versions(item, versions)})
 
 
-def _versions(item: Item, versions: list[Version]) -> list[dict]:
+def _versions(item: Item, versions: list[Version]) -> list[dict[str, Any]]:
     """Newest first, as the page lists them."""
     return [
         {
@@ -404,7 +413,7 @@ def _versions(item: Item, versions: list[Version]) -> list[dict]:
     ]
 
 
-def account_page(app: APIGatewayRestResolver, new_key: str = "") -> Response:
+def account_page(app: APIGatewayRestResolver, new_key: str = "") -> Response[str]:
     current = session(app)
     summary = accounts.summarize(current.user)
     user, plan = summary.user, summary.plan
@@ -439,7 +448,7 @@ def account_page(app: APIGatewayRestResolver, new_key: str = "") -> Response:
     )
 
 
-def _usage(label: str, used: int, limit: int, show) -> dict:
+def _usage(label: str, used: int, limit: int, show: Callable[[int], str]) -> dict[str, Any]:
     unlimited = limit == UNLIMITED
     return {
         "label": label,
@@ -451,37 +460,37 @@ def _usage(label: str, used: int, limit: int, show) -> dict:
     }
 
 
-def upload_ticket(ticket: UploadTicket) -> Response:
+def upload_ticket(ticket: UploadTicket) -> Response[str]:
     """Where and how the script posts the file: the presigned POST's URL and fields."""
     return _json({"slug": ticket.item.slug, "url": ticket.url, "fields": ticket.fields})
 
 
-def uploaded(app: APIGatewayRestResolver, item: Item) -> Response:
+def uploaded(app: APIGatewayRestResolver, item: Item) -> Response[str]:
     return _json(_card(item, base_url(app), clock.iso()))
 
 
-def multipart_answer(body: dict) -> Response:
+def multipart_answer(body: dict[str, Any]) -> Response[str]:
     """A multipart route's answer: the same JSON as its v1 twin (dialects/multipart.py)."""
     return _json(body)
 
 
-def multipart_uploaded(app: APIGatewayRestResolver, done: Completed) -> Response:
+def multipart_uploaded(app: APIGatewayRestResolver, done: Completed) -> Response[str]:
     """A completed multipart upload: the settled item, as the grid shows it."""
     return uploaded(app, done.item)
 
 
-def _json(body: dict) -> Response:
+def _json(body: dict[str, Any]) -> Response[str]:
     return Response(
         status_code=200, content_type="application/json", body=json.dumps(body), headers={"Cache-Control": "no-store"}
     )
 
 
-def _signed_in_page(app: APIGatewayRestResolver, template: str, **context) -> Response:
+def _signed_in_page(app: APIGatewayRestResolver, template: str, **context: Any) -> Response[str]:
     current = session(app)
     return pages.page(app, 200, template, base=base_url(app), user=current.user, csrf=current.csrf, **context)
 
 
-def _card(item: Item, base: str, now: str) -> dict:
+def _card(item: Item, base: str, now: str) -> dict[str, Any]:
     share = links.share_url(item, base)
     return {
         "slug": item.slug,

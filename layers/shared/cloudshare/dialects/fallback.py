@@ -5,13 +5,20 @@ would read as "Digest authentication failed"."""
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from cloudshare.dialects import pages, v1, v3
 from cloudshare.dialects.http import without_body_for_head
 
+if TYPE_CHECKING:
+    from typing import Any
+
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 
 @cache
-def _resolvers():
+def _resolvers() -> dict[str, ApiGatewayResolver]:
     return {
         "/v3/": v3.resolver(authenticated=False),
         "/api/v1/": v1.resolver(authenticated=False),
@@ -20,7 +27,7 @@ def _resolvers():
 
 
 @without_body_for_head
-def resolve(event: dict, context) -> dict:
+def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Every path here is unknown: the matching dialect's resolver answers with its not-found
     (a dialect's root, `/v3` or `/api/v1`, included)."""
     path = (event.get("path") or "/").rstrip("/") + "/"

@@ -21,12 +21,16 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cloudshare.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from cloudshare.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
@@ -39,14 +43,14 @@ _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[{]|[\]}]|[0-9]+', re.DOTALL)
 JSON_ONLY = "Send the body as JSON with Content-Type: application/json"
 
 
-def client_input(parse: Callable) -> Callable:
+def client_input[**Params, Result](parse: Callable[Params, Result]) -> Callable[Params, Result]:
     """Marks a function that reads what the client sent (bodies, query strings, cookies): whatever it
     fails on is the request's fault, so an error the parsing did not foresee is a 400/422 in the
     route's dialect (logged, counted), not a 500. Only parsing is wrapped — an error in the work
     done with the parsed request stays a logged 500."""
 
     @functools.wraps(parse)
-    def parsing(*args, **kwargs):
+    def parsing(*args: Params.args, **kwargs: Params.kwargs) -> Result:
         try:
             return parse(*args, **kwargs)
         except (ValueError, TypeError, LookupError, OverflowError, RecursionError) as error:  # UnicodeError too
@@ -101,7 +105,7 @@ class Form:
         return number
 
 
-def parse(body: str | None, is_base64: bool, content_type: str) -> Form:
+def parse(body: str | None, is_base64: bool | None, content_type: str) -> Form:
     raw = _raw_bytes(body, is_base64)
     media_type = _media_type(content_type)
     if not raw.strip():
@@ -158,7 +162,7 @@ def load_json(raw: bytes | str) -> object:
     return document
 
 
-def _raw_bytes(body: str | None, is_base64: bool) -> bytes:
+def _raw_bytes(body: str | None, is_base64: bool | None) -> bytes:
     if not body:
         return b""
     if not is_base64:
@@ -224,6 +228,6 @@ def _unique[Value](pairs: Iterable[tuple[str, Value]]) -> dict[str, Value]:
 
 
 @client_input
-def of_request(event) -> Form:
+def of_request(event: BaseProxyEvent) -> Form:
     """The body of a Powertools API Gateway event."""
     return parse(event.body, event.is_base64_encoded, event.headers.get("content-type") or "")

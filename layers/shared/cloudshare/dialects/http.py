@@ -39,7 +39,10 @@ from cloudshare.observability import instrumented, logger, metrics
 from cloudshare.services.auth import RequestCredentials, authenticate, challenge_headers
 
 if TYPE_CHECKING:  # pydantic is loaded by the functions that read a body (their models), not by this module
+    from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+    from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
     from pydantic import BaseModel
 
 RETRY_AFTER_SECONDS = 2
@@ -57,7 +60,7 @@ _TRANSIENT_CODES = {
     "RequestTimeout",
     "RequestTimeoutException",
 }
-ErrorBody = Callable[[int, str, str, dict], dict]
+ErrorBody = Callable[[int, str, str, dict[str, Any]], dict[str, Any]]
 _AUTHENTICATED_METRICS = {"digest": "AuthenticatedByDigest", "api_key": "AuthenticatedByApiKey"}
 
 
@@ -77,7 +80,14 @@ class Dialect:
             return self.limit_status
         return error.status
 
-    def error(self, status: int, message: str, field: str = "", extra: dict | None = None, headers=None) -> Response:
+    def error(
+        self,
+        status: int,
+        message: str,
+        field: str = "",
+        extra: dict[str, Any] | None = None,
+        headers: Mapping[str, str | list[str]] | None = None,
+    ) -> Response[str]:
         return Response(
             status_code=status,
             content_type="application/json",
@@ -99,6 +109,23 @@ class JsonBody:
 _BODIES: WeakKeyDictionary[APIGatewayRestResolver, JsonBody] = WeakKeyDictionary()
 
 
+type ErrorHandler[Error: Exception] = Callable[[Error], Response[str]]
+
+
+def handles[Error: Exception](
+    app: ApiGatewayResolver, error: type[Error]
+) -> Callable[[ErrorHandler[Error]], ErrorHandler[Error]]:
+    """app.exception_handler(error), typed (Powertools' decorator has no return annotation)."""
+    register: Callable[[ErrorHandler[Error]], ErrorHandler[Error]] = app.exception_handler(error)
+    return register
+
+
+def handles_not_found(app: ApiGatewayResolver) -> Callable[[ErrorHandler[NotFoundError]], ErrorHandler[NotFoundError]]:
+    """app.not_found, typed (as handles())."""
+    register: Callable[[ErrorHandler[NotFoundError]], ErrorHandler[NotFoundError]] = app.not_found
+    return register
+
+
 def build_resolver(
     dialect: Dialect, *, authenticated: bool = True, body: JsonBody | None = None
 ) -> APIGatewayRestResolver:
@@ -107,13 +134,13 @@ def build_resolver(
     wrong: curl --digest probes with an empty body), then the body, read into `body`'s model."""
     app = APIGatewayRestResolver()
 
-    @app.exception_handler(AuthenticationRequired)
-    def _challenge(error: AuthenticationRequired) -> Response:
+    @handles(app, AuthenticationRequired)
+    def _challenge(error: AuthenticationRequired) -> Response[str]:
         metrics.add_metric(name="AuthenticationChallenged", unit=MetricUnit.Count, value=1)
         return dialect.error(401, error.message, headers={"WWW-Authenticate": challenge_headers(error.stale)})
 
-    @app.exception_handler(CloudshareError)
-    def _domain_error(error: CloudshareError) -> Response:
+    @handles(app, CloudshareError)
+    def _domain_error(error: CloudshareError) -> Response[str]:
         if isinstance(error, AccessDenied):
             logger.info("access denied", extra={"reason": error.message})
             metrics.add_metric(name="AccessDenied", unit=MetricUnit.Count, value=1)
@@ -126,35 +153,35 @@ def build_resolver(
             metrics.add_metric(name="AttemptsThrottled", unit=MetricUnit.Count, value=1)
         return dialect.error(dialect.status_of(error), error.message, error.field, error.extra, headers)
 
-    @app.exception_handler(ClientError)
-    def _aws_error(error: ClientError) -> Response:
+    @handles(app, ClientError)
+    def _aws_error(error: ClientError) -> Response[str]:
         if not is_transient(error):
             return _unexpected(error)
         metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
         logger.warning("AWS dependency unavailable after retries", extra={"code": error.response["Error"]["Code"]})
         return _unavailable()
 
-    @app.exception_handler(BotoCoreError)
-    def _aws_unreachable(error: BotoCoreError) -> Response:
+    @handles(app, BotoCoreError)
+    def _aws_unreachable(error: BotoCoreError) -> Response[str]:
         metrics.add_metric(name="DependencyUnavailable", unit=MetricUnit.Count, value=1)
         logger.warning("AWS dependency unreachable after retries", extra={"error": type(error).__name__})
         return _unavailable()
 
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    @handles(app, Exception)
+    def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unexpected error")
         metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
         return dialect.error(500, "Internal server error; it has been logged")
 
-    def _unavailable() -> Response:
+    def _unavailable() -> Response[str]:
         # Nothing was half-written (every change is one conditional write or transaction), so
         # the client may simply retry.
         return dialect.error(
             503, "Service temporarily unavailable; retry shortly", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
         )
 
-    @app.not_found
-    def _no_route(_error) -> Response:
+    @handles_not_found(app)
+    def _no_route(_error: NotFoundError) -> Response[str]:
         return dialect.error(404, "Not found")
 
     middlewares = [_authenticate] if authenticated else []
@@ -170,7 +197,7 @@ def declared_body(app: APIGatewayRestResolver) -> JsonBody | None:
     return _BODIES.get(app)
 
 
-def body(app: APIGatewayRestResolver):
+def body(app: APIGatewayRestResolver) -> Any:
     """The request's body as its route's model, read before the route ran."""
     return app.context["body"]
 
@@ -189,14 +216,15 @@ def user_uuid(user_id: str) -> str:
     return str(uuid.UUID(hex=user_id))
 
 
-def no_content() -> Response:
+def no_content() -> Response[str]:
     """A 204: no body and no Content-Type. The body is "" rather than absent, which SAM's local
     gateway logs as "Lambda returned empty body!"."""
     return Response(status_code=204, body="")
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:
-    return app.context["caller"]
+    found: Caller = app.context["caller"]
+    return found
 
 
 def base_url(app: ApiGatewayResolver) -> str:
@@ -215,7 +243,7 @@ def base_url(app: ApiGatewayResolver) -> str:
     return f"https://{domain}{prefix}"
 
 
-def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
+def _authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     event = app.current_event
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     _refuse_cross_site(headers)
@@ -231,13 +259,13 @@ def _authenticate(app: APIGatewayRestResolver, next_middleware) -> Response:
     return next_middleware(app)
 
 
-def _read_body(app: APIGatewayRestResolver, next_middleware) -> Response:
+def _read_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     app.append_context(body=json_body(app.current_event, _BODIES[app]))
     return next_middleware(app)
 
 
 @forms.client_input
-def json_body(event, declared: JsonBody) -> BaseModel:
+def json_body(event: BaseProxyEvent, declared: JsonBody) -> BaseModel:
     """Routes with a body read JSON only: a Content-Type, if any, must be a JSON one (a form, even an
     empty one, is what another site's page could send), and the body must be within bounds."""
     from pydantic import ValidationError
@@ -287,7 +315,7 @@ def _first_problem(problems: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     return field, f"{field}: {message}" if field else message
 
 
-def entrypoint(app: APIGatewayRestResolver):
+def entrypoint(app: APIGatewayRestResolver) -> Callable[..., Any]:
     """The Lambda handler for a resolver, with structured logs, traces and metrics."""
     return instrumented(without_body_for_head(app.resolve), correlation_paths.API_GATEWAY_REST)
 

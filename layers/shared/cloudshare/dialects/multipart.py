@@ -11,6 +11,8 @@ from cloudshare.services import clock, lifecycle
 from cloudshare.services.multipart import MAX_PARTS, MAX_URLS_PER_REQUEST, PART_URL_SECONDS, Completed, NewUpload
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from cloudshare.store.multipart import StoredPart
 
 
@@ -100,11 +102,11 @@ class UploadCompleted(BaseModel):
     file_size: int
 
 
-def answer(description: str, model: type[BaseModel]) -> dict:
+def answer(description: str, model: type[BaseModel]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": model}}}
 
 
-def started(upload: MultipartUpload) -> dict:
+def started(upload: MultipartUpload) -> dict[str, Any]:
     return {
         "status": True,
         "upload_id": upload.upload_id,
@@ -116,7 +118,7 @@ def started(upload: MultipartUpload) -> dict:
     }
 
 
-def part_urls(urls: list[tuple[int, str]]) -> dict:
+def part_urls(urls: list[tuple[int, str]]) -> dict[str, Any]:
     return {
         "status": True,
         "expires_at": lifecycle.shift(clock.iso(), seconds=PART_URL_SECONDS),
@@ -124,7 +126,7 @@ def part_urls(urls: list[tuple[int, str]]) -> dict:
     }
 
 
-def stored_parts(upload: MultipartUpload, parts: list[StoredPart]) -> dict:
+def stored_parts(upload: MultipartUpload, parts: list[StoredPart]) -> dict[str, Any]:
     return {
         "status": True,
         "upload_id": upload.upload_id,
@@ -138,7 +140,7 @@ def stored_parts(upload: MultipartUpload, parts: list[StoredPart]) -> dict:
     }
 
 
-def completed(done: Completed) -> dict:
+def completed(done: Completed) -> dict[str, Any]:
     return {
         "status": True,
         "message": "Upload completed",

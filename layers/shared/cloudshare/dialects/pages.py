@@ -13,7 +13,7 @@ import json
 import secrets
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, LambdaFunctionUrlResolver, Response
@@ -26,7 +26,7 @@ from cloudshare import content_types
 from cloudshare.config import settings
 from cloudshare.dialects import forms, v3
 from cloudshare.dialects.forms import client_input
-from cloudshare.dialects.http import RETRY_AFTER_SECONDS, base_url, is_transient
+from cloudshare.dialects.http import RETRY_AFTER_SECONDS, base_url, handles, handles_not_found, is_transient
 from cloudshare.errors import (
     CloudshareError,
     InternalError,
@@ -39,6 +39,10 @@ from cloudshare.models import Comment, Item
 from cloudshare.observability import logger, metrics
 from cloudshare.services import comments, links, sharing
 from cloudshare.services.auth import RequestCredentials
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GRANT_COOKIE = "grant_"  # + slug; scoped by Path to the item's link
@@ -102,8 +106,8 @@ def resolver() -> APIGatewayRestResolver:
     host is sent on to the share links' host."""
     app = _answering_refusals(APIGatewayRestResolver())
 
-    @app.not_found
-    def _moved_or_missing(_error) -> Response:
+    @handles_not_found(app)
+    def _moved_or_missing(_error: NotFoundError) -> Response[str]:
         moved = _moved_share_link(app)
         return redirect(moved, status=308) if moved else refusal(app, sharing.Unavailable("missing"))
 
@@ -132,22 +136,22 @@ def share_resolver() -> LambdaFunctionUrlResolver:
 
 
 def _answering_refusals[Resolver: ApiGatewayResolver](app: Resolver) -> Resolver:
-    @app.exception_handler(CloudshareError)
-    def _refused(error: CloudshareError) -> Response:
+    @handles(app, CloudshareError)
+    def _refused(error: CloudshareError) -> Response[str]:
         return refusal(app, error)
 
-    @app.not_found
-    def _no_route(_error) -> Response:
+    @handles_not_found(app)
+    def _no_route(_error: NotFoundError) -> Response[str]:
         return refusal(app, sharing.Unavailable("missing"))
 
-    @app.exception_handler(Exception)
-    def _unexpected(_error: Exception) -> Response:
+    @handles(app, Exception)
+    def _unexpected(_error: Exception) -> Response[str]:
         logger.exception("unexpected error")
         metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
         return refusal(app, InternalError())
 
-    @app.exception_handler(ClientError)
-    def _aws_error(error: ClientError) -> Response:
+    @handles(app, ClientError)
+    def _aws_error(error: ClientError) -> Response[str]:
         if not is_transient(error):
             return _unexpected(error)
         # Every public write is one conditional write or transaction: nothing is half-written, retry.
@@ -188,7 +192,7 @@ def is_unfurler(user_agent: str) -> bool:
 class FormatNotImplemented(CloudshareError):
     status = 501  # what the oEmbed spec asks for a format the provider does not offer
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("Only format=json is offered.", field="format")
 
 
@@ -249,7 +253,7 @@ def wants_json(app: ApiGatewayResolver) -> bool:
 # ---------------------------------------------------------------- responses
 
 
-def shared_item(app: LambdaFunctionUrlResolver, shared: sharing.SharedItem) -> Response:
+def shared_item(app: LambdaFunctionUrlResolver, shared: sharing.SharedItem) -> Response[str]:
     """The share page, the item as JSON, or (a bookmark in a browser) a redirect to its URL."""
     item, base = shared.item, base_url(app)
     if wants_json(app):
@@ -319,7 +323,7 @@ def preview_tags(item: Item, base: str) -> list[tuple[str, str, str]]:
     return tags
 
 
-def oembed(app: ApiGatewayResolver, shared: sharing.SharedItem) -> Response:
+def oembed(app: ApiGatewayResolver, shared: sharing.SharedItem) -> Response[str]:
     """The oEmbed document (oembed.com, type link: a title and who provides it) of an item that may be shown."""
     metrics.add_metric(name="Unfurl", unit=MetricUnit.Count, value=1)
     base = base_url(app)
@@ -336,7 +340,7 @@ def oembed(app: ApiGatewayResolver, shared: sharing.SharedItem) -> Response:
     )
 
 
-def oembed_refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
+def oembed_refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response[str]:
     """Always JSON. Every refusal of the item is a 404 that says nothing of why: a protected, unpublished,
     expired or deleted item is as unknown as a missing one."""
     if error.status < 500:
@@ -344,7 +348,7 @@ def oembed_refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
     return _json(error.status, v3.DIALECT.error_body(error.status, error.message, error.field, error.extra))
 
 
-def comment_thread(app: ApiGatewayResolver, thread: comments.Thread) -> Response:
+def comment_thread(app: ApiGatewayResolver, thread: comments.Thread) -> Response[str]:
     """The comments as JSON, or as a page of their own (with the form) for browsers."""
     if wants_json(app):
         return _json(200, thread_json(thread))
@@ -354,7 +358,7 @@ def comment_thread(app: ApiGatewayResolver, thread: comments.Thread) -> Response
     )
 
 
-def thread_json(thread: comments.Thread) -> dict:
+def thread_json(thread: comments.Thread) -> dict[str, Any]:
     item = thread.item
     return {
         "allow_comments": item.allow_comments,
@@ -366,7 +370,7 @@ def thread_json(thread: comments.Thread) -> dict:
     }
 
 
-def comment_json(entry: Comment) -> dict:
+def comment_json(entry: Comment) -> dict[str, Any]:
     return {
         "id": entry.comment_id,
         "version": entry.version,
@@ -377,7 +381,7 @@ def comment_json(entry: Comment) -> dict:
     }
 
 
-def comment_posted(app: ApiGatewayResolver, code: str, entry: Comment) -> Response:
+def comment_posted(app: ApiGatewayResolver, code: str, entry: Comment) -> Response[str]:
     """201 and the comment for JSON clients; browsers go back to the page's comments (a plain form POST)."""
     if wants_json(app) or forms.is_json(_headers(app).get("content-type", "")):
         return _json(201, comment_json(entry))
@@ -386,7 +390,7 @@ def comment_posted(app: ApiGatewayResolver, code: str, entry: Comment) -> Respon
     )
 
 
-def item_json(shared: sharing.SharedItem, base: str) -> dict:
+def item_json(shared: sharing.SharedItem, base: str) -> dict[str, Any]:
     """The one public shape of a shared item: what a visitor needs to show or fetch it, under the v3
     item's names, with this view's ticket on its links (null where the link would be refused).
     Nothing only the owner should know: no source, favorite, link form, expiry or upload state."""
@@ -413,7 +417,7 @@ def item_json(shared: sharing.SharedItem, base: str) -> dict:
     return body
 
 
-def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Response:
+def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Response[str]:
     control = f"private, max-age={cache_seconds}" if cache_seconds else "no-store"
     # body "" rather than none: SAM's local gateway logs "Lambda returned empty body!" for none
     return Response(
@@ -423,7 +427,7 @@ def redirect(location: str, status: int = 302, cache_seconds: int = 0) -> Respon
     )
 
 
-def unlocked(app: LambdaFunctionUrlResolver, grant: sharing.Grant) -> Response:
+def unlocked(app: LambdaFunctionUrlResolver, grant: sharing.Grant) -> Response[str]:
     """The grant as a cookie scoped to the item's link; browsers go back to the page."""
     base = base_url(app)
     cookies = [
@@ -456,7 +460,7 @@ def unlocked(app: LambdaFunctionUrlResolver, grant: sharing.Grant) -> Response:
     return Response(status_code=303, body="", headers={**headers, "Location": f"{base}/{grant.code}"}, cookies=cookies)
 
 
-def thumbnail(thumb: sharing.Thumbnail) -> Response:
+def thumbnail(thumb: sharing.Thumbnail) -> Response[str]:
     if thumb.url:
         return redirect(thumb.url, cache_seconds=240)  # the presigned URL lives 300 s
     label = "locked" if thumb.item is None else _kind(thumb.item)
@@ -473,25 +477,26 @@ def thumbnail(thumb: sharing.Thumbnail) -> Response:
     )
 
 
-def landing_page(app: ApiGatewayResolver) -> Response:
+def landing_page(app: ApiGatewayResolver) -> Response[str]:
     """What `/` shows: where to upload and where the API is documented."""
     return page(app, 200, "landing.html", base=base_url(app))
 
 
-def upload_page(app: ApiGatewayResolver) -> Response:
+def upload_page(app: ApiGatewayResolver) -> Response[str]:
     return page(app, 200, "upload.html", scripts=True, api_base=base_url(app))
 
 
 @cache
-def openapi_document() -> dict:
+def openapi_document() -> dict[str, Any]:
     """The API's OpenAPI document, generated from the handlers into the layer (devtools/openapi.py)."""
-    return json.loads((Path(__file__).resolve().parent.parent / "openapi.json").read_text())
+    document: dict[str, Any] = json.loads((Path(__file__).resolve().parent.parent / "openapi.json").read_text())
+    return document
 
 
-def api_docs(app: ApiGatewayResolver) -> Response:
+def api_docs(app: ApiGatewayResolver) -> Response[str]:
     """A human-readable page of every route, from the same document (no script, no CDN)."""
     spec = openapi_document()
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody", {}).get("content", {})
@@ -516,7 +521,7 @@ def api_docs(app: ApiGatewayResolver) -> Response:
     )
 
 
-def refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response:
+def refusal(app: ApiGatewayResolver, error: CloudshareError) -> Response[str]:
     """A refusal as the client asked: JSON in the v3 error shape, or a page (the form, for passwords)."""
     status = error.status
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyAttempts) else {}
@@ -568,7 +573,7 @@ def human_size(size: int) -> str:
 
 
 @cache
-def _environment():
+def _environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     return Environment(
@@ -583,7 +588,7 @@ def _environment():
 SCRIPTS = ("multipart_upload.js", "dashboard_upload.js", "upload_page.js", "passkeys.js", "dashboard_item.js")
 
 
-def script(name: str) -> Response:
+def script(name: str) -> Response[str]:
     """One of the pages' scripts (GET /scripts/{name}): the same bytes for everyone, no session or key."""
     if name not in SCRIPTS:
         raise NotFound("No such script", field="name")
@@ -601,9 +606,9 @@ def page(
     template: str,
     *,
     scripts: bool = False,
-    headers: dict | None = None,
-    **context,
-) -> Response:
+    headers: dict[str, str] | None = None,
+    **context: object,
+) -> Response[str]:
     """`scripts`: the page loads scripts this service serves (GET /scripts/{name}: script-src 'self'),
     never inline ones."""
     nonce = secrets.token_urlsafe(16)
@@ -641,12 +646,12 @@ def qr_svg(text: str) -> str:
     return svg[svg.index("<svg") :]
 
 
-def _kind(item) -> str:
+def _kind(item: Item) -> str:
     """image, video, audio, pdf, text (what the page previews), else the v3 item_type."""
     return content_types.preview(item.content_type) or v3.item_type(item)
 
 
-def _json(status: int, body: dict, headers: dict | None = None) -> Response:
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
         status_code=status,
         content_type="application/json",

@@ -39,13 +39,13 @@ def credential_form(fields: dict[str, str]) -> tuple[str, str]:
 # ---------------------------------------------------------------- responses
 
 
-def options(options_json: str) -> Response:
+def options(options_json: str) -> Response[str]:
     return Response(
         status_code=200, content_type="application/json", body=options_json, headers={"Cache-Control": "no-store"}
     )
 
 
-def go_to(app: APIGatewayRestResolver, path: str, headers: dict[str, str] | None = None) -> Response:
+def go_to(app: APIGatewayRestResolver, path: str, headers: dict[str, str] | None = None) -> Response[str]:
     """Done: where the script takes the browser next."""
     return Response(
         status_code=200,
@@ -55,6 +55,6 @@ def go_to(app: APIGatewayRestResolver, path: str, headers: dict[str, str] | None
     )
 
 
-def signed_in(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> Response:
+def signed_in(app: APIGatewayRestResolver, signed: sessions.SignedIn) -> Response[str]:
     """The session cookie, and on to the dashboard (the script follows the location)."""
     return go_to(app, "/dashboard", {"Set-Cookie": dashboard.session_cookie(app, signed)})

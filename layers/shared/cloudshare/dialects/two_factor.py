@@ -35,14 +35,14 @@ def action(fields: dict[str, str]) -> str:
 # ---------------------------------------------------------------- responses
 
 
-def after_password(app: APIGatewayRestResolver, result: sessions.SignedIn | SecondStep) -> Response:
+def after_password(app: APIGatewayRestResolver, result: sessions.SignedIn | SecondStep) -> Response[str]:
     """Signed in, or, with two-factor on, the page that asks for a code."""
     if isinstance(result, SecondStep):
         return _code_page(app, result.pending)
     return dashboard.signed_in(app, result)
 
 
-def code_refused(app: APIGatewayRestResolver, pending: str, error: AccessDenied | TooManyAttempts) -> Response:
+def code_refused(app: APIGatewayRestResolver, pending: str, error: AccessDenied | TooManyAttempts) -> Response[str]:
     """The code page again with why; back to the password when the pending sign-in is no good."""
     if error.field in ("pending", "csrf"):
         return dashboard.login_refused(app, error)
@@ -59,7 +59,7 @@ def settings_page(
     error: CloudshareError | None = None,
     enrolment: Enrolment | None = None,
     recovery_codes: list[str] | None = None,
-) -> Response:
+) -> Response[str]:
     """/dashboard/two-factor: whether it is on; if off, a new secret to enrol (or the one being tried)."""
     current = dashboard.session(app)
     state = two_factor.status(current.user)
@@ -86,7 +86,7 @@ def settings_page(
     return response
 
 
-def _code_page(app: APIGatewayRestResolver, pending: str, *, status: int = 200, error: str = "") -> Response:
+def _code_page(app: APIGatewayRestResolver, pending: str, *, status: int = 200, error: str = "") -> Response[str]:
     return pages.page(
         app,
         status,

@@ -14,11 +14,15 @@ from cloudshare.services.accounts import AccountSummary
 from cloudshare.services.links import content_url, share_url
 
 if TYPE_CHECKING:  # the account route need not load the artifacts service
+    from typing import Any
+
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
     from cloudshare.services.artifacts import Outcome
     from cloudshare.services.comments import Thread
 
 
-def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
+def _error_body(status: int, message: str, field: str, extra: dict[str, Any]) -> dict[str, Any]:
     return {"status": False, "message": message, **extra}
 
 
@@ -32,11 +36,11 @@ DIALECT = Dialect(
 )
 
 
-def resolver(*, authenticated: bool = True, body: JsonBody | None = None):
+def resolver(*, authenticated: bool = True, body: JsonBody | None = None) -> APIGatewayRestResolver:
     return build_resolver(DIALECT, authenticated=authenticated, body=body)
 
 
-def account(summary: AccountSummary) -> dict:
+def account(summary: AccountSummary) -> dict[str, Any]:
     user, plan = summary.user, summary.plan
     return {
         "status": True,
@@ -66,7 +70,7 @@ def account(summary: AccountSummary) -> dict:
 _ARTIFACT_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "https://cloudshare.invalid/artifacts")
 
 
-def artifact(entry: Item, base: str) -> dict:
+def artifact(entry: Item, base: str) -> dict[str, Any]:
     """Every field the seed types as a String is a string: "" where a bookmark (or a file made
     through v3) has no version name, file type or extension."""
     is_file = entry.kind == "file"
@@ -105,7 +109,7 @@ def file_extension(entry: Item) -> str:
     return suffix
 
 
-def artifact_page(found: list[Item], total: int, page: int, limit: int, base: str) -> dict:
+def artifact_page(found: list[Item], total: int, page: int, limit: int, base: str) -> dict[str, Any]:
     return {
         "status": True,
         "artifacts": [artifact(entry, base) for entry in found],
@@ -113,7 +117,7 @@ def artifact_page(found: list[Item], total: int, page: int, limit: int, base: st
     }
 
 
-def artifact_detail(entry: Item, versions: list[Version], base: str) -> dict:
+def artifact_detail(entry: Item, versions: list[Version], base: str) -> dict[str, Any]:
     """One artifact: the list's fields, its upload state and every version (newest last)."""
     body = artifact(entry, base)
     body["upload_state"] = entry.state
@@ -134,12 +138,12 @@ def artifact_detail(entry: Item, versions: list[Version], base: str) -> dict:
     return {"status": True, "artifact": body}
 
 
-def _upload(ticket: UploadTicket | None) -> dict:
+def _upload(ticket: UploadTicket | None) -> dict[str, Any]:
     """The presigned POST still to be made: every field, then the file (S3 answers 204)."""
     return {"upload": {"url": ticket.url, "fields": ticket.fields}} if ticket else {}
 
 
-def artifact_created(outcome: Outcome, base: str) -> dict:
+def artifact_created(outcome: Outcome, base: str) -> dict[str, Any]:
     """The seed's answer, plus `share_url` (the item's public link: live once its file has landed)."""
     return {
         "status": True,
@@ -150,7 +154,7 @@ def artifact_created(outcome: Outcome, base: str) -> dict:
     }
 
 
-def artifact_updated(outcome: Outcome) -> dict:
+def artifact_updated(outcome: Outcome) -> dict[str, Any]:
     return {
         "status": True,
         "message": "Artifact updated successfully",
@@ -160,14 +164,14 @@ def artifact_updated(outcome: Outcome) -> dict:
     }
 
 
-def done(message: str) -> dict:
+def done(message: str) -> dict[str, Any]:
     return {"status": True, "message": message}
 
 
 # ---------------------------------------------------------------- comments
 
 
-def comment(entry: Comment) -> dict:
+def comment(entry: Comment) -> dict[str, Any]:
     return {
         "id": entry.comment_id,
         "version_number": entry.version,
@@ -178,7 +182,7 @@ def comment(entry: Comment) -> dict:
     }
 
 
-def comment_page(thread: Thread, limit: int) -> dict:
+def comment_page(thread: Thread, limit: int) -> dict[str, Any]:
     """A page of comments, newest first; `next_before` continues with older ones (null: none left)."""
     return {
         "status": True,
@@ -187,5 +191,5 @@ def comment_page(thread: Thread, limit: int) -> dict:
     }
 
 
-def comment_added(entry: Comment) -> dict:
+def comment_added(entry: Comment) -> dict[str, Any]:
     return {"status": True, "message": "Comment added successfully", "comment": comment(entry)}

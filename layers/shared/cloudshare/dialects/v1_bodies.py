@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from cloudshare.dialects.forms import Form, client_input
 from cloudshare.errors import InvalidInput
+from cloudshare.models import KEEP, Keep
 from cloudshare.services.artifacts import ArtifactUpdate, InlineFile, NewArtifact
-from cloudshare.services.management import KEEP, ItemChanges, future_time
+from cloudshare.services.management import ItemChanges, future_time
 
 DEFAULT_PAGE_SIZE = 20
 SORT_ORDERS = ("asc", "desc")
@@ -121,7 +122,7 @@ def _password(form: Form) -> str | None:
     return form.text("password") or ""
 
 
-def _expiration_change(form: Form):
+def _expiration_change(form: Form) -> str | None | Keep:
     if "expiration_date" not in form.fields:
         return KEEP
     text = form.text("expiration_date")

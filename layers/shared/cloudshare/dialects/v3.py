@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from cloudshare.dialects.forms import client_input
@@ -13,6 +14,11 @@ from cloudshare.models import Item, UploadTicket
 from cloudshare.services import clock, lifecycle, management
 from cloudshare.services.accounts import AccountSummary
 from cloudshare.services.links import content_url, download_url, share_url
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 _ERROR_TYPES = {
     401: "unauthorized",
@@ -24,7 +30,7 @@ _ERROR_TYPES = {
 }
 
 
-def _error_body(status: int, message: str, field: str, extra: dict) -> dict:
+def _error_body(status: int, message: str, field: str, extra: dict[str, Any]) -> dict[str, Any]:
     return {"errors": {"name": field, "message": message, "type": _ERROR_TYPES.get(status, ""), **extra}}
 
 
@@ -38,11 +44,11 @@ DIALECT = Dialect(
 )
 
 
-def resolver(*, authenticated: bool = True, body: JsonBody | None = None):
+def resolver(*, authenticated: bool = True, body: JsonBody | None = None) -> APIGatewayRestResolver:
     return build_resolver(DIALECT, authenticated=authenticated, body=body)
 
 
-def account(summary: AccountSummary) -> dict:
+def account(summary: AccountSummary) -> dict[str, Any]:
     user, plan = summary.user, summary.plan
     return {
         "id": user_uuid(user.user_id),
@@ -73,7 +79,7 @@ def item_type(item: Item) -> str:
     return "unknown"
 
 
-def item(entry: Item, base: str) -> dict:
+def item(entry: Item, base: str) -> dict[str, Any]:
     share = share_url(entry, base)
     is_file = entry.kind == "file"
     body = {
@@ -104,7 +110,9 @@ def item(entry: Item, base: str) -> dict:
     return body
 
 
-def upload_request(ticket: UploadTicket | None, name: str, uploads_remaining: int, max_upload_size: int) -> dict:
+def upload_request(
+    ticket: UploadTicket | None, name: str, uploads_remaining: int, max_upload_size: int
+) -> dict[str, Any]:
     """The seed's 'Request to Upload' answer; without a ticket (no uploads left) there is no s3."""
     body = {
         "name": ticket.item.name if ticket else name,
@@ -119,11 +127,11 @@ def upload_request(ticket: UploadTicket | None, name: str, uploads_remaining: in
 # ---------------------------------------------------------------- items management
 
 
-def favorite(entry: Item) -> dict:
+def favorite(entry: Item) -> dict[str, Any]:
     return {"favorite": entry.favorite}
 
 
-def expiration(entry: Item) -> dict:
+def expiration(entry: Item) -> dict[str, Any]:
     return {"expires_at": entry.expiration_time, "expires_after_views": entry.expires_after_views}
 
 
@@ -156,7 +164,7 @@ def _position(parameter: str, value: str) -> str:
 
 
 @client_input
-def list_query(parameters: dict | None) -> ListQuery:
+def list_query(parameters: dict[str, str] | None) -> ListQuery:
     """GET /v3/items query parameters: per_page (default 20, capped) and one of before/after."""
     parameters = parameters or {}
     per_page = parameters.get("per_page")
@@ -172,14 +180,14 @@ def list_query(parameters: dict | None) -> ListQuery:
     )
 
 
-def _page_link(base: str, parameter: str, position: str | None, per_page: int) -> dict | None:
+def _page_link(base: str, parameter: str, position: str | None, per_page: int) -> dict[str, Any] | None:
     if position is None:
         return None  # no such page: the key stays, so clients see one shape
     query = urlencode({parameter: cursor(position), "per_page": per_page})
     return {"method": "GET", "href": f"{base}/v3/items?{query}"}
 
 
-def items_page(page: management.CursorPage, per_page: int, base: str) -> dict:
+def items_page(page: management.CursorPage, per_page: int, base: str) -> dict[str, Any]:
     """The seed's list answer: data, links.next_url (older) / prev_url (newer), meta.count."""
     return {
         "data": [item(entry, base) for entry in page.items],
@@ -191,5 +199,5 @@ def items_page(page: management.CursorPage, per_page: int, base: str) -> dict:
     }
 
 
-def email_share(recipients: list[str]) -> dict:
+def email_share(recipients: list[str]) -> dict[str, Any]:
     return {"recipients": recipients}

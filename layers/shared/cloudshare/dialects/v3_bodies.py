@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
-from cloudshare.services.management import KEEP, ItemChanges
+from cloudshare.models import KEEP
+from cloudshare.services.management import ItemChanges
 
 
 class _Body(BaseModel):

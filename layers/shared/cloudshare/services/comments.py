@@ -44,12 +44,12 @@ DIGEST_COMMENTS = 20  # the newest ones an e-mail shows
 
 
 class CommentsOff(AccessDenied):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("The owner does not take comments on this item.", field="comments")
 
 
 class CommentNotFound(NotFound):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("Comment not found", field="comment_id")
 
 

@@ -50,7 +50,9 @@ def fold_once(time_left_ms: Callable[[], int] | None = None) -> FoldReport:
     return report
 
 
-def run(time_left_ms: Callable[[], int] | None = None, sleep: Callable[[float], None] = time.sleep) -> dict:
+def run(
+    time_left_ms: Callable[[], int] | None = None, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, int | bool]:
     """A scheduled run: a pass now and, when it folded anything, one more a period later."""
     first = fold_once(time_left_ms)
     reports = [first]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 from cloudshare.config import settings
 from cloudshare.errors import InvalidInput, LimitExceeded, ServiceUnavailable
@@ -15,6 +16,9 @@ from cloudshare.models import Item, User
 from cloudshare.observability import logger
 from cloudshare.services import clock, lifecycle, links, management
 from cloudshare.store import mail, users
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 MAX_RECIPIENTS = 10
 MAX_MESSAGE_LENGTH = 1000
@@ -98,7 +102,7 @@ _HTML = """<!doctype html>
 
 
 @cache
-def _html_template():
+def _html_template() -> Template:
     """Compiled on the first e-mail, not at import: a share that is refused never pays for Jinja."""
     from jinja2 import Environment
 

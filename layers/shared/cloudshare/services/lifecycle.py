@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cloudshare.config import settings
 from cloudshare.models import Item
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # How long a presigned POST may be started: clients POST right after asking (the upload page asks
 # once the file is chosen), and a shorter policy narrows the time it can be replayed.
@@ -34,7 +38,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def shift(text: str, **delta) -> str:
+def shift(text: str, **delta: float) -> str:
     return iso(parse_time(text) + timedelta(**delta))
 
 
@@ -98,7 +102,7 @@ def after_change(before: Item, after: Item, now: str) -> tuple[Item, list[str], 
     return after, removes, next_due(after, now)
 
 
-def touches_expiry(sets: dict, removes: list[str]) -> bool:
+def touches_expiry(sets: dict[str, Any], removes: list[str]) -> bool:
     return bool(EXPIRY_FIELDS & {*sets, *removes})
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cloudshare.errors import (
     FeatureNotAvailable,
@@ -21,6 +22,9 @@ from cloudshare.services import clock, inputs, lifecycle
 from cloudshare.services.passwords import hash_password
 from cloudshare.services.uploads import new_link_secret
 from cloudshare.store import items, listing, writes
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_PASSWORD_LENGTH = 1024
 MAX_PAGE_SIZE = 100
@@ -90,13 +94,13 @@ def update(user: User, slug: str, changes: ItemChanges, action: str = "update", 
     raise ServiceUnavailable("The item kept changing while it was being updated; try again")
 
 
-def planned(user: User, item: Item, changes: ItemChanges) -> tuple[dict, list[str]]:
+def planned(user: User, item: Item, changes: ItemChanges) -> tuple[dict[str, Any], list[str]]:
     """The attributes to set and remove for these changes, every rule checked, nothing written."""
     return _changes(user, item, changes)
 
 
-def _changes(user: User, item: Item, changes: ItemChanges) -> tuple[dict, list[str]]:
-    sets: dict = {}
+def _changes(user: User, item: Item, changes: ItemChanges) -> tuple[dict[str, Any], list[str]]:
+    sets: dict[str, Any] = {}
     removes: list[str] = []
     if changes.name is not None:
         sets["name"] = inputs.item_name(changes.name)
@@ -337,7 +341,7 @@ def valid_version_name(name: str) -> str:
     return inputs.item_name(name, "version_name")
 
 
-def new_item_fields(user: User, changes: ItemChanges) -> dict:
+def new_item_fields(user: User, changes: ItemChanges) -> dict[str, Any]:
     """A new item's settings checked by the same rules as a change (paid features, passwords hashed,
     expiry in the future), before anything is written: the fields that differ from the defaults."""
     draft = Item(slug="", owner_id=user.user_id, name="", kind="file", state="pending", created_at="", updated_at="")

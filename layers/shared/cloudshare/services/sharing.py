@@ -63,17 +63,17 @@ class Unavailable(CloudshareError):
 
 
 class PasswordRequired(AccessDenied):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("This item is protected by a password.", field="password")
 
 
 class WrongPassword(AccessDenied):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("Wrong password.", field="password")
 
 
 class DownloadsDisabled(AccessDenied):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("The owner does not allow downloads of this item.", field="download")
 
 

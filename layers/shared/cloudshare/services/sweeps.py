@@ -63,7 +63,7 @@ class SweepReport:
     _gone: set[tuple[str, str]] = field(default_factory=set, repr=False)  # records removed in this run
     _items_seen: set[str] = field(default_factory=set, repr=False)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, str | int | bool]:
         return {name: value for name, value in dataclasses.asdict(self).items() if not name.startswith("_")}
 
 
@@ -261,7 +261,7 @@ def _after(moment: str, now: str) -> bool:
     return lifecycle.parse_time(moment) > lifecycle.parse_time(now)
 
 
-def _log(slug: str, action: str, **facts) -> None:
+def _log(slug: str, action: str, **facts: object) -> None:
     logger.info(f"sweep: {action}", extra={"slug": slug, "action": action, **facts})
 
 

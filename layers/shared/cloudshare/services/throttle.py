@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cloudshare.config import settings
 from cloudshare.errors import TooManyAttempts
 from cloudshare.services import clock
 from cloudshare.store import throttles
+
+if TYPE_CHECKING:
+    from typing import Any
 
 WINDOW_SECONDS = 60 * 60
 SOURCE_CAP_SECONDS = 15 * 60
@@ -137,7 +141,9 @@ class Attempt:
         self._claims.clear()
 
 
-def begin(target: Subject | None, source: Subject, with_key: dict | None = None) -> tuple[dict | None, Attempt]:
+def begin(
+    target: Subject | None, source: Subject, with_key: dict[str, Any] | None = None
+) -> tuple[dict[str, Any] | None, Attempt]:
     """Reads the subjects' counters, and the credential's record at `with_key` in the same request."""
     now = int(clock.now())
     window = now // WINDOW_SECONDS

@@ -11,6 +11,7 @@ import dataclasses
 import re
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
 from cloudshare import content_types
@@ -20,6 +21,9 @@ from cloudshare.observability import logger
 from cloudshare.plans import UNLIMITED
 from cloudshare.services import clock, inputs, lifecycle, thumbnails
 from cloudshare.store import items, objects, users, writes
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SLUG_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SLUG_LENGTH = 12
@@ -131,7 +135,7 @@ def request_upload(
     source: str | None,
     *,
     version_name: str | None = None,
-    item_fields: dict | None = None,
+    item_fields: dict[str, Any] | None = None,
 ) -> UploadTicket:
     """A new file item (pending) and a presigned POST for its first version."""
     item, version = new_pending_item(
@@ -148,7 +152,7 @@ def new_pending_item(
     source: str | None,
     *,
     version_name: str | None = None,
-    item_fields: dict | None = None,
+    item_fields: dict[str, Any] | None = None,
 ) -> tuple[Item, Version]:
     """A new file item and its first version as they are to be written, once the plan allows them."""
     name = inputs.item_name(name)
@@ -181,7 +185,7 @@ def request_new_version(
     declared_size: int | None,
     redirect_for: RedirectFor | None,
     version_name: str | None,
-    item_changes: dict | None = None,
+    item_changes: dict[str, Any] | None = None,
     file_name: str | None = None,
 ) -> UploadTicket:
     """A presigned POST for the next version of an item the caller owns; item_changes (see Version)
@@ -192,7 +196,11 @@ def request_new_version(
 
 
 def new_pending_version(
-    user: User, item: Item, declared_size: int | None, version_name: str | None, item_changes: dict | None = None
+    user: User,
+    item: Item,
+    declared_size: int | None,
+    version_name: str | None,
+    item_changes: dict[str, Any] | None = None,
 ) -> Version:
     """The next version of an item the caller owns, as it is to be written, once the plan allows it."""
     if item.kind != "file":
@@ -208,7 +216,7 @@ def new_pending_version(
     )
 
 
-def add_version(item: Item, version: Version, also: tuple[dict, ...] = ()) -> None:
+def add_version(item: Item, version: Version, also: tuple[dict[str, Any], ...] = ()) -> None:
     """Writes a new pending version (and the other records in `also`, in the same transaction)."""
     try:
         items.add_version(item, version, lifecycle.upload_deadline(version.created_at, version.max_size), also)
