@@ -330,11 +330,16 @@ def _request_body(app, schemas: dict) -> dict | None:
     declared = declared_body(app)
     if declared is None:
         return None
-    schema = declared.model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas.update(schema.pop("$defs", {}))
-    schemas[declared.model.__name__] = schema
-    reference = {"$ref": f"#/components/schemas/{declared.model.__name__}"}
+    reference = _component(declared.model, schemas)
     return {"required": declared.required, "content": {"application/json": {"schema": reference}}}
+
+
+def _component(model, schemas: dict) -> dict:
+    """A pydantic model's schema among the components (with the models it uses); a reference to it."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
 def _dialect_of(path: str):
@@ -384,6 +389,10 @@ def build() -> dict:
         for name, schema in partial.get("components", {}).get("schemas", {}).items():
             if name not in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
                 document["components"]["schemas"][name] = schema
+    from cloudshare.dialects import multipart_answers  # answers that routes name by reference only
+
+    for model in multipart_answers.MODELS:
+        _component(model, document["components"]["schemas"])
     document["paths"] = dict(sorted(document["paths"].items()))
     return document
 

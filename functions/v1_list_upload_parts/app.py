@@ -7,9 +7,7 @@ from cloudshare.services import multipart as uploads
 app = v1.resolver()
 
 
-@app.get(
-    "/api/v1/uploads/<upload_id>/parts", responses={200: multipart.answer("The parts S3 holds", multipart.StoredParts)}
-)
+@app.get("/api/v1/uploads/<upload_id>/parts", responses={200: multipart.answer("The parts S3 holds", "StoredParts")})
 def list_upload_parts(upload_id: str) -> dict:
     return multipart.stored_parts(*uploads.stored_parts(caller(app).user, upload_id))
 

@@ -17,7 +17,8 @@ for path in sys.argv[1:]:
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
 from cloudshare.store import aws
 print(json.dumps({"clients": aws.client.cache_info().currsize,
-                  "loaded": sorted(name for name in ("jinja2", "PIL") if name in sys.modules)}))
+                  "loaded": sorted(name for name in ("jinja2", "PIL", "pydantic", "webauthn")
+                                   if name in sys.modules)}))
 """
 
 
@@ -36,9 +37,19 @@ def _init(*apps) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_given_every_handler_imported_then_init_made_no_aws_client_and_loaded_no_jinja_or_pillow():
+def _apps(reading_json_bodies: bool) -> list:
     apps = [ROOT / resource["Properties"]["CodeUri"] / "app.py" for resource in functions().values()]
-    assert _init(*apps) == {"clients": 0, "loaded": []}
+    return [app for app in apps if ("JsonBody(" in app.read_text()) == reading_json_bodies]
+
+
+def test_given_every_handler_imported_then_init_made_no_aws_client_and_loaded_no_jinja_pillow_or_webauthn():
+    assert _init(*_apps(True), *_apps(False)) == {"clients": 0, "loaded": ["pydantic"]}
+
+
+def test_given_the_handlers_that_read_no_json_body_then_none_loads_pydantic_at_init():
+    # Answers are described for the OpenAPI document by reference (multipart_answers), not by a model.
+    assert len(_apps(False)) > 50
+    assert _init(*_apps(False)) == {"clients": 0, "loaded": []}
 
 
 def test_given_the_template_then_snapstart_is_a_parameter_off_by_default_on_published_versions():
