@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 
-from devtools import iam
+from devtools import iam, layers
 from devtools.runner import FunctionFailed, LambdaContext, Runner
 from devtools.template import ROOT
 
@@ -56,19 +56,21 @@ class Setup:
     handler_attribute: str
     environment: dict[str, str]
     paths: list[str]
+    refused_modules: frozenset[str]  # of the layers it does not carry (devtools.layers)
     timeout_seconds: int
     memory_mb: int
 
 
 def set_up_environment(setup: Setup) -> None:
     """The one place where a function's execution environment is made: its own variables (no other
-    function's), its layers on the path. Whatever must hold for every call the function makes
+    function's), its layers on the path and no other layer's packages. Whatever must hold for every call the function makes
     (such as checking its AWS calls against its policy) is installed here, before the handler loads."""
     os.environ.clear()
     os.environ.update(setup.environment)
     for path in reversed(setup.paths):
         if path not in sys.path:
             sys.path.insert(0, path)
+    layers.refuse(setup.refused_modules)  # what its layers would not give it on AWS
     iam.assume_role(setup.function_name)  # its AWS calls are authorised by its own policy, as on AWS
 
 
@@ -227,6 +229,7 @@ class ProcessRunner(Runner):
             handler_attribute=attribute,
             environment={name: value for name, value in os.environ.items() if name not in others},
             paths=self.layer_paths(function),
+            refused_modules=layers.refused([layer.name for layer in function.layers]),
             timeout_seconds=function.timeout or 3,
             memory_mb=function.memory or 128,
         )

@@ -2,12 +2,14 @@
 requests as separate Lambdas would."""
 
 import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from devtools import workers
+from devtools import layers, workers
 from devtools.runner import FunctionFailed
 from devtools.workers import ProcessRunner
 from tests.unit.apigw import bearer, body, event
@@ -81,3 +83,14 @@ def test_given_two_requests_with_sams_one_request_id_then_each_is_named_by_its_o
     assert [answer["statusCode"] for answer in answers] == [200, 200]
     ids = [answer["headers"]["x-amzn-RequestId"] for answer in answers]
     assert len(set(ids)) == 2 and json.loads(request)["requestContext"]["requestId"] not in ids
+
+
+@pytest.mark.pure
+def test_given_a_function_without_the_passkeys_layer_then_its_worker_cannot_import_webauthn():
+    # Given the template's layers, when a worker sets up a function that carries only the shared one
+    refused = layers.refused(["SharedLayer"])
+    probe = "from devtools import layers; layers.refuse(frozenset(%r)); import json\ntry:\n import webauthn\nexcept ModuleNotFoundError as e: print('refused', e.name)"
+    result = subprocess.run([sys.executable, "-c", probe % sorted(refused)], capture_output=True, text=True, check=True)
+    # Then py_webauthn and pyOpenSSL are not there for it, as on AWS; with both layers nothing is refused
+    assert {"webauthn", "OpenSSL", "cryptography"} <= refused and result.stdout.strip() == "refused webauthn"
+    assert layers.refused(["SharedLayer", "PasskeysLayer"]) == frozenset()
