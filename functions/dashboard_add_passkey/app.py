@@ -10,7 +10,8 @@ app = dashboard.resolver()
 
 @app.post("/dashboard/passkeys", responses=passkey_pages.JSON_ANSWERS)
 def dashboard_add_passkey():
-    credential, name = passkey_pages.credential_form(dashboard.form(app))
+    fields = dashboard.form(app)
+    credential, name = passkey_pages.credential(fields), passkey_pages.passkey_name(fields)
     passkeys.register(dashboard.session(app).user, passkey_pages.site(app), credential, name)
     return passkey_pages.go_to(app, "/dashboard/account?done=passkey")
 

@@ -10,7 +10,7 @@ app = dashboard.resolver(signed_in=False)
 
 @app.post("/login/passkey", responses=passkey_pages.JSON_ANSWERS)
 def login_passkey():
-    credential, _name = passkey_pages.credential_form(dashboard.login_fields(app))
+    credential = passkey_pages.credential(dashboard.login_fields(app))
     signed = passkeys.sign_in(passkey_pages.site(app), credential, dashboard.source(app), dashboard.agent(app))
     return passkey_pages.signed_in(app, signed)
 

@@ -9,6 +9,7 @@ from openapi_spec_validator import validate
 
 from devtools import openapi
 from devtools.openapi import DOCUMENT, build, template_routes
+from devtools.template import functions
 from tests.unit.apigw import event
 
 
@@ -96,3 +97,68 @@ def test_given_a_dialects_root_then_404_in_that_dialect_and_none_for_head(runner
     assert response["statusCode"] == 404 and dialect_field in json.loads(response["body"])
     head = runner.call("NotFoundFunction", event(path, "HEAD", {"Accept": "application/json"}))
     assert (head["statusCode"], head["body"]) == (404, "")
+
+
+class _Asked(dict):
+    """A parsed form that notes every field name its reader asks about."""
+
+    def __init__(self, fields, asked: set) -> None:
+        super().__init__(fields)
+        self.asked = asked
+
+    def get(self, name, default=None):
+        self.asked.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name) -> bool:
+        self.asked.add(name)
+        return super().__contains__(name)
+
+    def __getitem__(self, name):
+        self.asked.add(name)
+        return super().__getitem__(name)
+
+
+def _form_fields(document: dict) -> dict[str, set[str]]:
+    """operationId -> the fields its form body is documented with (forms read by hand, not by a model)."""
+    found = {}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            forms_ = [content[kind]["schema"] for kind in content if "form" in kind]
+            if forms_:
+                found[operation["operationId"]] = set().union(*(schema["properties"] for schema in forms_))
+    return found
+
+
+# Operations that are a function of their own, whose sample event is that operation (the public function's
+# other routes, unlock and comments, are sent their fields by the fuzz tests).
+_FORM_OPERATIONS = sorted(
+    set(_form_fields(json.loads(DOCUMENT.read_text()))) & {name[: -len("Function")] for name in functions()}
+)
+# One form, an action each: its sample asks for one action's fields of all those documented.
+_ONE_FORM_MANY_ACTIONS = {"DashboardUpdateItem"}
+
+
+@pytest.mark.parametrize("operation_id", _FORM_OPERATIONS)
+def test_given_a_hand_read_form_then_the_document_names_exactly_the_fields_its_reader_asks_for(
+    runner, monkeypatch, fresh, operation_id
+):
+    # Given the function's sample event, with every field its reader asks about noted
+    from cloudshare.dialects import dashboard, forms
+    from devtools.samples import sample_event, seed
+
+    asked: set = set()
+    parse, page_form = forms.parse, dashboard.form
+    monkeypatch.setattr(
+        forms, "parse", lambda *a: (lambda f: forms.Form(_Asked(f.fields, asked), _Asked(f.files, asked)))(parse(*a))
+    )
+    monkeypatch.setattr(dashboard, "form", lambda app: _Asked(page_form(app), asked))
+    seed()
+    # When it is served
+    logical_id = f"{operation_id}Function"
+    response = runner.call(logical_id, sample_event(logical_id))
+    # Then it was read, and the document names what was asked for: no undocumented field, none documented in vain
+    assert response["statusCode"] < 400, response
+    documented = _form_fields(fresh)[operation_id]
+    assert asked <= documented if operation_id in _ONE_FORM_MANY_ACTIONS else asked == documented

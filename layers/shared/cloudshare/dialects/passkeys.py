@@ -31,9 +31,14 @@ def site(app: APIGatewayRestResolver) -> Site:
     return Site(rp_id=rp_id, origin=f"{base.scheme}://{host}")
 
 
-def credential_form(fields: dict[str, str]) -> tuple[str, str]:
-    """(the browser's credential as JSON, the passkey's name) from the script's form."""
-    return fields.get("credential", ""), fields.get("name", "")
+def credential(fields: dict[str, str]) -> str:
+    """The browser's credential (JSON) from the script's form."""
+    return fields.get("credential", "")
+
+
+def passkey_name(fields: dict[str, str]) -> str:
+    """The name the owner gives a new passkey (its registration form only)."""
+    return fields.get("name", "")
 
 
 # ---------------------------------------------------------------- responses
