@@ -22,9 +22,26 @@ import os
 import subprocess
 import sys
 
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from devtools.template import ROOT
+
+
+def hunting(examples: int) -> settings:
+    """Hypothesis settings for hunting a 5xx in-process: the same examples every run (derandomized, no
+    database), generation only (no shrinking: the first 5xx is the answer), no deadline or health check
+    (a request through moto is slow by Hypothesis' measure)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+
 
 REPORT = ROOT / ".local" / "fuzz.json"
 DEFAULT_EXAMPLES = 300

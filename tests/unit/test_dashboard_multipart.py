@@ -155,7 +155,7 @@ def test_the_items_page_loads_its_uploader_scripts_from_this_service_only(runner
 
 def test_given_hostile_json_bodies_then_the_multipart_routes_answer_json_refusals_never_5xx(signed_in):
     """The fuzzer's JSON (devtools/fuzz.py) past the session and CSRF checks, into the routes' bodies."""
-    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import given
     from hypothesis import strategies as st
 
     from devtools import fuzz
@@ -163,14 +163,7 @@ def test_given_hostile_json_bodies_then_the_multipart_routes_answer_json_refusal
     upload = answer(signed_in.json("POST", START, {"name": "fuzzed.bin", "file_size": 2 * PART}))
     headers = {"Accept": "application/json", "Content-Type": "application/json", "X-CSRF-Token": signed_in.csrf}
 
-    @settings(
-        max_examples=40,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.generate],
-    )
+    @fuzz.hunting(40)
     @given(
         path=st.sampled_from(
             [START, f"{START}/{upload['upload_id']}/parts", f"{START}/{upload['upload_id']}/complete"]

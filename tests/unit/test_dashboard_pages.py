@@ -203,7 +203,7 @@ def test_given_a_bad_upload_request_then_a_json_refusal_and_no_item(signed_in, u
 
 def test_given_hostile_cookies_tokens_forms_and_queries_then_no_dashboard_route_answers_5xx(runner, signed_in, pro):
     """The fuzzer's hostile inputs (devtools/fuzz.py) against every dashboard route, signed in or not."""
-    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import given
     from hypothesis import strategies as st
 
     from devtools import fuzz
@@ -212,14 +212,7 @@ def test_given_hostile_cookies_tokens_forms_and_queries_then_no_dashboard_route_
     routes = [(method, re.sub(r"\{\w+\}", slug, path)) for method, _, _, path in signed_in.routes]
     keep = dict(signed_in.cookies)
 
-    @settings(
-        max_examples=60,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.generate],
-    )
+    @fuzz.hunting(60)
     @given(
         route=st.sampled_from(routes),
         session=st.one_of(st.just(keep["cs_session"]), fuzz.tokens()),

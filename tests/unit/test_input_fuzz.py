@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudshare.dialects import http, pages
@@ -48,16 +48,7 @@ BODY_ROUTES = [
 
 
 def _run(test, examples: int = EXAMPLES) -> None:
-    """Generation only when a bug is expected to be found (no shrinking: the first 5xx is the answer)."""
-    settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        report_multiple_bugs=False,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.generate],
-    )(test)()
+    fuzz.hunting(examples)(test)()
 
 
 def _within_contract(response: dict) -> None:

@@ -9,7 +9,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudshare.dialects import pages
@@ -199,7 +199,7 @@ def test_given_a_format_other_than_json_then_oembed_is_501(runner, user):
 def test_given_hostile_oembed_queries_then_every_answer_is_json_and_never_a_5xx(runner, user):
     item = shared_file(user["user"], "a.png")
 
-    @settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @fuzz.hunting(40)
     @given(
         url=st.one_of(
             fuzz.tokens(),

@@ -76,29 +76,16 @@ def add_failure(subject: str, window: int, expires_at: int) -> int:
 def hold(subject: str, window: int, field: str, until: int, expires_at: int) -> None:
     """Moves `field` (a held-until time) forward to `until`; never back (a concurrent failure may
     already have held the subject longer)."""
-    request = {
-        "TableName": settings().table_name,
-        "Key": key(subject, window),
-        "UpdateExpression": f"SET {field} = :until, expires_at = :expires",
-        "ConditionExpression": f"attribute_not_exists({field}) OR {field} < :until",
-        "ExpressionAttributeValues": to_values({":until": until, ":expires": expires_at}),
-    }
     with suppress(StateChanged):
-        conditional("update_item", request)
+        _move(subject, window, field, until, f"attribute_not_exists({field}) OR {field} < :to", {}, expires_at)
 
 
 def claim(subject: str, window: int, field: str, until: int, now: int, expires_at: int) -> int | None:
     """Takes the subject's turn: sets `field` to `until` if it has passed. None when taken; else the
     time the subject is held until (another attempt took the turn first)."""
-    request = {
-        "TableName": settings().table_name,
-        "Key": key(subject, window),
-        "UpdateExpression": f"SET {field} = :until, expires_at = :expires",
-        "ConditionExpression": f"attribute_not_exists({field}) OR {field} <= :now",
-        "ExpressionAttributeValues": to_values({":until": until, ":now": now, ":expires": expires_at}),
-    }
+    condition = f"attribute_not_exists({field}) OR {field} <= :now"
     try:
-        conditional("update_item", request, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        _move(subject, window, field, until, condition, {":now": now}, expires_at)
     except StateChanged as changed:
         return int((changed.current or {}).get(field, until))
     return None
@@ -106,12 +93,29 @@ def claim(subject: str, window: int, field: str, until: int, now: int, expires_a
 
 def give_back(subject: str, window: int, field: str, until: int, now: int) -> None:
     """Returns a turn that a successful attempt claimed, unless a failure has moved it since."""
+    with suppress(StateChanged):
+        _move(subject, window, field, now, f"{field} = :until", {":until": until})
+
+
+def _move(
+    subject: str,
+    window: int,
+    field: str,
+    to: int,
+    condition: str,
+    values: dict[str, int],
+    expires_at: int | None = None,
+) -> None:
+    """Sets the time `field` to `to` (and the record's expiry, when given) if `condition` holds; else
+    StateChanged, with the record as it is."""
+    update = f"SET {field} = :to" + (", expires_at = :expires" if expires_at is not None else "")
+    if expires_at is not None:
+        values = {**values, ":expires": expires_at}
     request = {
         "TableName": settings().table_name,
         "Key": key(subject, window),
-        "UpdateExpression": f"SET {field} = :now",
-        "ConditionExpression": f"{field} = :until",
-        "ExpressionAttributeValues": to_values({":until": until, ":now": now}),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": to_values({":to": to, **values}),
     }
-    with suppress(StateChanged):
-        conditional("update_item", request)
+    conditional("update_item", request, ReturnValuesOnConditionCheckFailure="ALL_OLD")
