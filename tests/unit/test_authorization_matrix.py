@@ -5,7 +5,7 @@ working request by the owner), so a new route joins the matrix by existing. For 
 owner's, the table and the bucket are compared before and after: nothing may change.
 """
 
-import re
+from urllib.parse import parse_qsl, urlencode
 
 import boto3
 import pytest
@@ -123,163 +123,9 @@ def test_the_matrix_covers_every_authenticated_route():
     assert len(ROUTES) >= 20 and all(not name.startswith(("V1", "V3")) for name in public)
 
 
-# ---------------------------------------------------------------- the dashboard's JSON routes
-# The upload script's routes act on an owner's uploads with the session cookie and the X-CSRF-Token header;
-# their sample events are the owner's working requests. Every refused case changes nothing.
-DASHBOARD_ROUTES = sorted(
-    logical_id
-    for logical_id, resource in functions().items()
-    for event in resource["Properties"].get("Events", {}).values()
-    if event["Type"] == "Api" and event["Properties"]["Path"].startswith("/dashboard/multipart")
-)
-DASHBOARD_CASES = ["no session", "another session's token", "another user", "owner"]
-
-
-def _with_headers(event: dict, **changes: str | None) -> dict:
-    headers = {name: value for name, value in event["headers"].items() if name.lower() not in changes}
-    headers.update({name: value for name, value in changes.items() if value is not None})
-    return {**event, "headers": headers, "multiValueHeaders": {name: [value] for name, value in headers.items()}}
-
-
-def _dashboard_request_as(case: str, event: dict) -> dict:
-    if case == "no session":
-        return _with_headers(event, cookie=None)
-    if case == "another session's token":
-        return _with_headers(event, **{"x-csrf-token": sessions.csrf_token("another session")})
-    if case == "another user":
-        mallory = accounts.create_user("mallory@example.com", "mallory password", "pro_max")
-        signed = sessions.start(mallory, "198.51.100.9")
-        return _with_headers(event, cookie=f"cs_session={signed.token}", **{"x-csrf-token": signed.session.csrf})
-    return event
-
-
-def _dashboard_expected(logical_id: str, case: str, method: str) -> int | None:
-    if case == "no session":
-        return 303 if method == "GET" else 403  # a GET goes to /login
-    if case == "another session's token":
-        return None if method == "GET" else 403
-    if case == "another user":
-        return 404 if "{upload_id}" in sample_event(logical_id)["resource"] else None
-    return None
-
-
-@pytest.mark.parametrize("logical_id", DASHBOARD_ROUTES)
-def test_dashboard_authorization_matrix(runner, logical_id):
-    """One dashboard route, each case in turn: a refused request changes nothing; the owner's works."""
-    seed()
-    event = sample_event(logical_id)
-    for case in DASHBOARD_CASES:
-        request = _dashboard_request_as(case, event)
-        if case == "owner":
-            response = runner.call(logical_id, request)
-            assert response["statusCode"] == 200, (case, response)
-            continue
-        expected = _dashboard_expected(logical_id, case, event["httpMethod"])
-        if expected is None:
-            continue
-        before = _snapshot()
-        response = runner.call(logical_id, request)
-        assert response["statusCode"] == expected, (case, response)
-        assert _snapshot() == before, f"{case} changed stored data"
-
-
-def test_the_dashboard_matrix_covers_the_upload_scripts_routes():
-    assert len(DASHBOARD_ROUTES) == 4
-
-
-# ---------------------------------------------------------------- the dashboard's passkey routes
-# Signed in by the session cookie and its CSRF token, not by Digest or keys: the same matrix with a
-# session's cases. "another user" is a whole other session (its own cookie and token).
-PASSKEY_ROUTES = sorted(
-    logical_id
-    for logical_id, _, path, _ in http_routes()
-    if path.startswith("/dashboard/passkeys") and logical_id in functions()
-)
-# Whose data each route touches when another user calls it: None, only the caller's own (a challenge
-# for them); else the status that refuses it (a challenge bound to someone else; someone else's passkey).
-PASSKEY_ANOTHER_USER = {
-    "DashboardPasskeyOptionsFunction": None,
-    "DashboardAddPasskeyFunction": 403,
-    "DashboardRemovePasskeyFunction": 404,
-}
-PASSKEY_CASES = ["no session", "unknown session", "no CSRF token", "another user", "owner"]
-
-
-def _with_session(event: dict, cookie: str | None, csrf: str | None) -> dict:
-    from urllib.parse import parse_qsl, urlencode
-
-    headers = {name: value for name, value in event["headers"].items() if name.lower() != "cookie"}
-    if cookie is not None:
-        headers["Cookie"] = f"cs_session={cookie}"
-    fields = {name: value for name, value in parse_qsl(event["body"]) if name != "csrf"}
-    if csrf is not None:
-        fields["csrf"] = csrf
-    multi = {name: [value] for name, value in headers.items()}
-    return {**event, "headers": headers, "multiValueHeaders": multi, "body": urlencode(fields)}
-
-
-def _passkey_request_as(case: str, event: dict) -> dict:
-    from urllib.parse import parse_qsl
-
-    from cloudshare.services import sessions
-
-    csrf = dict(parse_qsl(event["body"]))["csrf"]
-    if case == "no session":
-        return _with_session(event, None, csrf)
-    if case == "unknown session":
-        return _with_session(event, "W" * 43, csrf)
-    if case == "no CSRF token":
-        return {**event, "body": "&".join(part for part in event["body"].split("&") if not part.startswith("csrf="))}
-    if case == "another user":
-        signed = sessions.start(accounts.create_user("mallory@example.com", "mallory password", "pro"), "192.0.2.66")
-        return _with_session(event, signed.token, signed.session.csrf)
-    return event
-
-
-def _records(prefix: str) -> list[dict]:
-    records = boto3.client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"]
-    return [record for record in records if record["PK"]["S"].startswith(prefix)]
-
-
-def _passkeys() -> list[str]:
-    return sorted(str(sorted(record.items())) for record in _records("PASSKEY#"))
-
-
-def _give_back_challenges(challenges: list[dict]) -> None:
-    """The sample's challenges again, for the owner's request that follows."""
-    for record in challenges:
-        boto3.client("dynamodb").put_item(TableName=TABLE, Item=record)
-
-
-@pytest.mark.parametrize("logical_id", PASSKEY_ROUTES)
-def test_passkey_routes_authorization_matrix(runner, logical_id):
-    """No session, an unknown one, no CSRF token: 403 and nothing changes; another user reaches only their
-    own passkeys; the owner's request works."""
-    seed()
-    event = sample_event(logical_id)
-    for case in PASSKEY_CASES:
-        request = _passkey_request_as(case, event)
-        if case == "owner":
-            response = runner.call(logical_id, request)
-            assert 200 <= response["statusCode"] < 400, (case, response)
-            continue
-        expected = PASSKEY_ANOTHER_USER[logical_id] if case == "another user" else 403
-        if expected is None:
-            continue
-        before, passkeys_before, challenges_before = _snapshot(), _passkeys(), _records("PASSKEYCHALLENGE#")
-        response = runner.call(logical_id, request)
-        assert response["statusCode"] == expected, (case, response)
-        assert _snapshot() == before or case == "another user", f"{case} changed stored data"
-        if case == "another user":  # no passkey changes hands; a challenge is used up by trying it
-            assert _passkeys() == passkeys_before
-            _give_back_challenges(challenges_before)
-
-
-def test_the_passkey_matrix_covers_every_passkey_route():
-    assert PASSKEY_ROUTES == sorted(PASSKEY_ANOTHER_USER)
-
-
-# ---------------------------------------------------------------- the dashboard's session routes
+# ---------------------------------------------------------------- the dashboard
+# Signed in by the session cookie and its CSRF token (a form's csrf field, or the upload script's
+# X-CSRF-Token header), never by Digest or keys. Every function whose sample event is signed in joins.
 
 
 def _session_routes() -> list[str]:
@@ -292,44 +138,86 @@ def _session_routes() -> list[str]:
 
 
 SESSION_ROUTES = _session_routes()
+SESSION_CASES = ["no session", "forged session", "another session's CSRF token", "no CSRF token", "another user"]
+# Another user's valid session reaches only their own data: a route naming someone else's item, key, upload
+# or passkey answers 404, and adding a passkey with a challenge issued to someone else 403. Routes that act
+# on the caller's own account only (their uploads, challenges, keys) are the owner's case for them.
+NAMES_ONE = ("{slug}", "{key_id}", "{upload_id}", "{credential_id}")
+ANOTHER_USER = {"DashboardAddPasskeyFunction": 403}
+_KEEP = object()
 
 
-def _in_session(event: dict, token: str | None) -> dict:
-    """The event with another session (or none); a form carries that session's own CSRF token."""
-    headers = {name: value for name, value in event["headers"].items() if name.lower() != "cookie"}
-    if token is not None:
-        headers["Cookie"] = f"cs_session={token}"
+def _in_session(event: dict, token: str | None | object = _KEEP, csrf: str | None | object = _KEEP) -> dict:
+    """The event with another session cookie (None: no cookie) and another CSRF token (None: none), put
+    wherever the sample carries its token: the form's csrf field or the X-CSRF-Token header."""
+    headers = dict(event["headers"])
+    if token is not _KEEP:
+        headers.pop("Cookie", None)
+        if token is not None:
+            headers["Cookie"] = f"cs_session={token}"
     body = event["body"]
-    if body and "csrf=" in body:
-        body = re.sub(r"csrf=[^&]*", f"csrf={sessions.csrf_token(token or '')}", body)
+    if csrf is not _KEEP:
+        if "X-CSRF-Token" in headers:
+            headers.pop("X-CSRF-Token")
+            if csrf is not None:
+                headers["X-CSRF-Token"] = csrf
+        if body and "csrf=" in body:
+            fields = [(name, value) for name, value in parse_qsl(body, keep_blank_values=True) if name != "csrf"]
+            body = urlencode(([("csrf", csrf)] if csrf is not None else []) + fields)
     return {**event, "body": body, "headers": headers, "multiValueHeaders": {n: [v] for n, v in headers.items()}}
+
+
+def _session_request_as(case: str, event: dict) -> tuple[dict, int | None]:
+    """(the request, the status that refuses it); None: the case does not apply to this route."""
+    get, resource = event["httpMethod"] == "GET", event["resource"]
+    if case == "no session":
+        return _in_session(event, token=None), 303 if get else 403  # a page sends to /login
+    if case == "forged session":
+        forged = "forged-" + "F" * 36
+        return _in_session(event, token=forged, csrf=sessions.csrf_token(forged)), 303 if get else 403
+    if case == "another session's CSRF token":
+        return _in_session(event, csrf=sessions.csrf_token("another session")), None if get else 403
+    if case == "no CSRF token":
+        return _in_session(event, csrf=None), None if get else 403
+    mallory = accounts.create_user("mallory@example.com", "mallory password", "pro_max")
+    theirs = sessions.start(mallory, "203.0.113.9")
+    logical_id = next(name for name in SESSION_ROUTES if sample_event(name)["resource"] == resource)
+    refused = ANOTHER_USER.get(logical_id, 404 if any(name in resource for name in NAMES_ONE) else None)
+    return _in_session(event, token=theirs.token, csrf=theirs.session.csrf), refused
+
+
+def _records(prefix: str) -> list[dict]:
+    records = boto3.client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    return [record for record in records if record["PK"]["S"].startswith(prefix)]
 
 
 @pytest.mark.parametrize("logical_id", SESSION_ROUTES)
 def test_dashboard_session_matrix(runner, logical_id):
-    """No session, a forged one, another user's (for routes naming an item or a key): refused, nothing
-    changes; a page without a session sends to the sign-in, a form is 403. The owner's works."""
+    """No session or a forged one: a page sends to the sign-in, anything else is 403. Another session's
+    CSRF token or none: 403. Another user: only their own data. Nothing refused changes anything; then
+    the owner's request works."""
     seed()
     event = sample_event(logical_id)
-    mallory = accounts.create_user("mallory@example.com", "mallory password", "pro_max")
-    theirs = sessions.start(mallory, "203.0.113.9").token
-    names_one = "{slug}" in event["resource"] or "{key_id}" in event["resource"]
-    cases = [("no session", None), ("forged session", "forged-" + "F" * 36)]
-    cases += [("another user", theirs)] if names_one else []
-    for case, token in cases:
-        before = _snapshot()
-        response = runner.call(logical_id, _in_session(event, token))
-        if case == "another user":
-            assert response["statusCode"] == 404, (case, response)
-        elif event["httpMethod"] == "GET":
-            assert response["statusCode"] == 303, (case, response)
+    for case in SESSION_CASES:
+        request, refused = _session_request_as(case, event)
+        if refused is None:
+            continue
+        before, challenges = _snapshot(), _records("PASSKEYCHALLENGE#")
+        response = runner.call(logical_id, request)
+        assert response["statusCode"] == refused, (case, response)
+        if refused == 303:
             assert response["multiValueHeaders"]["Location"][0].endswith("/login"), case
-        else:
-            assert response["statusCode"] == 403, (case, response)
+        if logical_id in ANOTHER_USER and case == "another user":
+            # Trying someone else's challenge uses it up, and nothing else: the owner's request needs it back.
+            for record in challenges:
+                boto3.client("dynamodb").put_item(TableName=TABLE, Item=record)
         assert _snapshot() == before, f"{case} changed stored data"
     assert runner.call(logical_id, event)["statusCode"] in (200, 303)
 
 
-def test_the_dashboard_matrix_covers_every_dashboard_route():
+def test_the_dashboard_matrix_covers_every_dashboard_route_and_each_refusal():
     dashboard = {function for function, _, path, _ in http_routes() if path.startswith("/dashboard")}
     assert dashboard - set(SESSION_ROUTES) == set()
+    header_csrf = [name for name in SESSION_ROUTES if "X-CSRF-Token" in sample_event(name)["headers"]]
+    assert {"DashboardStartMultipartFunction", "DashboardCompleteMultipartFunction"} <= set(header_csrf)
+    assert set(ANOTHER_USER) <= set(SESSION_ROUTES)
