@@ -162,3 +162,49 @@ def test_given_a_hand_read_form_then_the_document_names_exactly_the_fields_its_r
     assert response["statusCode"] < 400, response
     documented = _form_fields(fresh)[operation_id]
     assert asked <= documented if operation_id in _ONE_FORM_MANY_ACTIONS else asked == documented
+
+
+class _AskedQuery(_Asked):
+    """Query parameters, even none, stay this object where a reader writes `parameters or {}`."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _query_parameters(document: dict) -> dict[str, set[str]]:
+    """operationId -> the query parameters it is documented with."""
+    return {
+        operation["operationId"]: {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        for operations in document["paths"].values()
+        for operation in operations.values()
+        if any(p["in"] == "query" for p in operation.get("parameters", []))
+    }
+
+
+_QUERY_OPERATIONS = sorted(
+    set(_query_parameters(json.loads(DOCUMENT.read_text()))) & {name[: -len("Function")] for name in functions()}
+)
+
+
+@pytest.mark.parametrize("operation_id", _QUERY_OPERATIONS)
+def test_given_a_hand_read_query_string_then_the_document_names_exactly_the_parameters_it_reads(
+    runner, monkeypatch, fresh, operation_id
+):
+    # Given the function's sample event, its query string noting every parameter asked about
+    from cloudshare.dialects import forms
+    from devtools.samples import sample_event, seed
+
+    seed()
+    logical_id = f"{operation_id}Function"
+    asked: set = set()
+    request = sample_event(logical_id)
+    request["queryStringParameters"] = _AskedQuery(request.get("queryStringParameters") or {}, asked)
+    for read in ("text", "flag", "integer"):  # readers that copy the parameters into a Form ask it by name
+        original = getattr(forms.Form, read)
+        monkeypatch.setattr(
+            forms.Form, read, lambda form, name, *a, _read=original, **k: asked.add(name) or _read(form, name, *a, **k)
+        )
+    # When it is served, then the document names what was asked for
+    response = runner.call(logical_id, request)
+    assert response["statusCode"] < 400, response
+    assert asked == _query_parameters(fresh)[operation_id]
