@@ -364,3 +364,26 @@ def test_given_the_share_host_is_the_api_host_then_an_unknown_path_is_a_404_not_
     settings.cache_clear()
     item = shared_file(user["user"])
     assert runner.call("NotFoundFunction", event(f"/{code(item)}/nothing"))["statusCode"] == 404
+
+
+def test_given_the_templates_compiled_as_the_layer_ships_them_then_the_share_page_is_the_same(
+    runner, user, tmp_path, monkeypatch
+):
+    from cloudshare.dialects import pages
+
+    # Given one shared image, its page rendered from the templates' sources (each page's CSP nonce fixed)
+    monkeypatch.setattr(pages.secrets, "token_urlsafe", lambda size: "fixed-nonce")
+    item = shared_file(user["user"], "Holiday photo.png")
+    from_sources = page(runner, item)["body"]
+    # When the layer's build has compiled them (pages.precompile) and a new cold start loads those
+    pages.precompile(tmp_path)
+    monkeypatch.setattr(pages, "COMPILED", tmp_path)
+    pages._environment.cache_clear()
+    try:
+        from_modules = page(runner, item)["body"]
+        loader = type(pages._environment().loader).__name__
+    finally:
+        pages._environment.cache_clear()
+    # Then the page is the very same (but for the view it counted)
+    assert loader == "ModuleLoader" and len(list(tmp_path.glob("tmpl_*.py"))) >= 15
+    assert from_modules.replace("2 views", "1 view") == from_sources

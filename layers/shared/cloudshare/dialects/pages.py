@@ -42,9 +42,10 @@ from cloudshare.services.auth import RequestCredentials
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-    from jinja2 import Environment
+    from jinja2 import BaseLoader, Environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+COMPILED = Path(__file__).resolve().parent / "templates_compiled"  # made by the layer's build only
 GRANT_COOKIE = "grant_"  # + slug; scoped by Path to the item's link
 MAX_TOKEN_LENGTH = 256  # far above any grant or ticket we sign
 _ICONS = {"image": "🖼️", "video": "🎞️", "audio": "🎵", "pdf": "📕", "text": "📄", "archive": "🗜️", "bookmark": "🔗"}
@@ -574,14 +575,27 @@ def human_size(size: int) -> str:
 
 @cache
 def _environment() -> Environment:
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    """The pages' templates: compiled to Python by the layer's build (`precompile`), so that a cold start
+    does not compile them; from their sources where they are not (tests, `make dev`)."""
+    from jinja2 import FileSystemLoader, ModuleLoader
+
+    return _configured(ModuleLoader(str(COMPILED)) if COMPILED.is_dir() else FileSystemLoader(TEMPLATES))
+
+
+def _configured(loader: BaseLoader) -> Environment:
+    from jinja2 import Environment, select_autoescape
 
     return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html", "svg"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
+        loader=loader, autoescape=select_autoescape(["html", "svg"]), trim_blocks=True, lstrip_blocks=True
     )
+
+
+def precompile(target: Path) -> None:
+    """Compiles every template to a Python module in `target` (layers/shared/Makefile: then to bytecode)."""
+    from jinja2 import FileSystemLoader
+
+    names = [path.name for path in TEMPLATES.iterdir() if path.suffix in (".html", ".svg")]
+    _configured(FileSystemLoader(TEMPLATES)).compile_templates(str(target), zip=None, filter_func=names.__contains__)
 
 
 # The pages' scripts, in templates/, served as they are (GET /scripts/{name}).
