@@ -31,6 +31,19 @@ boto3.client("dynamodb"); boto3.client("s3")
 print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
+# What every API function carries before a line of ours runs: the floor, plus Powertools' Logger, Tracer
+# (patching botocore, as cloudshare.observability does), Metrics and the REST event handler. Reported
+# beside the gate (not gated): a function's CPU over it is what our own code and its first request cost.
+LIBRARIES = """
+import time; started, cpu = time.perf_counter(), time.process_time()
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+Logger(); Tracer(patch_modules=["botocore"]); Metrics(); APIGatewayRestResolver()
+boto3.client("dynamodb"); boto3.client("s3")
+print(time.perf_counter() - started, time.process_time() - cpu)
+"""
+
 HANDLER = """
 import time; started, cpu = time.perf_counter(), time.process_time()
 import importlib.util, json, sys
@@ -114,24 +127,29 @@ def cold_start(env: dict, layers: dict[str, Path]) -> tuple[list[str], bool]:
         event = ROOT / "events" / f"{code_dir.name}.json"
         code = HANDLER.format(app=str(code_dir / "app.py"), event=str(event))
         handlers[logical_id] = (code, layer_path(resource, layers))
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in ["floor", *handlers]}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in ["floor", "libraries", *handlers]}
     for _ in range(RUNS):
         runs["floor"].append(_run(FLOOR, env, str(layers["SharedLayer"])))
+        runs["libraries"].append(_run(LIBRARIES, env, str(layers["SharedLayer"])))
         for logical_id, (code, path) in handlers.items():
             runs[logical_id].append(_run(code, env, path))
     floor_wall, floor_cpu = (min(run[clock] for run in runs["floor"]) for clock in (0, 1))
+    libraries_cpu = min(run[1] for run in runs["libraries"])
     lines = [
         f"floor (boto3 + DynamoDB and S3 clients), min of {RUNS} runs: {floor_cpu * 1000:.0f} ms CPU, "
         f"{floor_wall * 1000:.0f} ms wall",
-        f"{'function':28} {'CPU ratio':>9} {'wall ratio':>10}   (min of {RUNS} runs each; the gate is CPU ≤ "
-        f"{MAX_RATIO}x, median ≤ {MAX_MEDIAN_RATIO}x)",
+        f"libraries (the floor + Powertools' Logger, Tracer, Metrics, event handler): {libraries_cpu * 1000:.0f} ms "
+        f"CPU = {libraries_cpu / floor_cpu:.2f}x the floor",
+        f"{'function':28} {'CPU ratio':>9} {'wall ratio':>10} {'ours (ms)':>9}   (min of {RUNS} runs each; the gate "
+        f"is CPU ≤ {MAX_RATIO}x, median ≤ {MAX_MEDIAN_RATIO}x; ours: CPU over the libraries)",
     ]
     ratios = {}
     for logical_id in handlers:
         cpu = min(run[1] for run in runs[logical_id]) / floor_cpu
         wall = min(run[0] for run in runs[logical_id]) / floor_wall
         ratios[logical_id] = cpu
-        lines.append(f"{logical_id:28} {cpu:8.2f}x {wall:9.2f}x{'   over' if cpu > MAX_RATIO else ''}")
+        ours = (min(run[1] for run in runs[logical_id]) - libraries_cpu) * 1000
+        lines.append(f"{logical_id:28} {cpu:8.2f}x {wall:9.2f}x {ours:9.0f}{'   over' if cpu > MAX_RATIO else ''}")
     median = statistics.median(ratios.values())
     over = [name for name, ratio in ratios.items() if ratio > MAX_RATIO]
     lines.append(f"median {median:.2f}x; {len(ratios) - len(over)} of {len(ratios)} functions ≤ {MAX_RATIO}x")

@@ -77,7 +77,7 @@ def test_given_a_wrong_then_the_right_password_then_chromium_signs_in_and_sees_i
         UPLOAD_SECONDS,
     )
     browser.refresh()
-    assert wait_for(lambda: _thumbnail_width(browser, item["slug"]), "the thumbnail in the grid") == 320
+    wait_for(lambda: _thumbnail_width(browser, item["slug"]) == 320, "the thumbnail in the grid, not the placeholder")
     from selenium.webdriver.common.by import By
 
     assert browser.find_element(By.CSS_SELECTOR, f'li[data-slug="{item["slug"]}"] .name').text == "grid.png"
@@ -123,11 +123,9 @@ def test_given_three_files_dropped_on_the_dashboard_then_each_uploads_with_progr
     names = [name.text for name in browser.find_elements(By.CSS_SELECTOR, "#grid .name")]
     assert sorted(names[:3]) == ["dropped-0.png", "dropped-1.png", "dropped-2.png"]  # no reload
     listed = {entry["name"]: entry["slug"] for entry in api(owner, "/v3/items?per_page=20").json()["data"]}
-    for n in range(3):  # the script shows each thumbnail once the worker has made it
-        assert (
-            wait_for(lambda n=n: _thumbnail_width(browser, listed[f"dropped-{n}.png"]), "a thumbnail", UPLOAD_SECONDS)
-            == 320
-        )
+    for n in range(3):  # the placeholder (480 px wide) first, then the thumbnail once the worker has made it
+        slug = listed[f"dropped-{n}.png"]
+        wait_for(lambda slug=slug: _thumbnail_width(browser, slug) == 320, "its thumbnail, 320 px wide", UPLOAD_SECONDS)
 
 
 def test_given_an_item_then_chromium_renames_expires_protects_trashes_and_restores_it(owner, browser):

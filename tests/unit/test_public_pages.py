@@ -294,11 +294,23 @@ def test_given_an_image_then_its_thumbnail_is_made_after_settling_and_served_by_
     assert counted(item.slug).view_counter == 0  # thumbnails are not views
 
 
+def test_given_an_image_whose_thumbnail_is_not_made_yet_then_its_placeholder_is_not_kept_by_the_browser(runner, user):
+    # Given an image just uploaded, its thumbnail request not yet delivered to the worker
+    item = shared_file(user["user"], "fresh.png", png(64, 64))
+    # When a page asks for its thumbnail, then a placeholder the browser must ask for again next time
+    response = runner.call("PublicFunction", request(f"/{code(item)}/thumbnail", accept="image/*"))
+    assert response["statusCode"] == 200 and header(response, "Content-Type") == "image/svg+xml"
+    assert header(response, "Cache-Control") == "no-cache"
+    # and once it is made, the redirect to it
+    deliver_thumbnail_requests(runner)
+    assert runner.call("PublicFunction", request(f"/{code(item)}/thumbnail", accept="image/*"))["statusCode"] == 302
+
+
 def test_given_a_text_file_or_a_locked_item_then_the_thumbnail_is_a_placeholder(runner, user):
     text = shared_file(user["user"], "notes.txt", b"hello", "text/plain")
     response = runner.call("PublicFunction", request(f"/{code(text)}/thumbnail", accept="image/*"))
     assert response["statusCode"] == 200 and header(response, "Content-Type") == "image/svg+xml"
-    assert ">TEXT</text>" in response["body"]
+    assert ">TEXT</text>" in response["body"] and header(response, "Cache-Control") == "private, max-age=60"
     locked = shared_file(user["user"], "secret.png", password_hash=hash_password("pw"))
     response = runner.call("PublicFunction", request(f"/{code(locked)}/thumbnail", accept="image/*"))
     assert response["statusCode"] == 200 and ">LOCKED</text>" in response["body"]

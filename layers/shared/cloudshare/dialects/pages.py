@@ -466,12 +466,15 @@ def thumbnail(thumb: sharing.Thumbnail) -> Response[str]:
         return redirect(thumb.url, cache_seconds=240)  # the presigned URL lives 300 s
     label = "locked" if thumb.item is None else _kind(thumb.item)
     svg = _environment().get_template("placeholder.svg").render(label="file" if label == "unknown" else label)
+    # An image's thumbnail is made moments after its upload: a browser must ask again (a reload shows it),
+    # not keep the placeholder for a minute.
+    cache = "no-cache" if label == "image" else "private, max-age=60"
     return Response(
         status_code=200,
         content_type="image/svg+xml",
         body=svg,
         headers={
-            "Cache-Control": "private, max-age=60",
+            "Cache-Control": cache,
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         },
