@@ -1,7 +1,5 @@
 """DELETE /v3/items/{slug}/favorite — no longer a favorite."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from cloudshare.dialects import v3
 from cloudshare.dialects.http import caller, entrypoint, no_content
 from cloudshare.services import management
@@ -10,7 +8,7 @@ app = v3.resolver()
 
 
 @app.delete("/v3/items/<slug>/favorite", responses={204: {"description": "No longer a favorite"}})
-def remove_favorite(slug: str) -> Response[None]:
+def remove_favorite(slug: str):
     management.set_favorite(caller(app).user, slug, False)
     return no_content()
 

@@ -1,1 +1,5 @@
 """cloudshare: the shared domain of every function (models, services, store, dialects)."""
+
+from cloudshare import coldstart
+
+coldstart.begin()

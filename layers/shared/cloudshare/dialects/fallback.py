@@ -8,7 +8,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from cloudshare.dialects import pages, v1, v3
-from cloudshare.dialects.http import without_body_for_head
 
 if TYPE_CHECKING:
     from typing import Any
@@ -26,7 +25,6 @@ def _resolvers() -> dict[str, ApiGatewayResolver]:
     }
 
 
-@without_body_for_head
 def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Every path here is unknown: the matching dialect's resolver answers with its not-found
     (a dialect's root, `/v3` or `/api/v1`, included)."""

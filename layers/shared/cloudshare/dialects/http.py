@@ -317,7 +317,12 @@ def _first_problem(problems: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
 
 def entrypoint(app: APIGatewayRestResolver) -> Callable[..., Any]:
     """The Lambda handler for a resolver, with structured logs, traces and metrics."""
-    return instrumented(without_body_for_head(app.resolve), correlation_paths.API_GATEWAY_REST)
+    return rest_entrypoint(app.resolve)
+
+
+def rest_entrypoint(resolve: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Callable[..., Any]:
+    """The Lambda handler for anything that resolves a REST API event (a resolver, or a choice of them)."""
+    return instrumented(without_body_for_head(resolve), correlation_paths.API_GATEWAY_REST)
 
 
 def without_body_for_head(
