@@ -1,11 +1,17 @@
 """What the integration tests share: headless Chromium's helpers (the `browser` fixture is in conftest.py), the
-seed's upload over HTTP, waiting on a condition, and the dashboard's sign-in."""
+seed's upload over HTTP, waiting on a condition, the dashboard's sign-in, and the `cloudshare` command run as a
+user runs it."""
 
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import requests
 
@@ -91,3 +97,33 @@ def sign_in_with_requests(owner) -> requests.Session:
     )
     assert signed.url.endswith("/dashboard") and signed.status_code == 200
     return session
+
+
+COMMAND = Path(sys.executable).with_name("cloudshare")
+
+
+class Cli:
+    """Runs `cloudshare` with its own (empty) config file and the given credentials in the environment."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str]):
+        self.cwd = tmp_path
+        self.env = {name: value for name, value in os.environ.items() if not name.startswith(("CLOUDSHARE_", "AWS_"))}
+        self.env |= {
+            "CLOUDSHARE_CONFIG": str(tmp_path / "cloudshare-config.json"),
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        } | env
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(COMMAND), *args], input=input, capture_output=True, cwd=self.cwd, env=self.env, timeout=180
+        )
+        if check:
+            assert result.returncode == 0, f"cloudshare {' '.join(args)} failed:\n{result.stderr.decode()}"
+        return result
+
+    def out(self, *args: str, input: bytes | None = None) -> str:
+        return self.run(*args, input=input).stdout.decode().strip()
+
+    def json(self, *args: str, input: bytes | None = None):
+        return json.loads(self.out(*args, "--json", input=input))

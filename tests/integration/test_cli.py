@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import stat
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -14,38 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import admin
+from tests.integration.helpers import Cli
 
 pytestmark = pytest.mark.integration
-COMMAND = Path(sys.executable).with_name("cloudshare")
 MIB = 1024 * 1024
 FREE_MAX_UPLOAD = 25 * MIB
-
-
-class Cli:
-    """Runs `cloudshare` with its own (empty) config file and the given credentials in the environment."""
-
-    def __init__(self, tmp_path: Path, env: dict[str, str]):
-        self.cwd = tmp_path
-        self.env = {name: value for name, value in os.environ.items() if not name.startswith(("CLOUDSHARE_", "AWS_"))}
-        self.env |= {
-            "CLOUDSHARE_CONFIG": str(tmp_path / "cloudshare-config.json"),
-            "COLUMNS": "200",
-            "NO_COLOR": "1",
-        } | env
-
-    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(COMMAND), *args], input=input, capture_output=True, cwd=self.cwd, env=self.env, timeout=180
-        )
-        if check:
-            assert result.returncode == 0, f"cloudshare {' '.join(args)} failed:\n{result.stderr.decode()}"
-        return result
-
-    def out(self, *args: str, input: bytes | None = None) -> str:
-        return self.run(*args, input=input).stdout.decode().strip()
-
-    def json(self, *args: str, input: bytes | None = None):
-        return json.loads(self.out(*args, "--json", input=input))
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from requests.auth import HTTPDigestAuth
 
 from devtools.partgate import PartGate
 from tests.integration.conftest import admin, aws
-from tests.integration.test_cli import COMMAND, Cli
+from tests.integration.helpers import COMMAND, Cli
 
 pytestmark = pytest.mark.integration
 MIB = 1024 * 1024

@@ -1,11 +1,14 @@
 """A browser for the dashboard's handlers in unit tests: it keeps cookies and reads CSRF tokens from pages,
-and calls each route's own function through the runner (IAM enforced), as API Gateway would."""
+and calls each route's own function through the runner (IAM enforced), as API Gateway would; and the steps
+of a two-factor sign-in."""
 
 from __future__ import annotations
 
 import json
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pyotp
 
 from devtools.template import functions
 from tests.unit.apigw import event
@@ -92,3 +95,35 @@ def location(response: dict) -> str:
 
 def cookie_header(response: dict) -> str:
     return response["multiValueHeaders"]["Set-Cookie"][0]
+
+
+# Two-factor sign-in, as a person goes through it.
+def totp_code(secret: str, at: float) -> str:
+    return pyotp.TOTP(secret).at(int(at))
+
+
+def recovery_codes(page: dict) -> list[str]:
+    listed = page["body"].split('id="recovery-codes"')[1].split("</ul>")[0]
+    return re.findall(r"<code>([a-z2-7]{5}-[a-z2-7]{5})</code>", listed)
+
+
+def enrol(browser: Browser, now: float) -> tuple[str, list[str]]:
+    """Turns two-factor on from its page as a person would: the secret read from the page, then a code."""
+    page = browser.get("/dashboard/two-factor")
+    secret = re.search(r'id="secret">([A-Z2-7]{32})<', page["body"]).group(1)
+    enabled = browser.post(
+        "/dashboard/two-factor", {"action": "enable", "secret": secret, "code": totp_code(secret, now)}
+    )
+    assert enabled["statusCode"] == 200, enabled
+    return secret, recovery_codes(enabled)
+
+
+def password_step(browser: Browser, email: str, password: str) -> dict:
+    browser.get("/login")
+    return browser.post("/login", {"email": email, "password": password})
+
+
+def code_step(browser: Browser, pending_page: dict, code: str) -> dict:
+    pending = re.search(r'name="pending" value="([^"]+)"', pending_page["body"]).group(1)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', pending_page["body"]).group(1)
+    return browser.post("/login/two-factor", {"csrf": csrf, "pending": pending, "code": code})

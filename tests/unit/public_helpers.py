@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -11,6 +12,7 @@ import boto3
 from cloudshare.config import settings
 from cloudshare.models import Item, User
 from cloudshare.services import counting, links, uploads
+from cloudshare.services.passwords import hash_password
 from cloudshare.store import items, public
 from cloudshare.store.aws import client
 from cloudshare.store.records import to_item
@@ -130,3 +132,33 @@ def meta_tags(html: str) -> dict[str, str]:
 
     Tags().feed(html)
     return found
+
+
+# Password-protected items.
+PASSWORD = "open sesame"
+
+
+def protected(user):
+    return shared_file(user["user"], "secret.png", password_hash=hash_password(PASSWORD))
+
+
+def unlock(runner, item, password, *, as_json=False, client_ip="198.51.100.7"):
+    if as_json:
+        body, headers = json.dumps({"password": password}), {"Content-Type": "application/json"}
+    else:
+        body, headers = f"password={password.replace(' ', '+')}", {"Content-Type": "application/x-www-form-urlencoded"}
+    return runner.call(
+        "PublicFunction",
+        request(
+            f"/{code(item)}/unlock",
+            method="POST",
+            body=body,
+            headers=headers,
+            client_ip=client_ip,
+            accept="application/json" if as_json else "text/html",
+        ),
+    )
+
+
+def cookie_of(response) -> str:
+    return header(response, "Set-Cookie").split(";")[0]

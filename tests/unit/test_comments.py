@@ -17,8 +17,7 @@ from devtools import iam
 from tests.unit import v1client
 from tests.unit.apigw import body
 from tests.unit.helpers import BUCKET, TABLE
-from tests.unit.public_helpers import change, code, header, page, request, shared_file
-from tests.unit.test_public_passwords import PASSWORD, cookie_of, unlock
+from tests.unit.public_helpers import PASSWORD, change, code, cookie_of, header, page, request, shared_file, unlock
 
 START = 1_800_000_000.0
 VISITOR = "198.51.100.7"

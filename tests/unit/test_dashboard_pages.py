@@ -12,8 +12,7 @@ from cloudshare.services.management import ItemChanges
 from cloudshare.store import items
 from tests.unit.apigw import bearer, event
 from tests.unit.dashboard_client import Browser, location
-from tests.unit.helpers import BUCKET
-from tests.unit.test_management import ready_file
+from tests.unit.helpers import BUCKET, ready_file
 
 
 def _slugs(page: dict) -> list[str]:

@@ -11,8 +11,7 @@ from cloudshare.services import clock, sessions, throttle
 from cloudshare.store import items
 from tests.unit.apigw import challenges, digest_header, event
 from tests.unit.dashboard_client import Browser, cookie_header, location
-from tests.unit.helpers import TABLE
-from tests.unit.test_management import ready_file
+from tests.unit.helpers import TABLE, ready_file
 
 
 def _records(prefix: str) -> list[dict]:

@@ -16,8 +16,8 @@ from cloudshare.observability import logger
 from cloudshare.services import accounts, clock
 from cloudshare.services.passwords import hash_password
 from devtools.runner import InProcessRunner
+from tests.unit import dashboard_client as two_factor
 from tests.unit import public_helpers as public
-from tests.unit import test_two_factor as two_factor
 from tests.unit.apigw import bearer, body, challenges, digest_header, event
 from tests.unit.dashboard_client import Browser
 

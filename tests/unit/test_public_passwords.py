@@ -8,35 +8,19 @@ from cloudshare.services import accounts, clock, share_tokens, throttle
 from cloudshare.services.passwords import hash_password
 from cloudshare.store import public
 from tests.unit import v1client, v3_calls
-from tests.unit.public_helpers import change, code, header, page, request, shared_file, ticket_of
-
-PASSWORD = "open sesame"
-
-
-def protected(user):
-    return shared_file(user["user"], "secret.png", password_hash=hash_password(PASSWORD))
-
-
-def unlock(runner, item, password, *, as_json=False, client_ip="198.51.100.7"):
-    if as_json:
-        body, headers = json.dumps({"password": password}), {"Content-Type": "application/json"}
-    else:
-        body, headers = f"password={password.replace(' ', '+')}", {"Content-Type": "application/x-www-form-urlencoded"}
-    return runner.call(
-        "PublicFunction",
-        request(
-            f"/{code(item)}/unlock",
-            method="POST",
-            body=body,
-            headers=headers,
-            client_ip=client_ip,
-            accept="application/json" if as_json else "text/html",
-        ),
-    )
-
-
-def cookie_of(response) -> str:
-    return header(response, "Set-Cookie").split(";")[0]
+from tests.unit.public_helpers import (
+    PASSWORD,
+    change,
+    code,
+    cookie_of,
+    header,
+    page,
+    protected,
+    request,
+    shared_file,
+    ticket_of,
+    unlock,
+)
 
 
 def test_given_a_protected_item_then_the_page_is_a_form_and_nothing_is_counted(runner, user):

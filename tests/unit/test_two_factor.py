@@ -14,7 +14,7 @@ import pytest
 
 from cloudshare.services import accounts, clock, throttle
 from cloudshare_admin import main as admin
-from tests.unit.dashboard_client import Browser, location
+from tests.unit.dashboard_client import Browser, code_step, enrol, location, password_step, recovery_codes, totp_code
 from tests.unit.helpers import TABLE
 
 
@@ -44,35 +44,6 @@ def _records(prefix: str) -> list[dict]:
     )["Items"]
 
 
-def _code(secret: str, at: float) -> str:
-    return pyotp.TOTP(secret).at(int(at))
-
-
-def _recovery_codes(page: dict) -> list[str]:
-    listed = page["body"].split('id="recovery-codes"')[1].split("</ul>")[0]
-    return re.findall(r"<code>([a-z2-7]{5}-[a-z2-7]{5})</code>", listed)
-
-
-def enrol(browser: Browser, now: float) -> tuple[str, list[str]]:
-    """Turns two-factor on from its page as a person would: the secret read from the page, then a code."""
-    page = browser.get("/dashboard/two-factor")
-    secret = re.search(r'id="secret">([A-Z2-7]{32})<', page["body"]).group(1)
-    enabled = browser.post("/dashboard/two-factor", {"action": "enable", "secret": secret, "code": _code(secret, now)})
-    assert enabled["statusCode"] == 200, enabled
-    return secret, _recovery_codes(enabled)
-
-
-def password_step(browser: Browser, email: str, password: str) -> dict:
-    browser.get("/login")
-    return browser.post("/login", {"email": email, "password": password})
-
-
-def code_step(browser: Browser, pending_page: dict, code: str) -> dict:
-    pending = re.search(r'name="pending" value="([^"]+)"', pending_page["body"]).group(1)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', pending_page["body"]).group(1)
-    return browser.post("/login/two-factor", {"csrf": csrf, "pending": pending, "code": code})
-
-
 def test_given_the_two_factor_page_then_a_qr_code_inline_and_the_secret_as_text(signed_in, user):
     page = signed_in.get("/dashboard/two-factor")
     assert page["statusCode"] == 200 and 'id="two-factor-state">Two-factor sign-in is <strong>off' in page["body"]
@@ -90,7 +61,7 @@ def test_given_the_two_factor_page_then_a_qr_code_inline_and_the_secret_as_text(
 def test_given_a_wrong_confirmation_code_then_it_stays_off_and_the_same_secret_is_offered(signed_in, user, frozen):
     page = signed_in.get("/dashboard/two-factor")
     secret = re.search(r'id="secret">([A-Z2-7]{32})<', page["body"]).group(1)
-    wrong = str((int(_code(secret, frozen[0])) + 1) % 1_000_000).zfill(6)
+    wrong = str((int(totp_code(secret, frozen[0])) + 1) % 1_000_000).zfill(6)
     refused = signed_in.post("/dashboard/two-factor", {"action": "enable", "secret": secret, "code": wrong})
     assert refused["statusCode"] == 403 and "Wrong code" in refused["body"]
     assert f'id="secret">{secret}<' in refused["body"] and "totp_secret" not in _profile(user)
@@ -108,7 +79,7 @@ def test_given_enrolment_then_ten_recovery_codes_shown_once_and_stored_as_hashes
     # Enrolling again over it is refused and changes nothing.
     other = pyotp.random_base32(32)
     refused = signed_in.post(
-        "/dashboard/two-factor", {"action": "enable", "secret": other, "code": _code(other, frozen[0])}
+        "/dashboard/two-factor", {"action": "enable", "secret": other, "code": totp_code(other, frozen[0])}
     )
     assert refused["statusCode"] == 422 and _profile(user)["totp_secret"]["S"] == secret
 
@@ -123,31 +94,31 @@ def test_given_two_factor_on_then_the_password_alone_gives_no_session_and_a_code
     token = re.search(r'name="pending" value="([^"]+)"', asked["body"]).group(1)
     assert pending["PK"]["S"] == f"SIGNIN#{hashlib.sha256(token.encode()).hexdigest()}"
     assert browser.get("/dashboard")["statusCode"] == 303  # no session yet: back to /login
-    signed = code_step(browser, asked, _code(secret, frozen[0]))
+    signed = code_step(browser, asked, totp_code(secret, frozen[0]))
     assert signed["statusCode"] == 303 and location(signed).endswith("/dashboard") and "cs_session" in browser.cookies
     assert browser.get("/dashboard")["statusCode"] == 200
     # The pending sign-in ended with its session: it cannot make a second one.
     frozen[0] += 30
-    reused = code_step(browser, asked, _code(secret, frozen[0]))
+    reused = code_step(browser, asked, totp_code(secret, frozen[0]))
     assert reused["statusCode"] == 403 and "sign in again" in reused["body"] and not _records("SIGNIN#")
 
 
 def test_given_a_code_used_once_then_it_is_refused_again_and_so_are_older_ones(runner, signed_in, user, frozen):
     secret, _ = enrol(signed_in, frozen[0])
     frozen[0] += 60
-    used = _code(secret, frozen[0])
+    used = totp_code(secret, frozen[0])
     browser = Browser(runner, source="198.51.100.21")
     assert code_step(browser, password_step(browser, user["email"], user["password"]), used)["statusCode"] == 303
     replay = Browser(runner, source="198.51.100.22")
     refused = code_step(replay, password_step(replay, user["email"], user["password"]), used)
     assert refused["statusCode"] == 403 and "Wrong code" in refused["body"] and "cs_session" not in replay.cookies
     # The previous step's code is within the window, but older than the one used: refused too.
-    older = code_step(replay, password_step(replay, user["email"], user["password"]), _code(secret, frozen[0] - 30))
+    older = code_step(replay, password_step(replay, user["email"], user["password"]), totp_code(secret, frozen[0] - 30))
     assert older["statusCode"] == 403
     # The next step's code works.
     frozen[0] += 30
     assert (
-        code_step(replay, password_step(replay, user["email"], user["password"]), _code(secret, frozen[0]))[
+        code_step(replay, password_step(replay, user["email"], user["password"]), totp_code(secret, frozen[0]))[
             "statusCode"
         ]
         == 303
@@ -160,7 +131,7 @@ def test_given_codes_a_step_either_side_then_accepted_and_two_steps_off_refused(
     browser = Browser(runner, source="198.51.100.23")
     for offset, expected in ((-60, 403), (60, 403), (-30, 303), (30, 303)):
         answer = code_step(
-            browser, password_step(browser, user["email"], user["password"]), _code(secret, frozen[0] + offset)
+            browser, password_step(browser, user["email"], user["password"]), totp_code(secret, frozen[0] + offset)
         )
         assert answer["statusCode"] == expected, offset
 
@@ -182,7 +153,7 @@ def test_given_many_wrong_codes_then_429_with_retry_after_even_for_the_right_cod
     frozen[0] += 30
     browser = Browser(runner, source="198.51.100.26")
     asked = password_step(browser, user["email"], user["password"])
-    right = _code(secret, frozen[0])
+    right = totp_code(secret, frozen[0])
     wrong = [str(n).zfill(6) for n in range(12) if str(n).zfill(6) != right][:10]
     statuses = [code_step(browser, asked, guess)["statusCode"] for guess in wrong]
     free = throttle.free_failures() + 1
@@ -192,7 +163,7 @@ def test_given_many_wrong_codes_then_429_with_retry_after_even_for_the_right_cod
     assert "Too many failed attempts" in held["body"] and "cs_session" not in browser.cookies
     # Past the hold, the right code (the next step's: nothing was used yet) signs in.
     frozen[0] += throttle.TARGET_CAP_SECONDS + 1
-    assert code_step(browser, asked, _code(secret, frozen[0]))["statusCode"] == 303
+    assert code_step(browser, asked, totp_code(secret, frozen[0]))["statusCode"] == 303
 
 
 @pytest.mark.parametrize("proof", ["code", "password"])
@@ -202,7 +173,7 @@ def test_given_a_current_code_or_the_password_then_it_turns_off(runner, signed_i
     refused = signed_in.post("/dashboard/two-factor", {"action": "disable", "password": "not the password"})
     assert refused["statusCode"] == 403 and "Wrong code or password" in refused["body"]
     assert "totp_secret" in _profile(user)
-    fields = {"code": _code(secret, frozen[0])} if proof == "code" else {"password": user["password"]}
+    fields = {"code": totp_code(secret, frozen[0])} if proof == "code" else {"password": user["password"]}
     off = signed_in.post("/dashboard/two-factor", {"action": "disable", **fields})
     assert off["statusCode"] == 303 and location(off).endswith("/dashboard/two-factor?done=off")
     done = urlsplit(location(off))
@@ -215,7 +186,7 @@ def test_given_a_current_code_or_the_password_then_it_turns_off(runner, signed_i
 def test_given_new_recovery_codes_then_the_old_ones_stop_and_the_new_ones_work(runner, signed_in, user, frozen):
     _, old = enrol(signed_in, frozen[0])
     made = signed_in.post("/dashboard/two-factor", {"action": "recovery-codes", "password": user["password"]})
-    new = _recovery_codes(made)
+    new = recovery_codes(made)
     assert made["statusCode"] == 200 and len(new) == 10 and not set(new) & set(old)
     browser = Browser(runner, source="198.51.100.28")
     assert code_step(browser, password_step(browser, user["email"], user["password"]), old[2])["statusCode"] == 403
@@ -232,7 +203,7 @@ def test_given_another_users_session_then_it_cannot_see_or_change_this_two_facto
     frozen[0] += 30
     for fields in (
         {"action": "disable", "password": "mallory password"},
-        {"action": "disable", "code": _code(secret, frozen[0])},
+        {"action": "disable", "code": totp_code(secret, frozen[0])},
         {"action": "recovery-codes", "code": codes[0]},
     ):
         assert mallory.post("/dashboard/two-factor", fields)["statusCode"] == 422  # hers is off
@@ -241,7 +212,7 @@ def test_given_another_users_session_then_it_cannot_see_or_change_this_two_facto
     # Nor can her own pending sign-in be completed with this user's codes.
     enrol(mallory, frozen[0])
     asked = password_step(mallory, "mallory@example.com", "mallory password")
-    for code in (codes[1], _code(secret, frozen[0])):
+    for code in (codes[1], totp_code(secret, frozen[0])):
         assert code_step(mallory, asked, code)["statusCode"] == 403
     assert 'id="recovery-left">10<' in signed_in.get("/dashboard/two-factor")["body"]
     # Nor can a form posted without this session's CSRF token.
@@ -279,7 +250,7 @@ def test_given_a_code_step_without_the_sign_in_forms_token_then_refused(runner, 
     browser = Browser(runner, source="198.51.100.30")
     asked = password_step(browser, user["email"], user["password"])
     browser.cookies.pop("cs_login")  # another site's page posting a pending sign-in it made itself
-    answer = code_step(browser, asked, _code(secret, frozen[0]))
+    answer = code_step(browser, asked, totp_code(secret, frozen[0]))
     assert answer["statusCode"] == 403 and "cs_session" not in browser.cookies
 
 
@@ -299,7 +270,7 @@ def test_given_one_code_sent_by_many_sign_ins_at_once_then_exactly_one_gets_a_se
 ):
     secret, codes = enrol(signed_in, frozen[0])
     frozen[0] += 30
-    code = _code(secret, frozen[0]) if kind == "code" else codes[0]
+    code = totp_code(secret, frozen[0]) if kind == "code" else codes[0]
     browsers = [Browser(runner, source=f"198.51.100.{40 + n}") for n in range(6)]
     asked = [password_step(browser, user["email"], user["password"]) for browser in browsers]
     with ThreadPoolExecutor(len(browsers)) as pool:
