@@ -32,10 +32,12 @@ print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
 # What every API function carries before a line of ours runs: the floor, plus Powertools' Logger, Tracer
-# (patching botocore, as cloudshare.observability does), Metrics and the REST event handler. Reported
-# beside the gate (not gated): a function's CPU over it is what our own code and its first request cost.
+# (patching botocore, as cloudshare.observability does), Metrics and the REST event handler, loaded as a
+# function loads them in Lambda: without the garbage collector (cloudshare/coldstart.py). Reported beside
+# the gate (not gated): a function's CPU over it is what our own code and its first request cost.
 LIBRARIES = """
 import time; started, cpu = time.perf_counter(), time.process_time()
+import gc; gc.disable()
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -99,6 +101,16 @@ def layer_path(function: dict, layers: dict[str, Path]) -> str:
     return ":".join(str(layers[layer["Ref"]]) for layer in declared)
 
 
+def declared_environment(function: dict) -> dict[str, str]:
+    """The template's plain-valued variables for a function (POWERTOOLS_*: log level, tracer settings), its
+    Globals' and its own; those that name resources come from create_resources."""
+    declared = {
+        **template()["Globals"]["Function"].get("Environment", {}).get("Variables", {}),
+        **function["Properties"].get("Environment", {}).get("Variables", {}),
+    }
+    return {name: value for name, value in declared.items() if isinstance(value, str)}
+
+
 def _run(code: str, env: dict, path: str) -> tuple[float, float]:
     """(wall, CPU) seconds of one fresh process with `path` as its PYTHONPATH."""
     result = subprocess.run(
@@ -122,7 +134,7 @@ def cold_start(env: dict, layers: dict[str, Path]) -> tuple[list[str], bool]:
     speed, where the fastest run of each, taken minutes apart, may not."""
     only = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]  # to look at a few
     shared = str(layers["SharedLayer"])
-    measured = {"libraries": (LIBRARIES, shared)}
+    measured = {"libraries": (LIBRARIES, shared, env)}
     for logical_id, resource in sorted(functions().items()):
         if only and not any(name in logical_id for name in only):
             continue
@@ -131,12 +143,13 @@ def cold_start(env: dict, layers: dict[str, Path]) -> tuple[list[str], bool]:
         measured[logical_id] = (
             HANDLER.format(app=str(code_dir / "app.py"), event=str(event)),
             layer_path(resource, layers),
+            {**env, **declared_environment(resource)},
         )
     floors: list[tuple[float, float]] = []
     pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in measured}  # (CPU, wall) ratios
     for _ in range(RUNS):
-        for name, (code, path) in measured.items():
-            floor, run = _run(FLOOR, env, shared), _run(code, env, path)
+        for name, (code, path, function_env) in measured.items():
+            floor, run = _run(FLOOR, env, shared), _run(code, function_env, path)
             floors.append(floor)
             pairs[name].append((run[1] / floor[1], run[0] / floor[0]))
     floor_wall, floor_cpu = (statistics.median(run[clock] for run in floors) for clock in (0, 1))
@@ -177,15 +190,13 @@ def main() -> int:
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_NAMESPACE": "cloudshare",
         # What the Lambda runtime sets: the X-Ray SDK then samples locally (no sampling client at
-        # import) and Tracer records for real, sending segments over UDP as it would in Lambda.
+        # import) and Tracer records for real, sending segments over UDP as it would in Lambda; and
+        # cloudshare's cold start runs without the garbage collector, as in Lambda (coldstart.py).
         "LAMBDA_TASK_ROOT": tempfile.gettempdir(),
         "AWS_LAMBDA_FUNCTION_NAME": "bench",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-        "POWERTOOLS_SERVICE_NAME": "cloudshare",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
     layers = built_layers()
