@@ -379,11 +379,12 @@ def test_given_the_share_host_is_the_api_host_then_an_unknown_path_is_a_404_not_
 
 
 def test_given_the_templates_compiled_as_the_layer_ships_them_then_the_share_page_is_the_same(
-    runner, user, tmp_path, monkeypatch
+    runner, user, tmp_path, monkeypatch, frozen
 ):
     from cloudshare.dialects import pages
 
-    # Given one shared image, its page rendered from the templates' sources (each page's CSP nonce fixed)
+    # Given one shared image, its page rendered from the templates' sources (each page's CSP nonce fixed, and
+    # the clock: the file links are signed until a time, which moved on when the two renders straddled a second)
     monkeypatch.setattr(pages.secrets, "token_urlsafe", lambda size: "fixed-nonce")
     item = shared_file(user["user"], "Holiday photo.png")
     from_sources = page(runner, item)["body"]
