@@ -23,19 +23,27 @@ print(json.dumps({"clients": aws.client.cache_info().currsize,
 """
 
 
-def _init(*apps) -> dict:
+def _probe(code: str, *args, lambda_function_name: str | None = None) -> dict:
+    """Runs a probe in a fresh process on the shared layer's sources, as Lambda would when
+    lambda_function_name is given, and returns the JSON it printed last."""
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "AWS_LAMBDA_FUNCTION_NAME"},
         "PYTHONPATH": str(ROOT / "layers" / "shared"),
         "AWS_DEFAULT_REGION": "us-east-1",
         "TABLE_NAME": "cold",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "cold",
     }
+    if lambda_function_name:
+        env["AWS_LAMBDA_FUNCTION_NAME"] = lambda_function_name
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE, *map(str, apps)], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, *map(str, args)], env=env, capture_output=True, text=True, check=True
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _init(*apps) -> dict:
+    return _probe(_PROBE, *apps)
 
 
 def _apps(reading_json_bodies: bool) -> list:
@@ -78,24 +86,13 @@ print(json.dumps({"enabled": states, "frozen": gc.get_freeze_count() > 10_000, "
 
 
 def _collector(lambda_function_name: str | None) -> dict:
-    env = {
-        **{name: value for name, value in os.environ.items() if name != "AWS_LAMBDA_FUNCTION_NAME"},
-        "PYTHONPATH": str(ROOT / "layers" / "shared"),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "cold",
-    }
-    if lambda_function_name:
-        env["AWS_LAMBDA_FUNCTION_NAME"] = lambda_function_name
     api_docs = ROOT / "functions" / "api_docs"
-    result = subprocess.run(
-        [sys.executable, "-c", _COLLECTOR_PROBE, str(api_docs / "app.py"), str(ROOT / "events" / "api_docs.json")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    return _probe(
+        _COLLECTOR_PROBE,
+        api_docs / "app.py",
+        ROOT / "events" / "api_docs.json",
+        lambda_function_name=lambda_function_name,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_given_lambda_when_a_function_starts_then_the_collector_is_off_until_its_first_request_is_served():
